@@ -1,0 +1,28 @@
+/**
+ * Canonical, unambiguous encoding of an encryption context, authenticated as AES-GCM
+ * additional data. Pairs are sorted by key (UTF-8 byte order) and every string is
+ * length-prefixed, so {"ab":"c"} and {"a":"bc"} can never encode the same.
+ *
+ *   u16 pair count, then per pair: u16 key length, key bytes, u16 value length, value bytes
+ */
+
+/** Encodes an encryption context (absent or empty both encode as zero pairs). */
+export function encodeEncryptionContext(context: Record<string, string> | undefined): Buffer {
+  if (!context) return EMPTY_CONTEXT;
+  const pairs = Object.entries(context).map(([k, v]) => [Buffer.from(k, "utf8"), Buffer.from(v, "utf8")] as const);
+  if (pairs.length === 0) return EMPTY_CONTEXT;
+  pairs.sort((a, b) => Buffer.compare(a[0], b[0]));
+  let size = 2;
+  for (const [k, v] of pairs) size += 4 + k.length + v.length;
+  const out = Buffer.alloc(size);
+  let offset = out.writeUInt16BE(pairs.length, 0);
+  for (const [k, v] of pairs) {
+    offset = out.writeUInt16BE(k.length, offset);
+    offset += k.copy(out, offset);
+    offset = out.writeUInt16BE(v.length, offset);
+    offset += v.copy(out, offset);
+  }
+  return out;
+}
+
+const EMPTY_CONTEXT = Buffer.from([0, 0]);

@@ -1,0 +1,63 @@
+/**
+ * Accounts: creating one (with a root access key) and the default account a fresh
+ * installation gets on first start.
+ */
+import { randomInt } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import type { RootKey } from "../crypto/rootKey.ts";
+import type { Store } from "../store/store.ts";
+import { mintRootAccessKey } from "./accessKeys.ts";
+
+/** A new account's id and its root credentials (the secret is shown only now). */
+export interface CreatedAccount {
+  AccountId: string;
+  AccessKeyId: string;
+  SecretAccessKey: string;
+}
+
+const DEFAULT_ACCOUNT_SETTING = "default_account_id";
+
+/** Creates an account (a random id if none is given); throws if the id is taken. */
+export async function createAccount(store: Store, rootKey: RootKey, accountId: string | undefined, nowMs: number): Promise<CreatedAccount> {
+  const id = accountId ?? randomAccountId();
+  const key = mintRootAccessKey(rootKey, id, nowMs);
+  if (!(await store.createAccount({ accountId: id, createdAtMs: nowMs }, key.stored))) {
+    throw new Error(`account ${id} already exists`);
+  }
+  return { AccountId: id, AccessKeyId: key.stored.accessKeyId, SecretAccessKey: key.secretAccessKey };
+}
+
+/**
+ * The installation's default account, created on the first start. Returns the new
+ * credentials when it was created just now (so they can be printed once).
+ */
+export async function ensureDefaultAccount(
+  store: Store,
+  rootKey: RootKey,
+  requested: string | undefined,
+  nowMs: number,
+): Promise<{ accountId: string; created: CreatedAccount | undefined }> {
+  const existing = await store.getSetting(DEFAULT_ACCOUNT_SETTING);
+  if (existing) return { accountId: existing, created: undefined };
+  const created = await createAccount(store, rootKey, requested, nowMs);
+  await store.setSetting(DEFAULT_ACCOUNT_SETTING, created.AccountId);
+  return { accountId: created.AccountId, created };
+}
+
+/** Writes credentials in the AWS shared-credentials format (profile `default`), mode 0600. */
+export function writeCredentialsFile(path: string, account: CreatedAccount, region: string): void {
+  const text = [
+    "[default]",
+    `aws_access_key_id = ${account.AccessKeyId}`,
+    `aws_secret_access_key = ${account.SecretAccessKey}`,
+    `region = ${region}`,
+    "",
+  ].join("\n");
+  writeFileSync(path, text, { mode: 0o600 });
+}
+
+function randomAccountId(): string {
+  let id = String(randomInt(1, 10));
+  for (let i = 0; i < 11; i++) id += String(randomInt(10));
+  return id;
+}

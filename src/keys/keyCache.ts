@@ -1,0 +1,60 @@
+/**
+ * Bounded in-memory cache of key records and their unwrapped material, so the hot path
+ * (Encrypt, Decrypt, GenerateDataKey) reads no database. Least recently used entries
+ * are evicted past the bound. Entries change only after the store has committed.
+ */
+import type { KeyRecord } from "./records.ts";
+
+/** A cached key: its record and whichever material versions were unwrapped so far. */
+export interface CachedKey {
+  record: KeyRecord;
+  materials: Map<string, Buffer>;
+}
+
+/** LRU map from key id to CachedKey. */
+export class KeyCache {
+  readonly #entries = new Map<string, CachedKey>();
+  readonly #maxEntries: number;
+
+  constructor(maxEntries: number) {
+    this.#maxEntries = maxEntries;
+  }
+
+  get(keyId: string): CachedKey | undefined {
+    const entry = this.#entries.get(keyId);
+    if (entry) {
+      // Re-insert to mark as most recently used (Map keeps insertion order).
+      this.#entries.delete(keyId);
+      this.#entries.set(keyId, entry);
+    }
+    return entry;
+  }
+
+  /** Stores a record, keeping already unwrapped material of the same key. */
+  putRecord(record: KeyRecord): CachedKey {
+    const existing = this.#entries.get(record.keyId);
+    const entry: CachedKey = { record, materials: existing?.materials ?? new Map() };
+    this.#entries.delete(record.keyId);
+    this.#entries.set(record.keyId, entry);
+    this.#evict();
+    return entry;
+  }
+
+  delete(keyId: string): void {
+    const entry = this.#entries.get(keyId);
+    if (entry) for (const material of entry.materials.values()) material.fill(0);
+    this.#entries.delete(keyId);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  #evict(): void {
+    while (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done) return;
+      this.delete(oldest.value);
+    }
+  }
+}

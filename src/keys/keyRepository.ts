@@ -1,0 +1,123 @@
+/**
+ * Keys as the operations see them: records and material read through the bounded
+ * cache, mutations written to the store first and to the cache only after commit,
+ * and one mutation at a time per key (a read-modify-write never interleaves with
+ * another on the same key).
+ */
+import { createHmac, randomUUID } from "node:crypto";
+import { NotFoundException } from "../errors.ts";
+import type { RootKey } from "../crypto/rootKey.ts";
+import type { Store } from "../store/store.ts";
+import { KeyCache, type CachedKey } from "./keyCache.ts";
+import { keyArn, type KeyRecord, type StoredMaterial } from "./records.ts";
+
+/** Reads and changes keys through the cache. */
+export class KeyRepository {
+  readonly store: Store;
+  readonly #rootKey: RootKey;
+  readonly #cache: KeyCache;
+  readonly #locks = new Map<string, Promise<unknown>>();
+
+  constructor(store: Store, rootKey: RootKey, cacheSize: number) {
+    this.store = store;
+    this.#rootKey = rootKey;
+    this.#cache = new KeyCache(cacheSize);
+  }
+
+  /** The key with this id, from the cache or the store; undefined if it does not exist. */
+  async find(keyId: string): Promise<KeyRecord | undefined> {
+    return (await this.#cached(keyId))?.record;
+  }
+
+  /** The unwrapped material of one version of a key; undefined if that version does not exist. */
+  async material(record: KeyRecord, keyMaterialId: string): Promise<Buffer | undefined> {
+    const entry = (await this.#cached(record.keyId)) ?? this.#cache.putRecord(record);
+    const cached = entry.materials.get(keyMaterialId);
+    if (cached) return cached;
+    const stored = await this.store.getMaterial(record.keyId, keyMaterialId);
+    if (!stored) return undefined;
+    const material = this.#rootKey.unwrap(stored.wrapped, materialAad(record, keyMaterialId));
+    entry.materials.set(keyMaterialId, material);
+    return material;
+  }
+
+  /** Creates a key, with fresh material if given, durably; returns its record. */
+  async create(record: KeyRecord, material: Buffer | undefined): Promise<KeyRecord> {
+    let stored: StoredMaterial | undefined;
+    if (material) {
+      const keyMaterialId = materialIdOf(material);
+      record = { ...record, currentKeyMaterialId: keyMaterialId };
+      stored = {
+        keyId: record.keyId,
+        keyMaterialId,
+        wrapped: this.#rootKey.wrap(material, materialAad(record, keyMaterialId)),
+        createdAtMs: record.createdAtMs,
+      };
+    }
+    await this.store.insertKey(record, stored);
+    const entry = this.#cache.putRecord(record);
+    if (material && record.currentKeyMaterialId) entry.materials.set(record.currentKeyMaterialId, material);
+    return record;
+  }
+
+  /**
+   * Applies `change` to the current record of `keyId` under the key's lock, persists the
+   * result and only then updates the cache. `change` may throw to refuse (nothing is written).
+   */
+  async update(keyId: string, change: (current: KeyRecord) => KeyRecord): Promise<KeyRecord> {
+    return this.#withLock(keyId, async () => {
+      const current = await this.find(keyId);
+      if (!current) throw new NotFoundException(`Key '${keyId}' does not exist`);
+      const next = change(current);
+      if (next === current) return current;
+      await this.store.updateKey(next);
+      this.#cache.putRecord(next);
+      return next;
+    });
+  }
+
+  /** Deletes a key, its material and its aliases for good. */
+  async delete(keyId: string): Promise<void> {
+    await this.#withLock(keyId, async () => {
+      await this.store.deleteKey(keyId);
+      this.#cache.delete(keyId);
+    });
+  }
+
+  async #cached(keyId: string): Promise<CachedKey | undefined> {
+    const hit = this.#cache.get(keyId);
+    if (hit) return hit;
+    const record = await this.store.getKey(keyId);
+    return record ? this.#cache.putRecord(record) : undefined;
+  }
+
+  async #withLock<T>(keyId: string, body: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(keyId) ?? Promise.resolve();
+    const run = previous.then(body, body);
+    const tail = run.catch(() => undefined);
+    this.#locks.set(keyId, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#locks.get(keyId) === tail) this.#locks.delete(keyId);
+    }
+  }
+}
+
+/** A new key id (a v4 UUID, as AWS uses). */
+export function newKeyId(): string {
+  return randomUUID();
+}
+
+/**
+ * The id of a piece of key material: 64 hex characters derived from the material
+ * itself, so re-importing the same material yields the same id (as AWS's KeyMaterialId).
+ */
+export function materialIdOf(material: Buffer): string {
+  return createHmac("sha256", material).update("kmsd key material id").digest("hex");
+}
+
+/** Additional data that binds wrapped material to its key and version. */
+function materialAad(record: KeyRecord, keyMaterialId: string): Buffer {
+  return Buffer.from(`${keyArn(record)}\n${keyMaterialId}`, "utf8");
+}

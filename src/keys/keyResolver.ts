@@ -1,0 +1,61 @@
+/**
+ * Finds the key a request names, as AWS does: within the caller's region; a key id or
+ * alias name within the caller's account; an ARN may name another account's key (the
+ * authorizer decides whether the caller may use it). Misses are NotFoundException with
+ * AWS's messages, which name keys by the ARN built from the caller's region.
+ */
+import { NotFoundException } from "../errors.ts";
+import { parseKeyIdentifier } from "./keyIdentifier.ts";
+import type { KeyRepository } from "./keyRepository.ts";
+import { keyArn, type KeyRecord } from "./records.ts";
+
+/** Where a request comes from: the caller's account and the region it addressed. */
+export interface Scope {
+  accountId: string;
+  region: string;
+}
+
+/** Whether an operation accepts alias names and alias ARNs as its KeyId. */
+export type AliasPolicy = "aliases-allowed" | "key-only";
+
+/** Resolves `identifier` to the key it names, or throws the AWS error. */
+export async function resolveKey(
+  keys: KeyRepository,
+  scope: Scope,
+  identifier: string,
+  aliasPolicy: AliasPolicy,
+): Promise<KeyRecord> {
+  const parsed = parseKeyIdentifier(identifier);
+  if ((parsed.kind === "aliasName" || parsed.kind === "aliasArn") && aliasPolicy === "key-only") {
+    throw new NotFoundException(`Invalid keyId '${identifier}'`);
+  }
+  switch (parsed.kind) {
+    case "keyId":
+      return findKey(keys, { ...scope }, parsed.keyId);
+    case "keyArn":
+      if (parsed.region !== scope.region) throw new NotFoundException(`Invalid arn ${parsed.region}`);
+      return findKey(keys, { accountId: parsed.accountId, region: scope.region }, parsed.keyId);
+    case "aliasName":
+      return findAliasTarget(keys, scope, parsed.aliasName);
+    case "aliasArn":
+      if (parsed.region !== scope.region) throw new NotFoundException(`Invalid arn ${parsed.region}`);
+      return findAliasTarget(keys, { accountId: parsed.accountId, region: scope.region }, parsed.aliasName);
+  }
+}
+
+/** The key with this id in exactly this account and region. */
+export async function findKey(keys: KeyRepository, scope: Scope, keyId: string): Promise<KeyRecord> {
+  const record = await keys.find(keyId);
+  if (!record || record.accountId !== scope.accountId || record.region !== scope.region) {
+    throw new NotFoundException(`Key '${keyArn({ ...scope, keyId })}' does not exist`);
+  }
+  return record;
+}
+
+async function findAliasTarget(keys: KeyRepository, scope: Scope, aliasName: string): Promise<KeyRecord> {
+  const alias = await keys.store.getAlias(scope.accountId, scope.region, aliasName);
+  if (!alias) {
+    throw new NotFoundException(`Alias arn:aws:kms:${scope.region}:${scope.accountId}:${aliasName} is not found.`);
+  }
+  return findKey(keys, scope, alias.targetKeyId);
+}

@@ -1,0 +1,75 @@
+/**
+ * AWS's key-state table: which operations a key's state allows, and the error each
+ * refusal gets (DisabledException or KMSInvalidStateException, with AWS's messages).
+ * Source: "Key states of AWS KMS keys" in the AWS KMS Developer Guide.
+ */
+import type { KeyState } from "@aws-sdk/client-kms";
+import { DisabledException, KMSInvalidStateException } from "../errors.ts";
+import { keyArn, type KeyRecord } from "./records.ts";
+
+/** Operations that use the key's material: refused unless the key is Enabled. */
+const CRYPTOGRAPHIC = new Set([
+  "Encrypt",
+  "Decrypt",
+  "ReEncrypt",
+  "GenerateDataKey",
+  "GenerateDataKeyWithoutPlaintext",
+  "GenerateDataKeyPair",
+  "GenerateDataKeyPairWithoutPlaintext",
+  "Sign",
+  "Verify",
+  "GetPublicKey",
+  "GenerateMac",
+  "VerifyMac",
+  "DeriveSharedSecret",
+  "CreateGrant",
+  "RotateKeyOnDemand",
+]);
+
+/** Management operations refused while the key is pending deletion. */
+const REFUSED_WHILE_PENDING_DELETION = new Set([
+  "CreateAlias",
+  "UpdateAlias",
+  "EnableKey",
+  "DisableKey",
+  "EnableKeyRotation",
+  "DisableKeyRotation",
+  "ScheduleKeyDeletion",
+  "TagResource",
+  "UntagResource",
+  "UpdateKeyDescription",
+  "ReplicateKey",
+  "UpdatePrimaryRegion",
+]);
+
+/** Refused while the key waits for imported material. */
+const REFUSED_WHILE_PENDING_IMPORT = new Set(["EnableKey", "DisableKey"]);
+
+/** Throws the AWS error if `operation` may not run on a key in its current state. */
+export function assertKeyStateAllows(operation: string, key: KeyRecord): void {
+  const state = key.state as KeyState;
+  if (operation === "CancelKeyDeletion") {
+    if (state !== "PendingDeletion") throw new KMSInvalidStateException(`${keyArn(key)} is not pending deletion.`);
+    return;
+  }
+  if (state === "Enabled") return;
+  if (CRYPTOGRAPHIC.has(operation)) throw stateError(key);
+  if (state === "PendingDeletion" && REFUSED_WHILE_PENDING_DELETION.has(operation)) throw stateError(key);
+  if (state === "PendingImport" && REFUSED_WHILE_PENDING_IMPORT.has(operation)) throw stateError(key);
+}
+
+function stateError(key: KeyRecord): Error {
+  const arn = keyArn(key);
+  switch (key.state) {
+    case "Disabled":
+      return new DisabledException(`${arn} is disabled.`);
+    case "PendingDeletion":
+      return new KMSInvalidStateException(`${arn} is pending deletion.`);
+    case "PendingImport":
+      return new KMSInvalidStateException(`${arn} is pending import.`);
+    case "Unavailable":
+      return new KMSInvalidStateException(`${arn} is unavailable.`);
+    default:
+      return new KMSInvalidStateException(`${arn} is ${String(key.state)}.`);
+  }
+}

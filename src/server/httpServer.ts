@@ -1,0 +1,122 @@
+/**
+ * The HTTP front: node:http with a bounded body reader, the AWS JSON 1.1 dispatch by
+ * X-Amz-Target, the --dev clock endpoint and a health check. Every response carries
+ * x-amzn-RequestId; an error that is not an AwsError becomes a generic
+ * KMSInternalException and its detail goes to the log only.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { AwsError, KMSInternalException, RequestEntityTooLargeException, UnknownOperationException } from "../errors.ts";
+import type { Services } from "./context.ts";
+import { JSON_CONTENT_TYPE, serializeError } from "./jsonProtocol.ts";
+import { handleKmsRequest, KMS_TARGET_PREFIX } from "./kmsEndpoint.ts";
+import { log } from "./log.ts";
+import type { RawRequest } from "./sigv4.ts";
+
+/** The largest request body accepted (KMS's largest inputs, a 32 KB policy plus tags, fit easily). */
+export const MAX_BODY_BYTES = 512 * 1024;
+
+/** Hooks the server calls besides the API. */
+export interface ServerHooks {
+  /** Runs due jobs (deletions...) right after the dev clock moved. */
+  afterClockAdvance(): Promise<void>;
+}
+
+/** Creates the HTTP server (not yet listening). */
+export function createKmsdServer(services: Services, hooks: ServerHooks): Server {
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    handle(req, res, services, hooks).catch((error: unknown) => {
+      log.error("response failed", { error: String(error) });
+      res.destroy();
+    });
+  });
+  return server;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, services: Services, hooks: ServerHooks): Promise<void> {
+  const requestId = randomUUID();
+  const url = new URL(req.url ?? "/", "http://localhost");
+  try {
+    if (req.method === "GET" && url.pathname === "/health") return send(res, requestId, 200, '{"status":"ok"}', "application/json");
+    if (services.dev && req.method === "POST" && url.pathname === "/kmsd/dev/clock") {
+      return send(res, requestId, 200, await advanceClock(req, services, hooks), "application/json");
+    }
+    const body = await readBody(req);
+    const target = header(req, "x-amz-target") ?? "";
+    if (req.method !== "POST" || url.pathname !== "/" || !target.startsWith(KMS_TARGET_PREFIX)) {
+      throw new UnknownOperationException(target ? `Unknown operation ${target}` : "Missing X-Amz-Target header");
+    }
+    const raw: RawRequest = {
+      method: req.method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      body,
+    };
+    const responseBody = await handleKmsRequest(target.slice(KMS_TARGET_PREFIX.length), raw, services, requestId);
+    send(res, requestId, 200, responseBody, JSON_CONTENT_TYPE);
+  } catch (error) {
+    const awsError = error instanceof AwsError ? error : internalError(error, requestId);
+    if (awsError instanceof RequestEntityTooLargeException) res.setHeader("connection", "close");
+    send(res, requestId, awsError.status, serializeError(awsError.code, awsError.message), JSON_CONTENT_TYPE);
+  }
+}
+
+function internalError(error: unknown, requestId: string): AwsError {
+  log.error("internal error", { requestId, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  return new KMSInternalException("An internal error occurred. Retry the request; the request id identifies it in the server log.");
+}
+
+function send(res: ServerResponse, requestId: string, status: number, body: string, contentType: string): void {
+  res.writeHead(status, {
+    "content-type": contentType,
+    "content-length": Buffer.byteLength(body),
+    "x-amzn-requestid": requestId,
+    date: new Date().toUTCString(),
+  });
+  res.end(body);
+}
+
+/** Reads the body, refusing one over MAX_BODY_BYTES before buffering it whole. */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  const tooLarge = () => new RequestEntityTooLargeException(`Request body is larger than ${MAX_BODY_BYTES} bytes.`);
+  if (Number(header(req, "content-length") ?? "0") > MAX_BODY_BYTES) {
+    req.resume(); // drain without keeping anything; the response closes the connection
+    return Promise.reject(tooLarge());
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) return void chunks.push(chunk);
+      req.off("data", onData).off("end", onEnd);
+      req.resume();
+      reject(tooLarge());
+    };
+    const onEnd = () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    req.on("data", onData).on("end", onEnd).on("error", reject);
+  });
+}
+
+async function advanceClock(req: IncomingMessage, services: Services, hooks: ServerHooks): Promise<string> {
+  const body = await readBody(req);
+  let seconds: unknown;
+  try {
+    seconds = (JSON.parse(body.toString("utf8")) as { advanceSeconds?: unknown }).advanceSeconds;
+  } catch {
+    seconds = undefined;
+  }
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
+    throw new AwsError("ValidationException", "advanceSeconds must be a non-negative number of seconds.");
+  }
+  services.clock.advance(seconds);
+  await hooks.afterClockAdvance();
+  const nowMs = services.clock.nowMs();
+  return JSON.stringify({ now: new Date(nowMs).toISOString(), epochSeconds: nowMs / 1000 });
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,156 @@
+/**
+ * SigV4 authentication. The signature is recomputed with @smithy/signature-v4 (the
+ * signer the AWS SDKs use) over exactly the headers the client signed, and compared
+ * with the client's in constant time; kmsd never hand-builds canonical requests.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import { Hash } from "@smithy/hash-node";
+import { HttpRequest } from "@smithy/protocol-http";
+import { SignatureV4 } from "@smithy/signature-v4";
+import {
+  IncompleteSignatureException,
+  InvalidSignatureException,
+  MissingAuthenticationTokenException,
+} from "../errors.ts";
+
+/** What the Authorization header and X-Amz-Date say, before any check of the signature. */
+export interface SignedRequestClaims {
+  accessKeyId: string;
+  /** YYYYMMDD from the credential scope. */
+  scopeDate: string;
+  region: string;
+  service: string;
+  signedHeaders: string[];
+  signature: string;
+  /** The request time the client signed (X-Amz-Date). */
+  signedAtMs: number;
+  amzDate: string;
+  sessionToken: string | undefined;
+}
+
+/** The parts of an HTTP request that SigV4 covers. */
+export interface RawRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  /** Header names lower-cased, values as received. */
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+const AUTHORIZATION = /^AWS4-HMAC-SHA256 +Credential=([^,\s]+), *SignedHeaders=([^,\s]+), *Signature=([0-9a-f]{64})$/;
+const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+/** How far a request's signing time may be from the server clock (AWS: 5 minutes). */
+export const MAX_SKEW_MS = 5 * 60 * 1000;
+
+/** Reads the SigV4 claims of a request; throws the AWS error if they are missing or malformed. */
+export function parseSigV4(headers: RawRequest["headers"]): SignedRequestClaims {
+  const authorization = single(headers.authorization);
+  if (!authorization) throw new MissingAuthenticationTokenException("Missing Authentication Token");
+  const match = AUTHORIZATION.exec(authorization.trim());
+  if (!match) {
+    throw new IncompleteSignatureException(
+      "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters with algorithm AWS4-HMAC-SHA256.",
+    );
+  }
+  const [, credential = "", signedHeaders = "", signature = ""] = match;
+  const scope = credential.split("/");
+  if (scope.length !== 5 || scope[4] !== "aws4_request") {
+    throw new IncompleteSignatureException(`Credential should be scoped to a valid region. ${credential}`);
+  }
+  const [accessKeyId = "", scopeDate = "", region = "", service = ""] = scope;
+  const amzDate = single(headers["x-amz-date"]);
+  const dateMatch = amzDate ? AMZ_DATE.exec(amzDate) : null;
+  if (!amzDate || !dateMatch) {
+    throw new IncompleteSignatureException("Authorization header requires existence of a valid 'X-Amz-Date' header.");
+  }
+  const [, y, mo, d, h, mi, s] = dateMatch.map(Number) as number[];
+  const signedAtMs = Date.UTC(y ?? 0, (mo ?? 1) - 1, d, h, mi, s);
+  const names = signedHeaders.split(";");
+  if (!names.includes("host")) throw new InvalidSignatureException("'Host' must be a signed header.");
+  return {
+    accessKeyId,
+    scopeDate,
+    region,
+    service,
+    signedHeaders: names,
+    signature,
+    signedAtMs,
+    amzDate,
+    sessionToken: single(headers["x-amz-security-token"]),
+  };
+}
+
+/** Throws InvalidSignatureException ("Signature expired") if the request time is too far from now. */
+export function checkSkew(claims: SignedRequestClaims, nowMs: number): void {
+  if (claims.signedAtMs < nowMs - MAX_SKEW_MS) {
+    throw new InvalidSignatureException(
+      `Signature expired: ${claims.amzDate} is now earlier than ${amzDate(nowMs - MAX_SKEW_MS)} (${amzDate(nowMs)} - 5 min.)`,
+    );
+  }
+  if (claims.signedAtMs > nowMs + MAX_SKEW_MS) {
+    throw new InvalidSignatureException(
+      `Signature not yet current: ${claims.amzDate} is still later than ${amzDate(nowMs + MAX_SKEW_MS)} (${amzDate(nowMs)} + 5 min.)`,
+    );
+  }
+}
+
+/** Recomputes the signature with the secret and compares it in constant time. */
+export async function verifySignature(
+  request: RawRequest,
+  claims: SignedRequestClaims,
+  secretAccessKey: string,
+): Promise<void> {
+  if (claims.amzDate.slice(0, 8) !== claims.scopeDate) {
+    throw new InvalidSignatureException(
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${claims.scopeDate}' != '${claims.amzDate.slice(0, 8)}', from '${claims.amzDate}'.`,
+    );
+  }
+  const signed: Record<string, string> = {};
+  for (const name of claims.signedHeaders) {
+    const value = request.headers[name];
+    if (value === undefined) throw new InvalidSignatureException(SIGNATURE_MISMATCH);
+    signed[name] = Array.isArray(value) ? value.join(",") : value;
+  }
+  const declaredHash = signed["x-amz-content-sha256"];
+  if (declaredHash !== undefined && declaredHash !== createHash("sha256").update(request.body).digest("hex")) {
+    throw new InvalidSignatureException("The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
+  const signer = new SignatureV4({
+    credentials: {
+      accessKeyId: claims.accessKeyId,
+      secretAccessKey,
+      ...(claims.sessionToken === undefined ? {} : { sessionToken: claims.sessionToken }),
+    },
+    region: claims.region,
+    service: claims.service,
+    sha256: Hash.bind(null, "sha256"),
+    uriEscapePath: true,
+    applyChecksum: false,
+  });
+  const resigned = await signer.sign(
+    new HttpRequest({ method: request.method, path: request.path, query: request.query, headers: signed, body: request.body }),
+    {
+      signingDate: new Date(claims.signedAtMs),
+      signableHeaders: new Set(claims.signedHeaders),
+      signingRegion: claims.region,
+      signingService: claims.service,
+    },
+  );
+  const expected = /Signature=([0-9a-f]{64})/.exec(String(resigned.headers.authorization ?? ""))?.[1] ?? "";
+  const a = Buffer.from(expected, "utf8");
+  const b = Buffer.from(claims.signature, "utf8");
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new InvalidSignatureException(SIGNATURE_MISMATCH);
+}
+
+const SIGNATURE_MISMATCH =
+  "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Formats a time as SigV4's basic ISO 8601 (YYYYMMDDTHHMMSSZ). */
+export function amzDate(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+}

@@ -1,0 +1,86 @@
+/**
+ * The KMS service: every operation of the model mapped to its handler. The KmsRegistry
+ * type makes a missing entry a compile error.
+ */
+import { CancelKeyDeletion } from "./operations/CancelKeyDeletion.ts";
+import { CreateAlias } from "./operations/CreateAlias.ts";
+import { CreateKey } from "./operations/CreateKey.ts";
+import { Decrypt } from "./operations/Decrypt.ts";
+import { DeleteAlias } from "./operations/DeleteAlias.ts";
+import { DescribeKey } from "./operations/DescribeKey.ts";
+import { DisableKey } from "./operations/DisableKey.ts";
+import { EnableKey } from "./operations/EnableKey.ts";
+import { Encrypt } from "./operations/Encrypt.ts";
+import { GenerateDataKey } from "./operations/GenerateDataKey.ts";
+import { GenerateDataKeyWithoutPlaintext } from "./operations/GenerateDataKeyWithoutPlaintext.ts";
+import { GenerateRandom } from "./operations/GenerateRandom.ts";
+import { GetKeyPolicy } from "./operations/GetKeyPolicy.ts";
+import { ListAliases } from "./operations/ListAliases.ts";
+import { ListKeyPolicies } from "./operations/ListKeyPolicies.ts";
+import { ListKeys } from "./operations/ListKeys.ts";
+import { ListResourceTags } from "./operations/ListResourceTags.ts";
+import { ReEncrypt } from "./operations/ReEncrypt.ts";
+import { ScheduleKeyDeletion } from "./operations/ScheduleKeyDeletion.ts";
+import { TagResource } from "./operations/TagResource.ts";
+import { UntagResource } from "./operations/UntagResource.ts";
+import { UpdateAlias } from "./operations/UpdateAlias.ts";
+import { UpdateKeyDescription } from "./operations/UpdateKeyDescription.ts";
+import { notImplemented, type KmsRegistry } from "./registry.ts";
+
+/** Handlers of the KMS API, by operation name. */
+export const kmsOperations: KmsRegistry = {
+  CancelKeyDeletion,
+  ConnectCustomKeyStore: notImplemented,
+  CreateAlias,
+  CreateCustomKeyStore: notImplemented,
+  CreateGrant: notImplemented,
+  CreateKey,
+  Decrypt,
+  DeleteAlias,
+  DeleteCustomKeyStore: notImplemented,
+  DeleteImportedKeyMaterial: notImplemented,
+  DeriveSharedSecret: notImplemented,
+  DescribeCustomKeyStores: notImplemented,
+  DescribeKey,
+  DisableKey,
+  DisableKeyRotation: notImplemented,
+  DisconnectCustomKeyStore: notImplemented,
+  EnableKey,
+  EnableKeyRotation: notImplemented,
+  Encrypt,
+  GenerateDataKey,
+  GenerateDataKeyPair: notImplemented,
+  GenerateDataKeyPairWithoutPlaintext: notImplemented,
+  GenerateDataKeyWithoutPlaintext,
+  GenerateMac: notImplemented,
+  GenerateRandom,
+  GetKeyLastUsage: notImplemented,
+  GetKeyPolicy,
+  GetKeyRotationStatus: notImplemented,
+  GetParametersForImport: notImplemented,
+  GetPublicKey: notImplemented,
+  ImportKeyMaterial: notImplemented,
+  ListAliases,
+  ListGrants: notImplemented,
+  ListKeyPolicies,
+  ListKeyRotations: notImplemented,
+  ListKeys,
+  ListResourceTags,
+  ListRetirableGrants: notImplemented,
+  PutKeyPolicy: notImplemented,
+  ReEncrypt,
+  ReplicateKey: notImplemented,
+  RetireGrant: notImplemented,
+  RevokeGrant: notImplemented,
+  RotateKeyOnDemand: notImplemented,
+  ScheduleKeyDeletion,
+  Sign: notImplemented,
+  TagResource,
+  UntagResource,
+  UpdateAlias,
+  UpdateCustomKeyStore: notImplemented,
+  UpdateKeyDescription,
+  UpdatePrimaryRegion: notImplemented,
+  Verify: notImplemented,
+  VerifyMac: notImplemented,
+};

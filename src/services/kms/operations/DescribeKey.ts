@@ -1,0 +1,11 @@
+/** DescribeKey: the full KeyMetadata of a key, in any state. */
+import { resolveKey } from "../../../keys/keyResolver.ts";
+import { authorizeKeyUse } from "../keyAccess.ts";
+import { toKeyMetadata } from "../keyMetadata.ts";
+import type { Handler } from "../registry.ts";
+
+export const DescribeKey: Handler<"DescribeKey"> = async (ctx, input) => {
+  const key = await resolveKey(ctx.services.keys, ctx, input.KeyId ?? "", "aliases-allowed");
+  authorizeKeyUse(ctx, "DescribeKey", key);
+  return { KeyMetadata: toKeyMetadata(key) };
+};

@@ -1,0 +1,32 @@
+/** ScheduleKeyDeletion: the key becomes PendingDeletion and is deleted for good after 7 to 30 days. */
+import { MS_PER_DAY } from "../../../clock.ts";
+import { ValidationException } from "../../../errors.ts";
+import { assertKeyStateAllows } from "../../../keys/keyStates.ts";
+import { keyArn } from "../../../keys/records.ts";
+import { keyForOperation } from "../keyAccess.ts";
+import type { Handler } from "../registry.ts";
+
+const MIN_WINDOW_DAYS = 7;
+const MAX_WINDOW_DAYS = 30;
+
+export const ScheduleKeyDeletion: Handler<"ScheduleKeyDeletion"> = async (ctx, input) => {
+  const days = input.PendingWindowInDays ?? MAX_WINDOW_DAYS;
+  if (days < MIN_WINDOW_DAYS || days > MAX_WINDOW_DAYS) {
+    const bound = days < MIN_WINDOW_DAYS ? `greater than or equal to ${MIN_WINDOW_DAYS}` : `less than or equal to ${MAX_WINDOW_DAYS}`;
+    throw new ValidationException(
+      `1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value ${bound}`,
+    );
+  }
+  const key = await keyForOperation(ctx, "ScheduleKeyDeletion", input.KeyId, "key-only");
+  const deletionDateMs = ctx.nowMs + days * MS_PER_DAY;
+  const scheduled = await ctx.services.keys.update(key.keyId, (current) => {
+    assertKeyStateAllows("ScheduleKeyDeletion", current);
+    return { ...current, state: "PendingDeletion", deletionDateMs, pendingDeletionWindowInDays: days };
+  });
+  return {
+    KeyId: keyArn(scheduled),
+    DeletionDate: new Date(deletionDateMs),
+    KeyState: "PendingDeletion",
+    PendingWindowInDays: days,
+  };
+};

@@ -1,0 +1,71 @@
+/**
+ * Symmetric encryption with a KMS key: sealing under the key's current material and
+ * opening a blob whose header names its key and material. Shared by Encrypt, Decrypt,
+ * ReEncrypt and the GenerateDataKey family. Every failure to open is the same opaque
+ * InvalidCiphertextException, whatever the reason (as AWS answers).
+ */
+import { IncorrectKeyException, InvalidCiphertextException, InvalidKeyUsageException, KMSInternalException } from "../../errors.ts";
+import { openSymmetric, parseHeader, sealSymmetric } from "../../crypto/ciphertext.ts";
+import { assertKeyStateAllows } from "../../keys/keyStates.ts";
+import type { KeyRecord } from "../../keys/records.ts";
+import type { RequestContext } from "../../server/context.ts";
+import { authorizeKeyUse } from "./keyAccess.ts";
+import type { KmsOperation } from "./registry.ts";
+
+/** A sealed blob and the material version it names. */
+export interface Sealed {
+  ciphertextBlob: Buffer;
+  keyMaterialId: string;
+}
+
+/** Refuses any algorithm other than SYMMETRIC_DEFAULT for a symmetric key. */
+export function requireSymmetricAlgorithm(key: KeyRecord, algorithm: string | undefined): void {
+  if (algorithm !== undefined && algorithm !== "SYMMETRIC_DEFAULT") {
+    throw new InvalidKeyUsageException(`Algorithm ${algorithm} is incompatible with key spec ${key.keySpec}.`);
+  }
+}
+
+/** Encrypts under the key's current material. The key must already be checked for state and usage. */
+export async function sealWithKey(
+  ctx: RequestContext,
+  key: KeyRecord,
+  plaintext: Uint8Array,
+  context: Record<string, string> | undefined,
+): Promise<Sealed> {
+  const keyMaterialId = key.currentKeyMaterialId;
+  const material = keyMaterialId ? await ctx.services.keys.material(key, keyMaterialId) : undefined;
+  if (!keyMaterialId || !material) throw new KMSInternalException("The key has no current key material.");
+  return { ciphertextBlob: sealSymmetric({ keyId: key.keyId, keyMaterialId }, material, plaintext, context), keyMaterialId };
+}
+
+/** What opening a blob yields. */
+export interface Opened {
+  key: KeyRecord;
+  plaintext: Buffer;
+  keyMaterialId: string;
+}
+
+/**
+ * Opens a symmetric blob. `requestedKey` is the key the caller named, if any: it must be
+ * the key the blob names (IncorrectKeyException otherwise).
+ */
+export async function openWithKey(
+  ctx: RequestContext,
+  operation: KmsOperation,
+  blob: Uint8Array,
+  context: Record<string, string> | undefined,
+  requestedKey: KeyRecord | undefined,
+): Promise<Opened> {
+  const header = parseHeader(blob);
+  if (requestedKey && requestedKey.keyId !== header.keyId) {
+    throw new IncorrectKeyException("The key ID in the request does not identify a CMK that can perform this operation.");
+  }
+  const key = requestedKey ?? (await ctx.services.keys.find(header.keyId));
+  // A blob naming a key that does not exist here (deleted, another region, forged) is just an invalid ciphertext.
+  if (!key || key.region !== ctx.region || key.keySpec !== "SYMMETRIC_DEFAULT") throw new InvalidCiphertextException();
+  authorizeKeyUse(ctx, operation, key);
+  assertKeyStateAllows(operation, key);
+  const material = await ctx.services.keys.material(key, header.keyMaterialId);
+  if (!material) throw new InvalidCiphertextException();
+  return { key, plaintext: openSymmetric(material, blob, context), keyMaterialId: header.keyMaterialId };
+}

@@ -1,0 +1,275 @@
+/**
+ * The embedded Store: one SQLite file through node:sqlite, in WAL mode with
+ * synchronous=FULL so that a committed transaction survives kill -9 and power loss.
+ * Several processes may open the same file (a running server and `kmsd account
+ * create`); busy_timeout makes a writer wait for the other instead of failing.
+ */
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { InvalidMarkerException } from "../../errors.ts";
+import type { AccountRecord, AliasRecord, KeyRecord, StoredAccessKey, StoredMaterial } from "../../keys/records.ts";
+import type { Page, Store } from "../store.ts";
+import { migrate } from "./migrations.ts";
+
+type Row = Record<string, SQLInputValue>;
+
+/** Store on a SQLite database file. */
+export class SqliteStore implements Store {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(path: string) {
+    this.#db = new DatabaseSync(path);
+    this.#db.exec("PRAGMA journal_mode = WAL");
+    this.#db.exec("PRAGMA synchronous = FULL");
+    this.#db.exec("PRAGMA busy_timeout = 10000");
+    this.#db.exec("PRAGMA foreign_keys = ON");
+    migrate(this.#db);
+  }
+
+  async getSetting(name: string): Promise<string | undefined> {
+    const row = this.#get("SELECT value FROM settings WHERE name = ?", name);
+    return row ? String(row.value) : undefined;
+  }
+
+  async setSetting(name: string, value: string): Promise<void> {
+    this.#run("INSERT INTO settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", name, value);
+  }
+
+  async createAccount(account: AccountRecord, rootAccessKey: StoredAccessKey): Promise<boolean> {
+    return this.#transaction(() => {
+      const inserted = this.#run(
+        "INSERT INTO accounts(account_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        account.accountId,
+        account.createdAtMs,
+      );
+      if (inserted.changes === 0) return false;
+      this.#insertAccessKey(rootAccessKey);
+      return true;
+    });
+  }
+
+  async getAccount(accountId: string): Promise<AccountRecord | undefined> {
+    const row = this.#get("SELECT account_id, created_at FROM accounts WHERE account_id = ?", accountId);
+    return row ? { accountId: String(row.account_id), createdAtMs: Number(row.created_at) } : undefined;
+  }
+
+  async getAccessKey(accessKeyId: string): Promise<StoredAccessKey | undefined> {
+    const row = this.#get("SELECT * FROM access_keys WHERE access_key_id = ?", accessKeyId);
+    if (!row) return undefined;
+    return {
+      accessKeyId: String(row.access_key_id),
+      accountId: String(row.account_id),
+      owner: JSON.parse(String(row.owner)) as StoredAccessKey["owner"],
+      wrappedSecret: Buffer.from(row.wrapped_secret as Uint8Array),
+      status: row.status === "Inactive" ? "Inactive" : "Active",
+      createdAtMs: Number(row.created_at),
+    };
+  }
+
+  async getKey(keyId: string): Promise<KeyRecord | undefined> {
+    const row = this.#get("SELECT record FROM keys WHERE key_id = ?", keyId);
+    return row ? (JSON.parse(String(row.record)) as KeyRecord) : undefined;
+  }
+
+  async insertKey(record: KeyRecord, material: StoredMaterial | undefined): Promise<void> {
+    this.#transaction(() => {
+      this.#run(
+        "INSERT INTO keys(key_id, account_id, region, deletion_due, record) VALUES (?, ?, ?, ?, ?)",
+        record.keyId,
+        record.accountId,
+        record.region,
+        record.deletionDateMs ?? null,
+        JSON.stringify(record),
+      );
+      if (material) this.#insertMaterial(material);
+    });
+  }
+
+  async updateKey(record: KeyRecord): Promise<void> {
+    this.#run(
+      "UPDATE keys SET deletion_due = ?, record = ? WHERE key_id = ?",
+      record.deletionDateMs ?? null,
+      JSON.stringify(record),
+      record.keyId,
+    );
+  }
+
+  async deleteKey(keyId: string): Promise<void> {
+    this.#transaction(() => {
+      this.#run("DELETE FROM aliases WHERE target_key_id = ?", keyId);
+      this.#run("DELETE FROM key_materials WHERE key_id = ?", keyId);
+      this.#run("DELETE FROM keys WHERE key_id = ?", keyId);
+    });
+  }
+
+  async getMaterial(keyId: string, keyMaterialId: string): Promise<StoredMaterial | undefined> {
+    const row = this.#get("SELECT * FROM key_materials WHERE key_id = ? AND key_material_id = ?", keyId, keyMaterialId);
+    if (!row) return undefined;
+    return {
+      keyId: String(row.key_id),
+      keyMaterialId: String(row.key_material_id),
+      wrapped: Buffer.from(row.wrapped as Uint8Array),
+      createdAtMs: Number(row.created_at),
+    };
+  }
+
+  async listKeys(accountId: string, region: string, limit: number, cursor: string | undefined): Promise<Page<KeyRecord>> {
+    const after = cursor === undefined ? 0 : parseSeqCursor(cursor);
+    const rows = this.#all(
+      "SELECT seq, record FROM keys WHERE account_id = ? AND region = ? AND seq > ? ORDER BY seq LIMIT ?",
+      accountId,
+      region,
+      after,
+      limit + 1,
+    );
+    const page = rows.slice(0, limit);
+    const items = page.map((row) => JSON.parse(String(row.record)) as KeyRecord);
+    const last = page.at(-1);
+    return rows.length > limit && last ? { items, next: String(last.seq) } : { items };
+  }
+
+  async keysDueForDeletion(nowMs: number): Promise<string[]> {
+    return this.#all("SELECT key_id FROM keys WHERE deletion_due IS NOT NULL AND deletion_due <= ?", nowMs).map((row) =>
+      String(row.key_id),
+    );
+  }
+
+  async getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined> {
+    const row = this.#get("SELECT * FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ?", accountId, region, aliasName);
+    return row ? aliasFromRow(row) : undefined;
+  }
+
+  async insertAlias(alias: AliasRecord): Promise<boolean> {
+    const result = this.#run(
+      "INSERT INTO aliases(account_id, region, alias_name, target_key_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      alias.accountId,
+      alias.region,
+      alias.aliasName,
+      alias.targetKeyId,
+      alias.createdAtMs,
+      alias.updatedAtMs,
+    );
+    return result.changes > 0;
+  }
+
+  async updateAlias(alias: AliasRecord): Promise<void> {
+    this.#run(
+      "UPDATE aliases SET target_key_id = ?, updated_at = ? WHERE account_id = ? AND region = ? AND alias_name = ?",
+      alias.targetKeyId,
+      alias.updatedAtMs,
+      alias.accountId,
+      alias.region,
+      alias.aliasName,
+    );
+  }
+
+  async deleteAlias(accountId: string, region: string, aliasName: string): Promise<void> {
+    this.#run("DELETE FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ?", accountId, region, aliasName);
+  }
+
+  async listAliases(
+    accountId: string,
+    region: string,
+    targetKeyId: string | undefined,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<Page<AliasRecord>> {
+    const after = cursor ?? "";
+    const rows =
+      targetKeyId === undefined
+        ? this.#all(
+            "SELECT * FROM aliases WHERE account_id = ? AND region = ? AND alias_name > ? ORDER BY alias_name LIMIT ?",
+            accountId,
+            region,
+            after,
+            limit + 1,
+          )
+        : this.#all(
+            "SELECT * FROM aliases WHERE account_id = ? AND region = ? AND target_key_id = ? AND alias_name > ? ORDER BY alias_name LIMIT ?",
+            accountId,
+            region,
+            targetKeyId,
+            after,
+            limit + 1,
+          );
+    const items = rows.slice(0, limit).map(aliasFromRow);
+    const last = items.at(-1);
+    return rows.length > limit && last ? { items, next: last.aliasName } : { items };
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+
+  #insertAccessKey(key: StoredAccessKey): void {
+    this.#run(
+      "INSERT INTO access_keys(access_key_id, account_id, owner, wrapped_secret, status, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      key.accessKeyId,
+      key.accountId,
+      JSON.stringify(key.owner),
+      key.wrappedSecret,
+      key.status,
+      key.createdAtMs,
+    );
+  }
+
+  #insertMaterial(material: StoredMaterial): void {
+    this.#run(
+      "INSERT INTO key_materials(key_id, key_material_id, wrapped, created_at) VALUES (?, ?, ?, ?)",
+      material.keyId,
+      material.keyMaterialId,
+      material.wrapped,
+      material.createdAtMs,
+    );
+  }
+
+  /** Runs `body` in one IMMEDIATE transaction (takes the write lock up front, so no upgrade deadlock). */
+  #transaction<T>(body: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = body();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #run(sql: string, ...params: SQLInputValue[]) {
+    return this.#statement(sql).run(...params);
+  }
+
+  #get(sql: string, ...params: SQLInputValue[]): Row | undefined {
+    return this.#statement(sql).get(...params) as Row | undefined;
+  }
+
+  #all(sql: string, ...params: SQLInputValue[]): Row[] {
+    return this.#statement(sql).all(...params) as Row[];
+  }
+}
+
+function aliasFromRow(row: Row): AliasRecord {
+  return {
+    accountId: String(row.account_id),
+    region: String(row.region),
+    aliasName: String(row.alias_name),
+    targetKeyId: String(row.target_key_id),
+    createdAtMs: Number(row.created_at),
+    updatedAtMs: Number(row.updated_at),
+  };
+}
+
+function parseSeqCursor(cursor: string): number {
+  if (!/^[0-9]{1,15}$/.test(cursor)) throw new InvalidMarkerException("The marker is not valid.");
+  return Number(cursor);
+}

@@ -1,0 +1,53 @@
+/**
+ * The one storage contract. Every method is asynchronous and each mutating method is
+ * one transaction that is durable when its promise resolves, so a caller acknowledges
+ * a request only after awaiting it. SQLite (embedded default) implements it now;
+ * PostgreSQL will implement the same interface, so nothing SQLite-specific leaks out.
+ */
+import type { AccountRecord, AliasRecord, KeyRecord, StoredAccessKey, StoredMaterial } from "../keys/records.ts";
+
+/** One page of a listing: the rows and, when more follow, the cursor of the next page. */
+export interface Page<T> {
+  items: T[];
+  next?: string;
+}
+
+export interface Store {
+  /** A value of the small key/value table that holds installation facts (default account...). */
+  getSetting(name: string): Promise<string | undefined>;
+  setSetting(name: string, value: string): Promise<void>;
+
+  /** Creates an account with its root access key; false if the account already exists. */
+  createAccount(account: AccountRecord, rootAccessKey: StoredAccessKey): Promise<boolean>;
+  getAccount(accountId: string): Promise<AccountRecord | undefined>;
+  getAccessKey(accessKeyId: string): Promise<StoredAccessKey | undefined>;
+
+  getKey(keyId: string): Promise<KeyRecord | undefined>;
+  /** Inserts a new key and, if it has material, its first material version. */
+  insertKey(record: KeyRecord, material: StoredMaterial | undefined): Promise<void>;
+  /** Replaces a key's metadata. */
+  updateKey(record: KeyRecord): Promise<void>;
+  /** Deletes a key, all its material and every alias pointing to it. */
+  deleteKey(keyId: string): Promise<void>;
+  getMaterial(keyId: string, keyMaterialId: string): Promise<StoredMaterial | undefined>;
+  /** Keys of one account and region in creation order, `limit` at a time after `cursor`. */
+  listKeys(accountId: string, region: string, limit: number, cursor: string | undefined): Promise<Page<KeyRecord>>;
+  /** Ids of keys whose deletion date is at or before `nowMs`. */
+  keysDueForDeletion(nowMs: number): Promise<string[]>;
+
+  getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined>;
+  /** Inserts an alias; false if the name is taken in that account and region. */
+  insertAlias(alias: AliasRecord): Promise<boolean>;
+  updateAlias(alias: AliasRecord): Promise<void>;
+  deleteAlias(accountId: string, region: string, aliasName: string): Promise<void>;
+  /** Aliases of one account and region (optionally of one key), by name. */
+  listAliases(
+    accountId: string,
+    region: string,
+    targetKeyId: string | undefined,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<Page<AliasRecord>>;
+
+  close(): Promise<void>;
+}
