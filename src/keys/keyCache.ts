@@ -3,12 +3,15 @@
  * (Encrypt, Decrypt, GenerateDataKey) reads no database. Least recently used entries
  * are evicted past the bound. Entries change only after the store has committed.
  */
+import type { PreparedAsymmetricKey } from "../crypto/asymmetric/index.ts";
 import type { KeyRecord } from "./records.ts";
 
 /** A cached key: its record and whichever material versions were unwrapped so far. */
 export interface CachedKey {
   record: KeyRecord;
   materials: Map<string, Buffer>;
+  /** The parsed key pair of an asymmetric key's current material, once first used. */
+  prepared?: PreparedAsymmetricKey;
 }
 
 /** LRU map from key id to CachedKey. */
@@ -34,6 +37,9 @@ export class KeyCache {
   putRecord(record: KeyRecord): CachedKey {
     const existing = this.#entries.get(record.keyId);
     const entry: CachedKey = { record, materials: existing?.materials ?? new Map() };
+    if (existing?.prepared && existing.record.currentKeyMaterialId === record.currentKeyMaterialId) {
+      entry.prepared = existing.prepared;
+    }
     this.#entries.delete(record.keyId);
     this.#entries.set(record.keyId, entry);
     this.#evict();

@@ -5,7 +5,8 @@
  * another on the same key).
  */
 import { createHmac, randomUUID } from "node:crypto";
-import { NotFoundException } from "../errors.ts";
+import { KMSInternalException, NotFoundException } from "../errors.ts";
+import { prepareAsymmetricKey, type PreparedAsymmetricKey } from "../crypto/asymmetric/index.ts";
 import type { RootKey } from "../crypto/rootKey.ts";
 import type { Store } from "../store/store.ts";
 import { KeyCache, type CachedKey } from "./keyCache.ts";
@@ -39,6 +40,16 @@ export class KeyRepository {
     const material = this.#rootKey.unwrap(stored.wrapped, materialAad(record, keyMaterialId));
     entry.materials.set(keyMaterialId, material);
     return material;
+  }
+
+  /** The parsed key pair of an asymmetric key (its current material), parsed once and cached. */
+  async keyPair(record: KeyRecord): Promise<PreparedAsymmetricKey> {
+    const entry = (await this.#cached(record.keyId)) ?? this.#cache.putRecord(record);
+    if (entry.prepared) return entry.prepared;
+    const material = record.currentKeyMaterialId ? await this.material(record, record.currentKeyMaterialId) : undefined;
+    if (!material) throw new KMSInternalException("The key has no key material.");
+    entry.prepared = prepareAsymmetricKey(record.keySpec, material);
+    return entry.prepared;
   }
 
   /** Creates a key, with fresh material if given, durably; returns its record. */

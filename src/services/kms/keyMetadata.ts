@@ -3,6 +3,7 @@
  * key record. Which algorithm lists appear depends on the key spec and usage.
  */
 import type { KeyMetadata } from "@aws-sdk/client-kms";
+import { algorithmsFor } from "../../crypto/asymmetric/index.ts";
 import { keyArn, type KeyRecord } from "../../keys/records.ts";
 
 /** KeyMetadata as AWS shows it for this key. */
@@ -23,9 +24,23 @@ export function toKeyMetadata(key: KeyRecord): KeyMetadata {
     MultiRegion: key.multiRegion,
   };
   if (key.deletionDateMs !== undefined) metadata.DeletionDate = new Date(key.deletionDateMs);
-  if (key.keySpec === "SYMMETRIC_DEFAULT") {
-    metadata.EncryptionAlgorithms = ["SYMMETRIC_DEFAULT"];
-    if (key.currentKeyMaterialId) metadata.CurrentKeyMaterialId = key.currentKeyMaterialId;
-  }
+  Object.assign(metadata, keyAlgorithms(key));
+  // AWS shows the material id of symmetric encryption keys only (recorded for HMAC and asymmetric keys).
+  if (key.keySpec === "SYMMETRIC_DEFAULT" && key.currentKeyMaterialId) metadata.CurrentKeyMaterialId = key.currentKeyMaterialId;
   return metadata;
+}
+
+/** The algorithm lists (Encryption, Signing, Mac, KeyAgreement) AWS shows for the key's spec and usage. */
+export function keyAlgorithms(key: KeyRecord): Pick<
+  KeyMetadata,
+  "EncryptionAlgorithms" | "SigningAlgorithms" | "MacAlgorithms" | "KeyAgreementAlgorithms"
+> {
+  if (key.keySpec === "SYMMETRIC_DEFAULT") return { EncryptionAlgorithms: ["SYMMETRIC_DEFAULT"] };
+  const { EncryptionAlgorithms, SigningAlgorithms, MacAlgorithms, KeyAgreementAlgorithms } = algorithmsFor(key.keySpec, key.keyUsage);
+  return {
+    ...(EncryptionAlgorithms ? { EncryptionAlgorithms: [...EncryptionAlgorithms] } : {}),
+    ...(SigningAlgorithms ? { SigningAlgorithms: [...SigningAlgorithms] } : {}),
+    ...(MacAlgorithms ? { MacAlgorithms: [...MacAlgorithms] } : {}),
+    ...(KeyAgreementAlgorithms ? { KeyAgreementAlgorithms: [...KeyAgreementAlgorithms] } : {}),
+  };
 }

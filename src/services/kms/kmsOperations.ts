@@ -7,24 +7,32 @@ import { CreateAlias } from "./operations/CreateAlias.ts";
 import { CreateKey } from "./operations/CreateKey.ts";
 import { Decrypt } from "./operations/Decrypt.ts";
 import { DeleteAlias } from "./operations/DeleteAlias.ts";
+import { DeriveSharedSecret } from "./operations/DeriveSharedSecret.ts";
 import { DescribeKey } from "./operations/DescribeKey.ts";
 import { DisableKey } from "./operations/DisableKey.ts";
 import { EnableKey } from "./operations/EnableKey.ts";
 import { Encrypt } from "./operations/Encrypt.ts";
 import { GenerateDataKey } from "./operations/GenerateDataKey.ts";
+import { GenerateDataKeyPair } from "./operations/GenerateDataKeyPair.ts";
+import { GenerateDataKeyPairWithoutPlaintext } from "./operations/GenerateDataKeyPairWithoutPlaintext.ts";
 import { GenerateDataKeyWithoutPlaintext } from "./operations/GenerateDataKeyWithoutPlaintext.ts";
+import { GenerateMac } from "./operations/GenerateMac.ts";
 import { GenerateRandom } from "./operations/GenerateRandom.ts";
 import { GetKeyPolicy } from "./operations/GetKeyPolicy.ts";
+import { GetPublicKey } from "./operations/GetPublicKey.ts";
 import { ListAliases } from "./operations/ListAliases.ts";
 import { ListKeyPolicies } from "./operations/ListKeyPolicies.ts";
 import { ListKeys } from "./operations/ListKeys.ts";
 import { ListResourceTags } from "./operations/ListResourceTags.ts";
 import { ReEncrypt } from "./operations/ReEncrypt.ts";
 import { ScheduleKeyDeletion } from "./operations/ScheduleKeyDeletion.ts";
+import { Sign } from "./operations/Sign.ts";
 import { TagResource } from "./operations/TagResource.ts";
 import { UntagResource } from "./operations/UntagResource.ts";
 import { UpdateAlias } from "./operations/UpdateAlias.ts";
 import { UpdateKeyDescription } from "./operations/UpdateKeyDescription.ts";
+import { Verify } from "./operations/Verify.ts";
+import { VerifyMac } from "./operations/VerifyMac.ts";
 import { notImplemented, type KmsRegistry } from "./registry.ts";
 
 /** Handlers of the KMS API, by operation name. */
@@ -39,7 +47,7 @@ export const kmsOperations: KmsRegistry = {
   DeleteAlias,
   DeleteCustomKeyStore: notImplemented,
   DeleteImportedKeyMaterial: notImplemented,
-  DeriveSharedSecret: notImplemented,
+  DeriveSharedSecret,
   DescribeCustomKeyStores: notImplemented,
   DescribeKey,
   DisableKey,
@@ -49,16 +57,16 @@ export const kmsOperations: KmsRegistry = {
   EnableKeyRotation: notImplemented,
   Encrypt,
   GenerateDataKey,
-  GenerateDataKeyPair: notImplemented,
-  GenerateDataKeyPairWithoutPlaintext: notImplemented,
+  GenerateDataKeyPair,
+  GenerateDataKeyPairWithoutPlaintext,
   GenerateDataKeyWithoutPlaintext,
-  GenerateMac: notImplemented,
+  GenerateMac,
   GenerateRandom,
   GetKeyLastUsage: notImplemented,
   GetKeyPolicy,
   GetKeyRotationStatus: notImplemented,
   GetParametersForImport: notImplemented,
-  GetPublicKey: notImplemented,
+  GetPublicKey,
   ImportKeyMaterial: notImplemented,
   ListAliases,
   ListGrants: notImplemented,
@@ -74,13 +82,13 @@ export const kmsOperations: KmsRegistry = {
   RevokeGrant: notImplemented,
   RotateKeyOnDemand: notImplemented,
   ScheduleKeyDeletion,
-  Sign: notImplemented,
+  Sign,
   TagResource,
   UntagResource,
   UpdateAlias,
   UpdateCustomKeyStore: notImplemented,
   UpdateKeyDescription,
   UpdatePrimaryRegion: notImplemented,
-  Verify: notImplemented,
-  VerifyMac: notImplemented,
+  Verify,
+  VerifyMac,
 };

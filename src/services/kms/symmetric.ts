@@ -7,7 +7,7 @@
 import { IncorrectKeyException, InvalidCiphertextException, InvalidKeyUsageException, KMSInternalException } from "../../errors.ts";
 import { openSymmetric, parseHeader, sealSymmetric } from "../../crypto/ciphertext.ts";
 import { assertKeyStateAllows } from "../../keys/keyStates.ts";
-import type { KeyRecord } from "../../keys/records.ts";
+import { keyArn, type KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
 import { authorizeKeyUse } from "./keyAccess.ts";
 import type { KmsOperation } from "./registry.ts";
@@ -25,6 +25,20 @@ export function requireSymmetricAlgorithm(key: KeyRecord, algorithm: string | un
   }
 }
 
+/** Refuses an ENCRYPT_DECRYPT key that is not symmetric (RSA) where AWS requires a symmetric key. */
+export function requireSymmetricKey(key: KeyRecord, operation: KmsOperation): void {
+  if (key.keySpec !== "SYMMETRIC_DEFAULT") {
+    throw new InvalidKeyUsageException(`${keyArn(key)} key spec ${key.keySpec} is not valid for ${operation}.`);
+  }
+}
+
+/** The current material of a key that has raw material (symmetric or HMAC). */
+export async function currentMaterial(ctx: RequestContext, key: KeyRecord): Promise<Buffer> {
+  const material = key.currentKeyMaterialId ? await ctx.services.keys.material(key, key.currentKeyMaterialId) : undefined;
+  if (!material) throw new KMSInternalException("The key has no current key material.");
+  return material;
+}
+
 /** Encrypts under the key's current material. The key must already be checked for state and usage. */
 export async function sealWithKey(
   ctx: RequestContext,
@@ -32,9 +46,8 @@ export async function sealWithKey(
   plaintext: Uint8Array,
   context: Record<string, string> | undefined,
 ): Promise<Sealed> {
-  const keyMaterialId = key.currentKeyMaterialId;
-  const material = keyMaterialId ? await ctx.services.keys.material(key, keyMaterialId) : undefined;
-  if (!keyMaterialId || !material) throw new KMSInternalException("The key has no current key material.");
+  const material = await currentMaterial(ctx, key);
+  const keyMaterialId = key.currentKeyMaterialId as string;
   return { ciphertextBlob: sealSymmetric({ keyId: key.keyId, keyMaterialId }, material, plaintext, context), keyMaterialId };
 }
 

@@ -1,6 +1,14 @@
 /** CreateKey: a new customer managed KMS key in the caller's account and region. */
 import { randomBytes } from "node:crypto";
+import type { KeySpec } from "@aws-sdk/client-kms";
 import { UnsupportedOperationException, ValidationException } from "../../../errors.ts";
+import {
+  generateHmacKey,
+  generateKeyPairFor,
+  isAsymmetricKeySpec,
+  isHmacKeySpec,
+  validateCreateKeySpecAndUsage,
+} from "../../../crypto/asymmetric/index.ts";
 import { newKeyId } from "../../../keys/keyRepository.ts";
 import type { KeyRecord } from "../../../keys/records.ts";
 import { toKeyMetadata } from "../keyMetadata.ts";
@@ -12,15 +20,7 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
   if (input.KeySpec !== undefined && input.CustomerMasterKeySpec !== undefined) {
     throw new ValidationException("You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.");
   }
-  const keySpec = input.KeySpec ?? input.CustomerMasterKeySpec ?? "SYMMETRIC_DEFAULT";
-  const keyUsage = input.KeyUsage ?? (keySpec === "SYMMETRIC_DEFAULT" ? "ENCRYPT_DECRYPT" : undefined);
-  if (keyUsage === undefined) {
-    throw new ValidationException("You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.");
-  }
-  if (keySpec !== "SYMMETRIC_DEFAULT") throw new UnsupportedOperationException(`KeySpec ${keySpec} is not supported by kmsd yet.`);
-  if (keyUsage !== "ENCRYPT_DECRYPT") {
-    throw new ValidationException(`KeyUsage ${keyUsage} is not compatible with KeySpec ${keySpec}`);
-  }
+  const { keySpec, keyUsage } = validateCreateKeySpecAndUsage(input.KeySpec ?? input.CustomerMasterKeySpec, input.KeyUsage);
   const origin = input.Origin ?? "AWS_KMS";
   if (origin !== "AWS_KMS") throw new UnsupportedOperationException(`Origin ${origin} is not supported by kmsd yet.`);
   if (input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) {
@@ -43,6 +43,17 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
     tags: mergeTags([], input.Tags ?? []),
     multiRegion: false,
   };
-  const created = await ctx.services.keys.create(record, randomBytes(32));
+  const created = await ctx.services.keys.create(record, await newKeyMaterial(keySpec));
   return { KeyMetadata: toKeyMetadata(created) };
 };
+
+/**
+ * Fresh material for a key spec: 32 random bytes for symmetric keys, HMAC key bytes, or a
+ * key pair's PKCS#8 private key (generated off the event loop: RSA-4096 takes seconds).
+ */
+async function newKeyMaterial(keySpec: KeySpec): Promise<Buffer> {
+  if (keySpec === "SYMMETRIC_DEFAULT") return randomBytes(32);
+  if (isHmacKeySpec(keySpec)) return generateHmacKey(keySpec);
+  if (isAsymmetricKeySpec(keySpec)) return (await generateKeyPairFor(keySpec)).privateKeyPkcs8Der;
+  throw new UnsupportedOperationException(`KeySpec ${keySpec} is not supported.`);
+}

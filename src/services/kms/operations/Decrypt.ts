@@ -1,23 +1,28 @@
-/** Decrypt: opens a ciphertext blob; the blob names its key, so KeyId is optional. */
+/** Decrypt: opens a ciphertext; a symmetric blob names its key, so KeyId is optional for it. */
 import { keyArn } from "../../../keys/records.ts";
-import { endIfDryRun, keyForOperation, requireKeyUsage } from "../keyAccess.ts";
+import { decryptWith } from "../encryption.ts";
+import { endIfDryRun, keyForOperation } from "../keyAccess.ts";
 import type { Handler } from "../registry.ts";
-import { openWithKey, requireSymmetricAlgorithm } from "../symmetric.ts";
 
 export const Decrypt: Handler<"Decrypt"> = async (ctx, input) => {
   const requested =
     input.KeyId === undefined ? undefined : await keyForOperation(ctx, "Decrypt", input.KeyId, "aliases-allowed");
-  if (requested) requireKeyUsage(requested, "ENCRYPT_DECRYPT", "Decrypt");
-  const opened = await openWithKey(ctx, "Decrypt", input.CiphertextBlob ?? new Uint8Array(), input.EncryptionContext, requested);
-  requireSymmetricAlgorithm(opened.key, input.EncryptionAlgorithm);
+  const decrypted = await decryptWith(
+    ctx,
+    "Decrypt",
+    input.CiphertextBlob ?? new Uint8Array(),
+    input.EncryptionContext,
+    input.EncryptionAlgorithm,
+    requested,
+  );
   if (input.DryRun === true) {
-    opened.plaintext.fill(0);
+    decrypted.plaintext.fill(0);
     endIfDryRun(input);
   }
   return {
-    KeyId: keyArn(opened.key),
-    Plaintext: opened.plaintext,
-    EncryptionAlgorithm: "SYMMETRIC_DEFAULT",
-    KeyMaterialId: opened.keyMaterialId,
+    KeyId: keyArn(decrypted.key),
+    Plaintext: decrypted.plaintext,
+    EncryptionAlgorithm: decrypted.algorithm,
+    ...(decrypted.keyMaterialId ? { KeyMaterialId: decrypted.keyMaterialId } : {}),
   };
 };

@@ -11,11 +11,10 @@ const MAX_WINDOW_DAYS = 30;
 
 export const ScheduleKeyDeletion: Handler<"ScheduleKeyDeletion"> = async (ctx, input) => {
   const days = input.PendingWindowInDays ?? MAX_WINDOW_DAYS;
+  // The model allows 1-365 (checked before this handler runs); KMS itself accepts 7-30 and
+  // words the refusal as a sentence, not as a model constraint (seen from real AWS).
   if (days < MIN_WINDOW_DAYS || days > MAX_WINDOW_DAYS) {
-    const bound = days < MIN_WINDOW_DAYS ? `greater than or equal to ${MIN_WINDOW_DAYS}` : `less than or equal to ${MAX_WINDOW_DAYS}`;
-    throw new ValidationException(
-      `1 validation error detected: Value '${days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value ${bound}`,
-    );
+    throw new ValidationException(`PendingWindowInDays must be between ${MIN_WINDOW_DAYS} and ${MAX_WINDOW_DAYS}`);
   }
   const key = await keyForOperation(ctx, "ScheduleKeyDeletion", input.KeyId, "key-only");
   const deletionDateMs = ctx.nowMs + days * MS_PER_DAY;
