@@ -7,7 +7,8 @@
  * The embedded default keeps the root key in a file of its own (mode 0600) next to
  * the database; other roots of trust (sealed passphrase, PKCS#11) implement RootKey.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
+
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 
 /** Wraps and unwraps secrets at rest. */
@@ -15,6 +16,8 @@ export interface RootKey {
   wrap(plaintext: Buffer, aad: Buffer): Buffer;
   /** Throws if the blob was altered or belongs to other additional data. */
   unwrap(wrapped: Buffer, aad: Buffer): Buffer;
+  /** A 32-byte key for one internal purpose (an "AWS owned key"), derived deterministically from the root key. */
+  deriveKey(purpose: string): Buffer;
 }
 
 const WRAP_FORMAT_V1 = 0x01;
@@ -81,6 +84,10 @@ export class FileRootKey implements RootKey {
     decipher.setAAD(aad);
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(wrapped.subarray(1 + IV_LENGTH, wrapped.length - TAG_LENGTH)), decipher.final()]);
+  }
+
+  deriveKey(purpose: string): Buffer {
+    return createHmac("sha256", this.#key).update(`kmsd internal key\n${purpose}`, "utf8").digest();
   }
 
   toString(): string {

@@ -1,21 +1,41 @@
 /**
- * Access keys: minting them (with the secret wrapped by the root key at rest) and
- * looking them up for SigV4. Lookups are cached in memory so an authenticated request
- * does no database read; a key id never seen before is looked up in the store, which
- * is how a server accepts a key that `kmsd account create` added a moment ago.
+ * Access keys and the directory that resolves an access key id to the credentials and
+ * principal behind it: an account root's or an IAM user's long-term key (`AKIA…`), or
+ * a role session's temporary credentials (`ASIA…`). Secrets are wrapped by the root key
+ * at rest.
+ *
+ * Lookups are cached so an authenticated request does no database read. A change made
+ * by this process (UpdateAccessKey, DeleteAccessKey, DeleteUser) drops the entry at
+ * once (`forget`, `forgetUser`). Another process on the same data directory (a second
+ * server, `kmsd account create`) learns of a change when the entry expires: entries are
+ * trusted for CACHE_TTL_MS, then read again. An id never seen before is read from the
+ * store, which is how a server accepts a key another process added a moment ago.
  */
-import { randomBytes, randomInt } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { RootKey } from "../crypto/rootKey.ts";
 import type { StoredAccessKey } from "../keys/records.ts";
 import type { Store } from "../store/store.ts";
-import { rootPrincipal, type Principal } from "./principal.ts";
+import { IdentityPolicyCache, sessionPolicyOf, type PrincipalPolicies } from "./identityPolicies.ts";
+import { ID_PREFIX, newAccessKeyId } from "./ids.ts";
+import { assumedRolePrincipal, rootPrincipal, userPrincipal, type Principal } from "./principal.ts";
+import type { IdentityAccessKey, UserRecord } from "./records.ts";
+import { sessionSecretAad } from "./sessions.ts";
 
 /** An access key ready for signature verification. */
 export interface ActiveAccessKey {
   accessKeyId: string;
   secretAccessKey: string;
   principal: Principal;
+  /** Session credentials only: the session token's hash and when the credentials expire. */
+  session?: { tokenHash: Buffer; expiresAtMs: number };
 }
+
+/**
+ * What an access key id resolves to. `revoked` (inactive, deleted, or its user is gone)
+ * is kept apart from `unknown` so that such a key never falls back to --dev's "unknown
+ * keys act as root".
+ */
+export type CredentialLookup = { status: "active"; key: ActiveAccessKey } | { status: "revoked" } | { status: "unknown" };
 
 /** A fresh access key pair for an account's root, with the secret in the clear (shown once). */
 export interface NewAccessKey {
@@ -23,15 +43,23 @@ export interface NewAccessKey {
   secretAccessKey: string;
 }
 
-const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+/** A fresh access key of an IAM user, with the secret in the clear (shown once). */
+export interface NewUserAccessKey {
+  stored: IdentityAccessKey;
+  secretAccessKey: string;
+}
+
+/** How long a resolved key is trusted before the store is read again (bounds cross-process staleness). */
+export const CACHE_TTL_MS = 5000;
 /** How long an unknown access key id is remembered as unknown (bounds the store reads of a flood of bad ids). */
 const NEGATIVE_TTL_MS = 1000;
+/** Resolved keys kept at most (sessions come and go; the oldest entry is dropped first). */
+const MAX_CACHED = 10_000;
 
 /** Mints a root access key for `accountId`. */
 export function mintRootAccessKey(rootKey: RootKey, accountId: string, nowMs: number): NewAccessKey {
-  let accessKeyId = "AKIA";
-  for (let i = 0; i < 16; i++) accessKeyId += BASE32[randomInt(32)];
-  const secretAccessKey = randomBytes(30).toString("base64");
+  const accessKeyId = newAccessKeyId("accessKey");
+  const secretAccessKey = newSecret();
   return {
     secretAccessKey,
     stored: {
@@ -45,39 +73,131 @@ export function mintRootAccessKey(rootKey: RootKey, accountId: string, nowMs: nu
   };
 }
 
-/** Looks up access keys, cached. */
+/** Mints an access key for an IAM user. */
+export function mintUserAccessKey(rootKey: RootKey, user: Pick<UserRecord, "accountId" | "userId">, nowMs: number): NewUserAccessKey {
+  const accessKeyId = newAccessKeyId("accessKey");
+  const secretAccessKey = newSecret();
+  return {
+    secretAccessKey,
+    stored: {
+      accessKeyId,
+      accountId: user.accountId,
+      owner: { kind: "user", userId: user.userId },
+      wrappedSecret: rootKey.wrap(Buffer.from(secretAccessKey, "utf8"), secretAad(accessKeyId)),
+      status: "Active",
+      createdAtMs: nowMs,
+    },
+  };
+}
+
+interface CacheEntry {
+  key: ActiveAccessKey;
+  checkedAtMs: number;
+  /** The IAM user the key belongs to, so DeleteUser can drop its keys. */
+  userId: string | undefined;
+}
+
+/** Resolves access key ids (cached), and holds the identity policy cache. */
 export class AccessKeyDirectory {
   readonly #store: Store;
   readonly #rootKey: RootKey;
-  readonly #known = new Map<string, ActiveAccessKey>();
+  readonly #known = new Map<string, CacheEntry>();
   readonly #unknownUntil = new Map<string, number>();
+  readonly #policies: IdentityPolicyCache;
 
   constructor(store: Store, rootKey: RootKey) {
     this.#store = store;
     this.#rootKey = rootKey;
+    this.#policies = new IdentityPolicyCache(store.identities);
   }
 
-  /** The active key with this id, or undefined if there is none (or it is inactive). */
+  /** The active key with this id, or undefined if there is none (or it is inactive or deleted). */
   async find(accessKeyId: string): Promise<ActiveAccessKey | undefined> {
-    const known = this.#known.get(accessKeyId);
-    if (known) return known;
+    const found = await this.lookup(accessKeyId);
+    return found.status === "active" ? found.key : undefined;
+  }
+
+  /** Resolves an access key id: active (with secret and principal), revoked, or unknown. */
+  async lookup(accessKeyId: string): Promise<CredentialLookup> {
     const now = Date.now();
+    const known = this.#known.get(accessKeyId);
+    if (known && now - known.checkedAtMs < CACHE_TTL_MS) return { status: "active", key: known.key };
+    this.#known.delete(accessKeyId);
     const until = this.#unknownUntil.get(accessKeyId);
-    if (until !== undefined && until > now) return undefined;
-    const stored = await this.#store.getAccessKey(accessKeyId);
-    if (!stored || stored.status !== "Active") {
+    if (until !== undefined && until > now) return { status: "unknown" };
+    const resolved = accessKeyId.startsWith(ID_PREFIX.sessionKey) ? await this.#loadSession(accessKeyId) : await this.#loadKey(accessKeyId);
+    if (resolved.status === "unknown") {
       if (this.#unknownUntil.size > 10_000) this.#unknownUntil.clear();
       this.#unknownUntil.set(accessKeyId, now + NEGATIVE_TTL_MS);
-      return undefined;
+      return resolved;
     }
-    const active: ActiveAccessKey = {
-      accessKeyId,
-      secretAccessKey: this.#rootKey.unwrap(stored.wrappedSecret, secretAad(accessKeyId)).toString("utf8"),
-      principal: rootPrincipal(stored.accountId, accessKeyId),
-    };
-    this.#known.set(accessKeyId, active);
-    return active;
+    if (resolved.status !== "active") return { status: "revoked" };
+    if (this.#known.size >= MAX_CACHED) this.#known.delete(this.#known.keys().next().value as string);
+    this.#known.set(accessKeyId, { key: resolved.key, checkedAtMs: now, userId: resolved.userId });
+    return { status: "active", key: resolved.key };
   }
+
+  /** Drops a cached key at once (its status changed or it was deleted). */
+  forget(accessKeyId: string): void {
+    this.#known.delete(accessKeyId);
+    this.#unknownUntil.delete(accessKeyId);
+  }
+
+  /** Drops every cached key of an IAM user (the user was deleted). */
+  forgetUser(userId: string): void {
+    for (const [id, entry] of this.#known) if (entry.userId === userId) this.#known.delete(id);
+  }
+
+  /** The identity policies that apply to a principal (see identityPolicies.ts). */
+  policiesOf(principal: Principal): Promise<PrincipalPolicies> {
+    return this.#policies.policiesOf(principal);
+  }
+
+  /** Called after any change to IAM users, groups, roles or policies in this process. */
+  identitiesChanged(): void {
+    this.#policies.invalidate();
+    // User principals carry names and tags; re-read them on next use.
+    for (const [id, entry] of this.#known) if (entry.userId !== undefined) this.#known.delete(id);
+  }
+
+  async #loadKey(accessKeyId: string): Promise<{ status: "active"; key: ActiveAccessKey; userId: string | undefined } | { status: "revoked" | "unknown" }> {
+    const identities = this.#store.identities;
+    const stored = await identities.getAccessKey(accessKeyId);
+    if (!stored) return { status: (await identities.wasAccessKeyDeleted(accessKeyId)) ? "revoked" : "unknown" };
+    if (stored.status !== "Active") return { status: "revoked" };
+    let principal: Principal;
+    let userId: string | undefined;
+    if (stored.owner.kind === "user") {
+      const user = await identities.getUserById(stored.owner.userId);
+      if (!user) return { status: "revoked" };
+      principal = userPrincipal(user, accessKeyId);
+      userId = user.userId;
+    } else {
+      principal = rootPrincipal(stored.accountId, accessKeyId);
+    }
+    const secretAccessKey = this.#rootKey.unwrap(stored.wrappedSecret, secretAad(accessKeyId)).toString("utf8");
+    return { status: "active", key: { accessKeyId, secretAccessKey, principal }, userId };
+  }
+
+  async #loadSession(accessKeyId: string): Promise<{ status: "active"; key: ActiveAccessKey; userId: undefined } | { status: "unknown" }> {
+    const identities = this.#store.identities;
+    const session = await identities.getSession(accessKeyId);
+    if (!session) return { status: "unknown" };
+    const role = await identities.getRole(session.accountId, session.roleName);
+    const roleTags = role && role.roleId === session.roleId ? role.tags : [];
+    const policy = session.sessionPolicy === undefined ? undefined : sessionPolicyOf(accessKeyId, session.sessionPolicy);
+    const principal = assumedRolePrincipal(session, accessKeyId, policy, roleTags);
+    const secretAccessKey = this.#rootKey.unwrap(session.wrappedSecret, sessionSecretAad(accessKeyId)).toString("utf8");
+    return {
+      status: "active",
+      key: { accessKeyId, secretAccessKey, principal, session: { tokenHash: session.tokenHash, expiresAtMs: session.expiresAtMs } },
+      userId: undefined,
+    };
+  }
+}
+
+function newSecret(): string {
+  return randomBytes(30).toString("base64");
 }
 
 function secretAad(accessKeyId: string): Buffer {

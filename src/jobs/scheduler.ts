@@ -1,11 +1,18 @@
 /**
  * Time-driven jobs, run against the server clock: every tick, and at once after the
- * dev clock moves. Today: deleting keys whose deletion date has passed. A job that
- * was due while the server was down runs on the first tick after start.
+ * dev clock moves: deleting keys whose deletion date has passed, expiring imported
+ * material whose ValidTo has passed, and rotating keys whose rotation date has come.
+ * The store indexes each key's next due time, so a tick reads only due keys. A job that
+ * was due while the server was down runs on the first tick after start; a rotation
+ * moves the next date on, so each due date rotates exactly once.
  */
 import type { Clock } from "../clock.ts";
 import type { KeyRepository } from "../keys/keyRepository.ts";
 import { log } from "../server/log.ts";
+import { deleteImportedMaterial } from "../keys/importedMaterial.ts";
+import { rotateKey } from "../keys/rotation.ts";
+import { nextRotationMs } from "../keys/records.ts";
+
 
 /** Runs due jobs periodically. */
 export class Scheduler {
@@ -13,6 +20,7 @@ export class Scheduler {
   readonly #clock: Clock;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  #rerun: Promise<void> | undefined;
 
   constructor(keys: KeyRepository, clock: Clock) {
     this.#keys = keys;
@@ -31,22 +39,59 @@ export class Scheduler {
     await this.#running;
   }
 
-  /** Runs every job that is due now; concurrent calls share one run. */
+  /**
+   * Runs every job that is due now. A call made during a run waits for it and then runs
+   * again: the run in progress may have read the clock before the dev clock moved, and the
+   * caller must see every job due at the time it called. Calls made meanwhile share that rerun.
+   */
   runDue(): Promise<void> {
-    this.#running ??= this.#deleteDueKeys().finally(() => {
+    if (this.#running) {
+      this.#rerun ??= this.#running.then(() => {
+        this.#rerun = undefined;
+        return this.runDue();
+      });
+      return this.#rerun;
+    }
+    this.#running = this.#runDueJobs().finally(() => {
+
       this.#running = undefined;
     });
     return this.#running;
   }
 
-  async #deleteDueKeys(): Promise<void> {
+  async #runDueJobs(): Promise<void> {
+    const nowMs = this.#clock.nowMs();
+    let due: string[];
     try {
-      for (const keyId of await this.#keys.store.keysDueForDeletion(this.#clock.nowMs())) {
-        await this.#keys.delete(keyId);
-        log.info("key deleted", { keyId });
-      }
+      due = await this.#keys.store.keysDue(nowMs);
     } catch (error) {
-      log.error("scheduled key deletion failed", { error: String(error) });
+      log.error("reading the schedule failed", { error: String(error) });
+      return;
+    }
+    for (const keyId of due) {
+      try {
+        await this.#runJobsOf(keyId, nowMs);
+      } catch (error) {
+        log.error("scheduled job failed", { keyId, error: String(error) });
+      }
+    }
+  }
+
+  async #runJobsOf(keyId: string, nowMs: number): Promise<void> {
+    const key = await this.#keys.find(keyId);
+    if (!key) return;
+    if (key.deletionDateMs !== undefined && key.deletionDateMs <= nowMs) {
+      await this.#keys.delete(keyId);
+      log.info("key deleted", { keyId });
+      return;
+    }
+    if (key.imported?.validToMs !== undefined && key.imported.validToMs <= nowMs) {
+      await deleteImportedMaterial(this.#keys, keyId);
+      log.info("imported key material expired", { keyId });
+    }
+    if (key.rotation && key.state === "Enabled" && nextRotationMs(key.rotation) <= nowMs) {
+      await rotateKey(this.#keys, keyId, "AUTOMATIC", nowMs);
+      log.info("key rotated", { keyId });
     }
   }
 }

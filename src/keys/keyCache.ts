@@ -4,6 +4,7 @@
  * are evicted past the bound. Entries change only after the store has committed.
  */
 import type { PreparedAsymmetricKey } from "../crypto/asymmetric/index.ts";
+import type { GrantRecord } from "./grants.ts";
 import type { KeyRecord } from "./records.ts";
 
 /** A cached key: its record and whichever material versions were unwrapped so far. */
@@ -12,6 +13,8 @@ export interface CachedKey {
   materials: Map<string, Buffer>;
   /** The parsed key pair of an asymmetric key's current material, once first used. */
   prepared?: PreparedAsymmetricKey;
+  /** The key's grants, once first needed (authorization reads them on every use). */
+  grants?: GrantRecord[];
 }
 
 /** LRU map from key id to CachedKey. */
@@ -40,6 +43,8 @@ export class KeyCache {
     if (existing?.prepared && existing.record.currentKeyMaterialId === record.currentKeyMaterialId) {
       entry.prepared = existing.prepared;
     }
+    if (existing?.grants) entry.grants = existing.grants;
+
     this.#entries.delete(record.keyId);
     this.#entries.set(record.keyId, entry);
     this.#evict();

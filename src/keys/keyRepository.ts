@@ -9,7 +9,9 @@ import { KMSInternalException, NotFoundException } from "../errors.ts";
 import { prepareAsymmetricKey, type PreparedAsymmetricKey } from "../crypto/asymmetric/index.ts";
 import type { RootKey } from "../crypto/rootKey.ts";
 import type { Store } from "../store/store.ts";
+import type { GrantRecord } from "./grants.ts";
 import { KeyCache, type CachedKey } from "./keyCache.ts";
+
 import { keyArn, type KeyRecord, type StoredMaterial } from "./records.ts";
 
 /** Reads and changes keys through the cache. */
@@ -87,6 +89,59 @@ export class KeyRepository {
     });
   }
 
+  /**
+   * Changes a key and its material versions in one transaction, under the key's lock:
+   * `change` sees the current record and returns the new one plus the material to add
+   * (new or re-imported) and the versions to delete. The cache follows after commit.
+   */
+  async changeMaterial(keyId: string, change: (current: KeyRecord) => MaterialChange): Promise<KeyRecord> {
+    return this.#withLock(keyId, async () => {
+      const current = await this.find(keyId);
+      if (!current) throw new NotFoundException(`Key '${keyId}' does not exist`);
+      const { record, add, remove } = change(current);
+      if (add) {
+        const keyMaterialId = materialIdOf(add);
+        await this.store.putMaterial(record, {
+          keyId,
+          keyMaterialId,
+          wrapped: this.#rootKey.wrap(add, materialAad(record, keyMaterialId)),
+          createdAtMs: Date.now(),
+        });
+        this.#cache.putRecord(record).materials.set(keyMaterialId, add);
+      } else {
+        await this.store.deleteMaterials(record, remove ?? []);
+        const entry = this.#cache.putRecord(record);
+        for (const id of remove ?? []) entry.materials.delete(id);
+      }
+      return record;
+    });
+  }
+
+  /** The key's grants, cached after the first read. */
+  async grants(record: KeyRecord): Promise<readonly GrantRecord[]> {
+    const entry = (await this.#cached(record.keyId)) ?? this.#cache.putRecord(record);
+    entry.grants ??= await this.store.listGrants(record.keyId);
+    return entry.grants;
+  }
+
+  /** Stores a new grant, then adds it to the cached list. */
+  async addGrant(grant: GrantRecord): Promise<void> {
+    await this.#withLock(grant.keyId, async () => {
+      await this.store.insertGrant(grant);
+      const entry = this.#cache.get(grant.keyId);
+      if (entry?.grants) entry.grants = [...entry.grants, grant];
+    });
+  }
+
+  /** Deletes a grant (retired or revoked), then drops it from the cached list. */
+  async removeGrant(grant: GrantRecord): Promise<void> {
+    await this.#withLock(grant.keyId, async () => {
+      await this.store.deleteGrant(grant.grantId);
+      const entry = this.#cache.get(grant.keyId);
+      if (entry?.grants) entry.grants = entry.grants.filter((g) => g.grantId !== grant.grantId);
+    });
+  }
+
   /** Deletes a key, its material and its aliases for good. */
   async delete(keyId: string): Promise<void> {
     await this.#withLock(keyId, async () => {
@@ -115,7 +170,11 @@ export class KeyRepository {
   }
 }
 
+/** What a material change does: the key's new record, and material to add or versions to remove. */
+export type MaterialChange = { record: KeyRecord; add?: Buffer; remove?: undefined } | { record: KeyRecord; add?: undefined; remove: readonly string[] };
+
 /** A new key id (a v4 UUID, as AWS uses). */
+
 export function newKeyId(): string {
   return randomUUID();
 }

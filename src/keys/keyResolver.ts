@@ -6,7 +6,9 @@
  */
 import { NotFoundException } from "../errors.ts";
 import { parseKeyIdentifier } from "./keyIdentifier.ts";
+import { awsManagedService, createAwsManagedKey } from "./awsManagedKeys.ts";
 import type { KeyRepository } from "./keyRepository.ts";
+
 import { keyArn, type KeyRecord } from "./records.ts";
 
 /** Where a request comes from: the caller's account and the region it addressed. */
@@ -24,6 +26,7 @@ export async function resolveKey(
   scope: Scope,
   identifier: string,
   aliasPolicy: AliasPolicy,
+  nowMs = Date.now(),
 ): Promise<KeyRecord> {
   const parsed = parseKeyIdentifier(identifier);
   if ((parsed.kind === "aliasName" || parsed.kind === "aliasArn") && aliasPolicy === "key-only") {
@@ -36,10 +39,11 @@ export async function resolveKey(
       if (parsed.region !== scope.region) throw new NotFoundException(`Invalid arn ${parsed.region}`);
       return findKey(keys, { accountId: parsed.accountId, region: scope.region }, parsed.keyId);
     case "aliasName":
-      return findAliasTarget(keys, scope, parsed.aliasName);
+      return findAliasTarget(keys, scope, parsed.aliasName, nowMs);
     case "aliasArn":
       if (parsed.region !== scope.region) throw new NotFoundException(`Invalid arn ${parsed.region}`);
-      return findAliasTarget(keys, { accountId: parsed.accountId, region: scope.region }, parsed.aliasName);
+      // Only the caller's own first use creates an AWS managed key, never a use naming another account's alias.
+      return findAliasTarget(keys, { accountId: parsed.accountId, region: scope.region }, parsed.aliasName, nowMs, parsed.accountId === scope.accountId);
   }
 }
 
@@ -52,10 +56,11 @@ export async function findKey(keys: KeyRepository, scope: Scope, keyId: string):
   return record;
 }
 
-async function findAliasTarget(keys: KeyRepository, scope: Scope, aliasName: string): Promise<KeyRecord> {
+async function findAliasTarget(keys: KeyRepository, scope: Scope, aliasName: string, nowMs: number, mayCreate = true): Promise<KeyRecord> {
   const alias = await keys.store.getAlias(scope.accountId, scope.region, aliasName);
-  if (!alias) {
-    throw new NotFoundException(`Alias arn:aws:kms:${scope.region}:${scope.accountId}:${aliasName} is not found.`);
-  }
-  return findKey(keys, scope, alias.targetKeyId);
+  if (alias) return findKey(keys, scope, alias.targetKeyId);
+  // The first request naming an AWS managed alias creates its key, as the service's first use does in AWS.
+  const service = awsManagedService(aliasName);
+  if (service !== undefined && mayCreate) return findKey(keys, scope, await createAwsManagedKey(keys, scope, service, nowMs));
+  throw new NotFoundException(`Alias arn:aws:kms:${scope.region}:${scope.accountId}:${aliasName} is not found.`);
 }

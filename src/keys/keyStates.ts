@@ -40,7 +40,14 @@ const REFUSED_WHILE_PENDING_DELETION = new Set([
   "UpdateKeyDescription",
   "ReplicateKey",
   "UpdatePrimaryRegion",
+  "GetParametersForImport",
+  "ImportKeyMaterial",
+  "DeleteImportedKeyMaterial",
 ]);
+
+
+/** Refused while the key is disabled, besides the cryptographic operations. */
+const REFUSED_WHILE_DISABLED = new Set(["EnableKeyRotation", "DisableKeyRotation"]);
 
 /** Refused while the key waits for imported material. */
 const REFUSED_WHILE_PENDING_IMPORT = new Set(["EnableKey", "DisableKey"]);
@@ -54,6 +61,8 @@ export function assertKeyStateAllows(operation: string, key: KeyRecord): void {
   }
   if (state === "Enabled") return;
   if (CRYPTOGRAPHIC.has(operation)) throw stateError(key);
+  if (state === "Disabled" && REFUSED_WHILE_DISABLED.has(operation)) throw stateError(key);
+
   if (state === "PendingDeletion" && REFUSED_WHILE_PENDING_DELETION.has(operation)) throw stateError(key);
   if (state === "PendingImport" && REFUSED_WHILE_PENDING_IMPORT.has(operation)) throw stateError(key);
 }

@@ -3,7 +3,16 @@
  * records the Store persists and the KeyCache holds; they never hold unwrapped
  * material (that lives only in the cache, see keys/keyCache.ts).
  */
-import type { KeySpec, KeyUsageType, OriginType, KeyManagerType, KeyState, Tag } from "@aws-sdk/client-kms";
+import type {
+  ExpirationModelType,
+  KeyManagerType,
+  KeySpec,
+  KeyState,
+  KeyUsageType,
+  OriginType,
+  RotationType,
+  Tag,
+} from "@aws-sdk/client-kms";
 
 /** A KMS key's metadata, as stored. */
 export interface KeyRecord {
@@ -26,7 +35,59 @@ export interface KeyRecord {
   /** The material version new encryptions use (absent for keys without material). */
   currentKeyMaterialId?: string;
   multiRegion: boolean;
+  /** Present while automatic rotation is enabled. */
+  rotation?: AutomaticRotation;
+  /** Completed rotations, oldest first. */
+  rotations?: RotationRecord[];
+  /** Present while a key of Origin EXTERNAL has imported material. */
+  imported?: ImportedMaterial;
+  /** Imported material waiting for RotateKeyOnDemand to make it current (ImportType NEW_KEY_MATERIAL). */
+  pendingKeyMaterialId?: string;
+  /** The material that was current before the first rotation (later versions are in `rotations`). */
+  firstKeyMaterialId?: string;
 }
+
+/** Automatic rotation settings of a key. */
+export interface AutomaticRotation {
+  periodInDays: number;
+  /** When the current period started: rotation enabled, period changed, or the last automatic rotation. */
+  sinceMs: number;
+}
+
+/** When a key's next automatic rotation is due. */
+export function nextRotationMs(rotation: AutomaticRotation): number {
+  return rotation.sinceMs + rotation.periodInDays * 86_400_000;
+}
+
+/** One completed rotation: the material that became current, when and how. */
+export interface RotationRecord {
+  keyMaterialId: string;
+  rotatedAtMs: number;
+  type: RotationType;
+}
+
+/** How long imported material may be used. */
+export interface ImportedMaterial {
+  expirationModel: ExpirationModelType;
+  /** Set when the model is KEY_MATERIAL_EXPIRES. */
+  validToMs?: number;
+}
+
+/**
+ * The next time the scheduler must look at this key (deletion, material expiry or
+ * automatic rotation), or undefined if nothing is scheduled. Stored as an indexed
+ * column so the scheduler finds due keys without scanning.
+ */
+export function nextDueMs(record: KeyRecord): number | undefined {
+  const candidates: number[] = [];
+  if (record.deletionDateMs !== undefined) candidates.push(record.deletionDateMs);
+  if (record.imported?.validToMs !== undefined && record.state !== "PendingDeletion") candidates.push(record.imported.validToMs);
+  // A disabled key is not rotated; enabling it again puts its date back in the schedule.
+  if (record.rotation && record.state === "Enabled") candidates.push(nextRotationMs(record.rotation));
+
+  return candidates.length === 0 ? undefined : Math.min(...candidates);
+}
+
 
 /** One version of a key's material, wrapped by the root key. */
 export interface StoredMaterial {

@@ -1,6 +1,7 @@
 /**
  * The HTTP front: node:http with a bounded body reader, the AWS JSON 1.1 dispatch by
- * X-Amz-Target, the --dev clock endpoint and a health check. Every response carries
+ * X-Amz-Target (KMS), the Query protocol dispatch of form-encoded requests (IAM, STS),
+ * the --dev clock endpoint and a health check. Every response carries
  * x-amzn-RequestId; an error that is not an AwsError becomes a generic
  * KMSInternalException and its detail goes to the log only.
  */
@@ -11,6 +12,8 @@ import type { Services } from "./context.ts";
 import { JSON_CONTENT_TYPE, serializeError } from "./jsonProtocol.ts";
 import { handleKmsRequest, KMS_TARGET_PREFIX } from "./kmsEndpoint.ts";
 import { log } from "./log.ts";
+import { handleQueryRequest, queryErrorResponse, queryServiceOf, type QueryServiceName } from "./queryEndpoint.ts";
+import { parseQueryForm, QUERY_CONTENT_TYPE, XML_CONTENT_TYPE } from "./queryProtocol.ts";
 import type { RawRequest } from "./sigv4.ts";
 
 /** The largest request body accepted (KMS's largest inputs, a 32 KB policy plus tags, fit easily). */
@@ -36,13 +39,23 @@ export function createKmsdServer(services: Services, hooks: ServerHooks): Server
 async function handle(req: IncomingMessage, res: ServerResponse, services: Services, hooks: ServerHooks): Promise<void> {
   const requestId = randomUUID();
   const url = new URL(req.url ?? "/", "http://localhost");
+  // Set once the request is known to be an IAM/STS (Query protocol) one: its errors are XML.
+  let queryService: QueryServiceName | undefined;
   try {
     if (req.method === "GET" && url.pathname === "/health") return send(res, requestId, 200, '{"status":"ok"}', "application/json");
     if (services.dev && req.method === "POST" && url.pathname === "/kmsd/dev/clock") {
       return send(res, requestId, 200, await advanceClock(req, services, hooks), "application/json");
     }
-    const body = await readBody(req);
     const target = header(req, "x-amz-target") ?? "";
+    const isQuery = target === "" && req.method === "POST" && url.pathname === "/" && isFormEncoded(req);
+    if (isQuery) queryService = queryServiceOf(header(req, "authorization"), undefined);
+    const body = await readBody(req);
+    if (isQuery) {
+      const form = parseQueryForm(body);
+      queryService = queryServiceOf(header(req, "authorization"), form.get("Action"));
+      const raw: RawRequest = { method: "POST", path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body };
+      return send(res, requestId, 200, await handleQueryRequest(queryService, form, raw, services, requestId), XML_CONTENT_TYPE);
+    }
     if (req.method !== "POST" || url.pathname !== "/" || !target.startsWith(KMS_TARGET_PREFIX)) {
       throw new UnknownOperationException(target ? `Unknown operation ${target}` : "Missing X-Amz-Target header");
     }
@@ -58,6 +71,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
   } catch (error) {
     const awsError = error instanceof AwsError ? error : internalError(error, requestId);
     if (awsError instanceof RequestEntityTooLargeException) res.setHeader("connection", "close");
+    if (queryService !== undefined) {
+      const { status, body } = queryErrorResponse(queryService, awsError, requestId);
+      return send(res, requestId, status, body, XML_CONTENT_TYPE);
+    }
     send(res, requestId, awsError.status, serializeError(awsError.code, awsError.message), JSON_CONTENT_TYPE);
   }
 }
@@ -114,6 +131,11 @@ async function advanceClock(req: IncomingMessage, services: Services, hooks: Ser
   await hooks.afterClockAdvance();
   const nowMs = services.clock.nowMs();
   return JSON.stringify({ now: new Date(nowMs).toISOString(), epochSeconds: nowMs / 1000 });
+}
+
+/** IAM and STS requests are form-encoded (AWS Query protocol); KMS's are JSON with X-Amz-Target. */
+function isFormEncoded(req: IncomingMessage): boolean {
+  return (header(req, "content-type") ?? "").toLowerCase().startsWith(QUERY_CONTENT_TYPE);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -27,7 +27,10 @@ export function serializeOutput(output: unknown): string {
   });
 }
 
-/** The body of an error response. */
+/**
+ * The body of an error response. AWS sends no `message` member at all for errors that
+ * have none (InvalidCiphertextException from Decrypt, for one), not an empty string.
+ */
 export function serializeError(code: string, message: string): string {
-  return JSON.stringify({ __type: code, message });
+  return JSON.stringify(message === "" ? { __type: code } : { __type: code, message });
 }

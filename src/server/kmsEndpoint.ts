@@ -28,11 +28,14 @@ export async function handleKmsRequest(
   const operation = operationName as KmsOperation;
   const nowMs = services.clock.nowMs();
   const { principal, region } = await authenticate(request, services, "kms", nowMs);
-  const input = decodeInput(KMS_MODEL, operation, parseJsonBody(request.body));
+  const body = parseJsonBody(request.body);
   const handler = kmsOperations[operation];
+  // Before validation: an operation kmsd lacks says so whatever the input, rather than
+  // sending the caller off to fix a request that could never succeed anyway.
   if (handler === notImplemented) {
     throw new UnsupportedOperationException(`kmsd does not implement the ${operation} operation yet.`);
   }
+  const input = decodeInput(KMS_MODEL, operation, body);
   const ctx = { requestId, principal, accountId: principal.accountId, region, nowMs, services };
   // The registry's mapped type pairs each handler with its own input type; the model check above made `input` that type.
   const output = await (handler as Handler<KmsOperation>)(ctx, input as never);

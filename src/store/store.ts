@@ -5,6 +5,9 @@
  * PostgreSQL will implement the same interface, so nothing SQLite-specific leaks out.
  */
 import type { AccountRecord, AliasRecord, KeyRecord, StoredAccessKey, StoredMaterial } from "../keys/records.ts";
+import type { GrantRecord } from "../keys/grants.ts";
+
+import type { IdentityStore } from "./identityStore.ts";
 
 /** One page of a listing: the rows and, when more follow, the cursor of the next page. */
 export interface Page<T> {
@@ -13,6 +16,9 @@ export interface Page<T> {
 }
 
 export interface Store {
+  /** IAM users, groups, roles, policies, user access keys and STS sessions (same database, same transactions rules). */
+  readonly identities: IdentityStore;
+
   /** A value of the small key/value table that holds installation facts (default account...). */
   getSetting(name: string): Promise<string | undefined>;
   setSetting(name: string, value: string): Promise<void>;
@@ -20,7 +26,6 @@ export interface Store {
   /** Creates an account with its root access key; false if the account already exists. */
   createAccount(account: AccountRecord, rootAccessKey: StoredAccessKey): Promise<boolean>;
   getAccount(accountId: string): Promise<AccountRecord | undefined>;
-  getAccessKey(accessKeyId: string): Promise<StoredAccessKey | undefined>;
 
   getKey(keyId: string): Promise<KeyRecord | undefined>;
   /** Inserts a new key and, if it has material, its first material version. */
@@ -32,8 +37,21 @@ export interface Store {
   getMaterial(keyId: string, keyMaterialId: string): Promise<StoredMaterial | undefined>;
   /** Keys of one account and region in creation order, `limit` at a time after `cursor`. */
   listKeys(accountId: string, region: string, limit: number, cursor: string | undefined): Promise<Page<KeyRecord>>;
-  /** Ids of keys whose deletion date is at or before `nowMs`. */
-  keysDueForDeletion(nowMs: number): Promise<string[]>;
+  /** Adds (or replaces, on re-import) one material version and updates the key, in one transaction. */
+  putMaterial(record: KeyRecord, material: StoredMaterial): Promise<void>;
+  /** Deletes material versions and updates the key, in one transaction. */
+  deleteMaterials(record: KeyRecord, keyMaterialIds: readonly string[]): Promise<void>;
+  /** Ids of keys with something scheduled (deletion, expiry, rotation) at or before `nowMs`. */
+  keysDue(nowMs: number): Promise<string[]>;
+
+
+  /** Every grant of a key, oldest first. */
+  listGrants(keyId: string): Promise<GrantRecord[]>;
+  /** Grants in an account and region whose retiring principal is `retiringPrincipal`, paged. */
+  listRetirableGrants(accountId: string, region: string, retiringPrincipal: string, limit: number, cursor: string | undefined): Promise<Page<GrantRecord>>;
+  getGrant(grantId: string): Promise<GrantRecord | undefined>;
+  insertGrant(grant: GrantRecord): Promise<void>;
+  deleteGrant(grantId: string): Promise<void>;
 
   getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined>;
   /** Inserts an alias; false if the name is taken in that account and region. */

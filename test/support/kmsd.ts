@@ -4,9 +4,13 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KMSClient } from "@aws-sdk/client-kms";
+import { Hash } from "@smithy/hash-node";
+import { HttpRequest } from "@smithy/protocol-http";
+import { SignatureV4 } from "@smithy/signature-v4";
 
 const BIN = new URL("../../bin/kmsd.mjs", import.meta.url).pathname;
 
@@ -29,6 +33,8 @@ export interface Kmsd {
   stderr(): string;
   /** A KMS client for the default account (or the given credentials) in `region`. */
   kms(options?: { region?: string; credentials?: Credentials }): KMSClient;
+  /** Moves the server clock forward (a `--dev` server only); resolves to the new time. */
+  advanceClock(seconds: number): Promise<{ now: string; epochSeconds: number }>;
   /** Stops the process gracefully (SIGTERM). */
   stop(): Promise<void>;
   /** Kills the process at once (SIGKILL), as a crash would. */
@@ -84,6 +90,11 @@ export async function startKmsd(options: { dataDir?: string; dev?: boolean; args
       clients.push(client);
       return client;
     },
+    async advanceClock(seconds) {
+      const response = await rawRequest(endpoint, { path: "/kmsd/dev/clock", body: JSON.stringify({ advanceSeconds: seconds }) });
+      if (response.status !== 200) throw new Error(`dev clock answered ${response.status}: ${response.body}`);
+      return JSON.parse(response.body) as { now: string; epochSeconds: number };
+    },
     stop,
     async kill() {
       destroyClients();
@@ -129,4 +140,105 @@ export async function expectAwsError(promise: Promise<unknown>, name: string, me
   if (message instanceof RegExp ? !message.test(actual.message ?? "") : message !== undefined && actual.message !== message) {
     throw new Error(`expected ${name} message ${String(message)}, got: ${actual.message}`);
   }
+}
+
+/** Root credentials of an account made by `kmsd account create --json`. */
+export interface CreatedAccount {
+  AccountId: string;
+  AccessKeyId: string;
+  SecretAccessKey: string;
+}
+
+/** Creates an account with the CLI on `dataDir` (a server may be running on it). */
+export async function createAccount(dataDir: string): Promise<CreatedAccount> {
+  const { code, stdout, stderr } = await runKmsdCli(["account", "create", "--data-dir", dataDir, "--json"]);
+  if (code !== 0) throw new Error(`kmsd account create exited with ${code}: ${stderr}`);
+  return JSON.parse(stdout) as CreatedAccount;
+}
+
+/** The credentials of a created account, as the SDK takes them. */
+export function credentialsOf(account: CreatedAccount): Credentials {
+  return { accessKeyId: account.AccessKeyId, secretAccessKey: account.SecretAccessKey };
+}
+
+/** An HTTP answer, body as text. */
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** The body parsed as a JSON object (an AWS error has `__type` and `message`). */
+  json(): Record<string, unknown>;
+}
+
+/** How to sign a raw request with SigV4 (as the SDK would, but with every input chosen by the test). */
+export interface SigningOptions {
+  credentials: Credentials;
+  region?: string;
+  service?: string;
+  signingDate?: Date;
+}
+
+/**
+ * Sends one HTTP request to kmsd without the SDK, for requests the SDK would never
+ * send (bad JSON, wrong member types, odd signatures). POST / by default; with
+ * `target` it is a KMS JSON 1.1 request, signed if `sign` is given.
+ */
+export async function rawRequest(
+  endpoint: string,
+  options: {
+    method?: string;
+    path?: string;
+    target?: string;
+    body?: string | Buffer;
+    headers?: Record<string, string>;
+    sign?: SigningOptions;
+    timeoutMs?: number;
+  } = {},
+): Promise<RawResponse> {
+  const url = new URL(endpoint);
+  const body = options.body ?? "";
+  let headers: Record<string, string> = {
+    host: url.host,
+    "content-length": String(Buffer.byteLength(body)),
+    ...(options.target === undefined
+      ? {}
+      : { "content-type": "application/x-amz-json-1.1", "x-amz-target": options.target }),
+    ...options.headers,
+  };
+  if (options.sign) {
+    const signer = new SignatureV4({
+      credentials: options.sign.credentials,
+      region: options.sign.region ?? "us-east-1",
+      service: options.sign.service ?? "kms",
+      sha256: Hash.bind(null, "sha256"),
+    });
+    const unsigned = new HttpRequest({
+      method: options.method ?? "POST",
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: options.path ?? "/",
+      headers,
+      body,
+    });
+    const signed = await signer.sign(unsigned, options.sign.signingDate ? { signingDate: options.sign.signingDate } : {});
+    headers = signed.headers;
+  }
+  return new Promise<RawResponse>((resolve, reject) => {
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, method: options.method ?? "POST", path: options.path ?? "/", headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: () => JSON.parse(text) as Record<string, unknown> });
+        });
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error("request timed out")));
+    req.on("error", reject);
+    req.end(body);
+  });
 }

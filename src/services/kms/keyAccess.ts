@@ -17,19 +17,42 @@ export async function keyForOperation(
   identifier: string | undefined,
   aliasPolicy: AliasPolicy,
 ): Promise<KeyRecord> {
-  const key = await resolveKey(ctx.services.keys, ctx, identifier ?? "", aliasPolicy);
+  const key = await resolveKey(ctx.services.keys, ctx, identifier ?? "", aliasPolicy, ctx.nowMs);
   authorizeKeyUse(ctx, operation, key);
   assertKeyStateAllows(operation, key);
   return key;
 }
 
 /**
+ * Operations the policy of an AWS managed key never allows a customer: it cannot be
+ * changed, deleted, disabled, tagged or rotated by hand.
+ */
+const FORBIDDEN_ON_AWS_MANAGED_KEYS = new Set<KmsOperation>([
+  "PutKeyPolicy",
+  "ScheduleKeyDeletion",
+  "CancelKeyDeletion",
+  "EnableKey",
+  "DisableKey",
+  "EnableKeyRotation",
+  "DisableKeyRotation",
+  "RotateKeyOnDemand",
+  "TagResource",
+  "UntagResource",
+  "UpdateKeyDescription",
+  "CreateAlias",
+  "UpdateAlias",
+]);
+
+/**
  * Authorization of a key use. Until key policies and IAM are enforced, a caller may use
- * the keys of its own account only (as the default key policy allows), and nothing else.
+ * the keys of its own account only (as the default key policy allows), and nothing else;
+ * an AWS managed key refuses the management operations its fixed policy does not allow.
  */
 export function authorizeKeyUse(ctx: RequestContext, operation: KmsOperation, key: KeyRecord): void {
-  if (key.accountId === ctx.accountId) return;
+  const forbidden = key.accountId !== ctx.accountId || (key.keyManager === "AWS" && FORBIDDEN_ON_AWS_MANAGED_KEYS.has(operation));
+  if (!forbidden) return;
   throw new AccessDeniedException(
+
     `User: ${ctx.principal.arn} is not authorized to perform: kms:${operation} on resource: ${keyArn(key)} because no resource-based policy allows the kms:${operation} action`,
   );
 }

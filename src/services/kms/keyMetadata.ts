@@ -24,6 +24,11 @@ export function toKeyMetadata(key: KeyRecord): KeyMetadata {
     MultiRegion: key.multiRegion,
   };
   if (key.deletionDateMs !== undefined) metadata.DeletionDate = new Date(key.deletionDateMs);
+  if (key.imported) {
+    metadata.ExpirationModel = key.imported.expirationModel;
+    if (key.imported.validToMs !== undefined) metadata.ValidTo = new Date(key.imported.validToMs);
+  }
+
   Object.assign(metadata, keyAlgorithms(key));
   // AWS shows the material id of symmetric encryption keys only (recorded for HMAC and asymmetric keys).
   if (key.keySpec === "SYMMETRIC_DEFAULT" && key.currentKeyMaterialId) metadata.CurrentKeyMaterialId = key.currentKeyMaterialId;

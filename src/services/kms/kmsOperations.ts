@@ -4,13 +4,17 @@
  */
 import { CancelKeyDeletion } from "./operations/CancelKeyDeletion.ts";
 import { CreateAlias } from "./operations/CreateAlias.ts";
+import { CreateGrant } from "./operations/CreateGrant.ts";
 import { CreateKey } from "./operations/CreateKey.ts";
 import { Decrypt } from "./operations/Decrypt.ts";
 import { DeleteAlias } from "./operations/DeleteAlias.ts";
+import { DeleteImportedKeyMaterial } from "./operations/DeleteImportedKeyMaterial.ts";
 import { DeriveSharedSecret } from "./operations/DeriveSharedSecret.ts";
 import { DescribeKey } from "./operations/DescribeKey.ts";
 import { DisableKey } from "./operations/DisableKey.ts";
+import { DisableKeyRotation } from "./operations/DisableKeyRotation.ts";
 import { EnableKey } from "./operations/EnableKey.ts";
+import { EnableKeyRotation } from "./operations/EnableKeyRotation.ts";
 import { Encrypt } from "./operations/Encrypt.ts";
 import { GenerateDataKey } from "./operations/GenerateDataKey.ts";
 import { GenerateDataKeyPair } from "./operations/GenerateDataKeyPair.ts";
@@ -19,12 +23,21 @@ import { GenerateDataKeyWithoutPlaintext } from "./operations/GenerateDataKeyWit
 import { GenerateMac } from "./operations/GenerateMac.ts";
 import { GenerateRandom } from "./operations/GenerateRandom.ts";
 import { GetKeyPolicy } from "./operations/GetKeyPolicy.ts";
+import { GetKeyRotationStatus } from "./operations/GetKeyRotationStatus.ts";
+import { GetParametersForImport } from "./operations/GetParametersForImport.ts";
 import { GetPublicKey } from "./operations/GetPublicKey.ts";
+import { ImportKeyMaterial } from "./operations/ImportKeyMaterial.ts";
 import { ListAliases } from "./operations/ListAliases.ts";
+import { ListGrants } from "./operations/ListGrants.ts";
 import { ListKeyPolicies } from "./operations/ListKeyPolicies.ts";
+import { ListKeyRotations } from "./operations/ListKeyRotations.ts";
 import { ListKeys } from "./operations/ListKeys.ts";
 import { ListResourceTags } from "./operations/ListResourceTags.ts";
+import { ListRetirableGrants } from "./operations/ListRetirableGrants.ts";
 import { ReEncrypt } from "./operations/ReEncrypt.ts";
+import { RetireGrant } from "./operations/RetireGrant.ts";
+import { RevokeGrant } from "./operations/RevokeGrant.ts";
+import { RotateKeyOnDemand } from "./operations/RotateKeyOnDemand.ts";
 import { ScheduleKeyDeletion } from "./operations/ScheduleKeyDeletion.ts";
 import { Sign } from "./operations/Sign.ts";
 import { TagResource } from "./operations/TagResource.ts";
@@ -41,20 +54,20 @@ export const kmsOperations: KmsRegistry = {
   ConnectCustomKeyStore: notImplemented,
   CreateAlias,
   CreateCustomKeyStore: notImplemented,
-  CreateGrant: notImplemented,
+  CreateGrant,
   CreateKey,
   Decrypt,
   DeleteAlias,
   DeleteCustomKeyStore: notImplemented,
-  DeleteImportedKeyMaterial: notImplemented,
+  DeleteImportedKeyMaterial,
   DeriveSharedSecret,
   DescribeCustomKeyStores: notImplemented,
   DescribeKey,
   DisableKey,
-  DisableKeyRotation: notImplemented,
+  DisableKeyRotation,
   DisconnectCustomKeyStore: notImplemented,
   EnableKey,
-  EnableKeyRotation: notImplemented,
+  EnableKeyRotation,
   Encrypt,
   GenerateDataKey,
   GenerateDataKeyPair,
@@ -64,23 +77,23 @@ export const kmsOperations: KmsRegistry = {
   GenerateRandom,
   GetKeyLastUsage: notImplemented,
   GetKeyPolicy,
-  GetKeyRotationStatus: notImplemented,
-  GetParametersForImport: notImplemented,
+  GetKeyRotationStatus,
+  GetParametersForImport,
   GetPublicKey,
-  ImportKeyMaterial: notImplemented,
+  ImportKeyMaterial,
   ListAliases,
-  ListGrants: notImplemented,
+  ListGrants,
   ListKeyPolicies,
-  ListKeyRotations: notImplemented,
+  ListKeyRotations,
   ListKeys,
   ListResourceTags,
-  ListRetirableGrants: notImplemented,
+  ListRetirableGrants,
   PutKeyPolicy: notImplemented,
   ReEncrypt,
   ReplicateKey: notImplemented,
-  RetireGrant: notImplemented,
-  RevokeGrant: notImplemented,
-  RotateKeyOnDemand: notImplemented,
+  RetireGrant,
+  RevokeGrant,
+  RotateKeyOnDemand,
   ScheduleKeyDeletion,
   Sign,
   TagResource,

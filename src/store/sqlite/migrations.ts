@@ -44,7 +44,128 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX aliases_by_key ON aliases(target_key_id);
   `,
+  // The scheduler now also rotates keys and expires imported material: one "next due" column for all.
+  `
+  ALTER TABLE keys RENAME COLUMN deletion_due TO due_at;
+  DROP INDEX keys_by_deletion_due;
+  CREATE INDEX keys_by_due ON keys(due_at) WHERE due_at IS NOT NULL;
+  `,
+
+  // IAM identities and STS sessions. Names are unique per account without regard to
+  // case (name_key is the lower-cased name); user access keys share access_keys.
+  `
+  ALTER TABLE access_keys ADD COLUMN user_id TEXT;
+  CREATE INDEX access_keys_by_user ON access_keys(user_id) WHERE user_id IS NOT NULL;
+  CREATE TABLE deleted_access_keys (
+    access_key_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    deleted_at INTEGER NOT NULL
+  );
+  CREATE TABLE iam_users (
+    user_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(account_id),
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    path TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    tags TEXT NOT NULL,
+    UNIQUE (account_id, name_key)
+  );
+  CREATE TABLE iam_groups (
+    group_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(account_id),
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    path TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (account_id, name_key)
+  );
+  CREATE TABLE iam_group_members (
+    group_id TEXT NOT NULL REFERENCES iam_groups(group_id),
+    user_id TEXT NOT NULL REFERENCES iam_users(user_id),
+    PRIMARY KEY (group_id, user_id)
+  );
+  CREATE INDEX iam_group_members_by_user ON iam_group_members(user_id);
+  CREATE TABLE iam_roles (
+    role_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(account_id),
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    path TEXT NOT NULL,
+    trust_policy TEXT NOT NULL,
+    description TEXT,
+    max_session_duration INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    tags TEXT NOT NULL,
+    UNIQUE (account_id, name_key)
+  );
+  CREATE TABLE iam_inline_policies (
+    owner_id TEXT NOT NULL,
+    owner_kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    document TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (owner_id, name_key)
+  );
+  CREATE TABLE iam_managed_policies (
+    policy_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(account_id),
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    path TEXT NOT NULL,
+    description TEXT,
+    default_version TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    tags TEXT NOT NULL,
+    UNIQUE (account_id, name_key)
+  );
+  CREATE TABLE iam_policy_versions (
+    policy_id TEXT NOT NULL REFERENCES iam_managed_policies(policy_id),
+    version_id TEXT NOT NULL,
+    document TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (policy_id, version_id)
+  );
+  CREATE TABLE iam_policy_attachments (
+    owner_id TEXT NOT NULL,
+    owner_kind TEXT NOT NULL,
+    policy_id TEXT NOT NULL REFERENCES iam_managed_policies(policy_id),
+    PRIMARY KEY (owner_id, policy_id)
+  );
+  CREATE INDEX iam_policy_attachments_by_policy ON iam_policy_attachments(policy_id);
+  CREATE TABLE sts_sessions (
+    access_key_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    token_hash BLOB NOT NULL,
+    wrapped_secret BLOB NOT NULL,
+    role_id TEXT NOT NULL,
+    role_name TEXT NOT NULL,
+    role_path TEXT NOT NULL,
+    session_name TEXT NOT NULL,
+    session_policy TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX sts_sessions_by_expiry ON sts_sessions(expires_at);
+  `,
+  // KMS grants, deleted with their key.
+  `
+  CREATE TABLE grants (
+    grant_id TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    retiring_principal TEXT,
+    account_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    record TEXT NOT NULL
+  );
+  CREATE INDEX grants_by_key ON grants(key_id, seq);
+  CREATE INDEX grants_by_retiring_principal ON grants(account_id, region, retiring_principal, seq);
+  `,
 ];
+
 
 /** Brings the database schema up to date. */
 export function migrate(db: DatabaseSync): void {

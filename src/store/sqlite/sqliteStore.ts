@@ -6,9 +6,13 @@
  */
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { InvalidMarkerException } from "../../errors.ts";
-import type { AccountRecord, AliasRecord, KeyRecord, StoredAccessKey, StoredMaterial } from "../../keys/records.ts";
+import type { GrantRecord } from "../../keys/grants.ts";
+import { nextDueMs,
+ type AccountRecord, type AliasRecord, type KeyRecord, type StoredAccessKey, type StoredMaterial } from "../../keys/records.ts";
+import type { IdentityStore } from "../identityStore.ts";
 import type { Page, Store } from "../store.ts";
 import { migrate } from "./migrations.ts";
+import { SqliteIdentityStore } from "./sqliteIdentityStore.ts";
 
 type Row = Record<string, SQLInputValue>;
 
@@ -16,6 +20,9 @@ type Row = Record<string, SQLInputValue>;
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
+  /** Orders grants created in the same millisecond. */
+  #grantSeq = 0;
+  readonly identities: IdentityStore;
 
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
@@ -24,6 +31,12 @@ export class SqliteStore implements Store {
     this.#db.exec("PRAGMA busy_timeout = 10000");
     this.#db.exec("PRAGMA foreign_keys = ON");
     migrate(this.#db);
+    this.identities = new SqliteIdentityStore({
+      get: (sql, ...params) => this.#get(sql, ...params),
+      all: (sql, ...params) => this.#all(sql, ...params),
+      run: (sql, ...params) => this.#run(sql, ...params),
+      transaction: (body) => this.#transaction(body),
+    });
   }
 
   async getSetting(name: string): Promise<string | undefined> {
@@ -53,19 +66,6 @@ export class SqliteStore implements Store {
     return row ? { accountId: String(row.account_id), createdAtMs: Number(row.created_at) } : undefined;
   }
 
-  async getAccessKey(accessKeyId: string): Promise<StoredAccessKey | undefined> {
-    const row = this.#get("SELECT * FROM access_keys WHERE access_key_id = ?", accessKeyId);
-    if (!row) return undefined;
-    return {
-      accessKeyId: String(row.access_key_id),
-      accountId: String(row.account_id),
-      owner: JSON.parse(String(row.owner)) as StoredAccessKey["owner"],
-      wrappedSecret: Buffer.from(row.wrapped_secret as Uint8Array),
-      status: row.status === "Inactive" ? "Inactive" : "Active",
-      createdAtMs: Number(row.created_at),
-    };
-  }
-
   async getKey(keyId: string): Promise<KeyRecord | undefined> {
     const row = this.#get("SELECT record FROM keys WHERE key_id = ?", keyId);
     return row ? (JSON.parse(String(row.record)) as KeyRecord) : undefined;
@@ -74,11 +74,11 @@ export class SqliteStore implements Store {
   async insertKey(record: KeyRecord, material: StoredMaterial | undefined): Promise<void> {
     this.#transaction(() => {
       this.#run(
-        "INSERT INTO keys(key_id, account_id, region, deletion_due, record) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO keys(key_id, account_id, region, due_at, record) VALUES (?, ?, ?, ?, ?)",
         record.keyId,
         record.accountId,
         record.region,
-        record.deletionDateMs ?? null,
+        nextDueMs(record) ?? null,
         JSON.stringify(record),
       );
       if (material) this.#insertMaterial(material);
@@ -86,17 +86,28 @@ export class SqliteStore implements Store {
   }
 
   async updateKey(record: KeyRecord): Promise<void> {
-    this.#run(
-      "UPDATE keys SET deletion_due = ?, record = ? WHERE key_id = ?",
-      record.deletionDateMs ?? null,
-      JSON.stringify(record),
-      record.keyId,
-    );
+    this.#updateKey(record);
+  }
+
+  async putMaterial(record: KeyRecord, material: StoredMaterial): Promise<void> {
+    this.#transaction(() => {
+      this.#run("DELETE FROM key_materials WHERE key_id = ? AND key_material_id = ?", material.keyId, material.keyMaterialId);
+      this.#insertMaterial(material);
+      this.#updateKey(record);
+    });
+  }
+
+  async deleteMaterials(record: KeyRecord, keyMaterialIds: readonly string[]): Promise<void> {
+    this.#transaction(() => {
+      for (const id of keyMaterialIds) this.#run("DELETE FROM key_materials WHERE key_id = ? AND key_material_id = ?", record.keyId, id);
+      this.#updateKey(record);
+    });
   }
 
   async deleteKey(keyId: string): Promise<void> {
     this.#transaction(() => {
       this.#run("DELETE FROM aliases WHERE target_key_id = ?", keyId);
+      this.#run("DELETE FROM grants WHERE key_id = ?", keyId);
       this.#run("DELETE FROM key_materials WHERE key_id = ?", keyId);
       this.#run("DELETE FROM keys WHERE key_id = ?", keyId);
     });
@@ -128,10 +139,60 @@ export class SqliteStore implements Store {
     return rows.length > limit && last ? { items, next: String(last.seq) } : { items };
   }
 
-  async keysDueForDeletion(nowMs: number): Promise<string[]> {
-    return this.#all("SELECT key_id FROM keys WHERE deletion_due IS NOT NULL AND deletion_due <= ?", nowMs).map((row) =>
+  async keysDue(nowMs: number): Promise<string[]> {
+    return this.#all("SELECT key_id FROM keys WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at", nowMs).map((row) =>
       String(row.key_id),
     );
+  }
+
+  async listGrants(keyId: string): Promise<GrantRecord[]> {
+    return this.#all("SELECT record FROM grants WHERE key_id = ? ORDER BY seq", keyId).map(
+      (row) => JSON.parse(String(row.record)) as GrantRecord,
+    );
+  }
+
+  async listRetirableGrants(
+    accountId: string,
+    region: string,
+    retiringPrincipal: string,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<Page<GrantRecord>> {
+    const after = cursor === undefined ? -1 : parseSeqCursor(cursor);
+    const rows = this.#all(
+      "SELECT seq, record FROM grants WHERE account_id = ? AND region = ? AND retiring_principal = ? AND seq > ? ORDER BY seq LIMIT ?",
+      accountId,
+      region,
+      retiringPrincipal,
+      after,
+      limit + 1,
+    );
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    const items = page.map((row) => JSON.parse(String(row.record)) as GrantRecord);
+    return rows.length > limit && last ? { items, next: String(last.seq) } : { items };
+  }
+
+  async getGrant(grantId: string): Promise<GrantRecord | undefined> {
+    const row = this.#get("SELECT record FROM grants WHERE grant_id = ?", grantId);
+    return row ? (JSON.parse(String(row.record)) as GrantRecord) : undefined;
+  }
+
+  async insertGrant(grant: GrantRecord): Promise<void> {
+    this.#run(
+      "INSERT INTO grants(grant_id, key_id, seq, retiring_principal, account_id, region, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      grant.grantId,
+      grant.keyId,
+      grant.createdAtMs * 1000 + (this.#grantSeq++ % 1000),
+      grant.retiringPrincipal ?? null,
+      grant.accountId,
+      grant.region,
+      JSON.stringify(grant),
+    );
+  }
+
+  async deleteGrant(grantId: string): Promise<void> {
+    this.#run("DELETE FROM grants WHERE grant_id = ?", grantId);
   }
 
   async getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined> {
@@ -201,7 +262,12 @@ export class SqliteStore implements Store {
     this.#db.close();
   }
 
+  #updateKey(record: KeyRecord): void {
+    this.#run("UPDATE keys SET due_at = ?, record = ? WHERE key_id = ?", nextDueMs(record) ?? null, JSON.stringify(record), record.keyId);
+  }
+
   #insertAccessKey(key: StoredAccessKey): void {
+
     this.#run(
       "INSERT INTO access_keys(access_key_id, account_id, owner, wrapped_secret, status, created_at) VALUES (?, ?, ?, ?, ?, ?)",
       key.accessKeyId,

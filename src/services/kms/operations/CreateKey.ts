@@ -15,6 +15,8 @@ import { toKeyMetadata } from "../keyMetadata.ts";
 import { checkPolicyDocument, defaultKeyPolicy } from "../keyPolicy.ts";
 import type { Handler } from "../registry.ts";
 import { mergeTags } from "../tags.ts";
+import { requireImportableKeySpec } from "../importRules.ts";
+
 
 export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
   if (input.KeySpec !== undefined && input.CustomerMasterKeySpec !== undefined) {
@@ -22,7 +24,8 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
   }
   const { keySpec, keyUsage } = validateCreateKeySpecAndUsage(input.KeySpec ?? input.CustomerMasterKeySpec, input.KeyUsage);
   const origin = input.Origin ?? "AWS_KMS";
-  if (origin !== "AWS_KMS") throw new UnsupportedOperationException(`Origin ${origin} is not supported by kmsd yet.`);
+  if (origin !== "AWS_KMS" && origin !== "EXTERNAL") throw new UnsupportedOperationException(`Origin ${origin} is not supported by kmsd yet.`);
+  if (origin === "EXTERNAL") requireImportableKeySpec(keySpec);
   if (input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) {
     throw new UnsupportedOperationException("Custom key stores are not supported by kmsd yet.");
   }
@@ -38,12 +41,13 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
     keyUsage,
     origin,
     keyManager: "CUSTOMER",
-    state: "Enabled",
+    // A key for imported material has none until ImportKeyMaterial.
+    state: origin === "EXTERNAL" ? "PendingImport" : "Enabled",
     policy: input.Policy ?? defaultKeyPolicy(ctx.accountId),
     tags: mergeTags([], input.Tags ?? []),
     multiRegion: false,
   };
-  const created = await ctx.services.keys.create(record, await newKeyMaterial(keySpec));
+  const created = await ctx.services.keys.create(record, origin === "EXTERNAL" ? undefined : await newKeyMaterial(keySpec));
   return { KeyMetadata: toKeyMetadata(created) };
 };
 

@@ -33,9 +33,11 @@ export async function generateSealedKeyPair(
   const key = await keyForOperation(ctx, operation, input.KeyId, "aliases-allowed");
   requireKeyUsage(key, "ENCRYPT_DECRYPT", operation);
   requireSymmetricKey(key, operation);
-  endIfDryRun(input);
   const keyPairSpec = input.KeyPairSpec ?? "RSA_2048";
+  // Generated before the DryRun check, so that a spec this Region does not offer (SM2) fails as it would without DryRun.
   const pair = await generateDataKeyPair(keyPairSpec);
+  if (input.DryRun === true) pair.privateKeyPkcs8Der.fill(0);
+  endIfDryRun(input);
   const sealed = await sealWithKey(ctx, key, pair.privateKeyPkcs8Der, input.EncryptionContext);
   return {
     privateKeyPlaintext: pair.privateKeyPkcs8Der,

@@ -1,0 +1,52 @@
+/**
+ * Key rotation: a new material version becomes current and every older one is kept, so
+ * what it encrypted still decrypts. Automatic rotation (the scheduler) and on-demand
+ * rotation (RotateKeyOnDemand) share this one function.
+ */
+import { randomBytes } from "node:crypto";
+import type { RotationType } from "@aws-sdk/client-kms";
+import { materialIdOf, type KeyRepository } from "./keyRepository.ts";
+import type { KeyRecord } from "./records.ts";
+
+/** AWS's default automatic rotation period. */
+export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
+/** AWS's lifetime limit of on-demand rotations per key. */
+export const MAX_ON_DEMAND_ROTATIONS = 10;
+
+/** Rotates a key with fresh material (keys of Origin AWS_KMS). */
+export async function rotateKey(keys: KeyRepository, keyId: string, type: RotationType, nowMs: number): Promise<KeyRecord> {
+  const material = randomBytes(32);
+  const keyMaterialId = materialIdOf(material);
+  return keys.changeMaterial(keyId, (current) => ({ record: withRotation(current, keyMaterialId, type, nowMs), add: material }));
+}
+
+/** Makes imported material that waited for rotation (ImportType NEW_KEY_MATERIAL) current. */
+export async function rotateToPendingMaterial(keys: KeyRepository, keyId: string, nowMs: number): Promise<KeyRecord> {
+  return keys.update(keyId, (current) => {
+    if (!current.pendingKeyMaterialId) return current;
+    const { pendingKeyMaterialId, ...rest } = current;
+    return withRotation(rest, pendingKeyMaterialId, "ON_DEMAND", nowMs);
+  });
+}
+
+/** The record after `keyMaterialId` became current by a rotation; an automatic schedule moves on one period. */
+function withRotation(current: KeyRecord, keyMaterialId: string, type: RotationType, nowMs: number): KeyRecord {
+  const rotations = [...(current.rotations ?? []), { keyMaterialId, rotatedAtMs: nowMs, type }];
+  const rotation = current.rotation && type === "AUTOMATIC" ? { ...current.rotation, sinceMs: nowMs } : current.rotation;
+
+  // The material of the key before its first rotation is named by no rotation: remember it, so
+  // DeleteImportedKeyMaterial deletes it and re-importing it is recognised.
+  const firstKeyMaterialId = current.firstKeyMaterialId ?? current.currentKeyMaterialId;
+  return {
+    ...current,
+    currentKeyMaterialId: keyMaterialId,
+    rotations,
+    ...(rotation ? { rotation } : {}),
+    ...(firstKeyMaterialId ? { firstKeyMaterialId } : {}),
+  };
+}
+
+/** How many on-demand rotations a key has had. */
+export function onDemandRotationCount(key: KeyRecord): number {
+  return (key.rotations ?? []).filter((rotation) => rotation.type === "ON_DEMAND").length;
+}

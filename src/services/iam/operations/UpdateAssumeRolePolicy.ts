@@ -1,0 +1,12 @@
+/** UpdateAssumeRolePolicy: replaces a role's trust policy (it governs AssumeRole calls from now on). */
+import { checkTrustPolicy } from "../documents.ts";
+import { roleForCall } from "../entities.ts";
+import type { IamHandler } from "../registry.ts";
+
+export const UpdateAssumeRolePolicy: IamHandler<"UpdateAssumeRolePolicy"> = async (ctx, input) => {
+  const role = await roleForCall(ctx, "iam:UpdateAssumeRolePolicy", input.RoleName ?? "");
+  const document = input.PolicyDocument ?? "";
+  checkTrustPolicy(document);
+  await ctx.services.store.identities.updateRole({ ...role, assumeRolePolicyDocument: document });
+  ctx.services.accessKeys.identitiesChanged();
+};

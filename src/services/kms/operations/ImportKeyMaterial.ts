@@ -1,0 +1,79 @@
+/**
+ * ImportKeyMaterial: material wrapped with the parameters of GetParametersForImport
+ * becomes (or becomes again) a key's material. Re-importing the material a key had
+ * restores every earlier ciphertext; ImportType NEW_KEY_MATERIAL stages new material
+ * for RotateKeyOnDemand.
+ */
+import { createPrivateKey } from "node:crypto";
+import { IncorrectKeyMaterialException, KMSInvalidStateException, ValidationException } from "../../../errors.ts";
+import { unwrapImportedMaterial } from "../../../crypto/importWrapping.ts";
+import { openImportToken } from "../../../keys/importToken.ts";
+import { materialIdOf } from "../../../keys/keyRepository.ts";
+import { keyArn, type ImportedMaterial, type KeyRecord } from "../../../keys/records.ts";
+import { checkImportedMaterial, requireExternalOrigin } from "../importRules.ts";
+import { keyForOperation } from "../keyAccess.ts";
+import type { Handler } from "../registry.ts";
+import { materialIdsOf } from "../../../keys/importedMaterial.ts";
+
+export const ImportKeyMaterial: Handler<"ImportKeyMaterial"> = async (ctx, input) => {
+  const key = await keyForOperation(ctx, "ImportKeyMaterial", input.KeyId, "key-only");
+  requireExternalOrigin(key);
+  const expiry = expiryOf(input.ExpirationModel, input.ValidTo, ctx.nowMs);
+  const parameters = openImportToken(ctx.services.rootKey, input.ImportToken ?? new Uint8Array(), key.keyId, ctx.nowMs);
+  const wrappingKey = createPrivateKey({ key: parameters.wrappingPrivateKeyPkcs8, format: "der", type: "pkcs8" });
+  const material = unwrapImportedMaterial(wrappingKey, parameters.wrappingAlgorithm, input.EncryptedKeyMaterial ?? new Uint8Array());
+  checkImportedMaterial(key.keySpec, material);
+  const keyMaterialId = materialIdOf(material);
+  const importType = input.ImportType ?? (key.currentKeyMaterialId ? "EXISTING_KEY_MATERIAL" : "NEW_KEY_MATERIAL");
+  await ctx.services.keys.changeMaterial(key.keyId, (current) => ({
+    record:
+      importType === "NEW_KEY_MATERIAL" && current.currentKeyMaterialId
+        ? stageNewMaterial(current, keyMaterialId)
+        : restoreMaterial(current, keyMaterialId, expiry),
+    add: material,
+  }));
+  return { KeyId: keyArn(key), KeyMaterialId: keyMaterialId };
+};
+
+/** The expiration model and ValidTo, checked as AWS checks them. */
+function expiryOf(model: string | undefined, validTo: Date | undefined, nowMs: number): ImportedMaterial {
+  const expirationModel = model ?? "KEY_MATERIAL_EXPIRES";
+  if (expirationModel === "KEY_MATERIAL_DOES_NOT_EXPIRE") {
+    if (validTo !== undefined) throw new ValidationException("A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE");
+    return { expirationModel };
+  }
+  if (validTo === undefined) throw new ValidationException("A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES");
+  if (validTo.getTime() <= nowMs) throw new ValidationException("The validTo date must be in the future.");
+  return { expirationModel: "KEY_MATERIAL_EXPIRES", validToMs: validTo.getTime() };
+}
+
+/** First import, or re-import of material the key already had: the key is usable again. */
+function restoreMaterial(current: KeyRecord, keyMaterialId: string, imported: ImportedMaterial): KeyRecord {
+  const known = materialIdsOf(current);
+  if (known.length > 0 && !known.includes(keyMaterialId)) {
+    throw new IncorrectKeyMaterialException("The key material is not the same as the key material previously imported into this KMS key.");
+  }
+  const becomesUsable = current.currentKeyMaterialId === undefined || current.currentKeyMaterialId === keyMaterialId;
+  return {
+    ...current,
+    currentKeyMaterialId: current.currentKeyMaterialId ?? keyMaterialId,
+    imported,
+    state: becomesUsable && current.state === "PendingImport" ? "Enabled" : current.state,
+  };
+}
+
+/** New material for a key that has material: it waits for RotateKeyOnDemand. */
+function stageNewMaterial(current: KeyRecord, keyMaterialId: string): KeyRecord {
+  if (current.keySpec !== "SYMMETRIC_DEFAULT") {
+    throw new ValidationException("Only symmetric encryption keys can have new key material imported for rotation.");
+  }
+  if (current.pendingKeyMaterialId && current.pendingKeyMaterialId !== keyMaterialId) {
+    throw new KMSInvalidStateException(
+      `New key material (id: ${keyMaterialId}) cannot be imported into KMS key ${current.keyId}, because another key material (id: ${current.pendingKeyMaterialId}) is pending rotation.`,
+    );
+  }
+  if (materialIdsOf(current).includes(keyMaterialId) && current.pendingKeyMaterialId !== keyMaterialId) {
+    throw new IncorrectKeyMaterialException("The key material was already imported into this KMS key; import it with ImportType EXISTING_KEY_MATERIAL.");
+  }
+  return { ...current, pendingKeyMaterialId: keyMaterialId };
+}

@@ -1,0 +1,30 @@
+/**
+ * RotateKeyOnDemand: rotate now, outside the automatic schedule (which it does not move).
+ * A key with imported material rotates to the material imported for it with ImportType
+ * NEW_KEY_MATERIAL. At most 10 on-demand rotations per key, as AWS allows.
+ */
+import { KMSInvalidStateException, LimitExceededException } from "../../../errors.ts";
+import { keyArn } from "../../../keys/records.ts";
+import { MAX_ON_DEMAND_ROTATIONS, onDemandRotationCount, rotateKey, rotateToPendingMaterial } from "../../../keys/rotation.ts";
+import { keyForOperation } from "../keyAccess.ts";
+import type { Handler } from "../registry.ts";
+import { requireOnDemandRotationSupport } from "../rotationRules.ts";
+
+export const RotateKeyOnDemand: Handler<"RotateKeyOnDemand"> = async (ctx, input) => {
+  const key = await keyForOperation(ctx, "RotateKeyOnDemand", input.KeyId, "key-only");
+  requireOnDemandRotationSupport(key);
+  if (onDemandRotationCount(key) >= MAX_ON_DEMAND_ROTATIONS) {
+    throw new LimitExceededException(
+      `The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: ${keyArn(key)}`,
+    );
+  }
+  if (key.origin === "EXTERNAL") {
+    if (!key.pendingKeyMaterialId) {
+      throw new KMSInvalidStateException(`No available key material pending rotation for the key: ${keyArn(key)}.`);
+    }
+    await rotateToPendingMaterial(ctx.services.keys, key.keyId, ctx.nowMs);
+  } else {
+    await rotateKey(ctx.services.keys, key.keyId, "ON_DEMAND", ctx.nowMs);
+  }
+  return { KeyId: keyArn(key) };
+};

@@ -1,0 +1,619 @@
+/**
+ * The identity part of the SQLite store (see store/identityStore.ts). It shares the
+ * SqliteStore's connection, statement cache and transaction helper, handed over as a
+ * SqlRunner, so identity writes and key writes serialize on one database handle.
+ */
+import type { SQLInputValue } from "node:sqlite";
+import type {
+  GroupRecord,
+  IamTag,
+  IdentityAccessKey,
+  IdentityKeyOwner,
+  ManagedPolicyRecord,
+  PolicyOwnerKind,
+  PolicyVersionRecord,
+  RoleRecord,
+  SessionRecord,
+  StoredIdentityPolicy,
+  UserRecord,
+} from "../../identity/records.ts";
+import type { DeleteBlocker, DeleteOutcome, IdentityStore, ListOptions } from "../identityStore.ts";
+import type { Page } from "../store.ts";
+
+type Row = Record<string, SQLInputValue>;
+
+/** The statements helpers of the owning SqliteStore. */
+export interface SqlRunner {
+  get(sql: string, ...params: SQLInputValue[]): Row | undefined;
+  all(sql: string, ...params: SQLInputValue[]): Row[];
+  run(sql: string, ...params: SQLInputValue[]): { changes: number | bigint };
+  /** Runs `body` in one IMMEDIATE transaction (not reentrant). */
+  transaction<T>(body: () => T): T;
+}
+
+const MANAGED_POLICY_COLUMNS =
+  "p.*, (SELECT COUNT(*) FROM iam_policy_attachments a WHERE a.policy_id = p.policy_id) AS attachment_count";
+
+/** IdentityStore on the SqliteStore's database. */
+export class SqliteIdentityStore implements IdentityStore {
+  readonly #sql: SqlRunner;
+
+  constructor(sql: SqlRunner) {
+    this.#sql = sql;
+  }
+
+  // ---- users
+
+  async insertUser(user: UserRecord): Promise<boolean> {
+    const result = this.#sql.run(
+      "INSERT INTO iam_users(user_id, account_id, name, name_key, path, created_at, tags) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      user.userId,
+      user.accountId,
+      user.userName,
+      nameKey(user.userName),
+      user.path,
+      user.createdAtMs,
+      JSON.stringify(user.tags),
+    );
+    return Number(result.changes) > 0;
+  }
+
+  async getUser(accountId: string, userName: string): Promise<UserRecord | undefined> {
+    const row = this.#sql.get("SELECT * FROM iam_users WHERE account_id = ? AND name_key = ?", accountId, nameKey(userName));
+    return row ? userFromRow(row) : undefined;
+  }
+
+  async getUserById(userId: string): Promise<UserRecord | undefined> {
+    const row = this.#sql.get("SELECT * FROM iam_users WHERE user_id = ?", userId);
+    return row ? userFromRow(row) : undefined;
+  }
+
+  async listUsers(accountId: string, options: ListOptions): Promise<Page<UserRecord>> {
+    const { prefix, after, limit } = listParams(options);
+    const rows = this.#sql.all(
+      "SELECT * FROM iam_users WHERE account_id = ? AND substr(path, 1, length(?)) = ? AND name_key > ? ORDER BY name_key LIMIT ?",
+      accountId,
+      prefix,
+      prefix,
+      after,
+      limit + 1,
+    );
+    return page(rows, limit, userFromRow);
+  }
+
+  async deleteUser(userId: string): Promise<DeleteOutcome> {
+    return this.#sql.transaction(() => {
+      if (!this.#sql.get("SELECT 1 FROM iam_users WHERE user_id = ?", userId)) return missing();
+      const blocker = this.#firstBlocker([
+        ["accessKeys", "SELECT 1 FROM access_keys WHERE user_id = ? LIMIT 1", userId],
+        ["inlinePolicies", "SELECT 1 FROM iam_inline_policies WHERE owner_id = ? LIMIT 1", userId],
+        ["attachedPolicies", "SELECT 1 FROM iam_policy_attachments WHERE owner_id = ? LIMIT 1", userId],
+        ["groups", "SELECT 1 FROM iam_group_members WHERE user_id = ? LIMIT 1", userId],
+      ]);
+      if (blocker) return { deleted: false, blocker };
+      this.#sql.run("DELETE FROM iam_users WHERE user_id = ?", userId);
+      return { deleted: true };
+    });
+  }
+
+  // ---- access keys
+
+  async insertAccessKey(key: IdentityAccessKey, limit: number): Promise<boolean> {
+    const userId = key.owner.kind === "user" ? key.owner.userId : null;
+    return this.#sql.transaction(() => {
+      const count =
+        userId === null
+          ? this.#sql.get("SELECT COUNT(*) AS n FROM access_keys WHERE account_id = ? AND user_id IS NULL", key.accountId)?.n
+          : this.#sql.get("SELECT COUNT(*) AS n FROM access_keys WHERE user_id = ?", userId)?.n;
+      if (Number(count ?? 0) >= limit) return false;
+      this.#sql.run(
+        "INSERT INTO access_keys(access_key_id, account_id, owner, wrapped_secret, status, created_at, user_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        key.accessKeyId,
+        key.accountId,
+        JSON.stringify(key.owner),
+        key.wrappedSecret,
+        key.status,
+        key.createdAtMs,
+        userId,
+      );
+      return true;
+    });
+  }
+
+  async getAccessKey(accessKeyId: string): Promise<IdentityAccessKey | undefined> {
+    const row = this.#sql.get("SELECT * FROM access_keys WHERE access_key_id = ?", accessKeyId);
+    return row ? accessKeyFromRow(row) : undefined;
+  }
+
+  async wasAccessKeyDeleted(accessKeyId: string): Promise<boolean> {
+    return this.#sql.get("SELECT 1 FROM deleted_access_keys WHERE access_key_id = ?", accessKeyId) !== undefined;
+  }
+
+  async listAccessKeys(accountId: string, userId: string | undefined): Promise<IdentityAccessKey[]> {
+    const rows =
+      userId === undefined
+        ? this.#sql.all("SELECT * FROM access_keys WHERE account_id = ? AND user_id IS NULL ORDER BY created_at, access_key_id", accountId)
+        : this.#sql.all("SELECT * FROM access_keys WHERE user_id = ? ORDER BY created_at, access_key_id", userId);
+    return rows.map(accessKeyFromRow);
+  }
+
+  async setAccessKeyStatus(accessKeyId: string, status: "Active" | "Inactive"): Promise<boolean> {
+    return Number(this.#sql.run("UPDATE access_keys SET status = ? WHERE access_key_id = ?", status, accessKeyId).changes) > 0;
+  }
+
+  async deleteAccessKey(accessKeyId: string, nowMs: number): Promise<boolean> {
+    return this.#sql.transaction(() => {
+      const row = this.#sql.get("SELECT account_id FROM access_keys WHERE access_key_id = ?", accessKeyId);
+      if (!row) return false;
+      this.#sql.run("DELETE FROM access_keys WHERE access_key_id = ?", accessKeyId);
+      this.#sql.run(
+        "INSERT INTO deleted_access_keys(access_key_id, account_id, deleted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        accessKeyId,
+        row.account_id ?? "",
+        nowMs,
+      );
+      return true;
+    });
+  }
+
+  // ---- groups
+
+  async insertGroup(group: GroupRecord): Promise<boolean> {
+    const result = this.#sql.run(
+      "INSERT INTO iam_groups(group_id, account_id, name, name_key, path, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      group.groupId,
+      group.accountId,
+      group.groupName,
+      nameKey(group.groupName),
+      group.path,
+      group.createdAtMs,
+    );
+    return Number(result.changes) > 0;
+  }
+
+  async getGroup(accountId: string, groupName: string): Promise<GroupRecord | undefined> {
+    const row = this.#sql.get("SELECT * FROM iam_groups WHERE account_id = ? AND name_key = ?", accountId, nameKey(groupName));
+    return row ? groupFromRow(row) : undefined;
+  }
+
+  async listGroups(accountId: string, options: ListOptions): Promise<Page<GroupRecord>> {
+    const { prefix, after, limit } = listParams(options);
+    const rows = this.#sql.all(
+      "SELECT * FROM iam_groups WHERE account_id = ? AND substr(path, 1, length(?)) = ? AND name_key > ? ORDER BY name_key LIMIT ?",
+      accountId,
+      prefix,
+      prefix,
+      after,
+      limit + 1,
+    );
+    return page(rows, limit, groupFromRow);
+  }
+
+  async deleteGroup(groupId: string): Promise<DeleteOutcome> {
+    return this.#sql.transaction(() => {
+      if (!this.#sql.get("SELECT 1 FROM iam_groups WHERE group_id = ?", groupId)) return missing();
+      const blocker = this.#firstBlocker([
+        ["members", "SELECT 1 FROM iam_group_members WHERE group_id = ? LIMIT 1", groupId],
+        ["inlinePolicies", "SELECT 1 FROM iam_inline_policies WHERE owner_id = ? LIMIT 1", groupId],
+        ["attachedPolicies", "SELECT 1 FROM iam_policy_attachments WHERE owner_id = ? LIMIT 1", groupId],
+      ]);
+      if (blocker) return { deleted: false, blocker };
+      this.#sql.run("DELETE FROM iam_groups WHERE group_id = ?", groupId);
+      return { deleted: true };
+    });
+  }
+
+  async addUserToGroup(groupId: string, userId: string): Promise<void> {
+    this.#sql.run("INSERT INTO iam_group_members(group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING", groupId, userId);
+  }
+
+  async removeUserFromGroup(groupId: string, userId: string): Promise<boolean> {
+    return Number(this.#sql.run("DELETE FROM iam_group_members WHERE group_id = ? AND user_id = ?", groupId, userId).changes) > 0;
+  }
+
+  async listGroupMembers(groupId: string, options: ListOptions): Promise<Page<UserRecord>> {
+    const { after, limit } = listParams(options);
+    const rows = this.#sql.all(
+      "SELECT u.* FROM iam_group_members m JOIN iam_users u ON u.user_id = m.user_id WHERE m.group_id = ? AND u.name_key > ? ORDER BY u.name_key LIMIT ?",
+      groupId,
+      after,
+      limit + 1,
+    );
+    return page(rows, limit, userFromRow);
+  }
+
+  async listGroupsForUser(userId: string, options: ListOptions): Promise<Page<GroupRecord>> {
+    const { after, limit } = listParams(options);
+    const rows = this.#sql.all(
+      "SELECT g.* FROM iam_group_members m JOIN iam_groups g ON g.group_id = m.group_id WHERE m.user_id = ? AND g.name_key > ? ORDER BY g.name_key LIMIT ?",
+      userId,
+      after,
+      limit + 1,
+    );
+    return page(rows, limit, groupFromRow);
+  }
+
+  // ---- roles
+
+  async insertRole(role: RoleRecord): Promise<boolean> {
+    const result = this.#sql.run(
+      `INSERT INTO iam_roles(role_id, account_id, name, name_key, path, trust_policy, description, max_session_duration, created_at, tags)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      role.roleId,
+      role.accountId,
+      role.roleName,
+      nameKey(role.roleName),
+      role.path,
+      role.assumeRolePolicyDocument,
+      role.description ?? null,
+      role.maxSessionDurationSeconds,
+      role.createdAtMs,
+      JSON.stringify(role.tags),
+    );
+    return Number(result.changes) > 0;
+  }
+
+  async getRole(accountId: string, roleName: string): Promise<RoleRecord | undefined> {
+    const row = this.#sql.get("SELECT * FROM iam_roles WHERE account_id = ? AND name_key = ?", accountId, nameKey(roleName));
+    return row ? roleFromRow(row) : undefined;
+  }
+
+  async listRoles(accountId: string, options: ListOptions): Promise<Page<RoleRecord>> {
+    const { prefix, after, limit } = listParams(options);
+    const rows = this.#sql.all(
+      "SELECT * FROM iam_roles WHERE account_id = ? AND substr(path, 1, length(?)) = ? AND name_key > ? ORDER BY name_key LIMIT ?",
+      accountId,
+      prefix,
+      prefix,
+      after,
+      limit + 1,
+    );
+    return page(rows, limit, roleFromRow);
+  }
+
+  async updateRole(role: RoleRecord): Promise<void> {
+    this.#sql.run(
+      "UPDATE iam_roles SET trust_policy = ?, description = ?, max_session_duration = ?, tags = ? WHERE role_id = ?",
+      role.assumeRolePolicyDocument,
+      role.description ?? null,
+      role.maxSessionDurationSeconds,
+      JSON.stringify(role.tags),
+      role.roleId,
+    );
+  }
+
+  async deleteRole(roleId: string): Promise<DeleteOutcome> {
+    return this.#sql.transaction(() => {
+      if (!this.#sql.get("SELECT 1 FROM iam_roles WHERE role_id = ?", roleId)) return missing();
+      const blocker = this.#firstBlocker([
+        ["inlinePolicies", "SELECT 1 FROM iam_inline_policies WHERE owner_id = ? LIMIT 1", roleId],
+        ["attachedPolicies", "SELECT 1 FROM iam_policy_attachments WHERE owner_id = ? LIMIT 1", roleId],
+      ]);
+      if (blocker) return { deleted: false, blocker };
+      this.#sql.run("DELETE FROM iam_roles WHERE role_id = ?", roleId);
+      return { deleted: true };
+    });
+  }
+
+  // ---- inline policies
+
+  async putInlinePolicy(ownerKind: PolicyOwnerKind, ownerId: string, policyName: string, document: string, nowMs: number): Promise<void> {
+    this.#sql.run(
+      `INSERT INTO iam_inline_policies(owner_id, owner_kind, name, name_key, document, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(owner_id, name_key) DO UPDATE SET name = excluded.name, document = excluded.document, updated_at = excluded.updated_at`,
+      ownerId,
+      ownerKind,
+      policyName,
+      nameKey(policyName),
+      document,
+      nowMs,
+    );
+  }
+
+  async getInlinePolicy(ownerId: string, policyName: string): Promise<{ policyName: string; document: string } | undefined> {
+    const row = this.#sql.get("SELECT name, document FROM iam_inline_policies WHERE owner_id = ? AND name_key = ?", ownerId, nameKey(policyName));
+    return row ? { policyName: String(row.name), document: String(row.document) } : undefined;
+  }
+
+  async listInlinePolicies(ownerId: string, options: ListOptions): Promise<Page<string>> {
+    const { after, limit } = listParams(options);
+    const rows = this.#sql.all(
+      "SELECT name, name_key FROM iam_inline_policies WHERE owner_id = ? AND name_key > ? ORDER BY name_key LIMIT ?",
+      ownerId,
+      after,
+      limit + 1,
+    );
+    return page(rows, limit, (row) => String(row.name));
+  }
+
+  async deleteInlinePolicy(ownerId: string, policyName: string): Promise<boolean> {
+    const result = this.#sql.run("DELETE FROM iam_inline_policies WHERE owner_id = ? AND name_key = ?", ownerId, nameKey(policyName));
+    return Number(result.changes) > 0;
+  }
+
+  // ---- managed policies
+
+  async insertManagedPolicy(policy: ManagedPolicyRecord, firstVersion: PolicyVersionRecord): Promise<boolean> {
+    return this.#sql.transaction(() => {
+      const result = this.#sql.run(
+        `INSERT INTO iam_managed_policies(policy_id, account_id, name, name_key, path, description, default_version, created_at, updated_at, tags)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        policy.policyId,
+        policy.accountId,
+        policy.policyName,
+        nameKey(policy.policyName),
+        policy.path,
+        policy.description ?? null,
+        policy.defaultVersionId,
+        policy.createdAtMs,
+        policy.updatedAtMs,
+        JSON.stringify(policy.tags),
+      );
+      if (Number(result.changes) === 0) return false;
+      this.#sql.run(
+        "INSERT INTO iam_policy_versions(policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)",
+        firstVersion.policyId,
+        firstVersion.versionId,
+        firstVersion.document,
+        firstVersion.createdAtMs,
+      );
+      return true;
+    });
+  }
+
+  async getManagedPolicy(accountId: string, policyName: string): Promise<ManagedPolicyRecord | undefined> {
+    const row = this.#sql.get(
+      `SELECT ${MANAGED_POLICY_COLUMNS} FROM iam_managed_policies p WHERE p.account_id = ? AND p.name_key = ?`,
+      accountId,
+      nameKey(policyName),
+    );
+    return row ? managedPolicyFromRow(row) : undefined;
+  }
+
+  async getPolicyVersion(policyId: string, versionId: string): Promise<PolicyVersionRecord | undefined> {
+    const row = this.#sql.get("SELECT * FROM iam_policy_versions WHERE policy_id = ? AND version_id = ?", policyId, versionId);
+    if (!row) return undefined;
+    return {
+      policyId: String(row.policy_id),
+      versionId: String(row.version_id),
+      document: String(row.document),
+      createdAtMs: Number(row.created_at),
+    };
+  }
+
+  async listManagedPolicies(accountId: string, options: ListOptions & { onlyAttached?: boolean }): Promise<Page<ManagedPolicyRecord>> {
+    const { prefix, after, limit } = listParams(options);
+    const attached = options.onlyAttached ? "AND EXISTS (SELECT 1 FROM iam_policy_attachments a WHERE a.policy_id = p.policy_id)" : "";
+    const rows = this.#sql.all(
+      `SELECT ${MANAGED_POLICY_COLUMNS} FROM iam_managed_policies p
+       WHERE p.account_id = ? AND substr(p.path, 1, length(?)) = ? AND p.name_key > ? ${attached} ORDER BY p.name_key LIMIT ?`,
+      accountId,
+      prefix,
+      prefix,
+      after,
+      limit + 1,
+    );
+    return page(rows, limit, managedPolicyFromRow);
+  }
+
+  async deleteManagedPolicy(policyId: string): Promise<DeleteOutcome> {
+    return this.#sql.transaction(() => {
+      const row = this.#sql.get("SELECT default_version FROM iam_managed_policies WHERE policy_id = ?", policyId);
+      if (!row) return missing();
+      const blocker = this.#firstBlocker([
+        ["attachments", "SELECT 1 FROM iam_policy_attachments WHERE policy_id = ? LIMIT 1", policyId],
+        ["versions", "SELECT 1 FROM iam_policy_versions WHERE policy_id = ? AND version_id <> ? LIMIT 1", policyId, row.default_version ?? ""],
+      ]);
+      if (blocker) return { deleted: false, blocker };
+      this.#sql.run("DELETE FROM iam_policy_versions WHERE policy_id = ?", policyId);
+      this.#sql.run("DELETE FROM iam_managed_policies WHERE policy_id = ?", policyId);
+      return { deleted: true };
+    });
+  }
+
+  async attachPolicy(ownerKind: PolicyOwnerKind, ownerId: string, policyId: string): Promise<void> {
+    this.#sql.run(
+      "INSERT INTO iam_policy_attachments(owner_id, owner_kind, policy_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+      ownerId,
+      ownerKind,
+      policyId,
+    );
+  }
+
+  async detachPolicy(ownerId: string, policyId: string): Promise<boolean> {
+    return Number(this.#sql.run("DELETE FROM iam_policy_attachments WHERE owner_id = ? AND policy_id = ?", ownerId, policyId).changes) > 0;
+  }
+
+  async listAttachedPolicies(ownerId: string, options: ListOptions): Promise<Page<ManagedPolicyRecord>> {
+    const { prefix, after, limit } = listParams(options);
+    const rows = this.#sql.all(
+      `SELECT ${MANAGED_POLICY_COLUMNS} FROM iam_policy_attachments x JOIN iam_managed_policies p ON p.policy_id = x.policy_id
+       WHERE x.owner_id = ? AND substr(p.path, 1, length(?)) = ? AND p.name_key > ? ORDER BY p.name_key LIMIT ?`,
+      ownerId,
+      prefix,
+      prefix,
+      after,
+      limit + 1,
+    );
+    return page(rows, limit, managedPolicyFromRow);
+  }
+
+  // ---- what authorization reads
+
+  async identityPolicies(owner: { kind: "user"; userId: string } | { kind: "role"; roleId: string }): Promise<StoredIdentityPolicy[]> {
+    const inline = (source: string, where: string) =>
+      `SELECT '${source}' AS source, i.owner_id, i.name, NULL AS policy_id, NULL AS version_id, NULL AS path, i.document ${where}`;
+    const managed = (source: string, where: string) =>
+      `SELECT '${source}' AS source, a.owner_id, p.name, p.policy_id, p.default_version AS version_id, p.path, v.document ${where}`;
+    const managedJoin =
+      "JOIN iam_managed_policies p ON p.policy_id = a.policy_id JOIN iam_policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version";
+    let rows: Row[];
+    if (owner.kind === "role") {
+      rows = this.#sql.all(
+        `${inline("role-inline", "FROM iam_inline_policies i WHERE i.owner_id = ?")}
+         UNION ALL ${managed("role-managed", `FROM iam_policy_attachments a ${managedJoin} WHERE a.owner_id = ?`)}`,
+        owner.roleId,
+        owner.roleId,
+      );
+    } else {
+      rows = this.#sql.all(
+        `${inline("user-inline", "FROM iam_inline_policies i WHERE i.owner_id = ?")}
+         UNION ALL ${managed("user-managed", `FROM iam_policy_attachments a ${managedJoin} WHERE a.owner_id = ?`)}
+         UNION ALL ${inline("group-inline", "FROM iam_group_members m JOIN iam_inline_policies i ON i.owner_id = m.group_id WHERE m.user_id = ?")}
+         UNION ALL ${managed("group-managed", `FROM iam_group_members m JOIN iam_policy_attachments a ON a.owner_id = m.group_id ${managedJoin} WHERE m.user_id = ?`)}`,
+        owner.userId,
+        owner.userId,
+        owner.userId,
+        owner.userId,
+      );
+    }
+    return rows.map((row) => ({
+      source: String(row.source) as StoredIdentityPolicy["source"],
+      ownerId: String(row.owner_id),
+      policyName: String(row.name),
+      ...(row.policy_id === null ? {} : { policyId: String(row.policy_id), versionId: String(row.version_id), policyPath: String(row.path) }),
+      document: String(row.document),
+    }));
+  }
+
+  // ---- sessions
+
+  async insertSession(session: SessionRecord): Promise<void> {
+    this.#sql.run(
+      `INSERT INTO sts_sessions(access_key_id, account_id, token_hash, wrapped_secret, role_id, role_name, role_path, session_name, session_policy, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      session.accessKeyId,
+      session.accountId,
+      session.tokenHash,
+      session.wrappedSecret,
+      session.roleId,
+      session.roleName,
+      session.rolePath,
+      session.sessionName,
+      session.sessionPolicy ?? null,
+      session.createdAtMs,
+      session.expiresAtMs,
+    );
+  }
+
+  async getSession(accessKeyId: string): Promise<SessionRecord | undefined> {
+    const row = this.#sql.get("SELECT * FROM sts_sessions WHERE access_key_id = ?", accessKeyId);
+    if (!row) return undefined;
+    return {
+      accessKeyId: String(row.access_key_id),
+      accountId: String(row.account_id),
+      tokenHash: Buffer.from(row.token_hash as Uint8Array),
+      wrappedSecret: Buffer.from(row.wrapped_secret as Uint8Array),
+      roleId: String(row.role_id),
+      roleName: String(row.role_name),
+      rolePath: String(row.role_path),
+      sessionName: String(row.session_name),
+      sessionPolicy: row.session_policy === null ? undefined : String(row.session_policy),
+      createdAtMs: Number(row.created_at),
+      expiresAtMs: Number(row.expires_at),
+    };
+  }
+
+  async purgeSessions(beforeMs: number): Promise<number> {
+    return Number(this.#sql.run("DELETE FROM sts_sessions WHERE expires_at < ?", beforeMs).changes);
+  }
+
+  /** The first dependent that exists, checked in order (inside the caller's transaction). */
+  #firstBlocker(checks: [DeleteBlocker, string, ...SQLInputValue[]][]): DeleteBlocker | undefined {
+    for (const [blocker, sql, ...params] of checks) {
+      if (this.#sql.get(sql, ...params)) return blocker;
+    }
+    return undefined;
+  }
+}
+
+// IAM names are ASCII ([\w+=,.@-]), so lower-casing is the whole of case folding.
+function nameKey(name: string): string {
+  return name.toLowerCase();
+}
+
+function missing(): DeleteOutcome {
+  return { deleted: false, blocker: "missing" };
+}
+
+function listParams(options: ListOptions): { prefix: string; after: string; limit: number } {
+  return { prefix: options.pathPrefix ?? "/", after: options.cursor ?? "", limit: options.limit };
+}
+
+// Cursors are the name_key of the last row (names sort without regard to case, as in IAM).
+function page<T>(rows: Row[], limit: number, map: (row: Row) => T): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  const mapped = items.map(map);
+  return rows.length > limit && last ? { items: mapped, next: String(last.name_key) } : { items: mapped };
+}
+
+function tagsFrom(value: SQLInputValue | undefined): IamTag[] {
+  return typeof value === "string" ? (JSON.parse(value) as IamTag[]) : [];
+}
+
+function optionalText(value: SQLInputValue | undefined): string | undefined {
+  return value === null || value === undefined ? undefined : String(value);
+}
+
+function userFromRow(row: Row): UserRecord {
+  return {
+    accountId: String(row.account_id),
+    userId: String(row.user_id),
+    userName: String(row.name),
+    path: String(row.path),
+    createdAtMs: Number(row.created_at),
+    tags: tagsFrom(row.tags),
+  };
+}
+
+function groupFromRow(row: Row): GroupRecord {
+  return {
+    accountId: String(row.account_id),
+    groupId: String(row.group_id),
+    groupName: String(row.name),
+    path: String(row.path),
+    createdAtMs: Number(row.created_at),
+  };
+}
+
+function roleFromRow(row: Row): RoleRecord {
+  return {
+    accountId: String(row.account_id),
+    roleId: String(row.role_id),
+    roleName: String(row.name),
+    path: String(row.path),
+    assumeRolePolicyDocument: String(row.trust_policy),
+    description: optionalText(row.description),
+    maxSessionDurationSeconds: Number(row.max_session_duration),
+    createdAtMs: Number(row.created_at),
+    tags: tagsFrom(row.tags),
+  };
+}
+
+function managedPolicyFromRow(row: Row): ManagedPolicyRecord {
+  return {
+    accountId: String(row.account_id),
+    policyId: String(row.policy_id),
+    policyName: String(row.name),
+    path: String(row.path),
+    description: optionalText(row.description),
+    defaultVersionId: String(row.default_version),
+    createdAtMs: Number(row.created_at),
+    updatedAtMs: Number(row.updated_at),
+    tags: tagsFrom(row.tags),
+    attachmentCount: Number(row.attachment_count ?? 0),
+  };
+}
+
+function accessKeyFromRow(row: Row): IdentityAccessKey {
+  const owner: IdentityKeyOwner = row.user_id === null || row.user_id === undefined ? { kind: "root" } : { kind: "user", userId: String(row.user_id) };
+  return {
+    accessKeyId: String(row.access_key_id),
+    accountId: String(row.account_id),
+    owner,
+    wrappedSecret: Buffer.from(row.wrapped_secret as Uint8Array),
+    status: row.status === "Inactive" ? "Inactive" : "Active",
+    createdAtMs: Number(row.created_at),
+  };
+}
