@@ -73,6 +73,9 @@ const POLICY = JSON.stringify({
   Statement: [{ Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt"], Resource: "*" }],
 });
 const INVALID_TOKEN = "The security token included in the request is invalid.";
+/** An identity policy that lets a user or role use KMS (keys with the default key policy delegate to it). */
+const KMS_ADMIN_POLICY = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:*", Resource: "*" }] });
+
 const EXPIRED_TOKEN = "The security token included in the request is expired";
 
 /** A trust policy letting `principals` (ARNs or account ids) assume the role. */
@@ -127,7 +130,13 @@ void describe("IAM and STS", () => {
     const root = await sts().send(new GetCallerIdentityCommand({}));
     assert.deepEqual([root.Arn, root.UserId], [`arn:aws:iam::${kmsd.accountId}:root`, kmsd.accountId]);
 
-    // KMS: the user is a principal of the account (key authorization is the evaluator's).
+    // KMS: the user is a principal of the account, allowed only what an identity policy allows.
+    await expectAwsError(
+      kms(credentials).send(new CreateKeyCommand({})),
+      "AccessDeniedException",
+      `User: ${user.Arn} is not authorized to perform: kms:CreateKey on resource: * because no identity-based policy allows the kms:CreateKey action`,
+    );
+    await iam().send(new PutUserPolicyCommand({ UserName: "alice", PolicyName: "kms", PolicyDocument: KMS_ADMIN_POLICY }));
     const { KeyMetadata } = await kms(credentials).send(new CreateKeyCommand({}));
     assert.equal(KeyMetadata?.AWSAccountId, kmsd.accountId);
 
@@ -148,7 +157,8 @@ void describe("IAM and STS", () => {
   void it("stops an inactive or deleted access key at once, and never lets it fall back to the --dev root", async () => {
     const { user, credentials } = await userWithKey("bob");
     await sts(credentials).send(new GetCallerIdentityCommand({}));
-    await kms(credentials).send(new ListKeysCommand({}));
+    // Authenticated (the refusal is authorization's, not authentication's).
+    await expectAwsError(kms(credentials).send(new ListKeysCommand({})), "AccessDeniedException");
 
     await iam().send(new UpdateAccessKeyCommand({ UserName: "bob", AccessKeyId: credentials.accessKeyId, Status: "Inactive" }));
     await expectAwsError(sts(credentials).send(new GetCallerIdentityCommand({})), "InvalidClientTokenId", INVALID_TOKEN);
@@ -387,8 +397,11 @@ void describe("IAM and STS", () => {
 
     const identity = await sts(session).send(new GetCallerIdentityCommand({}));
     assert.deepEqual([identity.Arn, identity.UserId, identity.Account], [sessionArn, `${role?.RoleId}:build-42`, kmsd.accountId]);
+    await expectAwsError(kms(session).send(new ListKeysCommand({})), "AccessDeniedException");
+    await iam().send(new PutRolePolicyCommand({ RoleName: "deployer", PolicyName: "kms", PolicyDocument: KMS_ADMIN_POLICY }));
     await kms(session).send(new ListKeysCommand({}));
     await expectAwsError(iam(session).send(new GetUserCommand({})), "ValidationError", "Must specify userName when calling with non-User credentials");
+
 
     // The session token is checked: missing or altered, the credentials are invalid.
     const { sessionToken: _token, ...withoutToken } = session;

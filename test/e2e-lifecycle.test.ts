@@ -806,19 +806,24 @@ void describe("kmsd key lifecycle", () => {
       );
     });
 
-    void it("Encrypt and GenerateDataKey naming an AWS managed alias create it on first use", async () => {
-      const sealed = await encrypt(kms, "alias/aws/rds", "protected by aws/rds");
+    void it("Encrypt naming an AWS managed alias creates it on first use; only calls through its service may use it", async () => {
+      // Called directly, the managed key's policy (kms:ViaService) refuses the use, but the key now exists.
+      await expectAwsError(encrypt(kms, "alias/aws/rds", "direct"), "AccessDeniedException");
       const rds = await describeKey(kms, "alias/aws/rds");
-      assert.equal(sealed.keyId, rds.Arn);
       assert.equal(rds.KeyManager, "AWS");
-      assert.equal((await decrypt(kms, sealed.blob)).text, "protected by aws/rds");
+      const viaRds = kmsd.kms({ viaService: "rds.us-east-1.amazonaws.com" });
+      const sealed = await encrypt(viaRds, "alias/aws/rds", "protected by aws/rds");
+      assert.equal(sealed.keyId, rds.Arn);
+      assert.equal((await decrypt(viaRds, sealed.blob)).text, "protected by aws/rds");
+      await expectAwsError(decrypt(kmsd.kms({ viaService: "s3.us-east-1.amazonaws.com" }), sealed.blob), "AccessDeniedException");
 
-      const dataKey = await kms.send(new GenerateDataKeyCommand({ KeyId: "alias/aws/s3", KeySpec: "AES_256" }));
+      const viaS3 = kmsd.kms({ viaService: "s3.us-east-1.amazonaws.com" });
+      const dataKey = await viaS3.send(new GenerateDataKeyCommand({ KeyId: "alias/aws/s3", KeySpec: "AES_256" }));
       const s3 = await describeKey(kms, "alias/aws/s3");
       assert.equal(dataKey.KeyId, s3.Arn);
       assert.equal(s3.KeyManager, "AWS");
       assert.notEqual(s3.KeyId, rds.KeyId);
-      assert.deepEqual(bytes((await kms.send(new DecryptCommand({ CiphertextBlob: dataKey.CiphertextBlob }))).Plaintext), bytes(dataKey.Plaintext));
+      assert.deepEqual(bytes((await viaS3.send(new DecryptCommand({ CiphertextBlob: dataKey.CiphertextBlob }))).Plaintext), bytes(dataKey.Plaintext));
     });
 
     void it("every service the issue names has its own AWS managed key", async () => {
@@ -899,7 +904,8 @@ void describe("kmsd key lifecycle", () => {
     });
 
     void it("AWS managed keys rotate yearly with the dev clock; old ciphertexts still decrypt", async () => {
-      const sealed = await encrypt(kms, "alias/aws/lambda", "yearly");
+      const viaLambda = kmsd.kms({ viaService: "lambda.us-east-1.amazonaws.com" });
+      const sealed = await encrypt(viaLambda, "alias/aws/lambda", "yearly");
       const before = await describeKey(kms, "alias/aws/lambda");
       const keyId = before.KeyId ?? "";
       await kmsd.advanceClock(364 * DAY_SECONDS);
@@ -913,8 +919,9 @@ void describe("kmsd key lifecycle", () => {
       const after = await describeKey(kms, keyId);
       assert.notEqual(after.CurrentKeyMaterialId, before.CurrentKeyMaterialId);
       assert.equal(rotations[0]?.KeyMaterialId, after.CurrentKeyMaterialId);
-      const opened = await decrypt(kms, sealed.blob);
+      const opened = await decrypt(viaLambda, sealed.blob);
       assert.equal(opened.text, "yearly");
+
       assert.equal(opened.keyMaterialId, before.CurrentKeyMaterialId);
       const status = await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }));
       assert.equal(status.KeyRotationEnabled, true);

@@ -10,6 +10,8 @@ import { AccessKeyDirectory } from "../identity/accessKeys.ts";
 import { ensureDefaultAccount, writeCredentialsFile } from "../identity/accounts.ts";
 import { Scheduler } from "../jobs/scheduler.ts";
 import { KeyRepository } from "../keys/keyRepository.ts";
+import { Authorizer } from "../authorization/authorizer.ts";
+
 import type { Services } from "../server/context.ts";
 import { createKmsdServer } from "../server/httpServer.ts";
 import { log } from "../server/log.ts";
@@ -38,14 +40,16 @@ export async function serve(args: string[]): Promise<void> {
     });
   }
   const keys = new KeyRepository(dataDir.store, dataDir.rootKey, config.keyCacheSize);
+  const accessKeys = new AccessKeyDirectory(dataDir.store, dataDir.rootKey);
   const services: Services = {
     store: dataDir.store,
     keys,
-    accessKeys: new AccessKeyDirectory(dataDir.store, dataDir.rootKey),
+    accessKeys,
     rootKey: dataDir.rootKey,
     clock,
     dev: config.dev,
     defaultAccountId: accountId,
+    authorizer: new Authorizer(accessKeys),
   };
   const scheduler = new Scheduler(keys, clock);
   const server = createKmsdServer(services, { afterClockAdvance: () => scheduler.runDue() });

@@ -1,16 +1,15 @@
 /**
- * A basic structural check of policy documents when IAM or STS stores them: a JSON
- * object with a known Version and a Statement of Effect-bearing statements, with or
- * without Principal as the kind of policy requires. The authorization layer's full
- * parser replaces this (same signature) when it lands.
+ * The check IAM and STS apply to a policy document before storing it: the full policy
+ * parser of the authorization engine (the same one that will evaluate it), so a stored
+ * policy always compiles. The quick structural checks first keep IAM's own wording for
+ * the most common mistakes.
  */
+import { parsePolicy, PolicyParseError } from "../authz/index.ts";
 
 /** Which kind of policy a document is (they differ in whether Principal is allowed). */
 export type PolicyKind = "identity" | "trust" | "session";
 
-const VERSIONS = new Set(["2012-10-17", "2008-10-17"]);
-
-/** Returns why `text` is not an acceptable policy of `kind` (AWS's wording), or undefined if it is. */
+/** Returns why `text` is not an acceptable policy of `kind` (AWS's wording where known), or undefined if it is. */
 export function policyDocumentProblem(text: string, kind: PolicyKind): string | undefined {
   let document: unknown;
   try {
@@ -18,21 +17,21 @@ export function policyDocumentProblem(text: string, kind: PolicyKind): string | 
   } catch {
     return "This policy contains invalid Json";
   }
-  if (!isObject(document)) return "Syntax errors in policy.";
-  if (document.Version === undefined) return "Syntax errors in policy.";
-  if (typeof document.Version !== "string" || !VERSIONS.has(document.Version)) return "The policy failed legacy parsing";
-  const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
-  if (document.Statement === undefined || statements.length === 0) return "Syntax errors in policy.";
+  if (!isObject(document) || document.Statement === undefined) return "Syntax errors in policy.";
+  // IAM's own wording for the commonest mistakes, before the full parser's.
+  const statements = Array.isArray(document.Statement) ? (document.Statement as unknown[]) : [document.Statement];
   for (const statement of statements) {
-    if (!isObject(statement)) return "Syntax errors in policy.";
-    if (statement.Effect !== "Allow" && statement.Effect !== "Deny") return "Syntax errors in policy.";
-    if (statement.Action === undefined && statement.NotAction === undefined) return "Policy statement must contain actions.";
+    if (!isObject(statement)) continue;
     const hasPrincipal = statement.Principal !== undefined || statement.NotPrincipal !== undefined;
     if (kind === "trust" && !hasPrincipal) return "Missing required field Principal";
     if (kind !== "trust" && hasPrincipal) return "Policy document should not specify a principal.";
-    if (kind !== "trust" && statement.Resource === undefined && statement.NotResource === undefined) {
-      return "Policy statement must contain resources.";
-    }
+  }
+
+  try {
+    parsePolicy(text, kind, { maxBytes: Number.MAX_SAFE_INTEGER });
+  } catch (error) {
+    if (error instanceof PolicyParseError) return error.message;
+    throw error;
   }
   return undefined;
 }

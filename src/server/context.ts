@@ -9,6 +9,7 @@ import type { Principal } from "../identity/principal.ts";
 import type { KeyRepository } from "../keys/keyRepository.ts";
 import type { RootKey } from "../crypto/rootKey.ts";
 import type { Store } from "../store/store.ts";
+import type { Authorizer } from "../authorization/authorizer.ts";
 
 /** Long-lived services shared by all requests. */
 export interface Services {
@@ -20,6 +21,7 @@ export interface Services {
   /** Accept unknown access keys as the default account's root, and expose the dev clock. */
   dev: boolean;
   defaultAccountId: string;
+  authorizer: Authorizer;
 }
 
 /** One authenticated request. */
@@ -33,4 +35,29 @@ export interface RequestContext {
   /** The server clock at the start of the request, in milliseconds. */
   nowMs: number;
   services: Services;
+  /** The decoded request (operation input), for authorization conditions and audit. */
+  input: Readonly<Record<string, unknown>>;
+  /** The client's address. */
+  sourceIp: string;
+  /** Whether the request came over TLS. */
+  secureTransport: boolean;
+  userAgent: string | undefined;
+  /**
+   * `kms:ViaService`: the integrated AWS service calling on the caller's behalf. kmsd has no
+   * integrated services; with --dev a request may claim one (header x-kmsd-via-service) so
+   * tests can exercise AWS managed keys and ViaService conditions.
+   */
+  viaService?: string | undefined;
 }
+
+
+/** The parts of a RequestContext that come from the HTTP request itself. */
+export function requestOrigin(request: { sourceIp: string; secure: boolean; headers: Record<string, string | string[] | undefined> }) {
+  const userAgent = request.headers["user-agent"];
+  return {
+    sourceIp: request.sourceIp,
+    secureTransport: request.secure,
+    userAgent: Array.isArray(userAgent) ? userAgent[0] : userAgent,
+  };
+}
+

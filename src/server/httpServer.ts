@@ -53,7 +53,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
     if (isQuery) {
       const form = parseQueryForm(body);
       queryService = queryServiceOf(header(req, "authorization"), form.get("Action"));
-      const raw: RawRequest = { method: "POST", path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body };
+      const raw: RawRequest = { method: "POST", path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body, ...origin(req) };
       return send(res, requestId, 200, await handleQueryRequest(queryService, form, raw, services, requestId), XML_CONTENT_TYPE);
     }
     if (req.method !== "POST" || url.pathname !== "/" || !target.startsWith(KMS_TARGET_PREFIX)) {
@@ -65,6 +65,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
       query: Object.fromEntries(url.searchParams),
       headers: req.headers,
       body,
+      ...origin(req),
     };
     const responseBody = await handleKmsRequest(target.slice(KMS_TARGET_PREFIX.length), raw, services, requestId);
     send(res, requestId, 200, responseBody, JSON_CONTENT_TYPE);
@@ -138,7 +139,14 @@ function isFormEncoded(req: IncomingMessage): boolean {
   return (header(req, "content-type") ?? "").toLowerCase().startsWith(QUERY_CONTENT_TYPE);
 }
 
+/** Where a request comes from, for condition keys and audit records. */
+function origin(req: IncomingMessage): { sourceIp: string; secure: boolean } {
+  const address = req.socket.remoteAddress ?? "";
+  return { sourceIp: address.startsWith("::ffff:") ? address.slice(7) : address, secure: "encrypted" in req.socket };
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
+
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

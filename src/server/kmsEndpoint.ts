@@ -8,11 +8,18 @@ import { decodeInput } from "../model/validate.ts";
 import { kmsOperations } from "../services/kms/kmsOperations.ts";
 import { notImplemented, type Handler, type KmsOperation } from "../services/kms/registry.ts";
 import { authenticate } from "./authenticate.ts";
-import type { Services } from "./context.ts";
+import { requestOrigin, type RequestContext, type Services } from "./context.ts";
+import { authorizeWithoutKey } from "../services/kms/keyAccess.ts";
+
 import { parseJsonBody, serializeOutput } from "./jsonProtocol.ts";
 import type { RawRequest } from "./sigv4.ts";
 
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
 /** The X-Amz-Target prefix of KMS operations. */
+
 export const KMS_TARGET_PREFIX = `${KMS_MODEL.metadata.targetPrefix}.`;
 
 /** Handles one KMS request whose target names `operationName`; returns the JSON response body. */
@@ -36,7 +43,18 @@ export async function handleKmsRequest(
     throw new UnsupportedOperationException(`kmsd does not implement the ${operation} operation yet.`);
   }
   const input = decodeInput(KMS_MODEL, operation, body);
-  const ctx = { requestId, principal, accountId: principal.accountId, region, nowMs, services };
+  const ctx: RequestContext = {
+    requestId,
+    principal,
+    accountId: principal.accountId,
+    region,
+    nowMs,
+    services,
+    input,
+    ...requestOrigin(request),
+    viaService: services.dev ? single(request.headers["x-kmsd-via-service"]) : undefined,
+  };
+  await authorizeWithoutKey(ctx, operation);
   // The registry's mapped type pairs each handler with its own input type; the model check above made `input` that type.
   const output = await (handler as Handler<KmsOperation>)(ctx, input as never);
   return serializeOutput(output ?? {});

@@ -13,7 +13,8 @@ import { NotImplementedAction } from "../services/iam/errors.ts";
 import { iamOperations } from "../services/iam/iamOperations.ts";
 import { stsOperations } from "../services/sts/stsOperations.ts";
 import { authenticate } from "./authenticate.ts";
-import type { RequestContext, Services } from "./context.ts";
+import { requestOrigin, type RequestContext, type Services } from "./context.ts";
+
 import { formToInput, serializeQueryError, serializeQueryResponse, type QueryForm } from "./queryProtocol.ts";
 import type { RawRequest } from "./sigv4.ts";
 
@@ -66,7 +67,16 @@ export async function handleQueryRequest(
   const handler = Object.hasOwn(service.operations, action) ? service.operations[action] : undefined;
   if (!handler) throw new NotImplementedAction(`kmsd does not implement the ${serviceId} operation ${action} yet.`);
   const input = decodeInput(service.model, action, formToInput(service.model, action, form));
-  const ctx: RequestContext = { requestId, principal, accountId: principal.accountId, region, nowMs, services };
+  const ctx: RequestContext = {
+    requestId,
+    principal,
+    accountId: principal.accountId,
+    region,
+    nowMs,
+    services,
+    input,
+    ...requestOrigin(request),
+  };
   // Each handler takes its own operation's input type; the model check above made `input` that type.
   const output = await handler(ctx, input as never);
   return serializeQueryResponse(action, service.xmlNamespace, output ?? undefined, requestId);

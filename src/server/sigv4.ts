@@ -36,7 +36,12 @@ export interface RawRequest {
   /** Header names lower-cased, values as received. */
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
+  /** The client's address (`aws:SourceIp`, CloudTrail's sourceIPAddress). */
+  sourceIp: string;
+  /** Whether the request came over TLS (`aws:SecureTransport`). */
+  secure: boolean;
 }
+
 
 const AUTHORIZATION = /^AWS4-HMAC-SHA256 +Credential=([^,\s]+), *SignedHeaders=([^,\s]+), *Signature=([0-9a-f]{64})$/;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;

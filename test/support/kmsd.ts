@@ -32,7 +32,8 @@ export interface Kmsd {
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
   /** A KMS client for the default account (or the given credentials) in `region`. */
-  kms(options?: { region?: string; credentials?: Credentials }): KMSClient;
+  /** `viaService` (a `--dev` server only) makes the client's calls claim an integrated service (kms:ViaService). */
+  kms(options?: { region?: string; credentials?: Credentials; viaService?: string }): KMSClient;
   /** Moves the server clock forward (a `--dev` server only); resolves to the new time. */
   advanceClock(seconds: number): Promise<{ now: string; epochSeconds: number }>;
   /** Stops the process gracefully (SIGTERM). */
@@ -87,7 +88,19 @@ export async function startKmsd(options: { dataDir?: string; dev?: boolean; args
         credentials: clientOptions.credentials ?? credentials,
         maxAttempts: 1,
       });
+      const viaService = clientOptions.viaService;
+      if (viaService !== undefined) {
+        client.middlewareStack.add(
+          (next) => async (args) => {
+            const request = args.request as { headers: Record<string, string> };
+            request.headers["x-kmsd-via-service"] = viaService;
+            return next(args);
+          },
+          { step: "build", name: "kmsdViaService" },
+        );
+      }
       clients.push(client);
+
       return client;
     },
     async advanceClock(seconds) {

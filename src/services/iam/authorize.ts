@@ -1,23 +1,24 @@
 /**
- * The authorization hook of every IAM and STS operation: ONE function, called with the
- * operation's IAM action (`iam:CreateUser`, `sts:AssumeRole`…) and the ARN of the
- * resource AWS authorizes it on. Until the policy evaluator is wired in here, an
- * account's root may do everything in its own account and every other caller is
- * denied, with AWS's message (no identity-based policy can allow anything yet).
+ * The authorization of every IAM and STS operation: the operation's IAM action
+ * (`iam:CreateUser`, `sts:AssumeRole`...) on the resource AWS authorizes it on, decided
+ * by the caller's identity (and session) policies with AWS's logic. An account's root
+ * may do everything in its own account; nobody acts on another account's IAM entities.
  */
+import { accessDeniedMessage, globalRequestContext, type AuthzRequest } from "../../authz/index.ts";
+import { authzPrincipal } from "../../authorization/authorizer.ts";
 import type { RequestContext } from "../../server/context.ts";
 import { AccessDenied } from "./errors.ts";
 
 /** Throws AccessDenied unless the caller may perform `action` on `resourceArn`. */
 export async function authorizeIdentityCall(ctx: RequestContext, action: string, resourceArn: string): Promise<void> {
-  const principal = ctx.principal;
-  if (principal.kind === "Root" && resourceAccount(resourceArn) === principal.accountId) return;
-  throw new AccessDenied(
-    `User: ${principal.arn} is not authorized to perform: ${action} on resource: ${resourceArn} because no identity-based policy allows the ${action} action`,
-  );
-}
-
-// arn:aws:SERVICE:REGION:ACCOUNT:...
-function resourceAccount(arn: string): string | undefined {
-  return arn.split(":")[4];
+  const caller = await ctx.services.authorizer.callerPolicies(ctx.principal);
+  const request: AuthzRequest = {
+    principal: authzPrincipal(ctx.principal),
+    action,
+    resource: resourceArn,
+    resourceAccount: resourceArn.split(":")[4] || ctx.accountId,
+    context: globalRequestContext({ now: new Date(ctx.nowMs), sourceIp: ctx.sourceIp, secureTransport: ctx.secureTransport, userAgent: ctx.userAgent }),
+  };
+  const decision = ctx.services.authorizer.evaluate(request, { identityPolicies: caller.identity, sessionPolicies: caller.session });
+  if (!decision.allowed) throw new AccessDenied(accessDeniedMessage(request, decision));
 }

@@ -3,7 +3,22 @@
  * authorize the caller, then check the key's state. One place, so no handler forgets
  * a step or does them in another order.
  */
-import { AccessDeniedException, DryRunOperationException, DRY_RUN_MESSAGE, InvalidKeyUsageException } from "../../errors.ts";
+import {
+  AccessDeniedException,
+  DryRunOperationException,
+  DRY_RUN_MESSAGE,
+  InvalidKeyUsageException,
+} from "../../errors.ts";
+import {
+  accessDeniedMessage,
+  globalRequestContext,
+  kmsPermission,
+  kmsRequestContext,
+  type AuthzRequest,
+  type KmsResourceRef,
+} from "../../authz/index.ts";
+import { authzPrincipal } from "../../authorization/authorizer.ts";
+import { grantLike, requestFacts } from "./requestFacts.ts";
 import { resolveKey, type AliasPolicy } from "../../keys/keyResolver.ts";
 import { assertKeyStateAllows } from "../../keys/keyStates.ts";
 import { keyArn, type KeyRecord } from "../../keys/records.ts";
@@ -16,45 +31,78 @@ export async function keyForOperation(
   operation: KmsOperation,
   identifier: string | undefined,
   aliasPolicy: AliasPolicy,
+  ref: KmsResourceRef = "key",
 ): Promise<KeyRecord> {
   const key = await resolveKey(ctx.services.keys, ctx, identifier ?? "", aliasPolicy, ctx.nowMs);
-  authorizeKeyUse(ctx, operation, key);
+  await authorizeKeyUse(ctx, operation, key, ref);
   assertKeyStateAllows(operation, key);
   return key;
 }
 
 /**
- * Operations the policy of an AWS managed key never allows a customer: it cannot be
- * changed, deleted, disabled, tagged or rotated by hand.
+ * Authorizes the checks of `operation` made against `key` in the role `ref` (the key the
+ * operation names, ReEncrypt's destination, UpdateAlias's new target), with AWS's logic:
+ * the key policy, the caller's identity and session policies, and the key's grants. An
+ * operation AWS does not allow across accounts does not find another account's key.
  */
-const FORBIDDEN_ON_AWS_MANAGED_KEYS = new Set<KmsOperation>([
-  "PutKeyPolicy",
-  "ScheduleKeyDeletion",
-  "CancelKeyDeletion",
-  "EnableKey",
-  "DisableKey",
-  "EnableKeyRotation",
-  "DisableKeyRotation",
-  "RotateKeyOnDemand",
-  "TagResource",
-  "UntagResource",
-  "UpdateKeyDescription",
-  "CreateAlias",
-  "UpdateAlias",
-]);
+export async function authorizeKeyUse(ctx: RequestContext, operation: KmsOperation, key: KeyRecord, ref: KmsResourceRef = "key"): Promise<void> {
+  const permission = kmsPermission(operation);
+  if (!permission) throw new AccessDeniedException(`kmsd has no authorization rule for ${operation}`);
+  if (key.accountId !== ctx.accountId && !permission.crossAccount) {
+    // AWS offers this operation on keys of the caller's own account only: no policy can allow it.
+    const action = `kms:${operation}`;
+    throw new AccessDeniedException(
+      `User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${keyArn(key)} because no resource-based policy allows the ${action} action`,
+    );
+  }
 
-/**
- * Authorization of a key use. Until key policies and IAM are enforced, a caller may use
- * the keys of its own account only (as the default key policy allows), and nothing else;
- * an AWS managed key refuses the management operations its fixed policy does not allow.
- */
-export function authorizeKeyUse(ctx: RequestContext, operation: KmsOperation, key: KeyRecord): void {
-  const forbidden = key.accountId !== ctx.accountId || (key.keyManager === "AWS" && FORBIDDEN_ON_AWS_MANAGED_KEYS.has(operation));
-  if (!forbidden) return;
-  throw new AccessDeniedException(
+  const checks = permission.checks.filter((check) => check.resource === ref && applies(ctx, check.when));
+  if (checks.length === 0) return;
+  const authorizer = ctx.services.authorizer;
+  const caller = await authorizer.callerPolicies(ctx.principal);
+  const grants = (await ctx.services.keys.grants(key)).map(grantLike);
+  const context = conditionContext(ctx, ref, key);
+  for (const check of checks) {
+    const request: AuthzRequest = { principal: authzPrincipal(ctx.principal), action: check.action, resource: keyArn(key), resourceAccount: key.accountId, context };
+    const policies =
+      check.policy === "key-policy"
+        ? { resourcePolicy: authorizer.keyPolicy(key), identityPolicies: caller.identity, sessionPolicies: caller.session, grants }
+        : { identityPolicies: caller.identity, sessionPolicies: caller.session };
+    const decision = authorizer.evaluate(request, policies);
+    if (!decision.allowed) throw new AccessDeniedException(accessDeniedMessage(request, decision));
+  }
+}
 
-    `User: ${ctx.principal.arn} is not authorized to perform: kms:${operation} on resource: ${keyArn(key)} because no resource-based policy allows the kms:${operation} action`,
-  );
+/** Authorizes the checks of `operation` that involve no key: IAM-only actions (CreateKey, ListKeys...) and alias ARNs. */
+export async function authorizeWithoutKey(ctx: RequestContext, operation: KmsOperation): Promise<void> {
+  const permission = kmsPermission(operation);
+  const checks = (permission?.checks ?? []).filter((check) => (check.resource === "none" || check.resource === "alias") && applies(ctx, check.when));
+  if (checks.length === 0) return;
+  const caller = await ctx.services.authorizer.callerPolicies(ctx.principal);
+  const context = conditionContext(ctx, "none", undefined);
+  for (const check of checks) {
+    const resource = check.resource === "alias" ? `arn:aws:kms:${ctx.region}:${ctx.accountId}:${String(ctx.input.AliasName ?? "")}` : "*";
+    const request: AuthzRequest = { principal: authzPrincipal(ctx.principal), action: check.action, resource, resourceAccount: ctx.accountId, context };
+    const decision = ctx.services.authorizer.evaluate(request, { identityPolicies: caller.identity, sessionPolicies: caller.session });
+    if (!decision.allowed) throw new AccessDeniedException(accessDeniedMessage(request, decision));
+  }
+}
+
+function applies(ctx: RequestContext, when: "Tags" | undefined): boolean {
+  return when === undefined || (Array.isArray(ctx.input[when]) && (ctx.input[when] as unknown[]).length > 0);
+}
+
+function conditionContext(ctx: RequestContext, ref: KmsResourceRef, key: KeyRecord | undefined) {
+  return {
+    ...globalRequestContext({
+      now: new Date(ctx.nowMs),
+      sourceIp: ctx.sourceIp,
+      secureTransport: ctx.secureTransport,
+      requestedRegion: ctx.region,
+      userAgent: ctx.userAgent,
+    }),
+    ...kmsRequestContext(requestFacts(ctx, ref, key)),
+  };
 }
 
 /** Throws InvalidKeyUsageException unless the key's usage is `usage`. */

@@ -1,9 +1,20 @@
 /**
- * Key policy documents as stored. The default policy is the one AWS creates when
- * CreateKey gets none: the account root may do everything, which makes IAM policies
- * effective for the key. Parsing and enforcement belong to the authorization layer.
+ * Key policy documents: the default policy AWS creates when CreateKey gets none, and
+ * the checks a new policy passes before it is stored (CreateKey, PutKeyPolicy): it
+ * parses as a key policy, every principal it names exists, and (unless the caller
+ * bypasses it) the lockout safety check — the caller could still change the policy.
  */
 import { MalformedPolicyDocumentException } from "../../errors.ts";
+import {
+  INVALID_PRINCIPALS_MESSAGE,
+  PolicyParseError,
+  parsePolicy,
+  policyPrincipals,
+  type CompiledPolicy,
+} from "../../authz/index.ts";
+import { authzPrincipal } from "../../authorization/authorizer.ts";
+import { parseIamArn } from "../../identity/arns.ts";
+import type { RequestContext } from "../../server/context.ts";
 
 /** The only key policy name AWS has. */
 export const DEFAULT_POLICY_NAME = "default";
@@ -29,15 +40,41 @@ export function defaultKeyPolicy(accountId: string): string {
   );
 }
 
-/** Refuses a policy that is not a JSON object. */
-export function checkPolicyDocument(policy: string): void {
-  let parsed: unknown;
+const LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future.";
+
+/**
+ * Validates a key policy for the key `keyArn` in the caller's account; returns it compiled.
+ * Throws MalformedPolicyDocumentException as AWS words it.
+ */
+export async function checkKeyPolicy(ctx: RequestContext, policy: string, keyArn: string, bypassLockoutCheck: boolean): Promise<CompiledPolicy> {
+  let compiled: CompiledPolicy;
   try {
-    parsed = JSON.parse(policy);
-  } catch {
-    throw new MalformedPolicyDocumentException("The new key policy will not allow you to update the key policy in the future.");
+    compiled = parsePolicy(policy, "resource");
+  } catch (error) {
+    if (error instanceof PolicyParseError) throw new MalformedPolicyDocumentException(error.message);
+    throw error;
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new MalformedPolicyDocumentException("The policy document must be a JSON object.");
+  for (const principal of policyPrincipals(compiled)) {
+    if (!(await principalExists(ctx, principal.arn, principal.kind))) throw new MalformedPolicyDocumentException(INVALID_PRINCIPALS_MESSAGE);
   }
+  if (!bypassLockoutCheck) {
+    const caller = await ctx.services.authorizer.callerPolicies(ctx.principal);
+    const decision = ctx.services.authorizer.evaluate(
+      { principal: authzPrincipal(ctx.principal), action: "kms:PutKeyPolicy", resource: keyArn, context: {} },
+      { resourcePolicy: compiled, identityPolicies: caller.identity, sessionPolicies: caller.session },
+    );
+    if (!decision.allowed) throw new MalformedPolicyDocumentException(LOCKOUT_MESSAGE);
+  }
+  return compiled;
+}
+
+/** Whether an IAM principal a policy names exists (account roots and principals of accounts kmsd does not serve are taken as they are). */
+async function principalExists(ctx: RequestContext, arn: string, kind: string): Promise<boolean> {
+  if (kind !== "user" && kind !== "role") return true;
+  const parsed = parseIamArn(arn, kind);
+  if (!parsed) return false;
+  if (!(await ctx.services.store.getAccount(parsed.accountId))) return true;
+  const identities = ctx.services.store.identities;
+  const found = kind === "user" ? await identities.getUser(parsed.accountId, parsed.name) : await identities.getRole(parsed.accountId, parsed.name);
+  return found !== undefined;
 }

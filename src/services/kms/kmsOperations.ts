@@ -34,6 +34,7 @@ import { ListKeyRotations } from "./operations/ListKeyRotations.ts";
 import { ListKeys } from "./operations/ListKeys.ts";
 import { ListResourceTags } from "./operations/ListResourceTags.ts";
 import { ListRetirableGrants } from "./operations/ListRetirableGrants.ts";
+import { PutKeyPolicy } from "./operations/PutKeyPolicy.ts";
 import { ReEncrypt } from "./operations/ReEncrypt.ts";
 import { RetireGrant } from "./operations/RetireGrant.ts";
 import { RevokeGrant } from "./operations/RevokeGrant.ts";
@@ -88,7 +89,7 @@ export const kmsOperations: KmsRegistry = {
   ListKeys,
   ListResourceTags,
   ListRetirableGrants,
-  PutKeyPolicy: notImplemented,
+  PutKeyPolicy,
   ReEncrypt,
   ReplicateKey: notImplemented,
   RetireGrant,

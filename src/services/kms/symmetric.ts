@@ -76,7 +76,7 @@ export async function openWithKey(
   const key = requestedKey ?? (await ctx.services.keys.find(header.keyId));
   // A blob naming a key that does not exist here (deleted, another region, forged) is just an invalid ciphertext.
   if (!key || key.region !== ctx.region || key.keySpec !== "SYMMETRIC_DEFAULT") throw new InvalidCiphertextException();
-  authorizeKeyUse(ctx, operation, key);
+  await authorizeKeyUse(ctx, operation, key);
   assertKeyStateAllows(operation, key);
   const material = await ctx.services.keys.material(key, header.keyMaterialId);
   if (!material) throw new InvalidCiphertextException();

@@ -10,9 +10,10 @@ import {
   validateCreateKeySpecAndUsage,
 } from "../../../crypto/asymmetric/index.ts";
 import { newKeyId } from "../../../keys/keyRepository.ts";
-import type { KeyRecord } from "../../../keys/records.ts";
+import { keyArn, type KeyRecord } from "../../../keys/records.ts";
+
 import { toKeyMetadata } from "../keyMetadata.ts";
-import { checkPolicyDocument, defaultKeyPolicy } from "../keyPolicy.ts";
+import { checkKeyPolicy, defaultKeyPolicy } from "../keyPolicy.ts";
 import type { Handler } from "../registry.ts";
 import { mergeTags } from "../tags.ts";
 import { requireImportableKeySpec } from "../importRules.ts";
@@ -30,9 +31,12 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
     throw new UnsupportedOperationException("Custom key stores are not supported by kmsd yet.");
   }
   if (input.MultiRegion === true) throw new UnsupportedOperationException("Multi-Region keys are not supported by kmsd yet.");
-  if (input.Policy !== undefined) checkPolicyDocument(input.Policy);
+  const keyId = newKeyId();
+  if (input.Policy !== undefined) {
+    await checkKeyPolicy(ctx, input.Policy, keyArn({ ...ctx, keyId }), input.BypassPolicyLockoutSafetyCheck === true);
+  }
   const record: KeyRecord = {
-    keyId: newKeyId(),
+    keyId,
     accountId: ctx.accountId,
     region: ctx.region,
     createdAtMs: ctx.nowMs,

@@ -7,6 +7,6 @@ import type { Handler } from "../registry.ts";
 export const DescribeKey: Handler<"DescribeKey"> = async (ctx, input) => {
   const key = await resolveKey(ctx.services.keys, ctx, input.KeyId ?? "", "aliases-allowed", ctx.nowMs);
 
-  authorizeKeyUse(ctx, "DescribeKey", key);
+  await authorizeKeyUse(ctx, "DescribeKey", key);
   return { KeyMetadata: toKeyMetadata(key) };
 };

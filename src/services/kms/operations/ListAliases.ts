@@ -9,7 +9,7 @@ export const ListAliases: Handler<"ListAliases"> = async (ctx, input) => {
   let targetKeyId: string | undefined;
   if (input.KeyId !== undefined) {
     const key = await resolveKey(ctx.services.keys, ctx, input.KeyId, "key-only");
-    authorizeKeyUse(ctx, "ListAliases", key);
+    await authorizeKeyUse(ctx, "ListAliases", key);
     targetKeyId = key.keyId;
   }
   const page = await ctx.services.store.listAliases(ctx.accountId, ctx.region, targetKeyId, input.Limit ?? 50, decodeMarker(input.Marker));

@@ -7,7 +7,8 @@ import type { Handler } from "../registry.ts";
 export const ReEncrypt: Handler<"ReEncrypt"> = async (ctx, input) => {
   const requestedSource =
     input.SourceKeyId === undefined ? undefined : await keyForOperation(ctx, "ReEncrypt", input.SourceKeyId, "aliases-allowed");
-  const destination = await keyForOperation(ctx, "ReEncrypt", input.DestinationKeyId, "aliases-allowed");
+  const destination = await keyForOperation(ctx, "ReEncrypt", input.DestinationKeyId, "aliases-allowed", "destination-key");
+
   requireKeyUsage(destination, "ENCRYPT_DECRYPT", "ReEncrypt");
   const decrypted = await decryptWith(
     ctx,

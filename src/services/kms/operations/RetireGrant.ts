@@ -26,7 +26,7 @@ export const RetireGrant: Handler<"RetireGrant"> = async (ctx, input) => {
   const caller = ctx.principal.arn;
   const mayRetire =
     grant.retiringPrincipal === caller || (grant.granteePrincipal === caller && grant.operations.includes("RetireGrant"));
-  if (!mayRetire) authorizeKeyUse(ctx, "RetireGrant", key);
+  if (!mayRetire) await authorizeKeyUse(ctx, "RetireGrant", key);
   endIfDryRun(input);
   await ctx.services.keys.removeGrant(grant);
   return {};

@@ -1,15 +1,15 @@
 /** UpdateAlias: points an existing alias at another key of the same type and usage. */
 import { ValidationException } from "../../../errors.ts";
-import { findKey } from "../../../keys/keyResolver.ts";
-import { aliasTarget, checkCustomerAliasName, existingAlias } from "../aliases.ts";
+import { aliasTarget, checkCustomerAliasName, currentAliasTarget, existingAlias } from "../aliases.ts";
+
 import type { Handler } from "../registry.ts";
 
 export const UpdateAlias: Handler<"UpdateAlias"> = async (ctx, input) => {
   const aliasName = input.AliasName ?? "";
   checkCustomerAliasName(aliasName);
   const alias = await existingAlias(ctx, aliasName);
-  const target = await aliasTarget(ctx, "UpdateAlias", input.TargetKeyId);
-  const current = await findKey(ctx.services.keys, ctx, alias.targetKeyId);
+  const current = await currentAliasTarget(ctx, "UpdateAlias", alias);
+  const target = await aliasTarget(ctx, "UpdateAlias", input.TargetKeyId, "target-key");
   if (current.keySpec !== target.keySpec || current.keyUsage !== target.keyUsage) {
     throw new ValidationException(
       `Alias ${aliasName} cannot be changed from a key with KeySpec ${current.keySpec} and KeyUsage ${current.keyUsage} to one with KeySpec ${target.keySpec} and KeyUsage ${target.keyUsage}.`,

@@ -6,11 +6,11 @@
  */
 import { assumedRoleArn, parseIamArn } from "../../../identity/arns.ts";
 import { mintSession } from "../../../identity/sessions.ts";
-import { authorizeIdentityCall } from "../../iam/authorize.ts";
 import { requireWellFormed } from "../../iam/documents.ts";
 import { AccessDenied, ValidationError } from "../../iam/errors.ts";
 import type { StsHandler } from "../registry.ts";
-import { trustPolicyAllows } from "../trustPolicy.ts";
+import { authorizeAssumeRole } from "../trustPolicy.ts";
+
 
 /** DurationSeconds when the request does not say. */
 const DEFAULT_DURATION_SECONDS = 3600;
@@ -39,10 +39,7 @@ export const AssumeRole: StsHandler<"AssumeRole"> = async (ctx, input) => {
   const parsed = parseIamArn(roleArn, "role");
   const role = parsed ? await ctx.services.store.identities.getRole(parsed.accountId, parsed.name) : undefined;
   if (!parsed || !role || role.path !== parsed.path) throw denied();
-  const trust = trustPolicyAllows(role.assumeRolePolicyDocument, principal, { externalId: input.ExternalId });
-  if (trust === undefined) throw denied();
-  // Trusting the account delegates to the caller's identity policies; so does any cross-account call.
-  if (trust === "account" || principal.accountId !== role.accountId) await authorizeIdentityCall(ctx, "sts:AssumeRole", roleArn);
+  await authorizeAssumeRole(ctx, role.assumeRolePolicyDocument, roleArn, input.ExternalId);
 
   const duration = input.DurationSeconds ?? DEFAULT_DURATION_SECONDS;
   if (principal.kind === "AssumedRole" && duration > CHAINED_MAX_SECONDS) {
