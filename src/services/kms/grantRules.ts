@@ -1,6 +1,7 @@
 /**
  * What a grant may contain, as AWS validates CreateGrant: operations that fit the key's
- * type and usage, constraints only where every operation takes an encryption context,
+ * type and usage, constraints only where every operation takes an encryption context (or
+ * is DescribeKey, RetireGrant or CreateGrant),
  * a grantee that is an ARN of a principal or a service principal. Also how grants are
  * shown (ListGrants, ListRetirableGrants) and found by id or token.
  */
@@ -12,22 +13,14 @@ import { keyArn, type KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
 
 const ALWAYS: readonly GrantOperation[] = ["DescribeKey", "CreateGrant", "RetireGrant"];
+/** Operations a grant with an encryption-context constraint may include although they take no encryption context. */
+const CONSTRAINT_FREE_OPERATIONS: ReadonlySet<GrantOperation> = new Set(ALWAYS);
 
 /** Grant operations each kind of key supports. */
 function operationsFor(key: KeyRecord): readonly GrantOperation[] {
-  if (key.keySpec === "SYMMETRIC_DEFAULT") {
-    return [
-      ...ALWAYS,
-      "Encrypt",
-      "Decrypt",
-      "ReEncryptFrom",
-      "ReEncryptTo",
-      "GenerateDataKey",
-      "GenerateDataKeyWithoutPlaintext",
-      "GenerateDataKeyPair",
-      "GenerateDataKeyPairWithoutPlaintext",
-    ];
-  }
+  // Every operation that takes an encryption context works with symmetric encryption keys.
+  if (key.keySpec === "SYMMETRIC_DEFAULT") return [...ALWAYS, ...(CONSTRAINED_OPERATIONS as ReadonlySet<GrantOperation>)];
+
   switch (key.keyUsage) {
     case "ENCRYPT_DECRYPT":
       return [...ALWAYS, "Encrypt", "Decrypt", "ReEncryptFrom", "ReEncryptTo", "GetPublicKey"];
@@ -62,7 +55,11 @@ export function checkGrantRequest(
     );
   }
   if (constraints && (constraints.EncryptionContextEquals !== undefined || constraints.EncryptionContextSubset !== undefined)) {
-    const unconstrained = operations.filter((operation) => !CONSTRAINED_OPERATIONS.has(operation));
+    // DescribeKey and RetireGrant ignore the constraint, CreateGrant passes it on (AWS's GrantConstraints);
+    // asymmetric and HMAC keys take no encryption context at all.
+    const unconstrained = operations.filter(
+      (operation) => !CONSTRAINT_FREE_OPERATIONS.has(operation) && !(key.keySpec === "SYMMETRIC_DEFAULT" && CONSTRAINED_OPERATIONS.has(operation)),
+    );
     if (unconstrained.length > 0) {
       throw new ValidationException(
         `Encryption context grant constraints cannot be used with the grant operations ${unconstrained.join(", ")}, which take no encryption context.`,

@@ -18,6 +18,7 @@ import {
   type KmsResourceRef,
 } from "../../authz/index.ts";
 import { authzPrincipal } from "../../authorization/authorizer.ts";
+import { checkGrantTokens } from "./grantRules.ts";
 import { grantLike, requestFacts } from "./requestFacts.ts";
 import { resolveKey, type AliasPolicy } from "../../keys/keyResolver.ts";
 import { assertKeyStateAllows } from "../../keys/keyStates.ts";
@@ -46,6 +47,8 @@ export async function keyForOperation(
  * operation AWS does not allow across accounts does not find another account's key.
  */
 export async function authorizeKeyUse(ctx: RequestContext, operation: KmsOperation, key: KeyRecord, ref: KmsResourceRef = "key"): Promise<void> {
+  // The audit event names every key a request reached, allowed or not (and the owner's trail gets a copy).
+  ctx.keysUsed?.push(key);
   const permission = kmsPermission(operation);
   if (!permission) throw new AccessDeniedException(`kmsd has no authorization rule for ${operation}`);
   if (key.accountId !== ctx.accountId && !permission.crossAccount) {
@@ -61,7 +64,7 @@ export async function authorizeKeyUse(ctx: RequestContext, operation: KmsOperati
   const authorizer = ctx.services.authorizer;
   const caller = await authorizer.callerPolicies(ctx.principal);
   const grants = (await ctx.services.keys.grants(key)).map(grantLike);
-  const context = conditionContext(ctx, ref, key);
+  const context = conditionContext(ctx, operation, ref, key);
   for (const check of checks) {
     const request: AuthzRequest = { principal: authzPrincipal(ctx.principal), action: check.action, resource: keyArn(key), resourceAccount: key.accountId, context };
     const policies =
@@ -73,13 +76,18 @@ export async function authorizeKeyUse(ctx: RequestContext, operation: KmsOperati
   }
 }
 
-/** Authorizes the checks of `operation` that involve no key: IAM-only actions (CreateKey, ListKeys...) and alias ARNs. */
+/**
+ * Authorizes the checks of `operation` that involve no key: IAM-only actions (CreateKey,
+ * ListKeys...) and alias ARNs. Called for every request, first: it also checks GrantTokens.
+ */
 export async function authorizeWithoutKey(ctx: RequestContext, operation: KmsOperation): Promise<void> {
+  // Every operation that takes GrantTokens refuses one kmsd did not issue, before anything else.
+  if (Array.isArray(ctx.input.GrantTokens)) checkGrantTokens(ctx, ctx.input.GrantTokens as string[]);
   const permission = kmsPermission(operation);
   const checks = (permission?.checks ?? []).filter((check) => (check.resource === "none" || check.resource === "alias") && applies(ctx, check.when));
   if (checks.length === 0) return;
   const caller = await ctx.services.authorizer.callerPolicies(ctx.principal);
-  const context = conditionContext(ctx, "none", undefined);
+  const context = conditionContext(ctx, operation, "none", undefined);
   for (const check of checks) {
     const resource = check.resource === "alias" ? `arn:aws:kms:${ctx.region}:${ctx.accountId}:${String(ctx.input.AliasName ?? "")}` : "*";
     const request: AuthzRequest = { principal: authzPrincipal(ctx.principal), action: check.action, resource, resourceAccount: ctx.accountId, context };
@@ -92,7 +100,8 @@ function applies(ctx: RequestContext, when: "Tags" | undefined): boolean {
   return when === undefined || (Array.isArray(ctx.input[when]) && (ctx.input[when] as unknown[]).length > 0);
 }
 
-function conditionContext(ctx: RequestContext, ref: KmsResourceRef, key: KeyRecord | undefined) {
+/** The condition keys of this request for a check of `operation` against `ref` (and `key`, if the check is about one). */
+export function conditionContext(ctx: RequestContext, operation: KmsOperation, ref: KmsResourceRef, key: KeyRecord | undefined) {
   return {
     ...globalRequestContext({
       now: new Date(ctx.nowMs),
@@ -101,7 +110,7 @@ function conditionContext(ctx: RequestContext, ref: KmsResourceRef, key: KeyReco
       requestedRegion: ctx.region,
       userAgent: ctx.userAgent,
     }),
-    ...kmsRequestContext(requestFacts(ctx, ref, key)),
+    ...kmsRequestContext(requestFacts(ctx, operation, ref, key)),
   };
 }
 

@@ -14,7 +14,9 @@ import {
 } from "../../authz/index.ts";
 import { authzPrincipal } from "../../authorization/authorizer.ts";
 import { parseIamArn } from "../../identity/arns.ts";
+import { keyArn, type KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
+import { conditionContext } from "./keyAccess.ts";
 
 /** The only key policy name AWS has. */
 export const DEFAULT_POLICY_NAME = "default";
@@ -43,10 +45,12 @@ export function defaultKeyPolicy(accountId: string): string {
 const LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key policy in the future.";
 
 /**
- * Validates a key policy for the key `keyArn` in the caller's account; returns it compiled.
- * Throws MalformedPolicyDocumentException as AWS words it.
+ * Validates a key policy for `key` (the key PutKeyPolicy changes, or the one CreateKey is
+ * about to create); returns it compiled. Throws MalformedPolicyDocumentException as AWS
+ * words it. The lockout check evaluates kms:PutKeyPolicy for the caller as this very
+ * request makes it (its source address, time, account...), so conditions it meets count.
  */
-export async function checkKeyPolicy(ctx: RequestContext, policy: string, keyArn: string, bypassLockoutCheck: boolean): Promise<CompiledPolicy> {
+export async function checkKeyPolicy(ctx: RequestContext, policy: string, key: KeyRecord, bypassLockoutCheck: boolean): Promise<CompiledPolicy> {
   let compiled: CompiledPolicy;
   try {
     compiled = parsePolicy(policy, "resource");
@@ -60,7 +64,13 @@ export async function checkKeyPolicy(ctx: RequestContext, policy: string, keyArn
   if (!bypassLockoutCheck) {
     const caller = await ctx.services.authorizer.callerPolicies(ctx.principal);
     const decision = ctx.services.authorizer.evaluate(
-      { principal: authzPrincipal(ctx.principal), action: "kms:PutKeyPolicy", resource: keyArn, context: {} },
+      {
+        principal: authzPrincipal(ctx.principal),
+        action: "kms:PutKeyPolicy",
+        resource: keyArn(key),
+        resourceAccount: key.accountId,
+        context: conditionContext(ctx, "PutKeyPolicy", "key", key),
+      },
       { resourcePolicy: compiled, identityPolicies: caller.identity, sessionPolicies: caller.session },
     );
     if (!decision.allowed) throw new MalformedPolicyDocumentException(LOCKOUT_MESSAGE);

@@ -9,24 +9,48 @@ import type { KmsRequestFacts, KmsResourceRef } from "../../authz/index.ts";
 import type { GrantRecord } from "../../keys/grants.ts";
 import type { KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
+import type { KmsOperation } from "./registry.ts";
 
 type Input = Readonly<Record<string, unknown>>;
 
-/** The facts of this request for a check against `ref`, with `key` if the check is about one. */
-export function requestFacts(ctx: RequestContext, ref: KmsResourceRef, key: KeyRecord | undefined): KmsRequestFacts {
+/**
+ * Operations whose requests have kms:EncryptionAlgorithm: with a symmetric key the key is
+ * SYMMETRIC_DEFAULT when the request leaves the algorithm to its default (AWS: condition
+ * keys for request parameters hold the default value when the parameter is absent).
+ */
+const ENCRYPTION_ALGORITHM_OPERATIONS: ReadonlySet<KmsOperation> = new Set<KmsOperation>([
+  "Encrypt",
+  "Decrypt",
+  "ReEncrypt",
+  "GenerateDataKey",
+  "GenerateDataKeyWithoutPlaintext",
+  "GenerateDataKeyPair",
+  "GenerateDataKeyPairWithoutPlaintext",
+]);
+
+/** Operations whose requests have kms:MessageType (RAW unless the request says DIGEST). */
+const MESSAGE_TYPE_OPERATIONS: ReadonlySet<KmsOperation> = new Set<KmsOperation>(["Sign", "Verify"]);
+
+/** Operations whose requests have kms:GrantIsForAWSResource. */
+const GRANT_FOR_AWS_RESOURCE_OPERATIONS: ReadonlySet<KmsOperation> = new Set<KmsOperation>(["CreateGrant", "ListGrants", "RevokeGrant"]);
+
+/** The facts of this request for a check of `operation` against `ref`, with `key` if the check is about one. */
+export function requestFacts(ctx: RequestContext, operation: KmsOperation, ref: KmsResourceRef, key: KeyRecord | undefined): KmsRequestFacts {
   const input: Input = ctx.input;
   const destination = ref === "destination-key";
   const constraints = input.Constraints as GrantConstraints | undefined;
+  const algorithm = text(destination ? input.DestinationEncryptionAlgorithm : (input.EncryptionAlgorithm ?? input.SourceEncryptionAlgorithm));
+  const defaultAlgorithm = key?.keySpec === "SYMMETRIC_DEFAULT" && ENCRYPTION_ALGORITHM_OPERATIONS.has(operation) ? "SYMMETRIC_DEFAULT" : undefined;
   return {
     callerAccount: ctx.accountId,
     viaService: ctx.viaService,
 
-    key: key && { keySpec: key.keySpec, keyUsage: key.keyUsage, origin: key.origin, multiRegion: key.multiRegion, tags: tagMap(key.tags) },
+    key: key ? { keySpec: key.keySpec, keyUsage: key.keyUsage, origin: key.origin, multiRegion: key.multiRegion, tags: tagMap(key.tags) } : keyToCreate(operation, input),
     encryptionContext: record(destination ? input.DestinationEncryptionContext : (input.EncryptionContext ?? input.SourceEncryptionContext)),
-    encryptionAlgorithm: text(destination ? input.DestinationEncryptionAlgorithm : (input.EncryptionAlgorithm ?? input.SourceEncryptionAlgorithm)),
+    encryptionAlgorithm: algorithm ?? defaultAlgorithm,
     signingAlgorithm: text(input.SigningAlgorithm),
     macAlgorithm: text(input.MacAlgorithm),
-    messageType: text(input.MessageType),
+    messageType: text(input.MessageType) ?? (MESSAGE_TYPE_OPERATIONS.has(operation) ? "RAW" : undefined),
     keyAgreementAlgorithm: text(input.KeyAgreementAlgorithm),
     dataKeyPairSpec: text(input.KeyPairSpec),
     keyIdParameter: text(destination ? input.DestinationKeyId : ref === "target-key" ? input.TargetKeyId : (input.KeyId ?? input.SourceKeyId)),
@@ -36,6 +60,7 @@ export function requestFacts(ctx: RequestContext, ref: KmsResourceRef, key: KeyR
       encryptionContextSubset: constraints.EncryptionContextSubset,
     },
     granteePrincipal: text(input.GranteePrincipal),
+    grantIsForAWSResource: GRANT_FOR_AWS_RESOURCE_OPERATIONS.has(operation) ? ctx.viaService !== undefined : undefined,
     retiringPrincipal: text(input.RetiringPrincipal),
     rotationPeriodInDays: number(input.RotationPeriodInDays),
     pendingWindowInDays: number(input.PendingWindowInDays),
@@ -45,6 +70,20 @@ export function requestFacts(ctx: RequestContext, ref: KmsResourceRef, key: KeyR
     expirationModel: text(input.ExpirationModel),
     validTo: input.ValidTo instanceof Date ? input.ValidTo : undefined,
     requestTags: Array.isArray(input.Tags) ? tagMap(input.Tags as Tag[]) : undefined,
+  };
+}
+
+/**
+ * CreateKey's kms:KeySpec, kms:KeyUsage, kms:KeyOrigin and kms:MultiRegion: the key the
+ * request would create, parameters left out taking their defaults.
+ */
+function keyToCreate(operation: KmsOperation, input: Input): KmsRequestFacts["key"] {
+  if (operation !== "CreateKey") return undefined;
+  return {
+    keySpec: text(input.KeySpec) ?? text(input.CustomerMasterKeySpec) ?? "SYMMETRIC_DEFAULT",
+    keyUsage: text(input.KeyUsage) ?? "ENCRYPT_DECRYPT",
+    origin: text(input.Origin) ?? "AWS_KMS",
+    multiRegion: input.MultiRegion === true,
   };
 }
 

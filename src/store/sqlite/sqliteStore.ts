@@ -336,6 +336,6 @@ function aliasFromRow(row: Row): AliasRecord {
 }
 
 function parseSeqCursor(cursor: string): number {
-  if (!/^[0-9]{1,15}$/.test(cursor)) throw new InvalidMarkerException("The marker is not valid.");
+  if (!/^[0-9]{1,16}$/.test(cursor)) throw new InvalidMarkerException("The marker is not valid.");
   return Number(cursor);
 }

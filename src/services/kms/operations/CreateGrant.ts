@@ -1,12 +1,11 @@
 /** CreateGrant: lets a grantee principal use a key for some operations, optionally constrained by encryption context. */
 import { isDeepStrictEqual } from "node:util";
 import { grantTokenFor, newGrantId, type GrantRecord } from "../../../keys/grants.ts";
-import { checkGrantRequest, checkGrantTokens } from "../grantRules.ts";
+import { checkGrantRequest } from "../grantRules.ts";
 import { endIfDryRun, keyForOperation } from "../keyAccess.ts";
 import type { Handler } from "../registry.ts";
 
 export const CreateGrant: Handler<"CreateGrant"> = async (ctx, input) => {
-  checkGrantTokens(ctx, input.GrantTokens);
   const key = await keyForOperation(ctx, "CreateGrant", input.KeyId, "key-only");
   const operations = input.Operations ?? [];
   const granteePrincipal = input.GranteePrincipal ?? "";

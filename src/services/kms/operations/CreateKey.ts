@@ -10,7 +10,7 @@ import {
   validateCreateKeySpecAndUsage,
 } from "../../../crypto/asymmetric/index.ts";
 import { newKeyId } from "../../../keys/keyRepository.ts";
-import { keyArn, type KeyRecord } from "../../../keys/records.ts";
+import type { KeyRecord } from "../../../keys/records.ts";
 
 import { toKeyMetadata } from "../keyMetadata.ts";
 import { checkKeyPolicy, defaultKeyPolicy } from "../keyPolicy.ts";
@@ -32,9 +32,6 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
   }
   if (input.MultiRegion === true) throw new UnsupportedOperationException("Multi-Region keys are not supported by kmsd yet.");
   const keyId = newKeyId();
-  if (input.Policy !== undefined) {
-    await checkKeyPolicy(ctx, input.Policy, keyArn({ ...ctx, keyId }), input.BypassPolicyLockoutSafetyCheck === true);
-  }
   const record: KeyRecord = {
     keyId,
     accountId: ctx.accountId,
@@ -51,6 +48,7 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
     tags: mergeTags([], input.Tags ?? []),
     multiRegion: false,
   };
+  if (input.Policy !== undefined) await checkKeyPolicy(ctx, input.Policy, record, input.BypassPolicyLockoutSafetyCheck === true);
   const created = await ctx.services.keys.create(record, origin === "EXTERNAL" ? undefined : await newKeyMaterial(keySpec));
   return { KeyMetadata: toKeyMetadata(created) };
 };

@@ -1,6 +1,5 @@
 /** PutKeyPolicy: replaces a key's policy after validating it and, unless bypassed, the lockout safety check. */
 import { NotFoundException } from "../../../errors.ts";
-import { keyArn } from "../../../keys/records.ts";
 import { keyForOperation } from "../keyAccess.ts";
 import { checkKeyPolicy, DEFAULT_POLICY_NAME } from "../keyPolicy.ts";
 import type { Handler } from "../registry.ts";
@@ -10,7 +9,7 @@ export const PutKeyPolicy: Handler<"PutKeyPolicy"> = async (ctx, input) => {
   const policyName = input.PolicyName ?? DEFAULT_POLICY_NAME;
   if (policyName !== DEFAULT_POLICY_NAME) throw new NotFoundException(`No such policy exists: ${policyName}`);
   const policy = input.Policy ?? "";
-  await checkKeyPolicy(ctx, policy, keyArn(key), input.BypassPolicyLockoutSafetyCheck === true);
+  await checkKeyPolicy(ctx, policy, key, input.BypassPolicyLockoutSafetyCheck === true);
   await ctx.services.keys.update(key.keyId, (current) => ({ ...current, policy }));
   return {};
 };

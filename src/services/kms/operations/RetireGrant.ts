@@ -23,9 +23,10 @@ export const RetireGrant: Handler<"RetireGrant"> = async (ctx, input) => {
   }
   const key = await resolveKey(ctx.services.keys, ctx, keyIdentifier, "key-only", ctx.nowMs);
   const grant = await grantOfKey(ctx, key, grantId);
-  const caller = ctx.principal.arn;
-  const mayRetire =
-    grant.retiringPrincipal === caller || (grant.granteePrincipal === caller && grant.operations.includes("RetireGrant"));
+  // A grant naming a role names the role's sessions too, as it does for the grantee's use of the key.
+  const principal = ctx.principal;
+  const names = (arn: string | undefined) => arn !== undefined && (arn === principal.arn || (principal.kind === "AssumedRole" && arn === principal.roleArn));
+  const mayRetire = names(grant.retiringPrincipal) || (names(grant.granteePrincipal) && grant.operations.includes("RetireGrant"));
   if (!mayRetire) await authorizeKeyUse(ctx, "RetireGrant", key);
   endIfDryRun(input);
   await ctx.services.keys.removeGrant(grant);

@@ -1,0 +1,31 @@
+/**
+ * Committed state changes that other worker processes must learn of, because they cache
+ * what changed: keys (records, material, grants), access keys, identity policies, and
+ * the --dev clock. A mutation is acknowledged to its caller only after every worker has
+ * applied its change (see docs/architecture.md, "Several workers").
+ */
+
+/** One committed change. */
+export type Change =
+  | { kind: "key"; keyId: string }
+  | { kind: "accessKey"; accessKeyId: string }
+  | { kind: "identityPolicies" }
+  | { kind: "clock"; offsetMs: number };
+
+/** What a process does when another one changed something. */
+export type ChangeHandler = (change: Change) => void | Promise<void>;
+
+/** How changes travel between the workers that share a data directory. */
+export interface ChangeBus {
+  /** Tells every other worker of a committed change; resolves once they all applied it. */
+  publish(change: Change): Promise<void>;
+  /** Registers what this process does when another worker publishes a change. */
+  subscribe(handler: ChangeHandler): void;
+}
+
+/** The bus of a single process: nobody else to tell. */
+export class LocalChangeBus implements ChangeBus {
+  async publish(_change: Change): Promise<void> {}
+
+  subscribe(_handler: ChangeHandler): void {}
+}

@@ -1,0 +1,74 @@
+/**
+ * The primary process of `kmsd serve --workers N`: forks N workers that share the
+ * listening port and the data directory, relays every committed change from one worker
+ * to all the others (a change is acknowledged to its worker only when all applied it,
+ * or after APPLY_TIMEOUT_MS, the documented bound, if a worker is stuck), restarts a
+ * worker that dies, and stops them all on SIGINT/SIGTERM.
+ */
+import cluster, { type Worker } from "node:cluster";
+import { log } from "../server/log.ts";
+import { isClusterMessage, type ClusterMessage } from "./ipcChangeBus.ts";
+
+/** How long the primary waits for a worker to apply a change before acknowledging anyway. */
+export const APPLY_TIMEOUT_MS = 1000;
+
+/** Runs the primary until every worker has stopped. */
+export async function runPrimary(workers: number): Promise<void> {
+  let stopping = false;
+  let nextRelayId = 1;
+  const relays = new Map<number, { waiting: Set<number>; done: () => void }>();
+
+  const fork = (index: number): Worker => {
+    const worker = cluster.fork({ KMSD_WORKER_INDEX: String(index) });
+    worker.on("message", (message: unknown) => {
+      if (!isClusterMessage(message)) return;
+      if (message.type === "kmsd:publish") void relay(worker, message.id, message);
+      if (message.type === "kmsd:applied") {
+        const pending = relays.get(message.id);
+        pending?.waiting.delete(worker.id);
+        if (pending && pending.waiting.size === 0) pending.done();
+      }
+    });
+    worker.on("exit", (code, signal) => {
+      for (const pending of relays.values()) {
+        pending.waiting.delete(worker.id);
+        if (pending.waiting.size === 0) pending.done();
+      }
+      if (stopping) return;
+      log.error("worker died; starting another", { index, code: code ?? undefined, signal: signal ?? undefined });
+      fork(index);
+    });
+    return worker;
+  };
+
+  const relay = async (origin: Worker, originId: number, message: Extract<ClusterMessage, { type: "kmsd:publish" }>) => {
+    const others = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.id !== origin.id && w.isConnected());
+    const relayId = nextRelayId++;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => finish(), APPLY_TIMEOUT_MS);
+      const finish = () => {
+        clearTimeout(timer);
+        relays.delete(relayId);
+        resolve();
+      };
+      relays.set(relayId, { waiting: new Set(others.map((w) => w.id)), done: finish });
+      if (others.length === 0) finish();
+      for (const worker of others) worker.send({ type: "kmsd:apply", id: relayId, change: message.change } satisfies ClusterMessage);
+    });
+    if (origin.isConnected()) origin.send({ type: "kmsd:published", id: originId } satisfies ClusterMessage);
+  };
+
+  for (let index = 0; index < workers; index++) fork(index);
+  log.info("primary started", { workers });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      stopping = true;
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    cluster.on("exit", () => {
+      if (stopping && Object.values(cluster.workers ?? {}).every((w) => w === undefined || w.isDead())) resolve();
+    });
+  });
+}
