@@ -15,9 +15,10 @@
  * The first 78 bytes (the header) are authenticated as additional data together with
  * the canonical encryption context, so changing any byte fails decryption.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from "node:crypto";
 import { InvalidCiphertextException } from "../errors.ts";
 import { deriveKeyCounterMode } from "./kdf.ts";
+import { preparedKey } from "./keyObjects.ts";
 import { encodeEncryptionContext } from "./encryptionContext.ts";
 
 const FORMAT_V1 = 0x01;
@@ -86,8 +87,9 @@ export function openSymmetric(material: Buffer, blob: Uint8Array, context: Recor
   }
 }
 
-function messageKey(material: Buffer, blob: Buffer): Buffer {
-  return deriveKeyCounterMode(material, KDF_LABEL, blob.subarray(0, IV_OFFSET));
+/** This message's AES key. Prepared as a key object: cheaper for createCipheriv than a raw Buffer. */
+function messageKey(material: Buffer, blob: Buffer): KeyObject {
+  return createSecretKey(deriveKeyCounterMode(preparedKey(material), KDF_LABEL, blob.subarray(0, IV_OFFSET)));
 }
 
 function additionalData(blob: Buffer, context: Record<string, string> | undefined): Buffer {

@@ -4,12 +4,12 @@
  * and a random nonce, so AES-GCM's random-IV bound (2^32 messages per key) never
  * limits how often one KMS key can be used.
  */
-import { createHmac } from "node:crypto";
+import { createHmac, type KeyObject } from "node:crypto";
 
 /**
  * Derives `lengthBytes` (at most 32 * 2^32) bytes: for i = 1.., HMAC(K, [i]32 || label || 0x00 || context || [L]32).
  */
-export function deriveKeyCounterMode(key: Buffer, label: Buffer, context: Buffer, lengthBytes = 32): Buffer {
+export function deriveKeyCounterMode(key: Buffer | KeyObject, label: Buffer, context: Buffer, lengthBytes = 32): Buffer {
   const blocks = Math.ceil(lengthBytes / 32);
   const lengthBits = Buffer.alloc(4);
   lengthBits.writeUInt32BE(lengthBytes * 8);

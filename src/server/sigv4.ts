@@ -4,9 +4,9 @@
  * with the client's in constant time; kmsd never hand-builds canonical requests.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { PreparedSha256 } from "./sigv4Hash.ts";
 import {
   IncompleteSignatureException,
   InvalidSignatureException,
@@ -129,7 +129,7 @@ export async function verifySignature(
     },
     region: claims.region,
     service: claims.service,
-    sha256: Hash.bind(null, "sha256"),
+    sha256: PreparedSha256,
     uriEscapePath: true,
     applyChecksum: false,
   });
