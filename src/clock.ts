@@ -24,7 +24,13 @@ export class AdjustableClock implements Clock {
     this.#offsetMs += seconds * 1000;
   }
 
+  /** Adopts another worker's offset (workers share one server clock); never moves backwards. */
+  adoptOffset(offsetMs: number): void {
+    this.#offsetMs = Math.max(this.#offsetMs, offsetMs);
+  }
+
   /** How far the clock is ahead of the wall clock, in milliseconds. */
+
   get offsetMs(): number {
     return this.#offsetMs;
   }

@@ -2,6 +2,7 @@
  * Server options, each from a flag or its KMSD_* environment variable (the flag wins).
  * Parsing is strict: an unknown flag or a bad value stops the command with a message.
  */
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 
 /** Options of `kmsd serve`. */
@@ -14,6 +15,12 @@ export interface ServeConfig {
   dev: boolean;
   /** How many keys the in-memory cache holds. */
   keyCacheSize: number;
+  /** Worker processes sharing the port and the data directory (1: serve in this process). */
+  workers: number;
+  /** Record every request in the audit trail (on by default; off only to measure what it costs). */
+  audit: boolean;
+  /** Days audit events and log files are kept; undefined keeps everything (the default). */
+  auditRetentionDays: number | undefined;
 }
 
 /** Parses `kmsd serve` arguments and the environment. */
@@ -27,6 +34,9 @@ export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeC
       "default-account": { type: "string" },
       dev: { type: "boolean" },
       "key-cache-size": { type: "string" },
+      audit: { type: "string" },
+      workers: { type: "string" },
+      "audit-retention-days": { type: "string" },
     },
     strict: true,
   });
@@ -36,6 +46,15 @@ export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeC
   if (defaultAccount !== undefined) checkAccountId(defaultAccount);
   const keyCacheSize = Number(values["key-cache-size"] ?? env.KMSD_KEY_CACHE_SIZE ?? "100000");
   if (!Number.isInteger(keyCacheSize) || keyCacheSize < 1) throw new Error("--key-cache-size must be a positive whole number");
+  const workers = Number(values.workers ?? env.KMSD_WORKERS ?? String(availableParallelism()));
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new Error(`--workers must be a whole number from 1 to 256, not '${values.workers ?? env.KMSD_WORKERS}'`);
+  const audit = (values.audit ?? env.KMSD_AUDIT ?? "on").toLowerCase();
+  if (audit !== "on" && audit !== "off") throw new Error(`--audit must be on or off, not '${audit}'`);
+  const retention = values["audit-retention-days"] ?? env.KMSD_AUDIT_RETENTION_DAYS;
+  const auditRetentionDays = retention === undefined || retention === "" ? undefined : Number(retention);
+  if (auditRetentionDays !== undefined && !(Number.isFinite(auditRetentionDays) && auditRetentionDays > 0)) {
+    throw new Error(`--audit-retention-days must be a positive number of days, not '${retention}'`);
+  }
   return {
     host: values.host ?? env.KMSD_HOST ?? "127.0.0.1",
     port,
@@ -43,6 +62,9 @@ export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeC
     defaultAccount,
     dev: values.dev ?? isTrue(env.KMSD_DEV),
     keyCacheSize,
+    workers,
+    audit: audit === "on",
+    auditRetentionDays,
   };
 }
 

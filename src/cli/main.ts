@@ -3,18 +3,27 @@
  * one-line message and exit 2; nothing prints a stack trace at a user.
  */
 import { account } from "./account.ts";
+import { audit } from "./audit.ts";
 import { serve } from "./serve.ts";
 
 const USAGE = `usage: kmsd <command> [options]
 
 commands:
   serve      [--host H] [--port P] [--data-dir DIR] [--default-account ID] [--dev]
-             serve the AWS KMS API (defaults: 127.0.0.1:8080, ./data)
+             [--audit on|off] [--audit-retention-days N]
+             serve the AWS KMS, IAM, STS and CloudTrail (LookupEvents) APIs (defaults: 127.0.0.1:8080, ./data)
   account create --data-dir DIR [--id ACCOUNT] [--json]
              add an account with a root access key
+  audit verify --data-dir DIR [--account ID] [--region R] [--start TIME] [--end TIME] [--json]
+             check the audit trail's digests, log files and records (exit 1 if anything changed)
+  audit export --data-dir DIR [--out DIR]
+             write pending events into log and digest files (and copy them to --out)
+  audit public-key --data-dir DIR
+             print the public key that signs digest files
 `;
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { serve, account };
+/** A command resolves to its exit status (0 if it returns nothing). */
+const COMMANDS: Record<string, (args: string[]) => Promise<void | number>> = { serve, account, audit };
 
 /** Runs the command line. */
 export async function main(argv: string[]): Promise<number> {
@@ -29,8 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    await run(args);
-    return 0;
+    return (await run(args)) ?? 0;
   } catch (error) {
     process.stderr.write(`kmsd ${command}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;

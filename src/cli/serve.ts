@@ -1,8 +1,14 @@
 /**
  * `kmsd serve`: opens the data directory (creating it, the root key, the database and
- * the default account on first start), then serves the API until SIGINT/SIGTERM.
+ * the default account on first start) and the audit trail, then serves the API until
+ * SIGINT/SIGTERM.
  */
+import cluster from "node:cluster";
 import type { AddressInfo } from "node:net";
+import { LocalChangeBus, type ChangeBus } from "../cluster/changes.ts";
+import { IpcChangeBus } from "../cluster/ipcChangeBus.ts";
+import { runPrimary } from "../cluster/primary.ts";
+import type { DataDir } from "../dataDir.ts";
 import { AdjustableClock } from "../clock.ts";
 import { parseServeConfig } from "../config.ts";
 import { credentialsPath, openDataDir } from "../dataDir.ts";
@@ -11,6 +17,7 @@ import { ensureDefaultAccount, writeCredentialsFile } from "../identity/accounts
 import { Scheduler } from "../jobs/scheduler.ts";
 import { KeyRepository } from "../keys/keyRepository.ts";
 import { Authorizer } from "../authorization/authorizer.ts";
+import { auditFaultsFromEnv, DISABLED_AUDIT_TRAIL, openAuditTrail } from "../audit/trail.ts";
 
 import type { Services } from "../server/context.ts";
 import { createKmsdServer } from "../server/httpServer.ts";
@@ -20,27 +27,37 @@ import { DEFAULT_REGION } from "../server/regions.ts";
 /** Runs the server; resolves when it has shut down. */
 export async function serve(args: string[]): Promise<void> {
   const config = parseServeConfig(args, process.env);
+  if (config.workers > 1 && cluster.isPrimary) {
+    // First-start initialisation happens once, here, before any worker opens the data directory.
+    const dataDir = openDataDir(config.dataDir);
+    await initialise(dataDir, config.defaultAccount, Date.now());
+    await dataDir.store.close();
+    return runPrimary(config.workers);
+  }
+  const worker = cluster.isWorker ? Number(process.env.KMSD_WORKER_INDEX ?? "0") : 0;
+  const bus: ChangeBus = cluster.isWorker ? new IpcChangeBus() : new LocalChangeBus();
   const clock = new AdjustableClock();
   const dataDir = openDataDir(config.dataDir);
-  const { accountId, created } = await ensureDefaultAccount(dataDir.store, dataDir.rootKey, config.defaultAccount, clock.nowMs());
-  if (created) {
-    writeCredentialsFile(credentialsPath(dataDir.path), created, DEFAULT_REGION);
-    process.stdout.write(
-      [
-        `kmsd: created account ${created.AccountId} with a root access key (shown once; also in ${credentialsPath(dataDir.path)}):`,
-        `  aws_access_key_id     = ${created.AccessKeyId}`,
-        `  aws_secret_access_key = ${created.SecretAccessKey}`,
-        "",
-      ].join("\n"),
-    );
-  }
-  if (config.dev) {
+  const accountId = await initialise(dataDir, config.defaultAccount, clock.nowMs());
+  if (config.dev && worker === 0) {
     log.warn("--dev: unknown access keys act as the default account's root and the clock can be moved; never use this in production", {
       defaultAccount: accountId,
     });
   }
-  const keys = new KeyRepository(dataDir.store, dataDir.rootKey, config.keyCacheSize);
-  const accessKeys = new AccessKeyDirectory(dataDir.store, dataDir.rootKey);
+  const keys = new KeyRepository(dataDir.store, dataDir.rootKey, config.keyCacheSize, bus);
+  const accessKeys = new AccessKeyDirectory(dataDir.store, dataDir.rootKey, bus);
+  const audit = config.audit
+    ? await openAuditTrail({
+        dataDir: dataDir.path,
+        rootKey: dataDir.rootKey,
+        accessKeys,
+        defaultAccountId: accountId,
+        nowMs: clock.nowMs(),
+        retentionDays: config.auditRetentionDays,
+        faults: auditFaultsFromEnv(process.env),
+      })
+    : DISABLED_AUDIT_TRAIL;
+  if (!config.audit) log.warn("--audit off: requests are not recorded; use it only to measure what the audit trail costs");
   const services: Services = {
     store: dataDir.store,
     keys,
@@ -50,16 +67,29 @@ export async function serve(args: string[]): Promise<void> {
     dev: config.dev,
     defaultAccountId: accountId,
     authorizer: new Authorizer(accessKeys),
+    audit,
   };
-  const scheduler = new Scheduler(keys, clock);
-  const server = createKmsdServer(services, { afterClockAdvance: () => scheduler.runDue() });
+  // One worker runs the time-driven jobs; the others would only repeat them.
+  const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined) : undefined;
+  bus.subscribe(async (change) => {
+    if (change.kind !== "clock") return;
+    clock.adoptOffset(change.offsetMs);
+    await scheduler?.runDue();
+  });
+  const afterClockAdvance = async () => {
+    await scheduler?.runDue();
+    await bus.publish({ kind: "clock", offsetMs: clock.offsetMs });
+  };
+  const server = createKmsdServer(services, { afterClockAdvance });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);
   });
-  scheduler.start();
+  scheduler?.start();
   const { port } = server.address() as AddressInfo;
-  log.info("listening", { host: config.host, port, dataDir: dataDir.path, defaultAccount: accountId });
+  log.info("listening", { host: config.host, port, dataDir: dataDir.path, defaultAccount: accountId, worker });
+  // A worker whose primary is gone (killed) stops too, rather than serve alone forever.
+  if (cluster.isWorker) process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
 
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
@@ -71,6 +101,30 @@ export async function serve(args: string[]): Promise<void> {
     process.once("SIGINT", () => shutdown("SIGINT"));
     process.once("SIGTERM", () => shutdown("SIGTERM"));
   });
-  await scheduler.stop();
+  await scheduler?.stop();
+  // The IPC channel to the primary would keep a stopped worker alive.
+  if (cluster.isWorker && process.connected) process.disconnect();
+
+  await audit.close();
   await dataDir.store.close();
+}
+
+/**
+ * Creates the default account on the first start (printing its credentials once and
+ * writing the credentials file); returns the default account's id.
+ */
+async function initialise(dataDir: DataDir, requestedAccount: string | undefined, nowMs: number): Promise<string> {
+  const { accountId, created } = await ensureDefaultAccount(dataDir.store, dataDir.rootKey, requestedAccount, nowMs);
+  if (created) {
+    writeCredentialsFile(credentialsPath(dataDir.path), created, DEFAULT_REGION);
+    process.stdout.write(
+      [
+        `kmsd: created account ${created.AccountId} with a root access key (shown once; also in ${credentialsPath(dataDir.path)}):`,
+        `  aws_access_key_id     = ${created.AccessKeyId}`,
+        `  aws_secret_access_key = ${created.SecretAccessKey}`,
+        "",
+      ].join("\n"),
+    );
+  }
+  return accountId;
 }

@@ -13,6 +13,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { RootKey } from "../crypto/rootKey.ts";
+import { LocalChangeBus, type ChangeBus } from "../cluster/changes.ts";
 import type { StoredAccessKey } from "../keys/records.ts";
 import type { Store } from "../store/store.ts";
 import { IdentityPolicyCache, sessionPolicyOf, type PrincipalPolicies } from "./identityPolicies.ts";
@@ -104,11 +105,18 @@ export class AccessKeyDirectory {
   readonly #known = new Map<string, CacheEntry>();
   readonly #unknownUntil = new Map<string, number>();
   readonly #policies: IdentityPolicyCache;
+  readonly #bus: ChangeBus;
 
-  constructor(store: Store, rootKey: RootKey) {
+  constructor(store: Store, rootKey: RootKey, bus: ChangeBus = new LocalChangeBus()) {
     this.#store = store;
     this.#rootKey = rootKey;
     this.#policies = new IdentityPolicyCache(store.identities);
+    this.#bus = bus;
+    // Another worker changed an access key or an IAM entity: drop what this one cached.
+    bus.subscribe((change) => {
+      if (change.kind === "accessKey") this.#forgetLocally(change.accessKeyId);
+      if (change.kind === "identityPolicies") this.#identitiesChangedLocally();
+    });
   }
 
   /** The active key with this id, or undefined if there is none (or it is inactive or deleted). */
@@ -137,15 +145,21 @@ export class AccessKeyDirectory {
     return { status: "active", key: resolved.key };
   }
 
-  /** Drops a cached key at once (its status changed or it was deleted). */
-  forget(accessKeyId: string): void {
-    this.#known.delete(accessKeyId);
-    this.#unknownUntil.delete(accessKeyId);
+  /** Drops a cached key at once, here and in every other worker (its status changed or it was deleted). */
+  async forget(accessKeyId: string): Promise<void> {
+    this.#forgetLocally(accessKeyId);
+    await this.#bus.publish({ kind: "accessKey", accessKeyId });
   }
 
-  /** Drops every cached key of an IAM user (the user was deleted). */
-  forgetUser(userId: string): void {
+  /** Drops every cached key of an IAM user (the user was deleted), here and in every other worker. */
+  async forgetUser(userId: string): Promise<void> {
     for (const [id, entry] of this.#known) if (entry.userId === userId) this.#known.delete(id);
+    await this.#bus.publish({ kind: "identityPolicies" });
+  }
+
+  #forgetLocally(accessKeyId: string): void {
+    this.#known.delete(accessKeyId);
+    this.#unknownUntil.delete(accessKeyId);
   }
 
   /** The identity policies that apply to a principal (see identityPolicies.ts). */
@@ -153,8 +167,13 @@ export class AccessKeyDirectory {
     return this.#policies.policiesOf(principal);
   }
 
-  /** Called after any change to IAM users, groups, roles or policies in this process. */
-  identitiesChanged(): void {
+  /** Called after any change to IAM users, groups, roles or policies; every worker forgets what it cached. */
+  async identitiesChanged(): Promise<void> {
+    this.#identitiesChangedLocally();
+    await this.#bus.publish({ kind: "identityPolicies" });
+  }
+
+  #identitiesChangedLocally(): void {
     this.#policies.invalidate();
     // User principals carry names and tags; re-read them on next use.
     for (const [id, entry] of this.#known) if (entry.userId !== undefined) this.#known.delete(id);

@@ -4,7 +4,8 @@
  * material whose ValidTo has passed, and rotating keys whose rotation date has come.
  * The store indexes each key's next due time, so a tick reads only due keys. A job that
  * was due while the server was down runs on the first tick after start; a rotation
- * moves the next date on, so each due date rotates exactly once.
+ * moves the next date on, so each due date rotates exactly once. Every hour of the server
+ * clock (on the hour) the audit trail delivers its log and digest files.
  */
 import type { Clock } from "../clock.ts";
 import type { KeyRepository } from "../keys/keyRepository.ts";
@@ -14,17 +15,29 @@ import { rotateKey } from "../keys/rotation.ts";
 import { nextRotationMs } from "../keys/records.ts";
 
 
+/** What delivers audit log files (the audit trail). */
+export interface LogDeliverer {
+  deliver(nowMs: number): Promise<unknown>;
+}
+
+const MS_PER_HOUR = 3_600_000;
+
 /** Runs due jobs periodically. */
 export class Scheduler {
   readonly #keys: KeyRepository;
   readonly #clock: Clock;
+  readonly #logs: LogDeliverer | undefined;
+  /** The next hour of the server clock at which audit log files are delivered. */
+  #nextDeliveryMs: number;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #rerun: Promise<void> | undefined;
 
-  constructor(keys: KeyRepository, clock: Clock) {
+  constructor(keys: KeyRepository, clock: Clock, logs?: LogDeliverer) {
     this.#keys = keys;
     this.#clock = clock;
+    this.#logs = logs;
+    this.#nextDeliveryMs = nextHour(clock.nowMs());
   }
 
   /** Starts ticking every `intervalMs` (the first run is immediate). */
@@ -61,6 +74,18 @@ export class Scheduler {
 
   async #runDueJobs(): Promise<void> {
     const nowMs = this.#clock.nowMs();
+    await this.#keyJobs(nowMs);
+    if (this.#logs && nowMs >= this.#nextDeliveryMs) {
+      this.#nextDeliveryMs = nextHour(nowMs);
+      try {
+        await this.#logs.deliver(nowMs);
+      } catch (error) {
+        log.error("audit log delivery failed", { error: String(error) });
+      }
+    }
+  }
+
+  async #keyJobs(nowMs: number): Promise<void> {
     let due: string[];
     try {
       due = await this.#keys.store.keysDue(nowMs);
@@ -94,4 +119,9 @@ export class Scheduler {
       log.info("key rotated", { keyId });
     }
   }
+}
+
+/** The start of the hour after `ms`. */
+function nextHour(ms: number): number {
+  return (Math.floor(ms / MS_PER_HOUR) + 1) * MS_PER_HOUR;
 }

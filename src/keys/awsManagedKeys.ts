@@ -88,7 +88,10 @@ async function create(keys: KeyRepository, scope: { accountId: string; region: s
     createdAtMs: nowMs,
     updatedAtMs: nowMs,
   });
-  if (inserted) return record.keyId;
+  if (inserted) {
+    await keys.aliasesChanged(record.keyId);
+    return record.keyId;
+  }
   // Another process created it first: keep theirs.
   await keys.delete(record.keyId);
   const winner = await keys.store.getAlias(scope.accountId, scope.region, aliasName);

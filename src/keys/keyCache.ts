@@ -15,6 +15,8 @@ export interface CachedKey {
   prepared?: PreparedAsymmetricKey;
   /** The key's grants, once first needed (authorization reads them on every use). */
   grants?: GrantRecord[];
+  /** The names of the aliases pointing to the key (`kms:ResourceAliases`), once first needed. */
+  aliases?: string[];
 }
 
 /** LRU map from key id to CachedKey. */
@@ -44,6 +46,7 @@ export class KeyCache {
       entry.prepared = existing.prepared;
     }
     if (existing?.grants) entry.grants = existing.grants;
+    if (existing?.aliases) entry.aliases = existing.aliases;
 
     this.#entries.delete(record.keyId);
     this.#entries.set(record.keyId, entry);
@@ -51,6 +54,12 @@ export class KeyCache {
     return entry;
   }
 
+  /** Drops an entry without zeroing its material (another worker changed the key; this copy is merely stale). */
+  forget(keyId: string): void {
+    this.#entries.delete(keyId);
+  }
+
+  /** Drops an entry and zeroes its material (the key is gone or evicted). */
   delete(keyId: string): void {
     const entry = this.#entries.get(keyId);
     if (entry) for (const material of entry.materials.values()) material.fill(0);

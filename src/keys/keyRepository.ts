@@ -9,6 +9,7 @@ import { KMSInternalException, NotFoundException } from "../errors.ts";
 import { prepareAsymmetricKey, type PreparedAsymmetricKey } from "../crypto/asymmetric/index.ts";
 import type { RootKey } from "../crypto/rootKey.ts";
 import type { Store } from "../store/store.ts";
+import { LocalChangeBus, type ChangeBus } from "../cluster/changes.ts";
 import type { GrantRecord } from "./grants.ts";
 import { KeyCache, type CachedKey } from "./keyCache.ts";
 
@@ -21,10 +22,17 @@ export class KeyRepository {
   readonly #cache: KeyCache;
   readonly #locks = new Map<string, Promise<unknown>>();
 
-  constructor(store: Store, rootKey: RootKey, cacheSize: number) {
+  readonly #bus: ChangeBus;
+
+  constructor(store: Store, rootKey: RootKey, cacheSize: number, bus: ChangeBus = new LocalChangeBus()) {
     this.store = store;
     this.#rootKey = rootKey;
     this.#cache = new KeyCache(cacheSize);
+    this.#bus = bus;
+    // Another worker changed a key: forget what this one cached, re-read on next use.
+    bus.subscribe((change) => {
+      if (change.kind === "key") this.#cache.forget(change.keyId);
+    });
   }
 
   /** The key with this id, from the cache or the store; undefined if it does not exist. */
@@ -85,6 +93,7 @@ export class KeyRepository {
       if (next === current) return current;
       await this.store.updateKey(next);
       this.#cache.putRecord(next);
+      await this.#bus.publish({ kind: "key", keyId });
       return next;
     });
   }
@@ -113,6 +122,7 @@ export class KeyRepository {
         const entry = this.#cache.putRecord(record);
         for (const id of remove ?? []) entry.materials.delete(id);
       }
+      await this.#bus.publish({ kind: "key", keyId });
       return record;
     });
   }
@@ -124,12 +134,32 @@ export class KeyRepository {
     return entry.grants;
   }
 
+  /** The names of the aliases that point to the key, cached after the first read. */
+  async aliasNames(record: KeyRecord): Promise<readonly string[]> {
+    const entry = (await this.#cached(record.keyId)) ?? this.#cache.putRecord(record);
+    if (!entry.aliases) {
+      const page = await this.store.listAliases(record.accountId, record.region, record.keyId, MAX_ALIASES_PER_KEY, undefined);
+      entry.aliases = page.items.map((alias) => alias.aliasName);
+    }
+    return entry.aliases;
+  }
+
+  /** Forgets the cached alias names of keys whose aliases changed (here and in every other worker). */
+  async aliasesChanged(...keyIds: string[]): Promise<void> {
+    for (const keyId of keyIds) {
+      const entry = this.#cache.get(keyId);
+      if (entry) delete entry.aliases;
+      await this.#bus.publish({ kind: "key", keyId });
+    }
+  }
+
   /** Stores a new grant, then adds it to the cached list. */
   async addGrant(grant: GrantRecord): Promise<void> {
     await this.#withLock(grant.keyId, async () => {
       await this.store.insertGrant(grant);
       const entry = this.#cache.get(grant.keyId);
       if (entry?.grants) entry.grants = [...entry.grants, grant];
+      await this.#bus.publish({ kind: "key", keyId: grant.keyId });
     });
   }
 
@@ -139,6 +169,7 @@ export class KeyRepository {
       await this.store.deleteGrant(grant.grantId);
       const entry = this.#cache.get(grant.keyId);
       if (entry?.grants) entry.grants = entry.grants.filter((g) => g.grantId !== grant.grantId);
+      await this.#bus.publish({ kind: "key", keyId: grant.keyId });
     });
   }
 
@@ -147,6 +178,7 @@ export class KeyRepository {
     await this.#withLock(keyId, async () => {
       await this.store.deleteKey(keyId);
       this.#cache.delete(keyId);
+      await this.#bus.publish({ kind: "key", keyId });
     });
   }
 
@@ -172,6 +204,9 @@ export class KeyRepository {
 
 /** What a material change does: the key's new record, and material to add or versions to remove. */
 export type MaterialChange = { record: KeyRecord; add?: Buffer; remove?: undefined } | { record: KeyRecord; add?: undefined; remove: readonly string[] };
+
+/** More aliases than a key can usefully carry in a condition (AWS's quota is per account). */
+const MAX_ALIASES_PER_KEY = 1000;
 
 /** A new key id (a v4 UUID, as AWS uses). */
 

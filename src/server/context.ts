@@ -10,6 +10,8 @@ import type { KeyRepository } from "../keys/keyRepository.ts";
 import type { RootKey } from "../crypto/rootKey.ts";
 import type { Store } from "../store/store.ts";
 import type { Authorizer } from "../authorization/authorizer.ts";
+import type { AuditTrail } from "../audit/trail.ts";
+import type { KeyRecord } from "../keys/records.ts";
 
 /** Long-lived services shared by all requests. */
 export interface Services {
@@ -22,6 +24,8 @@ export interface Services {
   dev: boolean;
   defaultAccountId: string;
   authorizer: Authorizer;
+  /** The audit trail: every request's CloudTrail event, LookupEvents, key last usage. */
+  audit: AuditTrail;
 }
 
 /** One authenticated request. */
@@ -48,6 +52,13 @@ export interface RequestContext {
    * tests can exercise AWS managed keys and ViaService conditions.
    */
   viaService?: string | undefined;
+  /** ReEncrypt only: whether the source and destination keys are the same (`kms:ReEncryptOnSameKey`), set by the handler. */
+  reEncryptOnSameKey?: boolean;
+  /**
+   * Keys the operation resolved and checked, in order (keyAccess appends each): the audit
+   * event's resources, the key owners whose trails get a copy, and GetKeyLastUsage's keys.
+   */
+  keysUsed?: KeyRecord[];
 }
 
 

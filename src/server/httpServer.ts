@@ -1,9 +1,11 @@
 /**
  * The HTTP front: node:http with a bounded body reader, the AWS JSON 1.1 dispatch by
- * X-Amz-Target (KMS), the Query protocol dispatch of form-encoded requests (IAM, STS),
- * the --dev clock endpoint and a health check. Every response carries
+ * X-Amz-Target (KMS, CloudTrail), the Query protocol dispatch of form-encoded requests
+ * (IAM, STS), the --dev clock endpoint and a health check. Every response carries
  * x-amzn-RequestId; an error that is not an AwsError becomes a generic
- * KMSInternalException and its detail goes to the log only.
+ * KMSInternalException and its detail goes to the log only. Every API request, whatever
+ * its outcome, is recorded in the audit trail before its response is sent; a request
+ * whose event cannot be recorded fails with KMSInternalException.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -13,7 +15,9 @@ import { JSON_CONTENT_TYPE, serializeError } from "./jsonProtocol.ts";
 import { handleKmsRequest, KMS_TARGET_PREFIX } from "./kmsEndpoint.ts";
 import { log } from "./log.ts";
 import { handleQueryRequest, queryErrorResponse, queryServiceOf, type QueryServiceName } from "./queryEndpoint.ts";
-import { parseQueryForm, QUERY_CONTENT_TYPE, XML_CONTENT_TYPE } from "./queryProtocol.ts";
+import { parseQueryForm, QUERY_CONTENT_TYPE, queryErrorCode, XML_CONTENT_TYPE } from "./queryProtocol.ts";
+import { newRequestAudit, type RequestAudit } from "../audit/requestAudit.ts";
+import { cloudTrailOperationOf, handleCloudTrailRequest } from "./cloudTrailEndpoint.ts";
 import type { RawRequest } from "./sigv4.ts";
 
 /** The largest request body accepted (KMS's largest inputs, a 32 KB policy plus tags, fit easily). */
@@ -39,45 +43,96 @@ export function createKmsdServer(services: Services, hooks: ServerHooks): Server
 async function handle(req: IncomingMessage, res: ServerResponse, services: Services, hooks: ServerHooks): Promise<void> {
   const requestId = randomUUID();
   const url = new URL(req.url ?? "/", "http://localhost");
-  // Set once the request is known to be an IAM/STS (Query protocol) one: its errors are XML.
-  let queryService: QueryServiceName | undefined;
-  try {
-    if (req.method === "GET" && url.pathname === "/health") return send(res, requestId, 200, '{"status":"ok"}', "application/json");
-    if (services.dev && req.method === "POST" && url.pathname === "/kmsd/dev/clock") {
+  if (req.method === "GET" && url.pathname === "/health") {
+    // A server whose audit trail cannot record refuses every request: it is not healthy.
+    if (!services.audit.healthy) return send(res, requestId, 503, '{"status":"failing","reason":"the audit trail cannot record events"}', "application/json");
+    return send(res, requestId, 200, '{"status":"ok"}', "application/json");
+  }
+  if (services.dev && req.method === "POST" && url.pathname === "/kmsd/dev/clock") {
+    try {
       return send(res, requestId, 200, await advanceClock(req, services, hooks), "application/json");
+    } catch (error) {
+      const awsError = error instanceof AwsError ? error : internalError(error, requestId);
+      return send(res, requestId, awsError.status, serializeError(awsError.code, awsError.message), JSON_CONTENT_TYPE);
     }
-    const target = header(req, "x-amz-target") ?? "";
-    const isQuery = target === "" && req.method === "POST" && url.pathname === "/" && isFormEncoded(req);
-    if (isQuery) queryService = queryServiceOf(header(req, "authorization"), undefined);
-    const body = await readBody(req);
-    if (isQuery) {
-      const form = parseQueryForm(body);
-      queryService = queryServiceOf(header(req, "authorization"), form.get("Action"));
-      const raw: RawRequest = { method: "POST", path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body, ...origin(req) };
-      return send(res, requestId, 200, await handleQueryRequest(queryService, form, raw, services, requestId), XML_CONTENT_TYPE);
-    }
-    if (req.method !== "POST" || url.pathname !== "/" || !target.startsWith(KMS_TARGET_PREFIX)) {
-      throw new UnknownOperationException(target ? `Unknown operation ${target}` : "Missing X-Amz-Target header");
-    }
-    const raw: RawRequest = {
-      method: req.method,
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: req.headers,
-      body,
-      ...origin(req),
-    };
-    const responseBody = await handleKmsRequest(target.slice(KMS_TARGET_PREFIX.length), raw, services, requestId);
-    send(res, requestId, 200, responseBody, JSON_CONTENT_TYPE);
+  }
+  // Every API request becomes an audit event, whatever step it fails at.
+  const audit = newRequestAudit({
+    requestId,
+    timeMs: services.clock.nowMs(),
+    sourceIp: origin(req).sourceIp,
+    userAgent: header(req, "user-agent"),
+    authorization: header(req, "authorization"),
+  });
+  // Set once the request is known to be an IAM/STS (Query protocol) one: its errors are XML.
+  const protocol: { queryService: QueryServiceName | undefined } = { queryService: undefined };
+  let answer: Answer;
+  try {
+    answer = await dispatch(req, url, services, audit, protocol);
   } catch (error) {
     const awsError = error instanceof AwsError ? error : internalError(error, requestId);
     if (awsError instanceof RequestEntityTooLargeException) res.setHeader("connection", "close");
-    if (queryService !== undefined) {
-      const { status, body } = queryErrorResponse(queryService, awsError, requestId);
-      return send(res, requestId, status, body, XML_CONTENT_TYPE);
-    }
-    send(res, requestId, awsError.status, serializeError(awsError.code, awsError.message), JSON_CONTENT_TYPE);
+    answer = errorAnswer(awsError, protocol.queryService, requestId);
+    audit.errorCode = protocol.queryService === undefined ? awsError.code : queryErrorCode(awsError).code;
+    audit.errorMessage = awsError.message;
   }
+  // The answer goes out only once its event is on disk; if it cannot be recorded, the request fails.
+  try {
+    await services.audit.record(audit);
+  } catch (error) {
+    const awsError = error instanceof AwsError ? error : internalError(error, requestId);
+    answer = errorAnswer(awsError, protocol.queryService, requestId);
+  }
+  send(res, requestId, answer.status, answer.body, answer.contentType);
+}
+
+/** A response to send. */
+interface Answer {
+  status: number;
+  body: string;
+  contentType: string;
+}
+
+/** Routes an API request to its pipeline: Query (IAM, STS), CloudTrail or KMS. */
+async function dispatch(
+  req: IncomingMessage,
+  url: URL,
+  services: Services,
+  audit: RequestAudit,
+  protocol: { queryService: QueryServiceName | undefined },
+): Promise<Answer> {
+  const target = header(req, "x-amz-target") ?? "";
+  const isQuery = target === "" && req.method === "POST" && url.pathname === "/" && isFormEncoded(req);
+  if (isQuery) audit.service = protocol.queryService = queryServiceOf(header(req, "authorization"), undefined);
+  if (target !== "") audit.operation = target.slice(target.lastIndexOf(".") + 1).slice(0, 128);
+  const cloudTrailOperation = cloudTrailOperationOf(target);
+  if (cloudTrailOperation !== undefined) audit.service = "cloudtrail";
+  const body = await readBody(req);
+  const raw: RawRequest = { method: req.method ?? "", path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body, ...origin(req) };
+  if (isQuery) {
+    const form = parseQueryForm(body);
+    const queryService = queryServiceOf(header(req, "authorization"), form.get("Action"));
+    protocol.queryService = queryService;
+    return { status: 200, body: await handleQueryRequest(queryService, form, raw, services, audit), contentType: XML_CONTENT_TYPE };
+  }
+  if (req.method === "POST" && url.pathname === "/" && cloudTrailOperation !== undefined) {
+    const responseBody = await handleCloudTrailRequest(cloudTrailOperation, raw, services, audit);
+    return { status: 200, body: responseBody, contentType: JSON_CONTENT_TYPE };
+  }
+  if (req.method !== "POST" || url.pathname !== "/" || !target.startsWith(KMS_TARGET_PREFIX)) {
+    throw new UnknownOperationException(target ? `Unknown operation ${target}` : "Missing X-Amz-Target header");
+  }
+  const responseBody = await handleKmsRequest(target.slice(KMS_TARGET_PREFIX.length), raw, services, audit);
+  return { status: 200, body: responseBody, contentType: JSON_CONTENT_TYPE };
+}
+
+/** The error response of a request, in its protocol's format (XML for Query services). */
+function errorAnswer(awsError: AwsError, queryService: QueryServiceName | undefined, requestId: string): Answer {
+  if (queryService !== undefined) {
+    const { status, body } = queryErrorResponse(queryService, awsError, requestId);
+    return { status, body, contentType: XML_CONTENT_TYPE };
+  }
+  return { status: awsError.status, body: serializeError(awsError.code, awsError.message), contentType: JSON_CONTENT_TYPE };
 }
 
 function internalError(error: unknown, requestId: string): AwsError {

@@ -1,6 +1,7 @@
 /**
  * The KMS request pipeline, in one place: authenticate → parse → validate against the
- * model → handler → serialise. Handlers never see HTTP, JSON or SigV4.
+ * model → authorize → handler → serialise, filling the request's audit draft on the way.
+ * Handlers never see HTTP, JSON, SigV4 or the audit trail.
  */
 import { UnknownOperationException, UnsupportedOperationException } from "../errors.ts";
 import { KMS_MODEL } from "../model/kms.generated.ts";
@@ -13,6 +14,7 @@ import { authorizeWithoutKey } from "../services/kms/keyAccess.ts";
 
 import { parseJsonBody, serializeOutput } from "./jsonProtocol.ts";
 import type { RawRequest } from "./sigv4.ts";
+import type { RequestAudit } from "../audit/requestAudit.ts";
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -22,20 +24,28 @@ function single(value: string | string[] | undefined): string | undefined {
 
 export const KMS_TARGET_PREFIX = `${KMS_MODEL.metadata.targetPrefix}.`;
 
-/** Handles one KMS request whose target names `operationName`; returns the JSON response body. */
+/**
+ * Handles one KMS request whose target names `operationName`; returns the JSON response
+ * body. Fills `audit` as it learns who calls, what and with which keys.
+ */
 export async function handleKmsRequest(
   operationName: string,
   request: RawRequest,
   services: Services,
-  requestId: string,
+  audit: RequestAudit,
 ): Promise<string> {
+  const requestId = audit.requestId;
+  audit.operation = operationName;
   if (!Object.hasOwn(kmsOperations, operationName)) {
     throw new UnknownOperationException(`Unknown operation ${operationName}`);
   }
   const operation = operationName as KmsOperation;
   const nowMs = services.clock.nowMs();
   const { principal, region } = await authenticate(request, services, "kms", nowMs);
+  audit.principal = principal;
+  audit.region = region;
   const body = parseJsonBody(request.body);
+  audit.body = body;
   const handler = kmsOperations[operation];
   // Before validation: an operation kmsd lacks says so whatever the input, rather than
   // sending the caller off to fix a request that could never succeed anyway.
@@ -43,6 +53,7 @@ export async function handleKmsRequest(
     throw new UnsupportedOperationException(`kmsd does not implement the ${operation} operation yet.`);
   }
   const input = decodeInput(KMS_MODEL, operation, body);
+  audit.input = input;
   const ctx: RequestContext = {
     requestId,
     principal,
@@ -53,9 +64,13 @@ export async function handleKmsRequest(
     input,
     ...requestOrigin(request),
     viaService: services.dev ? single(request.headers["x-kmsd-via-service"]) : undefined,
+    keysUsed: audit.keys,
   };
+  // Fail closed: if the audit trail cannot record, refuse before anything can change.
+  services.audit.assertAvailable();
   await authorizeWithoutKey(ctx, operation);
   // The registry's mapped type pairs each handler with its own input type; the model check above made `input` that type.
   const output = await (handler as Handler<KmsOperation>)(ctx, input as never);
+  audit.output = output;
   return serializeOutput(output ?? {});
 }

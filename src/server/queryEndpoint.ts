@@ -1,7 +1,7 @@
 /**
  * The pipeline of the Query protocol services (IAM, STS), in one place: operation →
- * authenticate → form to input → validate against the model → handler → XML. Handlers
- * never see HTTP, forms, XML or SigV4.
+ * authenticate → form to input → validate against the model → handler → XML, filling the
+ * request's audit draft on the way. Handlers never see HTTP, forms, XML, SigV4 or the audit trail.
  */
 import type { AwsError } from "../errors.ts";
 import { UnknownOperationException } from "../errors.ts";
@@ -17,6 +17,7 @@ import { requestOrigin, type RequestContext, type Services } from "./context.ts"
 
 import { formToInput, serializeQueryError, serializeQueryResponse, type QueryForm } from "./queryProtocol.ts";
 import type { RawRequest } from "./sigv4.ts";
+import type { RequestAudit } from "../audit/requestAudit.ts";
 
 /** The Query services kmsd serves, by SigV4 signing name. */
 export type QueryServiceName = "iam" | "sts";
@@ -47,26 +48,36 @@ export function queryServiceOf(authorization: string | undefined, action: string
   return action !== undefined && Object.hasOwn(STS_MODEL.operations, action) ? "sts" : "iam";
 }
 
-/** Handles one Query request for `serviceName`; returns the XML response body. */
+/**
+ * Handles one Query request for `serviceName`; returns the XML response body. Fills
+ * `audit` as it learns who calls and what.
+ */
 export async function handleQueryRequest(
   serviceName: QueryServiceName,
   form: QueryForm,
   request: RawRequest,
   services: Services,
-  requestId: string,
+  audit: RequestAudit,
 ): Promise<string> {
+  const requestId = audit.requestId;
   const service = SERVICES[serviceName];
   const { apiVersion, serviceId } = service.model.metadata;
   const action = form.get("Action") ?? "";
+  audit.service = serviceName;
+  audit.operation = action === "" ? undefined : action;
   const version = form.get("Version") ?? apiVersion;
   if (version !== apiVersion || !Object.hasOwn(service.model.operations, action)) {
     throw new UnknownOperationException(`Could not find operation ${action} for version ${version}`);
   }
   const nowMs = services.clock.nowMs();
   const { principal, region } = await authenticate(request, services, serviceName, nowMs);
+  audit.principal = principal;
+  audit.region = region;
   const handler = Object.hasOwn(service.operations, action) ? service.operations[action] : undefined;
   if (!handler) throw new NotImplementedAction(`kmsd does not implement the ${serviceId} operation ${action} yet.`);
-  const input = decodeInput(service.model, action, formToInput(service.model, action, form));
+  audit.body = formToInput(service.model, action, form);
+  const input = decodeInput(service.model, action, audit.body);
+  audit.input = input;
   const ctx: RequestContext = {
     requestId,
     principal,
@@ -77,8 +88,11 @@ export async function handleQueryRequest(
     input,
     ...requestOrigin(request),
   };
+  // Fail closed: if the audit trail cannot record, refuse before anything can change.
+  services.audit.assertAvailable();
   // Each handler takes its own operation's input type; the model check above made `input` that type.
   const output = await handler(ctx, input as never);
+  audit.output = output;
   return serializeQueryResponse(action, service.xmlNamespace, output ?? undefined, requestId);
 }
 

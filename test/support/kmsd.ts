@@ -47,7 +47,9 @@ export interface Kmsd {
 /** Starts kmsd; pass `dataDir` to restart on an existing directory. */
 export async function startKmsd(options: { dataDir?: string; dev?: boolean; args?: string[] } = {}): Promise<Kmsd> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "kmsd-test-"));
-  const args = ["serve", "--port", "0", "--data-dir", dataDir, ...(options.dev ? ["--dev"] : []), ...(options.args ?? [])];
+  // One worker unless a test asks for more: tests reason about one process's timing and crashes.
+  const workers = options.args?.includes("--workers") ? [] : ["--workers", "1"];
+  const args = ["serve", "--port", "0", "--data-dir", dataDir, ...workers, ...(options.dev ? ["--dev"] : []), ...(options.args ?? [])];
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stdout.resume();

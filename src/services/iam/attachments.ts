@@ -15,7 +15,7 @@ export async function attachPolicy(ctx: RequestContext, kind: PolicyOwnerKind, a
   const owner = await policyOwnerForCall(ctx, kind, action, ownerName);
   const policy = await findManagedPolicy(ctx, policyArn, `Policy ${policyArn} does not exist or is not attachable.`);
   await ctx.services.store.identities.attachPolicy(kind, owner.id, policy.policyId);
-  ctx.services.accessKeys.identitiesChanged();
+  await ctx.services.accessKeys.identitiesChanged();
 }
 
 /** Detaches a managed policy; NoSuchEntity if it is not attached. */
@@ -25,7 +25,7 @@ export async function detachPolicy(ctx: RequestContext, kind: PolicyOwnerKind, a
   if (!(await ctx.services.store.identities.detachPolicy(owner.id, policy.policyId))) {
     throw new NoSuchEntity(`Policy ${policyArn} was not found.`);
   }
-  ctx.services.accessKeys.identitiesChanged();
+  await ctx.services.accessKeys.identitiesChanged();
 }
 
 /** A page of the managed policies attached to an owner. */

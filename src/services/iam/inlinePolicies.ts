@@ -22,7 +22,7 @@ export async function putInlinePolicy(
   const owner = await policyOwnerForCall(ctx, kind, action, ownerName);
   checkInlinePolicy(document, kind, owner.name);
   await ctx.services.store.identities.putInlinePolicy(kind, owner.id, policyName, document, ctx.nowMs);
-  ctx.services.accessKeys.identitiesChanged();
+  await ctx.services.accessKeys.identitiesChanged();
 }
 
 /** An inline policy: owner name, policy name and URL-encoded document. */
@@ -64,5 +64,5 @@ export async function deleteInlinePolicy(
   if (!(await ctx.services.store.identities.deleteInlinePolicy(owner.id, policyName))) {
     throw new NoSuchEntity(`The ${kind} policy with name ${policyName} cannot be found.`);
   }
-  ctx.services.accessKeys.identitiesChanged();
+  await ctx.services.accessKeys.identitiesChanged();
 }

@@ -64,7 +64,7 @@ export async function authorizeKeyUse(ctx: RequestContext, operation: KmsOperati
   const authorizer = ctx.services.authorizer;
   const caller = await authorizer.callerPolicies(ctx.principal);
   const grants = (await ctx.services.keys.grants(key)).map(grantLike);
-  const context = conditionContext(ctx, operation, ref, key);
+  const context = conditionContext(ctx, operation, ref, key, await ctx.services.keys.aliasNames(key));
   for (const check of checks) {
     const request: AuthzRequest = { principal: authzPrincipal(ctx.principal), action: check.action, resource: keyArn(key), resourceAccount: key.accountId, context };
     const policies =
@@ -101,7 +101,13 @@ function applies(ctx: RequestContext, when: "Tags" | undefined): boolean {
 }
 
 /** The condition keys of this request for a check of `operation` against `ref` (and `key`, if the check is about one). */
-export function conditionContext(ctx: RequestContext, operation: KmsOperation, ref: KmsResourceRef, key: KeyRecord | undefined) {
+export function conditionContext(
+  ctx: RequestContext,
+  operation: KmsOperation,
+  ref: KmsResourceRef,
+  key: KeyRecord | undefined,
+  keyAliases?: readonly string[],
+) {
   return {
     ...globalRequestContext({
       now: new Date(ctx.nowMs),
@@ -110,7 +116,7 @@ export function conditionContext(ctx: RequestContext, operation: KmsOperation, r
       requestedRegion: ctx.region,
       userAgent: ctx.userAgent,
     }),
-    ...kmsRequestContext(requestFacts(ctx, operation, ref, key)),
+    ...kmsRequestContext(requestFacts(ctx, operation, ref, key, keyAliases)),
   };
 }
 

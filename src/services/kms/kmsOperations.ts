@@ -22,6 +22,7 @@ import { GenerateDataKeyPairWithoutPlaintext } from "./operations/GenerateDataKe
 import { GenerateDataKeyWithoutPlaintext } from "./operations/GenerateDataKeyWithoutPlaintext.ts";
 import { GenerateMac } from "./operations/GenerateMac.ts";
 import { GenerateRandom } from "./operations/GenerateRandom.ts";
+import { GetKeyLastUsage } from "./operations/GetKeyLastUsage.ts";
 import { GetKeyPolicy } from "./operations/GetKeyPolicy.ts";
 import { GetKeyRotationStatus } from "./operations/GetKeyRotationStatus.ts";
 import { GetParametersForImport } from "./operations/GetParametersForImport.ts";
@@ -76,7 +77,7 @@ export const kmsOperations: KmsRegistry = {
   GenerateDataKeyWithoutPlaintext,
   GenerateMac,
   GenerateRandom,
-  GetKeyLastUsage: notImplemented,
+  GetKeyLastUsage,
   GetKeyPolicy,
   GetKeyRotationStatus,
   GetParametersForImport,

@@ -35,7 +35,13 @@ const MESSAGE_TYPE_OPERATIONS: ReadonlySet<KmsOperation> = new Set<KmsOperation>
 const GRANT_FOR_AWS_RESOURCE_OPERATIONS: ReadonlySet<KmsOperation> = new Set<KmsOperation>(["CreateGrant", "ListGrants", "RevokeGrant"]);
 
 /** The facts of this request for a check of `operation` against `ref`, with `key` if the check is about one. */
-export function requestFacts(ctx: RequestContext, operation: KmsOperation, ref: KmsResourceRef, key: KeyRecord | undefined): KmsRequestFacts {
+export function requestFacts(
+  ctx: RequestContext,
+  operation: KmsOperation,
+  ref: KmsResourceRef,
+  key: KeyRecord | undefined,
+  keyAliases?: readonly string[],
+): KmsRequestFacts {
   const input: Input = ctx.input;
   const destination = ref === "destination-key";
   const constraints = input.Constraints as GrantConstraints | undefined;
@@ -45,7 +51,10 @@ export function requestFacts(ctx: RequestContext, operation: KmsOperation, ref: 
     callerAccount: ctx.accountId,
     viaService: ctx.viaService,
 
-    key: key ? { keySpec: key.keySpec, keyUsage: key.keyUsage, origin: key.origin, multiRegion: key.multiRegion, tags: tagMap(key.tags) } : keyToCreate(operation, input),
+    key: key
+      ? { keySpec: key.keySpec, keyUsage: key.keyUsage, origin: key.origin, multiRegion: key.multiRegion, tags: tagMap(key.tags), aliases: keyAliases }
+      : keyToCreate(operation, input),
+    reEncryptOnSameKey: operation === "ReEncrypt" ? ctx.reEncryptOnSameKey : undefined,
     encryptionContext: record(destination ? input.DestinationEncryptionContext : (input.EncryptionContext ?? input.SourceEncryptionContext)),
     encryptionAlgorithm: algorithm ?? defaultAlgorithm,
     signingAlgorithm: text(input.SigningAlgorithm),

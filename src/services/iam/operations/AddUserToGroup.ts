@@ -9,5 +9,5 @@ export const AddUserToGroup: IamHandler<"AddUserToGroup"> = async (ctx, input) =
   const user = await ctx.services.store.identities.getUser(ctx.accountId, userName);
   if (!user) throw new NoSuchEntity(`The user with name ${userName} cannot be found.`);
   await ctx.services.store.identities.addUserToGroup(group.groupId, user.userId);
-  ctx.services.accessKeys.identitiesChanged();
+  await ctx.services.accessKeys.identitiesChanged();
 };

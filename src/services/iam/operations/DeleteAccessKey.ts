@@ -6,5 +6,5 @@ export const DeleteAccessKey: IamHandler<"DeleteAccessKey"> = async (ctx, input)
   const owner = await keyOwnerForCall(ctx, "iam:DeleteAccessKey", input.UserName);
   const key = await ownedAccessKey(ctx, owner, input.AccessKeyId ?? "");
   await ctx.services.store.identities.deleteAccessKey(key.accessKeyId, ctx.nowMs);
-  ctx.services.accessKeys.forget(key.accessKeyId);
+  await ctx.services.accessKeys.forget(key.accessKeyId);
 };

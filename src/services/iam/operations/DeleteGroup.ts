@@ -11,5 +11,5 @@ export const DeleteGroup: IamHandler<"DeleteGroup"> = async (ctx, input) => {
     if (outcome.blocker === "missing") throw new NoSuchEntity(`The group with name ${group.groupName} cannot be found.`);
     throw deleteConflict(outcome.blocker);
   }
-  ctx.services.accessKeys.identitiesChanged();
+  await ctx.services.accessKeys.identitiesChanged();
 };

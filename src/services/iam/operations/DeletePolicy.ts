@@ -12,5 +12,5 @@ export const DeletePolicy: IamHandler<"DeletePolicy"> = async (ctx, input) => {
     if (outcome.blocker === "missing") throw new NoSuchEntity(`Policy ${policyArn} was not found.`);
     throw deleteConflict(outcome.blocker);
   }
-  ctx.services.accessKeys.identitiesChanged();
+  await ctx.services.accessKeys.identitiesChanged();
 };

@@ -15,5 +15,5 @@ export const DeleteRole: IamHandler<"DeleteRole"> = async (ctx, input) => {
     if (outcome.blocker === "missing") throw new NoSuchEntity(`The role with name ${role.roleName} cannot be found.`);
     throw deleteConflict(outcome.blocker);
   }
-  ctx.services.accessKeys.identitiesChanged();
+  await ctx.services.accessKeys.identitiesChanged();
 };

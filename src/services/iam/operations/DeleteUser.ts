@@ -11,6 +11,6 @@ export const DeleteUser: IamHandler<"DeleteUser"> = async (ctx, input) => {
     if (outcome.blocker === "missing") throw new NoSuchEntity(`The user with name ${user.userName} cannot be found.`);
     throw deleteConflict(outcome.blocker);
   }
-  ctx.services.accessKeys.forgetUser(user.userId);
-  ctx.services.accessKeys.identitiesChanged();
+  await ctx.services.accessKeys.forgetUser(user.userId);
+  await ctx.services.accessKeys.identitiesChanged();
 };

@@ -10,5 +10,5 @@ export const RemoveUserFromGroup: IamHandler<"RemoveUserFromGroup"> = async (ctx
   if (!user || !(await ctx.services.store.identities.removeUserFromGroup(group.groupId, user.userId))) {
     throw new NoSuchEntity(`The user with name ${userName} cannot be found.`);
   }
-  ctx.services.accessKeys.identitiesChanged();
+  await ctx.services.accessKeys.identitiesChanged();
 };

@@ -6,5 +6,5 @@ export const UpdateAccessKey: IamHandler<"UpdateAccessKey"> = async (ctx, input)
   const owner = await keyOwnerForCall(ctx, "iam:UpdateAccessKey", input.UserName);
   const key = await ownedAccessKey(ctx, owner, input.AccessKeyId ?? "");
   await ctx.services.store.identities.setAccessKeyStatus(key.accessKeyId, input.Status === "Inactive" ? "Inactive" : "Active");
-  ctx.services.accessKeys.forget(key.accessKeyId);
+  await ctx.services.accessKeys.forget(key.accessKeyId);
 };

@@ -8,5 +8,5 @@ export const UpdateAssumeRolePolicy: IamHandler<"UpdateAssumeRolePolicy"> = asyn
   const document = input.PolicyDocument ?? "";
   checkTrustPolicy(document);
   await ctx.services.store.identities.updateRole({ ...role, assumeRolePolicyDocument: document });
-  ctx.services.accessKeys.identitiesChanged();
+  await ctx.services.accessKeys.identitiesChanged();
 };

@@ -1,12 +1,12 @@
 /** DeleteAlias: removes an alias; the key it pointed to is not affected. */
 import { checkCustomerAliasName, currentAliasTarget, existingAlias } from "../aliases.ts";
-
 import type { Handler } from "../registry.ts";
 
 export const DeleteAlias: Handler<"DeleteAlias"> = async (ctx, input) => {
   const aliasName = input.AliasName ?? "";
   checkCustomerAliasName(aliasName);
-  await currentAliasTarget(ctx, "DeleteAlias", await existingAlias(ctx, aliasName));
+  const key = await currentAliasTarget(ctx, "DeleteAlias", await existingAlias(ctx, aliasName));
   await ctx.services.store.deleteAlias(ctx.accountId, ctx.region, aliasName);
+  await ctx.services.keys.aliasesChanged(key.keyId);
   return {};
 };

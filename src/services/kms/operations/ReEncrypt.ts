@@ -3,8 +3,12 @@ import { keyArn } from "../../../keys/records.ts";
 import { decryptWith, encryptWith } from "../encryption.ts";
 import { endIfDryRun, keyForOperation, requireKeyUsage } from "../keyAccess.ts";
 import type { Handler } from "../registry.ts";
+import { parseHeader } from "../../../crypto/ciphertext.ts";
+import { resolveKey } from "../../../keys/keyResolver.ts";
+import type { RequestContext } from "../../../server/context.ts";
 
 export const ReEncrypt: Handler<"ReEncrypt"> = async (ctx, input) => {
+  ctx.reEncryptOnSameKey = await sameKey(ctx, input.SourceKeyId, input.CiphertextBlob, input.DestinationKeyId);
   const requestedSource =
     input.SourceKeyId === undefined ? undefined : await keyForOperation(ctx, "ReEncrypt", input.SourceKeyId, "aliases-allowed");
   const destination = await keyForOperation(ctx, "ReEncrypt", input.DestinationKeyId, "aliases-allowed", "destination-key");
@@ -40,3 +44,24 @@ export const ReEncrypt: Handler<"ReEncrypt"> = async (ctx, input) => {
     decrypted.plaintext.fill(0);
   }
 };
+
+/**
+ * `kms:ReEncryptOnSameKey`: whether the source key (named, or named by the blob) is the
+ * destination key. Decided before any authorization check, which may read it; a name that
+ * does not resolve is left to the checks that follow to refuse.
+ */
+async function sameKey(
+  ctx: RequestContext,
+  sourceKeyId: string | undefined,
+  blob: Uint8Array | undefined,
+  destinationKeyId: string | undefined,
+): Promise<boolean | undefined> {
+  try {
+    const destination = await resolveKey(ctx.services.keys, ctx, destinationKeyId ?? "", "aliases-allowed", ctx.nowMs);
+    const source =
+      sourceKeyId === undefined ? parseHeader(blob ?? new Uint8Array()).keyId : (await resolveKey(ctx.services.keys, ctx, sourceKeyId, "aliases-allowed", ctx.nowMs)).keyId;
+    return source === destination.keyId;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Builds the CloudTrail event(s) of one request from its audit draft: one event, plus one
+ * per other account whose key the request used (a cross-account call is recorded for the
+ * caller's account and for the key owner's, each copy with its own eventID and its own
+ * recipientAccountId, as CloudTrail does). Records are canonical JSON (canonicalJson.ts).
+ */
+import type { Principal } from "../identity/principal.ts";
+import { keyArn } from "../keys/records.ts";
+import { AUDITED_SERVICES, KEY_USAGE_OPERATIONS } from "./auditedServices.ts";
+import { canonicalJson } from "./canonicalJson.ts";
+import { newEventId } from "./eventId.ts";
+import { requestParameters, responseElements } from "./redact.ts";
+import type { RequestAudit } from "./requestAudit.ts";
+import { isoSeconds } from "./times.ts";
+
+/** CloudTrail's record format version kmsd writes. */
+export const EVENT_VERSION = "1.11";
+/** The resource type of a KMS key in `resources` and in LookupEvents. */
+export const KMS_KEY_RESOURCE_TYPE = "AWS::KMS::Key";
+
+/** One event, ready to be chained and stored: the record and the columns LookupEvents searches. */
+export interface AuditEvent {
+  /** The account whose trail holds the event (recipientAccountId). */
+  accountId: string;
+  region: string;
+  timeMs: number;
+  eventId: string;
+  eventName: string;
+  eventSource: string;
+  readOnly: boolean;
+  /** LookupEvents' Username: `root`, the user name, or the role session name. */
+  username: string | null;
+  accessKeyId: string | null;
+  requestId: string;
+  resources: { type: string; name: string }[];
+  /** The CloudTrail record, as canonical JSON. */
+  record: string;
+}
+
+/** A successful cryptographic use of a key (GetKeyLastUsage), tied to the key owner's event. */
+export interface KeyUsage {
+  keyArn: string;
+  operation: string;
+  timeMs: number;
+  eventId: string;
+  requestId: string;
+}
+
+/** What is known of the caller of a request that failed authentication. */
+export interface UnauthenticatedCaller {
+  accessKeyId: string | undefined;
+  /** The account of that access key if kmsd knows it; otherwise the events go to this account. */
+  accountId: string;
+  /** Whether `accountId` is the key's own account (shown in userIdentity) or only where the event is kept. */
+  keyKnown: boolean;
+  /** The region of the request's credential scope, if it named a known region. */
+  region: string | undefined;
+}
+
+/** The events and key usages of one request. */
+export interface BuiltEvents {
+  events: AuditEvent[];
+  usages: KeyUsage[];
+}
+
+/** Builds the events of a request; `caller` describes the caller when authentication failed. */
+export function buildEvents(audit: RequestAudit, caller: UnauthenticatedCaller, defaultRegion: string): BuiltEvents {
+  const profile = AUDITED_SERVICES[audit.service];
+  const eventName = audit.operation ?? "Unknown";
+  const principal = audit.principal;
+  const callerAccount = principal?.accountId ?? caller.accountId;
+  const region = profile.globalRegion ?? audit.region ?? caller.region ?? defaultRegion;
+  const succeeded = audit.errorCode === undefined;
+  const readOnly = audit.operation !== undefined && profile.readOnly(eventName);
+  const resources = resourcesOf(audit);
+  const parameters =
+    audit.operation === undefined ? null : requestParameters(profile.model, audit.operation, audit.input ?? audit.body);
+  const response = succeeded && audit.operation !== undefined && profile.recordsResponse(eventName) ? responseElements(audit.output) : null;
+  const recipients = [callerAccount, ...resources.map((resource) => resource.accountId).filter((account) => account !== callerAccount)];
+  const events: AuditEvent[] = [];
+  const eventIds = new Map<string, string>();
+  for (const recipient of new Set(recipients)) {
+    const eventId = newEventId(audit.timeMs);
+    eventIds.set(recipient, eventId);
+    const record = {
+      eventVersion: EVENT_VERSION,
+      userIdentity: principal ? userIdentity(principal) : unknownIdentity(caller),
+      eventTime: isoSeconds(audit.timeMs),
+      eventSource: profile.eventSource,
+      eventName,
+      awsRegion: region,
+      sourceIPAddress: audit.sourceIp,
+      userAgent: audit.userAgent,
+      errorCode: audit.errorCode,
+      errorMessage: audit.errorMessage === "" ? undefined : audit.errorMessage,
+      requestParameters: parameters,
+      responseElements: response,
+      requestID: audit.requestId,
+      eventID: eventId,
+      readOnly,
+      resources: resources.length === 0 ? undefined : resources,
+      eventType: "AwsApiCall",
+      managementEvent: true,
+      recipientAccountId: recipient,
+      eventCategory: "Management",
+    };
+    events.push({
+      accountId: recipient,
+      region,
+      timeMs: audit.timeMs,
+      eventId,
+      eventName,
+      eventSource: profile.eventSource,
+      readOnly,
+      username: principal ? usernameOf(principal) : null,
+      accessKeyId: principal?.accessKeyId ?? caller.accessKeyId ?? null,
+      requestId: audit.requestId,
+      resources: resources.map((resource) => ({ type: resource.type, name: resource.ARN })),
+      record: canonicalJson(record),
+    });
+  }
+  const usages: KeyUsage[] = [];
+  if (succeeded && audit.service === "kms" && KEY_USAGE_OPERATIONS.has(eventName)) {
+    for (const resource of resources) {
+      const eventId = eventIds.get(resource.accountId);
+      if (eventId) usages.push({ keyArn: resource.ARN, operation: eventName, timeMs: audit.timeMs, eventId, requestId: audit.requestId });
+    }
+  }
+  return { events, usages };
+}
+
+/** The access key id and region a SigV4 Authorization header claims, without checking anything. */
+export function claimedCredential(authorization: string | undefined): { accessKeyId: string; region: string } | undefined {
+  const match = /Credential=([A-Za-z0-9]{1,128})\/[0-9]{8}\/([a-z0-9-]{1,32})\//.exec(authorization ?? "");
+  return match ? { accessKeyId: match[1] ?? "", region: match[2] ?? "" } : undefined;
+}
+
+type Resource = { accountId: string; type: string; ARN: string };
+
+/** The KMS keys the request resolved (and the key CreateKey made), once each, in order. */
+function resourcesOf(audit: RequestAudit): Resource[] {
+  const seen = new Map<string, Resource>();
+  for (const key of audit.keys) {
+    const arn = keyArn(key);
+    if (!seen.has(arn)) seen.set(arn, { accountId: key.accountId, type: KMS_KEY_RESOURCE_TYPE, ARN: arn });
+  }
+  const created = (audit.output as { KeyMetadata?: { Arn?: unknown; AWSAccountId?: unknown } } | undefined)?.KeyMetadata;
+  if (audit.service === "kms" && typeof created?.Arn === "string" && typeof created.AWSAccountId === "string" && !seen.has(created.Arn)) {
+    seen.set(created.Arn, { accountId: created.AWSAccountId, type: KMS_KEY_RESOURCE_TYPE, ARN: created.Arn });
+  }
+  return [...seen.values()];
+}
+
+/** CloudTrail's userIdentity of an authenticated caller. */
+function userIdentity(principal: Principal): Record<string, unknown> {
+  const base = { principalId: principal.userId, arn: principal.arn, accountId: principal.accountId, accessKeyId: principal.accessKeyId };
+  switch (principal.kind) {
+    case "Root":
+      return { type: "Root", ...base };
+    case "IAMUser":
+      return { type: "IAMUser", ...base, userName: principal.userName };
+    case "AssumedRole":
+      return {
+        type: "AssumedRole",
+        ...base,
+        sessionContext: {
+          sessionIssuer: { type: "Role", principalId: principal.roleId, arn: principal.roleArn, accountId: principal.accountId, userName: principal.roleName },
+          attributes: { mfaAuthenticated: "false" },
+        },
+      };
+  }
+}
+
+/** What a record says of a caller that was never authenticated: the access key it claimed, if any. */
+function unknownIdentity(caller: UnauthenticatedCaller): Record<string, unknown> {
+  return {
+    type: "Unknown",
+    ...(caller.keyKnown ? { accountId: caller.accountId } : {}),
+    ...(caller.accessKeyId === undefined ? {} : { accessKeyId: caller.accessKeyId }),
+  };
+}
+
+/** LookupEvents' Username of a caller. */
+function usernameOf(principal: Principal): string {
+  switch (principal.kind) {
+    case "Root":
+      return "root";
+    case "IAMUser":
+      return principal.userName;
+    case "AssumedRole":
+      return principal.sessionName;
+  }
+}

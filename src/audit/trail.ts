@@ -1,0 +1,176 @@
+/**
+ * The audit trail as the server uses it: record a request's events (fail closed), answer
+ * LookupEvents and GetKeyLastUsage from audit.db, and deliver log and digest files. With
+ * `--audit off` (benchmarks only) a disabled trail records nothing.
+ */
+import { mkdirSync } from "node:fs";
+import type { DatabaseSync } from "node:sqlite";
+import type { RootKey } from "../crypto/rootKey.ts";
+import { KMSInternalException } from "../errors.ts";
+import type { CredentialLookup } from "../identity/accessKeys.ts";
+import { log } from "../server/log.ts";
+import { AWS_REGIONS, DEFAULT_REGION } from "../server/regions.ts";
+import { auditDbPath, openAuditDb } from "./auditDb.ts";
+import { LogDelivery, type DeliveryResult } from "./delivery.ts";
+import { buildEvents, claimedCredential, type UnauthenticatedCaller } from "./events.ts";
+import { auditDir } from "./logPaths.ts";
+import { lookupEvents, type LookupQuery, type StoredEvent } from "./lookup.ts";
+import type { RequestAudit } from "./requestAudit.ts";
+import { loadOrCreateSigner } from "./signingKey.ts";
+import { AuditWriter, type WriterFaults } from "./writer.ts";
+
+/** A key's last successful cryptographic use, as recorded. */
+export interface KeyLastUsageRecord {
+  operation: string;
+  timeMs: number;
+  eventId: string;
+  requestId: string;
+}
+
+/** The audit trail of a running server. */
+export interface AuditTrail {
+  /** False with `--audit off`: nothing is recorded and GetKeyLastUsage cannot answer. */
+  readonly enabled: boolean;
+  /** When recording began (GetKeyLastUsage's TrackingStartDate for older keys). */
+  readonly trackingStartMs: number;
+  /** False once events cannot be recorded (every request then fails; GET /health answers 503). */
+  readonly healthy: boolean;
+  /** Throws KMSInternalException at once if events cannot be recorded (fail closed, before any handler runs). */
+  assertAvailable(): void;
+  /** Records a request's events; resolves once they are on disk, else throws KMSInternalException. */
+  record(audit: RequestAudit): Promise<void>;
+  /** One page of LookupEvents. */
+  lookup(query: LookupQuery): { events: StoredEvent[]; more: boolean };
+  /** A key's last recorded successful cryptographic use. */
+  keyLastUsage(keyArn: string): KeyLastUsageRecord | undefined;
+  /** Writes log and digest files for the events not yet delivered (and prunes, with a retention). */
+  deliver(nowMs: number): Promise<DeliveryResult>;
+  close(): Promise<void>;
+}
+
+/** What opening the trail needs. */
+export interface AuditTrailOptions {
+  dataDir: string;
+  rootKey: RootKey;
+  /** Resolves the access key a failed authentication claimed, to file its event in that key's account. */
+  accessKeys: { lookup(accessKeyId: string): Promise<CredentialLookup> };
+  /** Where events go whose caller is unknown (no access key, or one kmsd does not know). */
+  defaultAccountId: string;
+  nowMs: number;
+  /** Keep events and files this many days (undefined: keep everything). */
+  retentionDays: number | undefined;
+  faults?: WriterFaults;
+}
+
+const MS_PER_DAY = 86_400_000;
+const INTERNAL_MESSAGE = "An internal error occurred. Retry the request; the request id identifies it in the server log.";
+
+/** The test hooks of KMSD_TEST_AUDIT_FAIL: `1` (failed from the start) or `after:N` (commits fail after N events). */
+export function auditFaultsFromEnv(env: NodeJS.ProcessEnv): WriterFaults {
+  const value = env.KMSD_TEST_AUDIT_FAIL;
+  if (value === undefined || value === "" || value === "0") return {};
+  const after = /^after:(\d+)$/.exec(value);
+  return after ? { failAfterEvents: Number(after[1]) } : { failAtStart: true };
+}
+
+/** Opens the audit trail of a data directory: audit.db, its writer thread, the digest signing key. */
+export async function openAuditTrail(options: AuditTrailOptions): Promise<AuditTrail> {
+  const path = auditDbPath(options.dataDir);
+  const db = openAuditDb(path);
+  db.prepare("INSERT INTO meta(name, value) VALUES ('tracking_start_ms', ?) ON CONFLICT(name) DO NOTHING").run(String(options.nowMs));
+  const tracking = db.prepare("SELECT value FROM meta WHERE name = 'tracking_start_ms'").get() as { value: string };
+  const signer = loadOrCreateSigner(db, options.rootKey);
+  const dir = auditDir(options.dataDir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const writer = await AuditWriter.start(path, options.faults);
+  return new SqliteAuditTrail(options, db, writer, new LogDelivery(db, dir, signer), Number(tracking.value));
+}
+
+class SqliteAuditTrail implements AuditTrail {
+  readonly enabled = true;
+  readonly trackingStartMs: number;
+  readonly #options: AuditTrailOptions;
+  readonly #db: DatabaseSync;
+  readonly #writer: AuditWriter;
+  readonly #delivery: LogDelivery;
+
+  constructor(options: AuditTrailOptions, db: DatabaseSync, writer: AuditWriter, delivery: LogDelivery, trackingStartMs: number) {
+    this.#options = options;
+    this.#db = db;
+    this.#writer = writer;
+    this.#delivery = delivery;
+    this.trackingStartMs = trackingStartMs;
+  }
+
+  get healthy(): boolean {
+    return this.#writer.healthy;
+  }
+
+  assertAvailable(): void {
+    if (!this.#writer.healthy) throw new KMSInternalException(INTERNAL_MESSAGE);
+  }
+
+  async record(audit: RequestAudit): Promise<void> {
+    this.assertAvailable();
+    const caller = audit.principal ? NO_CALLER : await this.#unauthenticatedCaller(audit);
+    const { events, usages } = buildEvents(audit, caller, DEFAULT_REGION);
+    try {
+      await this.#writer.append(events, usages);
+    } catch (error) {
+      log.error("audit event not recorded; the request fails", { requestId: audit.requestId, error: String(error) });
+      throw new KMSInternalException(INTERNAL_MESSAGE);
+    }
+  }
+
+  lookup(query: LookupQuery): { events: StoredEvent[]; more: boolean } {
+    return lookupEvents(this.#db, query);
+  }
+
+  keyLastUsage(keyArn: string): KeyLastUsageRecord | undefined {
+    const row = this.#db.prepare("SELECT operation, time_ms, event_id, request_id FROM key_last_usage WHERE key_arn = ?").get(keyArn) as
+      | { operation: string; time_ms: number; event_id: string; request_id: string }
+      | undefined;
+    return row && { operation: row.operation, timeMs: row.time_ms, eventId: row.event_id, requestId: row.request_id };
+  }
+
+  deliver(nowMs: number): Promise<DeliveryResult> {
+    const days = this.#options.retentionDays;
+    return this.#delivery.deliver(nowMs, days === undefined ? undefined : days * MS_PER_DAY);
+  }
+
+  async close(): Promise<void> {
+    await this.#writer.close();
+    this.#db.close();
+  }
+
+  /** Who a request that failed authentication claimed to be, and whose trail gets its event. */
+  async #unauthenticatedCaller(audit: RequestAudit): Promise<UnauthenticatedCaller> {
+    const claimed = claimedCredential(audit.authorization);
+    const region = claimed && AWS_REGIONS.has(claimed.region) ? claimed.region : undefined;
+    if (!claimed) return { accessKeyId: undefined, accountId: this.#options.defaultAccountId, keyKnown: false, region };
+    let found: CredentialLookup = { status: "unknown" };
+    try {
+      found = await this.#options.accessKeys.lookup(claimed.accessKeyId);
+    } catch (error) {
+      log.warn("access key lookup for an audit event failed", { requestId: audit.requestId, error: String(error) });
+    }
+    return found.status === "active"
+      ? { accessKeyId: claimed.accessKeyId, accountId: found.key.principal.accountId, keyKnown: true, region }
+      : { accessKeyId: claimed.accessKeyId, accountId: this.#options.defaultAccountId, keyKnown: false, region };
+  }
+}
+
+const NO_CALLER: UnauthenticatedCaller = { accessKeyId: undefined, accountId: "", keyKnown: false, region: undefined };
+
+/** The trail of `--audit off`: records nothing (for measuring what the audit costs). */
+export const DISABLED_AUDIT_TRAIL: AuditTrail = {
+  enabled: false,
+  trackingStartMs: 0,
+  healthy: true,
+  assertAvailable: () => undefined,
+  record: () => Promise.resolve(),
+  lookup: () => ({ events: [], more: false }),
+  keyLastUsage: () => undefined,
+  deliver: () => Promise.resolve({ logFiles: [], digests: [], prunedDigests: 0 }),
+  close: () => Promise.resolve(),
+};

@@ -1,0 +1,36 @@
+/** The messages and shared memory between the audit writer (main thread) and its worker thread. */
+import type { AuditEvent, KeyUsage } from "./events.ts";
+
+/**
+ * Slots of the shared Int32Array (writer state the main thread can read without waiting
+ * for a message): every batch up to COMMITTED_UP_TO is on disk; FAILED_FROM, once set,
+ * is the first batch that never will be; TRANSACTIONS counts the commits.
+ */
+export const COMMITTED_UP_TO = 0;
+export const FAILED_FROM = 1;
+export const TRANSACTIONS = 2;
+/** How many Int32 slots the shared signal holds. */
+export const SIGNAL_SLOTS = 3;
+
+/** What the worker is started with. */
+export interface WriterWorkerData {
+  path: string;
+  /** SIGNAL_SLOTS Int32 slots of shared memory. */
+  signal: SharedArrayBuffer;
+  /** Test hook (KMSD_TEST_AUDIT_FAIL=after:N): commits fail once N events were committed. */
+  failAfterEvents: number | undefined;
+}
+
+/** One batch of events (batch ids increase by one from 1). */
+export interface WriterRequest {
+  id: number;
+  events: AuditEvent[];
+  usages: KeyUsage[];
+}
+
+/** The worker's news: started (or not), batches committed up to an id, or failed from an id. */
+export type WriterResponse =
+  | { kind: "ready" }
+  | { kind: "unavailable"; error: string }
+  | { kind: "committed"; upTo: number }
+  | { kind: "failed"; from: number; error: string };

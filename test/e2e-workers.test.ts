@@ -1,0 +1,112 @@
+/**
+ * End to end: `kmsd serve --workers 2`. Two processes share the port and the data
+ * directory; a state change made through one is seen by the other before it is
+ * acknowledged. Each request below uses a fresh connection, so consecutive requests
+ * land on both workers.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import {
+  CreateKeyCommand,
+  DecryptCommand,
+  DescribeKeyCommand,
+  DisableKeyCommand,
+  EnableKeyCommand,
+  EncryptCommand,
+  KMSClient,
+  PutKeyPolicyCommand,
+  ScheduleKeyDeletionCommand,
+} from "@aws-sdk/client-kms";
+import { expectAwsError, startKmsd, type Kmsd } from "./support/kmsd.ts";
+
+const ROUNDS = 12;
+
+describe("kmsd serve --workers 2", () => {
+  let kmsd: Kmsd;
+
+  /** A client with its own connection pool: its first request opens a new connection. */
+  function freshClient(): KMSClient {
+    return new KMSClient({ endpoint: kmsd.endpoint, region: "us-east-1", credentials: kmsd.credentials, maxAttempts: 1 });
+  }
+
+  /** Sends `command` ROUNDS times, each on a new connection; returns what each answered. */
+  async function everywhere<T>(send: (client: KMSClient) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
+    const results: PromiseSettledResult<T>[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const client = freshClient();
+      try {
+        results.push(...(await Promise.allSettled([send(client)])));
+      } finally {
+        client.destroy();
+      }
+    }
+    return results;
+  }
+
+  before(async () => {
+    kmsd = await startKmsd({ dev: true, args: ["--workers", "2"] });
+    // Both workers listen before the tests start.
+    const deadline = Date.now() + 10_000;
+    while ((kmsd.stderr().match(/"message":"listening"/g) ?? []).length < 2 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+  after(async () => kmsd.dispose());
+
+  it("both workers serve, and both report listening on the same port", () => {
+    const lines = kmsd.stderr().split("\n").filter((line) => line.includes('"listening"'));
+    assert.equal(lines.length, 2);
+    const ports = new Set(lines.map((line) => (JSON.parse(line) as { port: number }).port));
+    assert.deepEqual([...ports], [kmsd.port]);
+  });
+
+  it("DisableKey through one worker is seen by every worker before it is acknowledged", async () => {
+    const admin = kmsd.kms();
+    const keyId = (await admin.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId;
+    // Warm both workers' caches with the enabled key.
+    for (const result of await everywhere((client) => client.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("x") })))) {
+      assert.equal(result.status, "fulfilled");
+    }
+    await freshClient().send(new DisableKeyCommand({ KeyId: keyId }));
+    for (const result of await everywhere((client) => client.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("x") })))) {
+      assert.equal(result.status, "rejected");
+      assert.equal((result as PromiseRejectedResult).reason.name, "DisabledException");
+    }
+    await freshClient().send(new EnableKeyCommand({ KeyId: keyId }));
+    for (const result of await everywhere((client) => client.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("x") })))) {
+      assert.equal(result.status, "fulfilled");
+    }
+  });
+
+  it("a key policy change through one worker applies on every worker at once", async () => {
+    const admin = kmsd.kms();
+    const keyId = (await admin.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId ?? "";
+    const { CiphertextBlob } = await admin.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("x") }));
+    await everywhere((client) => client.send(new DecryptCommand({ CiphertextBlob })));
+    const denyDecrypt = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${kmsd.accountId}:root` }, Action: "kms:*", Resource: "*" },
+        { Effect: "Deny", Principal: { AWS: "*" }, Action: "kms:Decrypt", Resource: "*" },
+      ],
+    });
+    await freshClient().send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: "default", Policy: denyDecrypt }));
+    for (const result of await everywhere((client) => client.send(new DecryptCommand({ CiphertextBlob })))) {
+      assert.equal(result.status, "rejected");
+      assert.equal((result as PromiseRejectedResult).reason.name, "AccessDeniedException");
+    }
+  });
+
+  it("the dev clock moves on every worker, and a key whose deletion date passes is gone everywhere", async () => {
+    const admin = kmsd.kms();
+    const keyId = (await admin.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId ?? "";
+    await everywhere((client) => client.send(new DescribeKeyCommand({ KeyId: keyId })));
+    await admin.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
+    await kmsd.advanceClock(8 * 86_400);
+    for (const result of await everywhere((client) => client.send(new DescribeKeyCommand({ KeyId: keyId })))) {
+      assert.equal(result.status, "rejected");
+      assert.equal((result as PromiseRejectedResult).reason.name, "NotFoundException");
+    }
+    await expectAwsError(admin.send(new DescribeKeyCommand({ KeyId: keyId })), "NotFoundException");
+  });
+});
