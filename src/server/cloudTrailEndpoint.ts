@@ -12,7 +12,7 @@ import { CLOUDTRAIL_MODEL } from "../model/cloudtrail.generated.ts";
 import { decodeInput } from "../model/validate.ts";
 import { cloudTrailOperations, type CloudTrailHandler, type CloudTrailOperationTypes } from "../services/cloudtrail/registry.ts";
 import { authenticate } from "./authenticate.ts";
-import { requestOrigin, type RequestContext, type Services } from "./context.ts";
+import { requestContext, type Services } from "./context.ts";
 import { parseJsonBody, serializeOutput } from "./jsonProtocol.ts";
 import type { RawRequest } from "./sigv4.ts";
 
@@ -45,16 +45,7 @@ export async function handleCloudTrailRequest(operationName: string, request: Ra
   const operation = operationName as keyof CloudTrailOperationTypes;
   const input = decodeInput(CLOUDTRAIL_MODEL, operation, body);
   audit.input = input;
-  const ctx: RequestContext = {
-    requestId: audit.requestId,
-    principal,
-    accountId: principal.accountId,
-    region,
-    nowMs,
-    services,
-    input,
-    ...requestOrigin(request),
-  };
+  const ctx = requestContext(request, audit.requestId, principal, region, nowMs, services, input);
   // Fail closed: if the audit trail cannot record, refuse before anything runs.
   services.audit.assertAvailable();
   // Each handler takes its own operation's input type; the model check above made `input` that type.

@@ -62,6 +62,19 @@ export interface RequestContext {
 }
 
 
+/** The context of one authenticated request: who, where, when, and where it came from. */
+export function requestContext(
+  request: { sourceIp: string; secure: boolean; headers: Record<string, string | string[] | undefined> },
+  requestId: string,
+  principal: Principal,
+  region: string,
+  nowMs: number,
+  services: Services,
+  input: Readonly<Record<string, unknown>>,
+): RequestContext {
+  return { requestId, principal, accountId: principal.accountId, region, nowMs, services, input, ...requestOrigin(request) };
+}
+
 /** The parts of a RequestContext that come from the HTTP request itself. */
 export function requestOrigin(request: { sourceIp: string; secure: boolean; headers: Record<string, string | string[] | undefined> }) {
   const userAgent = request.headers["user-agent"];

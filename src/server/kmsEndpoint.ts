@@ -9,7 +9,7 @@ import { decodeInput } from "../model/validate.ts";
 import { kmsOperations } from "../services/kms/kmsOperations.ts";
 import { notImplemented, type Handler, type KmsOperation } from "../services/kms/registry.ts";
 import { authenticate } from "./authenticate.ts";
-import { requestOrigin, type RequestContext, type Services } from "./context.ts";
+import { requestContext, type RequestContext, type Services } from "./context.ts";
 import { authorizeWithoutKey } from "../services/kms/keyAccess.ts";
 
 import { parseJsonBody, serializeOutput } from "./jsonProtocol.ts";
@@ -55,14 +55,7 @@ export async function handleKmsRequest(
   const input = decodeInput(KMS_MODEL, operation, body);
   audit.input = input;
   const ctx: RequestContext = {
-    requestId,
-    principal,
-    accountId: principal.accountId,
-    region,
-    nowMs,
-    services,
-    input,
-    ...requestOrigin(request),
+    ...requestContext(request, requestId, principal, region, nowMs, services, input),
     viaService: services.dev ? single(request.headers["x-kmsd-via-service"]) : undefined,
     keysUsed: audit.keys,
   };

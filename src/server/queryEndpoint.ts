@@ -13,7 +13,7 @@ import { NotImplementedAction } from "../services/iam/errors.ts";
 import { iamOperations } from "../services/iam/iamOperations.ts";
 import { stsOperations } from "../services/sts/stsOperations.ts";
 import { authenticate } from "./authenticate.ts";
-import { requestOrigin, type RequestContext, type Services } from "./context.ts";
+import { requestContext, type RequestContext, type Services } from "./context.ts";
 
 import { formToInput, serializeQueryError, serializeQueryResponse, type QueryForm } from "./queryProtocol.ts";
 import type { RawRequest } from "./sigv4.ts";
@@ -78,16 +78,7 @@ export async function handleQueryRequest(
   audit.body = formToInput(service.model, action, form);
   const input = decodeInput(service.model, action, audit.body);
   audit.input = input;
-  const ctx: RequestContext = {
-    requestId,
-    principal,
-    accountId: principal.accountId,
-    region,
-    nowMs,
-    services,
-    input,
-    ...requestOrigin(request),
-  };
+  const ctx = requestContext(request, requestId, principal, region, nowMs, services, input);
   // Fail closed: if the audit trail cannot record, refuse before anything can change.
   services.audit.assertAvailable();
   // Each handler takes its own operation's input type; the model check above made `input` that type.
