@@ -11,7 +11,7 @@ import type { Clock } from "../clock.ts";
 import type { KeyRepository } from "../keys/keyRepository.ts";
 import { log } from "../server/log.ts";
 import { deleteImportedMaterial } from "../keys/importedMaterial.ts";
-import { rotateKey } from "../keys/rotation.ts";
+import { rotateIfDue } from "../keys/rotation.ts";
 import { nextRotationMs } from "../keys/records.ts";
 
 
@@ -115,9 +115,9 @@ export class Scheduler {
       log.info("imported key material expired", { keyId });
     }
     if (key.rotation && key.state === "Enabled" && nextRotationMs(key.rotation) <= nowMs) {
-      await rotateKey(this.#keys, keyId, "AUTOMATIC", nowMs);
-      log.info("key rotated", { keyId });
+      if (await rotateIfDue(this.#keys, keyId, nowMs)) log.info("key rotated", { keyId });
     }
+
   }
 }
 

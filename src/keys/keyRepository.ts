@@ -108,7 +108,9 @@ export class KeyRepository {
       const current = await this.find(keyId);
       if (!current) throw new NotFoundException(`Key '${keyId}' does not exist`);
       const { record, add, remove } = change(current);
+      if (!add && record === current && (remove ?? []).length === 0) return current; // nothing to do
       if (add) {
+
         const keyMaterialId = materialIdOf(add);
         await this.store.putMaterial(record, {
           keyId,

@@ -6,7 +6,8 @@
 import { randomBytes } from "node:crypto";
 import type { RotationType } from "@aws-sdk/client-kms";
 import { materialIdOf, type KeyRepository } from "./keyRepository.ts";
-import type { KeyRecord } from "./records.ts";
+import { nextRotationMs, type KeyRecord } from "./records.ts";
+
 
 /** AWS's default automatic rotation period. */
 export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
@@ -18,6 +19,24 @@ export async function rotateKey(keys: KeyRepository, keyId: string, type: Rotati
   const material = randomBytes(32);
   const keyMaterialId = materialIdOf(material);
   return keys.changeMaterial(keyId, (current) => ({ record: withRotation(current, keyMaterialId, type, nowMs), add: material }));
+}
+
+/**
+ * The scheduler's automatic rotation: decided again under the key's lock, so a change that
+ * raced the scheduler's look at the key (DisableKey, DisableKeyRotation, another rotation)
+ * wins and nothing rotates.
+ */
+export async function rotateIfDue(keys: KeyRepository, keyId: string, nowMs: number): Promise<boolean> {
+  const material = randomBytes(32);
+  const keyMaterialId = materialIdOf(material);
+  let rotated = false;
+  await keys.changeMaterial(keyId, (current) => {
+    const due = current.state === "Enabled" && current.rotation !== undefined && nextRotationMs(current.rotation) <= nowMs;
+    if (!due) return { record: current, remove: [] };
+    rotated = true;
+    return { record: withRotation(current, keyMaterialId, "AUTOMATIC", nowMs), add: material };
+  });
+  return rotated;
 }
 
 /** Makes imported material that waited for rotation (ImportType NEW_KEY_MATERIAL) current. */
