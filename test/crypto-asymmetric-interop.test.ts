@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { ED25519PH_DOMAIN, rfc8032Verify } from "./support/asymmetric.ts";
 import type { DataKeyPairSpec, EncryptionAlgorithmSpec, MessageType, SigningAlgorithmSpec } from "@aws-sdk/client-kms";
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from "@noble/post-quantum/ml-dsa.js";
 import { ml_kem512, ml_kem768, ml_kem1024 } from "@noble/post-quantum/ml-kem.js";
@@ -346,84 +347,4 @@ function mlKemSeed(pkcs8: Buffer): Buffer {
   const both = readDer(privateKey, 0);
   assert.equal(both.tag, 0x30, "expected the seed-and-expanded-key form");
   return readDer(both.content, 0).content;
-}
-
-/** dom2(1, "") of RFC 8032 §5.1: the Ed25519ph domain separator with an empty context. */
-const ED25519PH_DOMAIN = Buffer.concat([Buffer.from("SigEd25519 no Ed25519 collisions"), Buffer.from([1, 0])]);
-
-const P = 2n ** 255n - 19n;
-const L = 2n ** 252n + 27742317777372353535851937790883648493n;
-const mod = (a: bigint, m = P): bigint => ((a % m) + m) % m;
-function power(base: bigint, exponent: bigint): bigint {
-  let result = 1n;
-  let b = mod(base);
-  for (let e = exponent; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % P;
-    b = (b * b) % P;
-  }
-  return result;
-}
-const inverse = (a: bigint): bigint => power(a, P - 2n);
-const D = mod(-121665n * inverse(121666n));
-const SQRT_MINUS_1 = power(2n, (P - 1n) / 4n);
-/** A point in extended coordinates (X, Y, Z, T), x = X/Z, y = Y/Z, xy = T/Z. */
-type Point = readonly [bigint, bigint, bigint, bigint];
-
-function pointAdd([x1, y1, z1, t1]: Point, [x2, y2, z2, t2]: Point): Point {
-  const a = mod((y1 - x1) * (y2 - x2));
-  const b = mod((y1 + x1) * (y2 + x2));
-  const c = mod(2n * D * t1 * t2);
-  const d = mod(2n * z1 * z2);
-  const e = b - a;
-  const f = d - c;
-  const g = d + c;
-  const h = b + a;
-  return [mod(e * f), mod(g * h), mod(f * g), mod(e * h)];
-}
-function pointMultiply(scalar: bigint, point: Point): Point {
-  let result: Point = [0n, 1n, 1n, 0n];
-  let addend = point;
-  for (let s = scalar; s > 0n; s >>= 1n) {
-    if (s & 1n) result = pointAdd(result, addend);
-    addend = pointAdd(addend, addend);
-  }
-  return result;
-}
-function pointsEqual([x1, y1, z1]: Point, [x2, y2, z2]: Point): boolean {
-  return mod(x1 * z2 - x2 * z1) === 0n && mod(y1 * z2 - y2 * z1) === 0n;
-}
-const littleEndian = (bytes: Uint8Array): bigint => BigInt(`0x${Buffer.from(bytes).reverse().toString("hex") || "0"}`);
-/** RFC 8032 §5.1.3 point decoding; undefined for an invalid encoding. */
-function decodePoint(encoded: Uint8Array): Point | undefined {
-  if (encoded.length !== 32) return undefined;
-  const bytes = Buffer.from(encoded);
-  const sign = (bytes[31]! >> 7) & 1;
-  bytes[31] = bytes[31]! & 0x7f;
-  const y = littleEndian(bytes);
-  if (y >= P) return undefined;
-  const u = mod(y * y - 1n);
-  const v = mod(D * y * y + 1n);
-  let x = mod(u * power(v, 3n) * power(u * power(v, 7n), (P - 5n) / 8n));
-  if (mod(v * x * x - u) !== 0n) {
-    if (mod(v * x * x + u) !== 0n) return undefined;
-    x = mod(x * SQRT_MINUS_1);
-  }
-  if (x === 0n && sign === 1) return undefined;
-  if (Number(x & 1n) !== sign) x = P - x;
-  return [x, y, 1n, mod(x * y)];
-}
-const BASE_POINT = decodePoint(Buffer.from("5866666666666666666666666666666666666666666666666666666666666666", "hex"))!;
-
-/**
- * RFC 8032 §5.1.7 verification: [S]B = R + [k]A with k = SHA-512(domain || R || A || M').
- * Pure Ed25519: empty domain, M' = message. Ed25519ph: dom2(1, ""), M' = SHA-512(message).
- */
-function rfc8032Verify(publicKey: Uint8Array, signature: Uint8Array, domain: Uint8Array, hashedOrMessage: Uint8Array): boolean {
-  if (signature.length !== 64) return false;
-  const r = decodePoint(signature.subarray(0, 32));
-  const a = decodePoint(publicKey);
-  const s = littleEndian(signature.subarray(32));
-  if (!r || !a || s >= L) return false;
-  const k = mod(littleEndian(createHash("sha512").update(domain).update(signature.subarray(0, 32)).update(publicKey).update(hashedOrMessage).digest()), L);
-  return pointsEqual(pointMultiply(s, BASE_POINT), pointAdd(r, pointMultiply(k, a)));
 }
