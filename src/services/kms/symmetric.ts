@@ -59,8 +59,10 @@ export interface Opened {
 }
 
 /**
- * Opens a symmetric blob. `requestedKey` is the key the caller named, if any: it must be
- * the key the blob names (IncorrectKeyException otherwise).
+ * Opens a symmetric blob. `requestedKey` is the key the caller named, if any (already
+ * resolved, authorized and state-checked by keyForOperation): it must be the key the
+ * blob names (IncorrectKeyException otherwise). A key named only by the blob is
+ * authorized and state-checked here.
  */
 export async function openWithKey(
   ctx: RequestContext,
@@ -76,8 +78,11 @@ export async function openWithKey(
   const key = requestedKey ?? (await ctx.services.keys.find(header.keyId));
   // A blob naming a key that does not exist here (deleted, another region, forged) is just an invalid ciphertext.
   if (!key || key.region !== ctx.region || key.keySpec !== "SYMMETRIC_DEFAULT") throw new InvalidCiphertextException();
-  await authorizeKeyUse(ctx, operation, key);
-  assertKeyStateAllows(operation, key);
+  if (!requestedKey) {
+    await authorizeKeyUse(ctx, operation, key);
+    assertKeyStateAllows(operation, key);
+  }
+
   const material = await ctx.services.keys.material(key, header.keyMaterialId);
   if (!material) throw new InvalidCiphertextException();
   return { key, plaintext: openSymmetric(material, blob, context), keyMaterialId: header.keyMaterialId };
