@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { runKmsdCli } from "./support/kmsd.ts";
 
@@ -84,6 +85,24 @@ describe("kmsd command line", () => {
     assert.equal(badAccount.code, 1);
     assert.match(badAccount.stderr, /12 digits/);
   });
+
+  for (const workers of ["1", "2"]) {
+    it(`with --workers ${workers}, a port already taken exits 1 with the bind error instead of hanging or restarting`, async () => {
+      const taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+      try {
+        const { port } = taken.address() as AddressInfo;
+        const started = Date.now();
+        const result = await runKmsdCli(["serve", "--port", String(port), "--data-dir", tempDir(), "--workers", workers]);
+        assert.equal(result.code, 1);
+        assert.match(result.stderr, /EADDRINUSE/);
+        assert.doesNotMatch(result.stderr, /starting another/, "a worker that never listened is not restarted");
+        assert.ok(Date.now() - started < 15_000, "exits promptly");
+      } finally {
+        taken.close();
+      }
+    });
+  }
 
   it("started on a Node.js older than 24, kmsd exits 1 with a clear message", (t) => {
     const oldNode = ["/usr/bin/node", "/usr/local/bin/node"].find((path) => {

@@ -8,6 +8,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
+import { BUSY_TIMEOUT_MS } from "../store/sqlite/busyTimeout.ts";
 
 /** The file name of the audit database in a data directory. */
 export const AUDIT_DB_FILE = "audit.db";
@@ -113,11 +114,12 @@ const MIGRATIONS: readonly string[] = [
 
 /** Opens the audit database read-write (creating it and bringing its schema up to date). */
 export function openAuditDb(path: string): DatabaseSync {
-  const db = new DatabaseSync(path);
+  // The busy timeout is set as the connection opens: even switching to WAL takes a lock
+  // that another process (a second worker, the CLI) may hold for a moment.
+  const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
   try {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
-    db.exec("PRAGMA busy_timeout = 10000");
     migrate(db);
   } catch (error) {
     db.close();
@@ -128,9 +130,7 @@ export function openAuditDb(path: string): DatabaseSync {
 
 /** Opens an existing audit database for reading only. */
 export function openAuditDbReadOnly(path: string): DatabaseSync {
-  const db = new DatabaseSync(path, { readOnly: true });
-  db.exec("PRAGMA busy_timeout = 10000");
-  return db;
+  return new DatabaseSync(path, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
 }
 
 /** Runs `body` in one IMMEDIATE transaction (the write lock taken up front). */

@@ -10,7 +10,7 @@ import { IpcChangeBus } from "../cluster/ipcChangeBus.ts";
 import { runPrimary } from "../cluster/primary.ts";
 import type { DataDir } from "../dataDir.ts";
 import { AdjustableClock } from "../clock.ts";
-import { parseServeConfig } from "../config.ts";
+import { parseServeConfig, type ServeConfig } from "../config.ts";
 import { credentialsPath, openDataDir } from "../dataDir.ts";
 import { AccessKeyDirectory } from "../identity/accessKeys.ts";
 import { ensureDefaultAccount, writeCredentialsFile } from "../identity/accounts.ts";
@@ -24,8 +24,8 @@ import { createKmsdServer } from "../server/httpServer.ts";
 import { log } from "../server/log.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
 
-/** Runs the server; resolves when it has shut down. */
-export async function serve(args: string[]): Promise<void> {
+/** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
+export async function serve(args: string[]): Promise<void | number> {
   const config = parseServeConfig(args, process.env);
   if (config.workers > 1 && cluster.isPrimary) {
     // First-start initialisation happens once, here, before any worker opens the data directory.
@@ -34,10 +34,36 @@ export async function serve(args: string[]): Promise<void> {
     await dataDir.store.close();
     return runPrimary(config.workers);
   }
+  try {
+    await serveOne(config);
+  } finally {
+    // The IPC channel to the primary would keep a stopped (or failed) worker alive.
+    if (cluster.isWorker && process.connected) process.disconnect();
+  }
+}
+
+/**
+ * Serves as the only process, or as one worker of several. Whatever was opened is
+ * closed again, also when start-up fails half-way (a taken port, say): an audit
+ * writer thread left running would keep the process alive.
+ */
+async function serveOne(config: ServeConfig): Promise<void> {
+  /** Closers of what is open so far, the last opened first. */
+  const opened: Array<() => Promise<void>> = [];
+  try {
+    await serveUntilStopped(config, (close) => opened.unshift(close));
+  } finally {
+    for (const close of opened) await close();
+  }
+}
+
+/** Opens everything, listens, and returns on SIGINT/SIGTERM; registers a closer for each thing it opens. */
+async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Promise<void>) => void): Promise<void> {
   const worker = cluster.isWorker ? Number(process.env.KMSD_WORKER_INDEX ?? "0") : 0;
   const bus: ChangeBus = cluster.isWorker ? new IpcChangeBus() : new LocalChangeBus();
   const clock = new AdjustableClock();
   const dataDir = openDataDir(config.dataDir);
+  onClose(() => dataDir.store.close());
   const accountId = await initialise(dataDir, config.defaultAccount, clock.nowMs());
   if (config.dev && worker === 0) {
     log.warn("--dev: unknown access keys act as the default account's root and the clock can be moved; never use this in production", {
@@ -57,6 +83,7 @@ export async function serve(args: string[]): Promise<void> {
         faults: auditFaultsFromEnv(process.env),
       })
     : DISABLED_AUDIT_TRAIL;
+  onClose(() => audit.close());
   if (!config.audit) log.warn("--audit off: requests are not recorded; use it only to measure what the audit trail costs");
   const services: Services = {
     store: dataDir.store,
@@ -71,6 +98,7 @@ export async function serve(args: string[]): Promise<void> {
   };
   // One worker runs the time-driven jobs; the others would only repeat them.
   const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined) : undefined;
+  if (scheduler) onClose(() => scheduler.stop());
   bus.subscribe(async (change) => {
     if (change.kind !== "clock") return;
     clock.adoptOffset(change.offsetMs);
@@ -101,12 +129,6 @@ export async function serve(args: string[]): Promise<void> {
     process.once("SIGINT", () => shutdown("SIGINT"));
     process.once("SIGTERM", () => shutdown("SIGTERM"));
   });
-  await scheduler?.stop();
-  // The IPC channel to the primary would keep a stopped worker alive.
-  if (cluster.isWorker && process.connected) process.disconnect();
-
-  await audit.close();
-  await dataDir.store.close();
 }
 
 /**

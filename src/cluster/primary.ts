@@ -3,7 +3,10 @@
  * listening port and the data directory, relays every committed change from one worker
  * to all the others (a change is acknowledged to its worker only when all applied it,
  * or after APPLY_TIMEOUT_MS, the documented bound, if a worker is stuck), restarts a
- * worker that dies, and stops them all on SIGINT/SIGTERM.
+ * worker that dies after it has served, and stops them all on SIGINT/SIGTERM. A worker
+ * that dies before it ever listened failed to start (port taken, data directory
+ * unreadable): restarting it would only repeat the failure, so the primary stops all
+ * and exits non-zero.
  */
 import cluster, { type Worker } from "node:cluster";
 import { log } from "../server/log.ts";
@@ -12,14 +15,17 @@ import { isClusterMessage, type ClusterMessage } from "./ipcChangeBus.ts";
 /** How long the primary waits for a worker to apply a change before acknowledging anyway. */
 export const APPLY_TIMEOUT_MS = 1000;
 
-/** Runs the primary until every worker has stopped. */
-export async function runPrimary(workers: number): Promise<void> {
+/** Runs the primary until every worker has stopped; resolves to the exit status. */
+export async function runPrimary(workers: number): Promise<number> {
   let stopping = false;
+  let exitStatus = 0;
   let nextRelayId = 1;
   const relays = new Map<number, { waiting: Set<number>; done: () => void }>();
 
   const fork = (index: number): Worker => {
     const worker = cluster.fork({ KMSD_WORKER_INDEX: String(index) });
+    let listened = false;
+    worker.once("listening", () => (listened = true));
     worker.on("message", (message: unknown) => {
       if (!isClusterMessage(message)) return;
       if (message.type === "kmsd:publish") void relay(worker, message.id, message);
@@ -35,6 +41,12 @@ export async function runPrimary(workers: number): Promise<void> {
         if (pending.waiting.size === 0) pending.done();
       }
       if (stopping) return;
+      if (!listened) {
+        log.error("a worker failed to start; stopping", { index, code: code ?? undefined, signal: signal ?? undefined });
+        exitStatus = 1;
+        stop("SIGTERM");
+        return;
+      }
       log.error("worker died; starting another", { index, code: code ?? undefined, signal: signal ?? undefined });
       fork(index);
     });
@@ -58,17 +70,18 @@ export async function runPrimary(workers: number): Promise<void> {
     if (origin.isConnected()) origin.send({ type: "kmsd:published", id: originId } satisfies ClusterMessage);
   };
 
+  const stop = (signal: NodeJS.Signals) => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+  };
   for (let index = 0; index < workers; index++) fork(index);
   log.info("primary started", { workers });
   await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      stopping = true;
-      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
-    };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
     cluster.on("exit", () => {
       if (stopping && Object.values(cluster.workers ?? {}).every((w) => w === undefined || w.isDead())) resolve();
     });
   });
+  return exitStatus;
 }

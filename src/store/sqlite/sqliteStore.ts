@@ -11,6 +11,7 @@ import { nextDueMs,
  type AccountRecord, type AliasRecord, type KeyRecord, type StoredAccessKey, type StoredMaterial } from "../../keys/records.ts";
 import type { IdentityStore } from "../identityStore.ts";
 import type { Page, Store } from "../store.ts";
+import { BUSY_TIMEOUT_MS } from "./busyTimeout.ts";
 import { migrate } from "./migrations.ts";
 import { SqliteIdentityStore } from "./sqliteIdentityStore.ts";
 
@@ -25,10 +26,11 @@ export class SqliteStore implements Store {
   readonly identities: IdentityStore;
 
   constructor(path: string) {
-    this.#db = new DatabaseSync(path);
+    // The busy timeout is set as the connection opens: even switching to WAL takes a
+    // lock that another process (a second worker, `kmsd account create`) may hold.
+    this.#db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
     this.#db.exec("PRAGMA journal_mode = WAL");
     this.#db.exec("PRAGMA synchronous = FULL");
-    this.#db.exec("PRAGMA busy_timeout = 10000");
     this.#db.exec("PRAGMA foreign_keys = ON");
     migrate(this.#db);
     this.identities = new SqliteIdentityStore({
