@@ -396,7 +396,7 @@ async function main(): Promise<void> {
   const halfLoad: HalfLoadRow[] = [];
   for (const operation of operations.filter((candidate) => candidate.halfLoad)) {
     const runners = subjects
-      .filter((candidate) => ["kmsd", "kmsd-n", "minimal"].includes(candidate.id))
+      .filter((candidate) => ["kmsd", "kmsd-n", "kmsd-audit-off", "minimal"].includes(candidate.id))
       .map((subject) => ({ subject, saturating: figureOf(operation.id, subject.id)?.throughput ?? Number.NaN }))
       .filter(({ saturating }) => Number.isFinite(saturating) && saturating > 0)
       .map((runner) => ({ ...runner, rate: Math.max(1, Math.round(runner.saturating / 2)), rounds: [] as { result: LoadResult; figure: RoundFigure }[] }));

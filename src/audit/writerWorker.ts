@@ -9,7 +9,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import type { StatementSync } from "node:sqlite";
-import { inTransaction, openAuditDb } from "./auditDb.ts";
+import { inTransactionPollingLock, openAuditDb } from "./auditDb.ts";
 import { chainHash, GENESIS_HASH } from "./canonicalJson.ts";
 import { COMMITTED_UP_TO, FAILED_FROM, TRANSACTIONS, type WriterRequest, type WriterResponse, type WriterWorkerData } from "./writerProtocol.ts";
 
@@ -24,6 +24,8 @@ let committedEvents = 0;
 let failure: string | undefined;
 try {
   const db = openAuditDb(path);
+  // The write lock is waited for by inTransactionPollingLock, not by SQLite's busy handler.
+  db.exec("PRAGMA busy_timeout = 0");
   const statements: Statements = {
     chain: db.prepare("SELECT last_seq, last_hash FROM chains WHERE account_id = ? AND region = ?"),
     event: db.prepare(
@@ -56,7 +58,7 @@ try {
       if (failAfterEvents !== undefined && committedEvents + events > failAfterEvents) {
         throw new Error("simulated audit store failure (KMSD_TEST_AUDIT_FAIL)");
       }
-      inTransaction(db, () => batches.forEach((batch) => append(statements, batch)));
+      inTransactionPollingLock(db, () => batches.forEach((batch) => append(statements, batch)));
       committedEvents += events;
       Atomics.add(shared, TRANSACTIONS, 1);
       Atomics.store(shared, COMMITTED_UP_TO, last.id);
