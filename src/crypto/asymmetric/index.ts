@@ -26,7 +26,7 @@ export { MAX_MESSAGE_BYTES } from "./inputLimits.ts";
 export { generateDataKeyPair, generateKeyPairFor, type GeneratedKeyPair } from "./keyGeneration.ts";
 export { isSupportedAsymmetricKeySpec, type SupportedAsymmetricKeySpec } from "./keyMaterialShapes.ts";
 export { KeyMaterialMismatchError, prepareAsymmetricKey, type PreparedAsymmetricKey } from "./preparedKey.ts";
-export { sign, verify } from "./signing.ts";
+export { sign, signOffLoop, verify } from "./signing.ts";
 export { maxRsaPlaintextBytes, rsaDecrypt, rsaEncrypt } from "./rsaEncryption.ts";
 export { generateHmacKey, generateMac, verifyMac } from "./hmac.ts";
 export { deriveSharedSecret } from "./keyAgreement.ts";

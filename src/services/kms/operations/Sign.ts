@@ -1,5 +1,5 @@
 /** Sign: a signature over a message or digest with the private key of a SIGN_VERIFY key pair. */
-import { sign } from "../../../crypto/asymmetric/index.ts";
+import { signOffLoop } from "../../../crypto/asymmetric/index.ts";
 import { keyArn } from "../../../keys/records.ts";
 import { endIfDryRun, keyForOperation, requireKeyUsage } from "../keyAccess.ts";
 import type { Handler } from "../registry.ts";
@@ -9,7 +9,7 @@ export const Sign: Handler<"Sign"> = async (ctx, input) => {
   requireKeyUsage(key, "SIGN_VERIFY", "Sign");
   const keyPair = await ctx.services.keys.keyPair(key);
   const algorithm = input.SigningAlgorithm ?? "RSASSA_PSS_SHA_256";
-  const signature = sign(keyPair, algorithm, input.MessageType ?? "RAW", input.Message ?? new Uint8Array());
+  const signature = await signOffLoop(keyPair, algorithm, input.MessageType ?? "RAW", input.Message ?? new Uint8Array());
   endIfDryRun(input);
   return { KeyId: keyArn(key), Signature: signature, SigningAlgorithm: algorithm };
 };
