@@ -237,6 +237,7 @@ describe("kmsd core: protocol and authentication", () => {
     it("GET /health answers 200 without credentials", async () => {
       const response = await rawRequest(kmsd.endpoint, { method: "GET", path: "/health" });
       assert.equal(response.status, 200);
+      assert.deepEqual(response.json(), { status: "ok", worker: 0 });
     });
   });
 

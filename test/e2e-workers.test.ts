@@ -2,7 +2,8 @@
  * End to end: `kmsd serve --workers 2`. Two processes share the port and the data
  * directory; a state change made through one is seen by the other before it is
  * acknowledged. Each request below uses a fresh connection, so consecutive requests
- * land on both workers.
+ * land on both workers (node:cluster hands connections out in turn; the first test
+ * checks that they do).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -17,7 +18,7 @@ import {
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
-import { expectAwsError, startKmsd, type Kmsd } from "./support/kmsd.ts";
+import { expectAwsError, rawRequest, startKmsd, type Kmsd } from "./support/kmsd.ts";
 
 const ROUNDS = 12;
 
@@ -58,6 +59,12 @@ describe("kmsd serve --workers 2", () => {
     assert.equal(lines.length, 2);
     const ports = new Set(lines.map((line) => (JSON.parse(line) as { port: number }).port));
     assert.deepEqual([...ports], [kmsd.port]);
+  });
+
+  it("fresh connections are spread over both workers (GET /health names the worker that answered)", async () => {
+    const answeredBy = new Set<unknown>();
+    for (let i = 0; i < ROUNDS; i++) answeredBy.add((await rawRequest(kmsd.endpoint, { method: "GET", path: "/health" })).json().worker);
+    assert.deepEqual([...answeredBy].sort(), [0, 1]);
   });
 
   it("DisableKey through one worker is seen by every worker before it is acknowledged", async () => {

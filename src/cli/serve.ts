@@ -108,7 +108,7 @@ async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Pro
     await scheduler?.runDue();
     await bus.publish({ kind: "clock", offsetMs: clock.offsetMs });
   };
-  const server = createKmsdServer(services, { afterClockAdvance });
+  const server = createKmsdServer(services, { worker, afterClockAdvance });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);

@@ -23,8 +23,10 @@ import type { RawRequest } from "./sigv4.ts";
 /** The largest request body accepted (KMS's largest inputs, a 32 KB policy plus tags, fit easily). */
 export const MAX_BODY_BYTES = 512 * 1024;
 
-/** Hooks the server calls besides the API. */
+/** What the server needs besides the services: its place among the workers, and hooks. */
 export interface ServerHooks {
+  /** Which worker process this is (0 when there is one); /health reports it. */
+  worker: number;
   /** Runs due jobs (deletions...) right after the dev clock moved. */
   afterClockAdvance(): Promise<void>;
 }
@@ -45,8 +47,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
   const url = new URL(req.url ?? "/", "http://localhost");
   if (req.method === "GET" && url.pathname === "/health") {
     // A server whose audit trail cannot record refuses every request: it is not healthy.
-    if (!services.audit.healthy) return send(res, requestId, 503, '{"status":"failing","reason":"the audit trail cannot record events"}', "application/json");
-    return send(res, requestId, 200, '{"status":"ok"}', "application/json");
+    const health = services.audit.healthy
+      ? { status: 200, body: { status: "ok", worker: hooks.worker } }
+      : { status: 503, body: { status: "failing", reason: "the audit trail cannot record events", worker: hooks.worker } };
+    return send(res, requestId, health.status, JSON.stringify(health.body), "application/json");
   }
   if (services.dev && req.method === "POST" && url.pathname === "/kmsd/dev/clock") {
     try {
