@@ -513,6 +513,22 @@ void describe("sign and verify", () => {
     const digest = createHash("sha256").update(text).digest();
     assert.deepEqual(sign(key, "RSASSA_PKCS1_V1_5_SHA_256", "DIGEST", digest), sign(key, "RSASSA_PKCS1_V1_5_SHA_256", "RAW", text));
   });
+
+  void it("an RSA signature whose first byte is 0 does not verify with that byte cut off (RFC 8017: exactly k bytes)", () => {
+    const key = keyOf("RSA_2048");
+    for (const messageType of ["RAW", "DIGEST"] as const) {
+      const message = messageType === "RAW" ? text : createHash("sha256").update(text).digest();
+      // One PSS signature in 256 starts with a zero byte; 4,000 tries miss one with odds of about e^-15.
+      let signature: Buffer | undefined;
+      for (let i = 0; i < 4000 && signature === undefined; i++) {
+        const candidate = sign(key, "RSASSA_PSS_SHA_256", messageType, message);
+        if (candidate[0] === 0) signature = candidate;
+      }
+      assert.ok(signature, "found a signature with a leading zero byte");
+      assert.ok(verify(key, "RSASSA_PSS_SHA_256", messageType, message, signature), `${messageType}: the whole signature verifies`);
+      assert.ok(!verify(key, "RSASSA_PSS_SHA_256", messageType, message, signature.subarray(1)), `${messageType}: the shortened one does not`);
+    }
+  });
 });
 
 void describe("RSA encryption", () => {

@@ -97,6 +97,17 @@ describe("kmsd core: durability", () => {
   });
 
   it("kill -9 during a burst of CreateKey and Encrypt loses no acknowledged key, and every returned ciphertext decrypts after restart", async (t) => {
+    // A burst only proves something if the kill cut some calls off. On a loaded machine the
+    // client may read every answer the server wrote before it died; then the burst is run again.
+    let lost = 0;
+    for (let attempt = 1; attempt <= 5 && lost === 0; attempt++) {
+      lost = await burstKillAndCheck((message) => t.diagnostic(`attempt ${attempt}: ${message}`));
+    }
+    assert.ok(lost > 0, "some calls were cut off by the kill");
+  });
+
+  /** One burst, SIGKILL in the middle, restart, checks; returns how many calls the kill cut off. */
+  async function burstKillAndCheck(diagnostic: (message: string) => void): Promise<number> {
     const dataDir = freshDataDir();
     const kmsd = await start(dataDir);
     const kms = kmsd.kms();
@@ -156,8 +167,7 @@ describe("kmsd core: durability", () => {
     assert.ok(inFlightAtKill > 0, `calls were in flight at the kill (${inFlightAtKill})`);
     assert.ok(createdKeys.length > 0 && ciphertexts.length > 0, "some of each call were acknowledged before the kill");
     const lost = operations.length - createdKeys.length - ciphertexts.length;
-    assert.ok(lost > 0, "some calls were cut off by the kill");
-    t.diagnostic(
+    diagnostic(
       `launched ${operations.length}, in flight at the kill ${inFlightAtKill}, acknowledged ${createdKeys.length} CreateKey + ${ciphertexts.length} Encrypt, cut off ${lost}`,
     );
 
@@ -178,5 +188,6 @@ describe("kmsd core: durability", () => {
     for (const entry of Keys ?? []) {
       await after.send(new EncryptCommand({ KeyId: entry.KeyId, Plaintext: Buffer.from("whole") }));
     }
-  });
+    return lost;
+  }
 });

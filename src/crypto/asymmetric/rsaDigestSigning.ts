@@ -29,10 +29,20 @@ function modulusBits(key: KeyObject): number {
   return bits;
 }
 
+/**
+ * Whether a signature is exactly k bytes long, k the modulus length in bytes, as RFC 8017
+ * requires before anything else (§8.1.2, §8.2.2). OpenSSL also takes shorter ones, as if
+ * left-padded with zeros: a valid signature whose first byte is 0 (1 in 256) would still
+ * verify with that byte cut off.
+ */
+export function hasRsaSignatureLength(publicKey: KeyObject, signature: Uint8Array): boolean {
+  return signature.length === Math.ceil(modulusBits(publicKey) / 8);
+}
+
 /** Runs the RSA public operation (s^e mod n) and returns exactly k bytes, or undefined when s is not a valid representative. */
 function rsaPublicOperation(publicKey: KeyObject, signature: Uint8Array): Buffer | undefined {
-  const k = Math.ceil(modulusBits(publicKey) / 8);
-  if (signature.length !== k) return undefined;
+  if (!hasRsaSignatureLength(publicKey, signature)) return undefined;
+  const k = signature.length;
   try {
     const m = publicDecrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, signature);
     return m.length === k ? m : Buffer.concat([Buffer.alloc(k - m.length), m]);
@@ -49,8 +59,7 @@ export function signPkcs1Digest(privateKey: KeyObject, hash: HashName, digest: U
 
 /** Checks an RSASSA-PKCS1-v1_5 signature over a precomputed digest. */
 export function verifyPkcs1Digest(publicKey: KeyObject, hash: HashName, digest: Uint8Array, signature: Uint8Array): boolean {
-  const k = Math.ceil(modulusBits(publicKey) / 8);
-  if (signature.length !== k) return false;
+  if (!hasRsaSignatureLength(publicKey, signature)) return false;
   let recovered: Buffer;
   try {
     recovered = publicDecrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature);

@@ -14,7 +14,7 @@ import { InvalidKeyUsageException, ValidationException } from "../../errors.ts";
 import { assertMemberLength } from "./inputLimits.ts";
 import { signingAlgorithmsFor } from "./keySpecs.ts";
 import { nobleKeyMaterialOf, type PreparedAsymmetricKey } from "./preparedKey.ts";
-import { signPkcs1Digest, signPssDigest, verifyPkcs1Digest, verifyPssDigest } from "./rsaDigestSigning.ts";
+import { hasRsaSignatureLength, signPkcs1Digest, signPssDigest, verifyPkcs1Digest, verifyPssDigest } from "./rsaDigestSigning.ts";
 import { signingAlgorithmParameters, type SigningAlgorithmParameters } from "./signingAlgorithms.ts";
 
 /** The error AWS gives for an algorithm the key spec does not list (same wording as for MACs and encryption). */
@@ -86,6 +86,10 @@ function nodeDigestName(parameters: SigningAlgorithmParameters): string | null {
   return parameters.scheme === "ed25519" || parameters.scheme === "ml-dsa" ? null : (parameters.hash ?? null);
 }
 
+function isRsa(parameters: SigningAlgorithmParameters): boolean {
+  return parameters.scheme === "rsa-pss" || parameters.scheme === "rsa-pkcs1";
+}
+
 /** RSA padding options for node:crypto; PSS salt is as long as the digest, as AWS signs. */
 function nodeKeyOptions(parameters: SigningAlgorithmParameters) {
   if (parameters.scheme === "rsa-pss") {
@@ -123,7 +127,7 @@ export async function signOffLoop(
   message: Uint8Array,
 ): Promise<Buffer> {
   const parameters = checkSigningRequest(key, algorithm, messageType, message);
-  if (messageType !== "RAW" || (parameters.scheme !== "rsa-pss" && parameters.scheme !== "rsa-pkcs1")) {
+  if (messageType !== "RAW" || !isRsa(parameters)) {
     return signChecked(key, parameters, algorithm, messageType, message);
   }
   const options = { key: key.privateKey, ...nodeKeyOptions(parameters) };
@@ -175,6 +179,7 @@ function verifySignature(
   signature: Uint8Array,
 ): boolean {
   if (messageType === "RAW") {
+    if (isRsa(parameters) && !hasRsaSignatureLength(key.publicKey, signature)) return false;
     return nodeVerify(nodeDigestName(parameters), message, { key: key.publicKey, ...nodeKeyOptions(parameters) }, signature);
   }
   const hash = parameters.hash;
