@@ -8,7 +8,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { BUSY_TIMEOUT_MS } from "../store/sqlite/busyTimeout.ts";
+import { BUSY_TIMEOUT_MS, isBusy, openSharedDatabase } from "../store/sqlite/connection.ts";
 
 /** The file name of the audit database in a data directory. */
 export const AUDIT_DB_FILE = "audit.db";
@@ -114,12 +114,8 @@ const MIGRATIONS: readonly string[] = [
 
 /** Opens the audit database read-write (creating it and bringing its schema up to date). */
 export function openAuditDb(path: string): DatabaseSync {
-  // The busy timeout is set as the connection opens: even switching to WAL takes a lock
-  // that another process (a second worker, the CLI) may hold for a moment.
-  const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+  const db = openSharedDatabase(path);
   try {
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = FULL");
     migrate(db);
   } catch (error) {
     db.close();
@@ -169,11 +165,6 @@ export function inTransactionPollingLock<T>(db: DatabaseSync, body: () => T): T 
       Atomics.wait(sleeper, 0, 0, LOCK_POLL_MS);
     }
   }
-}
-
-/** Whether SQLite refused for a lock another connection holds (SQLITE_BUSY). */
-function isBusy(error: unknown): boolean {
-  return (error as { errcode?: number } | undefined)?.errcode === 5;
 }
 
 function migrate(db: DatabaseSync): void {

@@ -17,6 +17,7 @@ import { ensureDefaultAccount, writeCredentialsFile } from "../identity/accounts
 import { Scheduler } from "../jobs/scheduler.ts";
 import { KeyRepository } from "../keys/keyRepository.ts";
 import { Authorizer } from "../authorization/authorizer.ts";
+import { auditDbPath, openAuditDb } from "../audit/auditDb.ts";
 import { auditFaultsFromEnv, DISABLED_AUDIT_TRAIL, openAuditTrail } from "../audit/trail.ts";
 
 import type { Services } from "../server/context.ts";
@@ -32,6 +33,7 @@ export async function serve(args: string[]): Promise<void | number> {
     const dataDir = openDataDir(config.dataDir);
     await initialise(dataDir, config.defaultAccount, Date.now());
     await dataDir.store.close();
+    if (config.audit) openAuditDb(auditDbPath(dataDir.path)).close();
     return runPrimary(config.workers);
   }
   try {

@@ -4,14 +4,14 @@
  * Several processes may open the same file (a running server and `kmsd account
  * create`); busy_timeout makes a writer wait for the other instead of failing.
  */
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { InvalidMarkerException } from "../../errors.ts";
 import type { GrantRecord } from "../../keys/grants.ts";
 import { nextDueMs,
  type AccountRecord, type AliasRecord, type KeyRecord, type StoredAccessKey, type StoredMaterial } from "../../keys/records.ts";
 import type { IdentityStore } from "../identityStore.ts";
 import type { Page, Store } from "../store.ts";
-import { BUSY_TIMEOUT_MS } from "./busyTimeout.ts";
+import { openSharedDatabase } from "./connection.ts";
 import { migrate } from "./migrations.ts";
 import { SqliteIdentityStore } from "./sqliteIdentityStore.ts";
 
@@ -26,11 +26,7 @@ export class SqliteStore implements Store {
   readonly identities: IdentityStore;
 
   constructor(path: string) {
-    // The busy timeout is set as the connection opens: even switching to WAL takes a
-    // lock that another process (a second worker, `kmsd account create`) may hold.
-    this.#db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
-    this.#db.exec("PRAGMA journal_mode = WAL");
-    this.#db.exec("PRAGMA synchronous = FULL");
+    this.#db = openSharedDatabase(path);
     this.#db.exec("PRAGMA foreign_keys = ON");
     migrate(this.#db);
     this.identities = new SqliteIdentityStore({

@@ -1,0 +1,49 @@
+/**
+ * Opening a SQLite database file that other processes share: workers, the scheduler and
+ * `kmsd account create` or `kmsd audit` use the same files at once.
+ */
+import { DatabaseSync } from "node:sqlite";
+
+/**
+ * How long a connection waits for another process's lock before failing with "database is
+ * locked". Transactions are short, so a wait this long means something is stuck, not busy.
+ */
+export const BUSY_TIMEOUT_MS = 10_000;
+
+/** How often the switch to WAL is tried again while another connection is in the way. */
+const WAL_SWITCH_RETRY_MS = 5;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Opens `path` read-write in WAL mode with `synchronous=FULL` (a commit is on disk when it
+ * returns) and the busy timeout set before anything else runs. Switching a new file to WAL
+ * needs it to itself, and SQLite answers "database is locked" at once, without its busy
+ * handler, when two connections try together (each holds the shared lock the other's switch
+ * waits for): so that one step is tried again here, within the same timeout.
+ */
+export function openSharedDatabase(path: string): DatabaseSync {
+  const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    const deadline = performance.now() + BUSY_TIMEOUT_MS;
+    for (;;) {
+      try {
+        db.exec("PRAGMA journal_mode = WAL");
+        break;
+      } catch (error) {
+        if (!isBusy(error) || performance.now() > deadline) throw error;
+        Atomics.wait(sleeper, 0, 0, WAL_SWITCH_RETRY_MS);
+      }
+    }
+    db.exec("PRAGMA synchronous = FULL");
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+/** Whether SQLite refused for a lock another connection holds (SQLITE_BUSY, with any extended code). */
+export function isBusy(error: unknown): boolean {
+  const code = (error as { errcode?: number } | undefined)?.errcode;
+  return code !== undefined && (code & 0xff) === 5;
+}
