@@ -146,7 +146,8 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
     }
   }
   if (!report.kmsd.workersOption) checks.push({ target: "Encrypt/Decrypt/GenerateDataKey at all cores", measured: "no --workers in this build", goal: "≥ 0.75×", met: undefined });
-  for (const half of report.halfLoad.filter((entry) => entry.subjectId.startsWith("kmsd"))) {
+  // The targets are for kmsd with every feature on; the audit-off run is there to show what the audit costs.
+  for (const half of report.halfLoad.filter((entry) => entry.subjectId === "kmsd" || entry.subjectId === "kmsd-n")) {
     checks.push({ target: `${half.operation}: p99 at 50% of saturation (${half.subject}, ${int(half.rate)}/s)`, measured: `${ms(half.p99Ms)} ms`, goal: "< 5 ms", met: half.p99Ms < 5 });
   }
   for (const id of ["sign-rsa", "verify-rsa", "sign-ecc", "verify-ecc"]) {
