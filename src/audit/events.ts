@@ -5,7 +5,7 @@
  * recipientAccountId, as CloudTrail does). Records are canonical JSON (canonicalJson.ts).
  */
 import type { Principal } from "../identity/principal.ts";
-import { keyArn } from "../keys/records.ts";
+import { keyArn, type KeyRecord } from "../keys/records.ts";
 import { AUDITED_SERVICES, KEY_USAGE_OPERATIONS } from "./auditedServices.ts";
 import { canonicalJson } from "./canonicalJson.ts";
 import { newEventId } from "./eventId.ts";
@@ -127,6 +127,62 @@ export function buildEvents(audit: RequestAudit, caller: UnauthenticatedCaller, 
     }
   }
   return { events, usages };
+}
+
+/** What KMS does on its own, on the server clock, and records as an AwsServiceEvent. */
+export type ServiceEventName = "DeleteKey" | "RotateKey" | "DeleteExpiredKeyMaterial";
+
+/** Who acts in a service event, as CloudTrail shows it. */
+const AWS_INTERNAL = "AWS Internal";
+
+/**
+ * The event of something KMS did by itself to a key (a scheduled deletion completing, an
+ * automatic rotation, imported material expiring): eventType AwsServiceEvent, no caller and
+ * no request, `invokedBy` "AWS Internal" as CloudTrail shows them, in the key owner's trail.
+ */
+export function buildServiceEvent(
+  eventName: ServiceEventName,
+  key: Pick<KeyRecord, "region" | "accountId" | "keyId">,
+  timeMs: number,
+  details?: Record<string, string>,
+): AuditEvent {
+  const eventId = newEventId(timeMs);
+  const arn = keyArn(key);
+  const record = {
+    eventVersion: EVENT_VERSION,
+    userIdentity: { accountId: key.accountId, invokedBy: AWS_INTERNAL },
+    eventTime: isoSeconds(timeMs),
+    eventSource: AUDITED_SERVICES.kms.eventSource,
+    eventName,
+    awsRegion: key.region,
+    sourceIPAddress: AWS_INTERNAL,
+    userAgent: AWS_INTERNAL,
+    requestParameters: null,
+    responseElements: null,
+    eventID: eventId,
+    readOnly: false,
+    resources: [{ accountId: key.accountId, type: KMS_KEY_RESOURCE_TYPE, ARN: arn }],
+    eventType: "AwsServiceEvent",
+    managementEvent: true,
+    recipientAccountId: key.accountId,
+    serviceEventDetails: details,
+    eventCategory: "Management",
+  };
+  return {
+    accountId: key.accountId,
+    region: key.region,
+    timeMs,
+    eventId,
+    eventName,
+    eventSource: AUDITED_SERVICES.kms.eventSource,
+    readOnly: false,
+    username: null,
+    accessKeyId: null,
+    // A service event answers no request: it has no requestID.
+    requestId: "",
+    resources: [{ type: KMS_KEY_RESOURCE_TYPE, name: arn }],
+    record: canonicalJson(record),
+  };
 }
 
 /** The access key id and region a SigV4 Authorization header claims, without checking anything. */

@@ -12,7 +12,7 @@ import { log } from "../server/log.ts";
 import { AWS_REGIONS, DEFAULT_REGION } from "../server/regions.ts";
 import { auditDbPath, openAuditDb } from "./auditDb.ts";
 import { LogDelivery, type DeliveryResult } from "./delivery.ts";
-import { buildEvents, claimedCredential, type UnauthenticatedCaller } from "./events.ts";
+import { buildEvents, claimedCredential, type AuditEvent, type UnauthenticatedCaller } from "./events.ts";
 import { auditDir } from "./logPaths.ts";
 import { lookupEvents, type LookupQuery, type StoredEvent } from "./lookup.ts";
 import type { RequestAudit } from "./requestAudit.ts";
@@ -39,6 +39,8 @@ export interface AuditTrail {
   assertAvailable(): void;
   /** Records a request's events; resolves once they are on disk, else throws KMSInternalException. */
   record(audit: RequestAudit): Promise<void>;
+  /** Records what KMS did to a key by itself (scheduled deletion, automatic rotation, expiry); resolves once on disk. */
+  recordServiceEvent(event: AuditEvent): Promise<void>;
   /** One page of LookupEvents. */
   lookup(query: LookupQuery): { events: StoredEvent[]; more: boolean };
   /** A key's last recorded successful cryptographic use. */
@@ -122,6 +124,10 @@ class SqliteAuditTrail implements AuditTrail {
     }
   }
 
+  recordServiceEvent(event: AuditEvent): Promise<void> {
+    return this.#writer.append([event], []);
+  }
+
   lookup(query: LookupQuery): { events: StoredEvent[]; more: boolean } {
     return lookupEvents(this.#db, query);
   }
@@ -169,6 +175,7 @@ export const DISABLED_AUDIT_TRAIL: AuditTrail = {
   healthy: true,
   assertAvailable: () => undefined,
   record: () => Promise.resolve(),
+  recordServiceEvent: () => Promise.resolve(),
   lookup: () => ({ events: [], more: false }),
   keyLastUsage: () => undefined,
   deliver: () => Promise.resolve({ logFiles: [], digests: [], prunedDigests: 0 }),

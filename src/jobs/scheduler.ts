@@ -4,19 +4,22 @@
  * material whose ValidTo has passed, and rotating keys whose rotation date has come.
  * The store indexes each key's next due time, so a tick reads only due keys. A job that
  * was due while the server was down runs on the first tick after start; a rotation
- * moves the next date on, so each due date rotates exactly once. Every hour of the server
- * clock (on the hour) the audit trail delivers its log and digest files.
+ * moves the next date on, so each due date rotates exactly once. Each of these is recorded
+ * in the key owner's trail as an AwsServiceEvent (DeleteKey, DeleteExpiredKeyMaterial,
+ * RotateKey), as CloudTrail records what KMS does by itself. Every hour of the server clock
+ * (on the hour) the audit trail delivers its log and digest files.
  */
 import type { Clock } from "../clock.ts";
 import type { KeyRepository } from "../keys/keyRepository.ts";
 import { log } from "../server/log.ts";
 import { deleteImportedMaterial } from "../keys/importedMaterial.ts";
 import { rotateIfDue } from "../keys/rotation.ts";
-import { nextRotationMs } from "../keys/records.ts";
+import { nextRotationMs, type KeyRecord } from "../keys/records.ts";
+import { buildServiceEvent, type AuditEvent, type ServiceEventName } from "../audit/events.ts";
 
-
-/** What delivers audit log files (the audit trail). */
-export interface LogDeliverer {
+/** What the scheduler needs of the audit trail: recording what it did, and the hourly delivery of log files. */
+export interface SchedulerAudit {
+  recordServiceEvent(event: AuditEvent): Promise<void>;
   deliver(nowMs: number): Promise<unknown>;
 }
 
@@ -26,17 +29,17 @@ const MS_PER_HOUR = 3_600_000;
 export class Scheduler {
   readonly #keys: KeyRepository;
   readonly #clock: Clock;
-  readonly #logs: LogDeliverer | undefined;
+  readonly #audit: SchedulerAudit | undefined;
   /** The next hour of the server clock at which audit log files are delivered. */
   #nextDeliveryMs: number;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #rerun: Promise<void> | undefined;
 
-  constructor(keys: KeyRepository, clock: Clock, logs?: LogDeliverer) {
+  constructor(keys: KeyRepository, clock: Clock, audit?: SchedulerAudit) {
     this.#keys = keys;
     this.#clock = clock;
-    this.#logs = logs;
+    this.#audit = audit;
     this.#nextDeliveryMs = nextHour(clock.nowMs());
   }
 
@@ -75,10 +78,10 @@ export class Scheduler {
   async #runDueJobs(): Promise<void> {
     const nowMs = this.#clock.nowMs();
     await this.#keyJobs(nowMs);
-    if (this.#logs && nowMs >= this.#nextDeliveryMs) {
+    if (this.#audit && nowMs >= this.#nextDeliveryMs) {
       this.#nextDeliveryMs = nextHour(nowMs);
       try {
-        await this.#logs.deliver(nowMs);
+        await this.#audit.deliver(nowMs);
       } catch (error) {
         log.error("audit log delivery failed", { error: String(error) });
       }
@@ -108,16 +111,33 @@ export class Scheduler {
     if (key.deletionDateMs !== undefined && key.deletionDateMs <= nowMs) {
       await this.#keys.delete(keyId);
       log.info("key deleted", { keyId });
+      await this.#record("DeleteKey", key, nowMs);
       return;
     }
     if (key.imported?.validToMs !== undefined && key.imported.validToMs <= nowMs) {
       await deleteImportedMaterial(this.#keys, keyId);
       log.info("imported key material expired", { keyId });
+      await this.#record("DeleteExpiredKeyMaterial", key, nowMs);
     }
     if (key.rotation && key.state === "Enabled" && nextRotationMs(key.rotation) <= nowMs) {
-      if (await rotateIfDue(this.#keys, keyId, nowMs)) log.info("key rotated", { keyId });
+      if (await rotateIfDue(this.#keys, keyId, nowMs)) {
+        log.info("key rotated", { keyId });
+        await this.#record("RotateKey", key, nowMs, { rotationType: "AUTOMATIC", keyId });
+      }
     }
+  }
 
+  /**
+   * Records a job's event. The change is already committed: if the trail cannot record,
+   * the job is not undone (there is no caller to fail), and the log says what went unrecorded.
+   */
+  async #record(eventName: ServiceEventName, key: KeyRecord, nowMs: number, details?: Record<string, string>): Promise<void> {
+    if (!this.#audit) return;
+    try {
+      await this.#audit.recordServiceEvent(buildServiceEvent(eventName, key, nowMs, details));
+    } catch (error) {
+      log.error("service event not recorded", { keyId: key.keyId, eventName, error: String(error) });
+    }
   }
 }
 
