@@ -31,6 +31,23 @@ export interface SqlRunner {
   transaction<T>(body: () => T): T;
 }
 
+/**
+ * Writes an access key's row: a root's (also inside account creation's transaction) or a
+ * user's, whose user_id column lets per-user counts and deletes find it.
+ */
+export function insertAccessKeyRow(sql: Pick<SqlRunner, "run">, key: IdentityAccessKey): void {
+  sql.run(
+    "INSERT INTO access_keys(access_key_id, account_id, owner, wrapped_secret, status, created_at, user_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    key.accessKeyId,
+    key.accountId,
+    JSON.stringify(key.owner),
+    key.wrappedSecret,
+    key.status,
+    key.createdAtMs,
+    key.owner.kind === "user" ? key.owner.userId : null,
+  );
+}
+
 const MANAGED_POLICY_COLUMNS =
   "p.*, (SELECT COUNT(*) FROM iam_policy_attachments a WHERE a.policy_id = p.policy_id) AS attachment_count";
 
@@ -106,16 +123,7 @@ export class SqliteIdentityStore implements IdentityStore {
           ? this.#sql.get("SELECT COUNT(*) AS n FROM access_keys WHERE account_id = ? AND user_id IS NULL", key.accountId)?.n
           : this.#sql.get("SELECT COUNT(*) AS n FROM access_keys WHERE user_id = ?", userId)?.n;
       if (Number(count ?? 0) >= limit) return false;
-      this.#sql.run(
-        "INSERT INTO access_keys(access_key_id, account_id, owner, wrapped_secret, status, created_at, user_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        key.accessKeyId,
-        key.accountId,
-        JSON.stringify(key.owner),
-        key.wrappedSecret,
-        key.status,
-        key.createdAtMs,
-        userId,
-      );
+      insertAccessKeyRow(this.#sql, key);
       return true;
     });
   }

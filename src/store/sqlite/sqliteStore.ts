@@ -13,7 +13,7 @@ import type { IdentityStore } from "../identityStore.ts";
 import type { Page, Store } from "../store.ts";
 import { openSharedDatabase } from "./connection.ts";
 import { migrate } from "./migrations.ts";
-import { SqliteIdentityStore } from "./sqliteIdentityStore.ts";
+import { insertAccessKeyRow, SqliteIdentityStore } from "./sqliteIdentityStore.ts";
 
 type Row = Record<string, SQLInputValue>;
 
@@ -54,7 +54,7 @@ export class SqliteStore implements Store {
         account.createdAtMs,
       );
       if (inserted.changes === 0) return false;
-      this.#insertAccessKey(rootAccessKey);
+      insertAccessKeyRow({ run: (sql, ...params) => this.#run(sql, ...params) }, rootAccessKey);
       return true;
     });
   }
@@ -264,18 +264,6 @@ export class SqliteStore implements Store {
     this.#run("UPDATE keys SET due_at = ?, record = ? WHERE key_id = ?", nextDueMs(record) ?? null, JSON.stringify(record), record.keyId);
   }
 
-  #insertAccessKey(key: StoredAccessKey): void {
-
-    this.#run(
-      "INSERT INTO access_keys(access_key_id, account_id, owner, wrapped_secret, status, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-      key.accessKeyId,
-      key.accountId,
-      JSON.stringify(key.owner),
-      key.wrappedSecret,
-      key.status,
-      key.createdAtMs,
-    );
-  }
 
   #insertMaterial(material: StoredMaterial): void {
     this.#run(
