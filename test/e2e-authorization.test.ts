@@ -13,7 +13,6 @@ import {
   CreateRoleCommand,
   CreateUserCommand,
   GetUserCommand,
-  IAMClient,
   PutGroupPolicyCommand,
   PutRolePolicyCommand,
   PutUserPolicyCommand,
@@ -42,30 +41,11 @@ import {
   type EncryptionAlgorithmSpec,
   type KMSClient,
 } from "@aws-sdk/client-kms";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import { bytes, createKey, uniqueAlias, type CreatedKey } from "./support/e2e.ts";
 import { createAccount, credentialsOf, expectAwsError, startKmsd, type CreatedAccount, type Kmsd } from "./support/kmsd.ts";
+import { allow, deny, policy, rootStatement, TestIdentities, type Creds, type Statement, type TestUser } from "./support/identities.ts";
 
-/** SDK credentials, with a session token for role sessions. */
-interface Creds {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
-/** A user made for a test: its ARN and credentials. */
-interface TestUser {
-  arn: string;
-  name: string;
-  credentials: Creds;
-}
-
-type Statement = Record<string, unknown>;
-
-const policy = (...statements: Statement[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
-const allow = (action: string | string[], resource: string | string[] = "*", extra: Statement = {}): Statement => ({ Effect: "Allow", Action: action, Resource: resource, ...extra });
-const deny = (action: string | string[], resource: string | string[] = "*", extra: Statement = {}): Statement => ({ Effect: "Deny", Action: action, Resource: resource, ...extra });
-const rootStatement = (accountId: string): Statement => ({ Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" });
 const PLAINTEXT = Buffer.from("attack at dawn");
 
 /** `User: ARN is not authorized to perform: ACTION on resource: RESOURCE because no POLICY allows the ACTION action`. */
@@ -81,28 +61,14 @@ function explicitlyDenied(principal: string, action: string, resource: string, b
 void describe("authorization", () => {
   let kmsd: Kmsd;
   let accountB: CreatedAccount;
-  const clients: { destroy(): void }[] = [];
-  function track<T extends { destroy(): void }>(client: T): T {
-    clients.push(client);
-    return client;
-  }
-  const iam = (credentials?: Creds) => track(new IAMClient({ endpoint: kmsd.endpoint, region: "us-east-1", credentials: credentials ?? kmsd.credentials, maxAttempts: 1 }));
-  const sts = (credentials?: Creds) => track(new STSClient({ endpoint: kmsd.endpoint, region: "us-east-1", credentials: credentials ?? kmsd.credentials, maxAttempts: 1 }));
+  const identities = new TestIdentities(() => kmsd);
+  const iam = (credentials?: Creds) => identities.iam(credentials);
+  const sts = (credentials?: Creds) => identities.sts(credentials);
   const kms = (credentials?: Creds, viaService?: string): KMSClient => kmsd.kms({ ...(credentials ? { credentials } : {}), ...(viaService ? { viaService } : {}) });
   const rootB = (): Creds => credentialsOf(accountB);
   const userArn = (accountId: string, name: string) => `arn:aws:iam::${accountId}:user/${name}`;
 
-  let counter = 0;
-  /** A user (in account A, or in the account whose root `admin` is) with an access key and optional inline policy. */
-  async function newUser(prefix: string, identityPolicy?: string, admin?: Creds): Promise<TestUser> {
-    const name = `${prefix}-${++counter}`;
-    const client = iam(admin);
-    const { User: user } = await client.send(new CreateUserCommand({ UserName: name }));
-    const { AccessKey: key } = await client.send(new CreateAccessKeyCommand({ UserName: name }));
-    assert.ok(user?.Arn && key?.AccessKeyId && key.SecretAccessKey);
-    if (identityPolicy !== undefined) await client.send(new PutUserPolicyCommand({ UserName: name, PolicyName: "inline", PolicyDocument: identityPolicy }));
-    return { arn: user.Arn, name, credentials: { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey } };
-  }
+  const newUser = (prefix: string, identityPolicy?: string, admin?: Creds): Promise<TestUser> => identities.newUser(prefix, identityPolicy, admin);
 
   /** A key of account A (or of the account whose root `owner` is) with `keyPolicy`, created by that root. */
   async function keyWithPolicy(keyPolicy: string | undefined, owner?: Creds, input: CreateKeyCommandInput = {}): Promise<CreatedKey> {
@@ -117,7 +83,7 @@ void describe("authorization", () => {
     accountB = await createAccount(kmsd.dataDir);
   });
   after(async () => {
-    clients.splice(0).forEach((client) => client.destroy());
+    identities.destroy();
     await kmsd.dispose();
   });
 
@@ -354,7 +320,7 @@ void describe("authorization", () => {
 
     void it("gives a session its role's permissions, narrowed by the session policy", async () => {
       const user = await newUser("assumer");
-      const roleName = `worker-${++counter}`;
+      const roleName = identities.uniqueName("worker");
       const { Role: role } = await iam().send(new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: trust(user.arn) }));
       assert.ok(role?.Arn);
       await iam().send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: "kms", PolicyDocument: policy(allow(["kms:Encrypt", "kms:Decrypt"])) }));
@@ -397,7 +363,7 @@ void describe("authorization", () => {
       const user = await newUser("trusting");
       const stranger = await newUser("stranger");
       const roleFor = async (principals: string) => {
-        const name = `trust-${++counter}`;
+        const name = identities.uniqueName("trust");
         const { Role: role } = await iam().send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust(principals) }));
         assert.ok(role?.Arn);
         return role.Arn;
@@ -584,7 +550,7 @@ void describe("authorization", () => {
       await expectAwsError(encrypt(kms(bob.credentials), byArn.KeyId), "AccessDeniedException", notAllowed(bob.arn, "kms:Encrypt", byArn.Arn, "identity-based policy"));
 
       // A role session's aws:PrincipalArn is its role's ARN.
-      const roleName = `star-role-${++counter}`;
+      const roleName = identities.uniqueName("star-role");
       const { Role: role } = await iam().send(
         new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: alice.arn }, Action: "sts:AssumeRole" }] }) }),
       );
@@ -656,7 +622,7 @@ void describe("authorization", () => {
     });
 
     void it("the policy variable ${aws:username}", async () => {
-      const group = `owners-${++counter}`;
+      const group = identities.uniqueName("owners");
       await iam().send(new CreateGroupCommand({ GroupName: group }));
       await iam().send(
         new PutGroupPolicyCommand({
@@ -684,7 +650,7 @@ void describe("authorization", () => {
   void describe("conditions that cannot be evaluated", () => {
     void it("never allow, and always let a Deny apply (${aws:username} for a role session)", async () => {
       const user = await newUser("owner", policy(allow(["kms:Encrypt", "sts:AssumeRole"])));
-      const roleName = `no-username-${++counter}`;
+      const roleName = identities.uniqueName("no-username");
       const { Role: role } = await iam().send(
         new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: user.arn }, Action: "sts:AssumeRole" }] }) }),
       );

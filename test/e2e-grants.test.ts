@@ -5,8 +5,8 @@
 // by key and grant id, RevokeGrant, and CreateGrant's refusals.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from "@aws-sdk/client-iam";
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { CreateRoleCommand } from "@aws-sdk/client-iam";
+import { AssumeRoleCommand } from "@aws-sdk/client-sts";
 import {
   CreateGrantCommand,
   DecryptCommand,
@@ -25,49 +25,20 @@ import {
 } from "@aws-sdk/client-kms";
 import { bytes, createKey, type CreatedKey } from "./support/e2e.ts";
 import { createAccount, credentialsOf, expectAwsError, startKmsd, type CreatedAccount, type Kmsd } from "./support/kmsd.ts";
-
-interface Creds {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
-interface TestUser {
-  arn: string;
-  name: string;
-  credentials: Creds;
-}
+import { policy, TestIdentities, type Creds, type TestUser } from "./support/identities.ts";
 
 const PLAINTEXT = Buffer.from("grant me this");
 const GRANT_ID = /^[0-9a-f]{64}$/;
-const policy = (...statements: Record<string, unknown>[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
 
 void describe("grants", () => {
   let kmsd: Kmsd;
   let accountB: CreatedAccount;
-  const clients: { destroy(): void }[] = [];
-  const iam = (credentials?: Creds) => {
-    const client = new IAMClient({ endpoint: kmsd.endpoint, region: "us-east-1", credentials: credentials ?? kmsd.credentials, maxAttempts: 1 });
-    clients.push(client);
-    return client;
-  };
-  const sts = (credentials: Creds) => {
-    const client = new STSClient({ endpoint: kmsd.endpoint, region: "us-east-1", credentials, maxAttempts: 1 });
-    clients.push(client);
-    return client;
-  };
+  const identities = new TestIdentities(() => kmsd);
+  const iam = (credentials?: Creds) => identities.iam(credentials);
+  const sts = (credentials: Creds) => identities.sts(credentials);
   const kms = (credentials?: Creds): KMSClient => kmsd.kms(credentials ? { credentials } : {});
 
-  let counter = 0;
-  async function newUser(prefix: string, identityPolicy?: string, admin?: Creds): Promise<TestUser> {
-    const name = `${prefix}-${++counter}`;
-    const client = iam(admin);
-    const { User: user } = await client.send(new CreateUserCommand({ UserName: name }));
-    const { AccessKey: key } = await client.send(new CreateAccessKeyCommand({ UserName: name }));
-    assert.ok(user?.Arn && key?.AccessKeyId && key.SecretAccessKey);
-    if (identityPolicy !== undefined) await client.send(new PutUserPolicyCommand({ UserName: name, PolicyName: "inline", PolicyDocument: identityPolicy }));
-    return { arn: user.Arn, name, credentials: { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey } };
-  }
+  const newUser = (prefix: string, identityPolicy?: string, admin?: Creds): Promise<TestUser> => identities.newUser(prefix, identityPolicy, admin);
 
   async function grant(key: CreatedKey, input: Omit<CreateGrantCommandInput, "KeyId">, client = kms()): Promise<{ GrantId: string; GrantToken: string }> {
     const { GrantId, GrantToken } = await client.send(new CreateGrantCommand({ KeyId: key.KeyId, ...input }));
@@ -84,7 +55,7 @@ void describe("grants", () => {
     accountB = await createAccount(kmsd.dataDir);
   });
   after(async () => {
-    clients.splice(0).forEach((client) => client.destroy());
+    identities.destroy();
     await kmsd.dispose();
   });
 
@@ -329,7 +300,7 @@ void describe("grants", () => {
 
   void it("grants to a role: its sessions use the grant (narrowed by session policies) and, as retiring principal, retire it", async () => {
     const user = await newUser("role-user");
-    const roleName = `granted-role-${++counter}`;
+    const roleName = identities.uniqueName("granted-role");
     const { Role: role } = await iam().send(
       new CreateRoleCommand({ RoleName: roleName, AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: user.arn }, Action: "sts:AssumeRole" }] }) }),
     );
