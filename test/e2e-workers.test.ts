@@ -6,6 +6,7 @@
  * checks that they do).
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import {
   CreateKeyCommand,
@@ -115,5 +116,33 @@ describe("kmsd serve --workers 2", () => {
       assert.equal((result as PromiseRejectedResult).reason.name, "NotFoundException");
     }
     await expectAwsError(admin.send(new DescribeKeyCommand({ KeyId: keyId })), "NotFoundException");
+  });
+
+  // Last: it kills a worker.
+  it("a worker killed with SIGKILL is started again; afterwards both answer and earlier ciphertexts decrypt on each", async () => {
+    const admin = kmsd.kms();
+    const keyId = (await admin.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId ?? "";
+    const { CiphertextBlob } = await admin.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("survives") }));
+    const workerPids = () => readFileSync(`/proc/${kmsd.process.pid}/task/${kmsd.process.pid}/children`, "utf8").trim().split(/\s+/).map(Number);
+    const original = workerPids();
+    assert.equal(original.length, 2);
+    process.kill(original[0] as number, "SIGKILL");
+
+    const deadline = Date.now() + 10_000;
+    while ((kmsd.stderr().match(/"message":"listening"/g) ?? []).length < 3 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.match(kmsd.stderr(), /"message":"worker died; starting another"/);
+    const replaced = workerPids();
+    assert.equal(replaced.length, 2, "two workers again");
+    assert.ok(!replaced.includes(original[0] as number), "the killed one was replaced");
+
+    const answeredBy = new Set<unknown>();
+    for (let i = 0; i < ROUNDS; i++) answeredBy.add((await rawRequest(kmsd.endpoint, { method: "GET", path: "/health" })).json().worker);
+    assert.deepEqual([...answeredBy].sort(), [0, 1]);
+    for (const result of await everywhere((client) => client.send(new DecryptCommand({ CiphertextBlob })))) {
+      assert.equal(result.status, "fulfilled");
+      assert.equal(Buffer.from((result as PromiseFulfilledResult<{ Plaintext?: Uint8Array }>).value.Plaintext ?? []).toString(), "survives");
+    }
   });
 });
