@@ -9,33 +9,39 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import {
+  CreateGrantCommand,
   CreateKeyCommand,
   DecryptCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
   EnableKeyCommand,
   EncryptCommand,
+  GenerateDataKeyCommand,
   KMSClient,
   PutKeyPolicyCommand,
+  RevokeGrantCommand,
+  RotateKeyOnDemandCommand,
   ScheduleKeyDeletionCommand,
 } from "@aws-sdk/client-kms";
 import { expectAwsError, rawRequest, startKmsd, type Kmsd } from "./support/kmsd.ts";
+import { allow, policy, TestIdentities, type Creds } from "./support/identities.ts";
+import { DeleteUserPolicyCommand, PutUserPolicyCommand, UpdateAccessKeyCommand } from "@aws-sdk/client-iam";
 
 const ROUNDS = 12;
 
 describe("kmsd serve --workers 2", () => {
   let kmsd: Kmsd;
 
-  /** A client with its own connection pool: its first request opens a new connection. */
-  function freshClient(): KMSClient {
-    return new KMSClient({ endpoint: kmsd.endpoint, region: "us-east-1", credentials: kmsd.credentials, maxAttempts: 1 });
+  /** A client (the default account's root unless told otherwise) with its own connection pool: its first request opens a new connection. */
+  function freshClient(credentials: Creds = kmsd.credentials): KMSClient {
+    return new KMSClient({ endpoint: kmsd.endpoint, region: "us-east-1", credentials, maxAttempts: 1 });
   }
 
   /** Sends `command` ROUNDS times, each on a new connection; returns what each answered. */
-  async function everywhere<T>(send: (client: KMSClient) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
+  async function everywhere<T>(send: (client: KMSClient) => Promise<T>, credentials?: Creds): Promise<PromiseSettledResult<T>[]> {
     const results: PromiseSettledResult<T>[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const client = freshClient();
+      const client = freshClient(credentials);
       try {
         results.push(...(await Promise.allSettled([send(client)])));
       } finally {
@@ -116,6 +122,70 @@ describe("kmsd serve --workers 2", () => {
       assert.equal((result as PromiseRejectedResult).reason.name, "NotFoundException");
     }
     await expectAwsError(admin.send(new DescribeKeyCommand({ KeyId: keyId })), "NotFoundException");
+  });
+
+  it("ScheduleKeyDeletion and a grant's creation and revocation apply on every worker before they are acknowledged", async () => {
+    const admin = kmsd.kms();
+    const identities = new TestIdentities(() => kmsd);
+    try {
+      const grantee = await identities.newUser("grantee");
+      const keyId = (await admin.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId ?? "";
+      const asGrantee = (client: KMSClient) => client.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("x") }));
+      const everywhereAs = (send: (client: KMSClient) => Promise<unknown>) => everywhere(send, grantee.credentials);
+      // Every worker has the key cached with no grant: the grantee is refused everywhere.
+      for (const result of await everywhereAs(asGrantee)) assert.equal(result.status, "rejected");
+      const { GrantId } = await freshClient().send(new CreateGrantCommand({ KeyId: keyId, GranteePrincipal: grantee.arn, Operations: ["Encrypt"] }));
+      for (const result of await everywhereAs(asGrantee)) assert.equal(result.status, "fulfilled", "the grant works on every worker at once");
+      await freshClient().send(new RevokeGrantCommand({ KeyId: keyId, GrantId }));
+      for (const result of await everywhereAs(asGrantee)) {
+        assert.equal(result.status, "rejected", "the revocation applies on every worker at once");
+        assert.equal((result as PromiseRejectedResult).reason.name, "AccessDeniedException");
+      }
+      await freshClient().send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 }));
+      for (const result of await everywhere((client) => client.send(new DescribeKeyCommand({ KeyId: keyId })))) {
+        assert.equal(result.status, "fulfilled");
+        assert.equal((result as PromiseFulfilledResult<{ KeyMetadata?: { KeyState?: string } }>).value.KeyMetadata?.KeyState, "PendingDeletion");
+      }
+    } finally {
+      identities.destroy();
+    }
+  });
+
+  it("an on-demand rotation is used by every worker before it is acknowledged", async () => {
+    const admin = kmsd.kms();
+    const keyId = (await admin.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId ?? "";
+    const dataKey = (client: KMSClient) => client.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: "AES_256" }));
+    const first = (await dataKey(admin)).KeyMaterialId;
+    assert.ok(first);
+    await everywhere(dataKey);
+    await freshClient().send(new RotateKeyOnDemandCommand({ KeyId: keyId }));
+    for (const result of await everywhere(dataKey)) {
+      assert.equal(result.status, "fulfilled");
+      const materialId = (result as PromiseFulfilledResult<{ KeyMaterialId?: string }>).value.KeyMaterialId;
+      assert.ok(materialId && materialId !== first, "every worker encrypts under the new material");
+    }
+  });
+
+  it("IAM changes (an inline policy granted and removed, an access key made inactive) apply on every worker before they are acknowledged", async () => {
+    const identities = new TestIdentities(() => kmsd);
+    try {
+      const user = await identities.newUser("iam-change");
+      const keyId = (await kmsd.kms().send(new CreateKeyCommand({}))).KeyMetadata?.KeyId ?? "";
+      const asUser = () => everywhere((client) => client.send(new DescribeKeyCommand({ KeyId: keyId })), user.credentials);
+      const reasons = (results: PromiseSettledResult<unknown>[]) =>
+        results.map((result) => (result.status === "fulfilled" ? "ok" : String((result as PromiseRejectedResult).reason.name)));
+      assert.deepEqual(new Set(reasons(await asUser())), new Set(["AccessDeniedException"]));
+      await identities.iam().send(new PutUserPolicyCommand({ UserName: user.name, PolicyName: "describe", PolicyDocument: policy(allow("kms:DescribeKey")) }));
+      assert.deepEqual(new Set(reasons(await asUser())), new Set(["ok"]), "the policy applies on every worker at once");
+      await identities.iam().send(new DeleteUserPolicyCommand({ UserName: user.name, PolicyName: "describe" }));
+      assert.deepEqual(new Set(reasons(await asUser())), new Set(["AccessDeniedException"]), "its removal too");
+      await identities.iam().send(new PutUserPolicyCommand({ UserName: user.name, PolicyName: "describe", PolicyDocument: policy(allow("kms:DescribeKey")) }));
+      assert.deepEqual(new Set(reasons(await asUser())), new Set(["ok"]));
+      await identities.iam().send(new UpdateAccessKeyCommand({ UserName: user.name, AccessKeyId: user.credentials.accessKeyId, Status: "Inactive" }));
+      assert.deepEqual(new Set(reasons(await asUser())), new Set(["UnrecognizedClientException"]), "an inactive key stops on every worker at once");
+    } finally {
+      identities.destroy();
+    }
   });
 
   // Last: it kills a worker.
