@@ -39,8 +39,9 @@ export async function serve(args: string[]): Promise<void | number> {
   try {
     await serveOne(config);
   } finally {
-    // The IPC channel to the primary would keep a stopped (or failed) worker alive.
-    if (cluster.isWorker && process.connected) process.disconnect();
+    // The IPC channel to the primary would keep a stopped (or failed) worker alive. Through
+    // the worker's own disconnect, the process then ends with its exit status, not 0.
+    if (cluster.worker?.isConnected()) cluster.worker.disconnect();
   }
 }
 
