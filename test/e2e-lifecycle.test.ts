@@ -202,7 +202,8 @@ void describe("kmsd key lifecycle", () => {
       const rotations = await allRotations(kms, key.KeyId);
       assert.equal(rotations.length, 1, "exactly one rotation");
       const [rotation] = rotations;
-      assert.deepEqual(fieldsOf(rotation ?? {}), ["KeyId", "KeyMaterialId", "RotationDate", "RotationType"]);
+      assert.deepEqual(fieldsOf(rotation ?? {}), ["KeyId", "KeyMaterialId", "KeyMaterialState", "RotationDate", "RotationType"]);
+      assert.equal(rotation?.KeyMaterialState, "CURRENT");
       assert.equal(rotation?.KeyId, key.Arn);
       assert.equal(rotation?.KeyMaterialId, second);
       assert.equal(rotation?.RotationType, "AUTOMATIC");
@@ -283,6 +284,26 @@ void describe("kmsd key lifecycle", () => {
       const status = await kms.send(new GetKeyRotationStatusCommand({ KeyId: key.KeyId }));
       assert.deepEqual(fieldsOf(status), ["KeyId", "KeyRotationEnabled"]);
       assert.equal(status.KeyRotationEnabled, false);
+    });
+
+    void it("ListKeyRotations marks each version CURRENT or NON_CURRENT; ALL_KEY_MATERIAL adds the first material, without a rotation date", async () => {
+      const key = await createKey(kms);
+      await kms.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId }));
+      const current = (await describeKey(kms, key.KeyId)).CurrentKeyMaterialId;
+      const rotationsOnly = (await kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId }))).Rotations ?? [];
+      assert.deepEqual(
+        rotationsOnly.map((entry) => [entry.KeyMaterialId, entry.KeyMaterialState, entry.RotationType]),
+        [[current, "CURRENT", "ON_DEMAND"]],
+      );
+      assert.equal(rotationsOnly[0]?.ImportState, undefined, "import fields only for imported keys");
+      const all = (await kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId, IncludeKeyMaterial: "ALL_KEY_MATERIAL" }))).Rotations ?? [];
+      assert.deepEqual(
+        all.map((entry) => [entry.KeyMaterialId, entry.KeyMaterialState, entry.RotationType, entry.RotationDate === undefined]),
+        [
+          [key.CurrentKeyMaterialId, "NON_CURRENT", undefined, true],
+          [current, "CURRENT", "ON_DEMAND", false],
+        ],
+      );
     });
 
     void it("on-demand rotation does not move the automatic schedule", async () => {
@@ -490,6 +511,58 @@ void describe("kmsd key lifecycle", () => {
       assert.equal(opened.text, "one");
       assert.equal(opened.keyMaterialId, one.KeyMaterialId);
       assert.equal((await describeKey(kms, key.KeyId)).CurrentKeyMaterialId, two.KeyMaterialId, "re-importing old material does not make it current");
+    });
+
+    void it("ListKeyRotations with ALL_KEY_MATERIAL shows each imported material's description, import state and the material pending rotation", async () => {
+      const key = await createExternalKey(kms);
+      const now = await serverNowMs(kmsd);
+      const validTo = new Date(Math.floor(now / 1000) * 1000 + 30 * DAY_MS);
+      const first = await importKeyMaterial(kms, key.KeyId, randomBytes(32), {
+        expirationModel: "KEY_MATERIAL_EXPIRES",
+        validTo,
+        keyMaterialDescription: "first material",
+      });
+      const second = await importKeyMaterial(kms, key.KeyId, randomBytes(32), { importType: "NEW_KEY_MATERIAL", keyMaterialDescription: "for rotation" });
+      const list = async (include?: "ALL_KEY_MATERIAL") =>
+        (await kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId, ...(include ? { IncludeKeyMaterial: include } : {}) }))).Rotations ?? [];
+      assert.deepEqual(await list(), [], "no rotation yet");
+      assert.deepEqual(await list("ALL_KEY_MATERIAL"), [
+        {
+          KeyId: key.Arn,
+          KeyMaterialId: first.KeyMaterialId,
+          KeyMaterialDescription: "first material",
+          KeyMaterialState: "CURRENT",
+          ImportState: "IMPORTED",
+          ExpirationModel: "KEY_MATERIAL_EXPIRES",
+          ValidTo: validTo,
+        },
+        {
+          KeyId: key.Arn,
+          KeyMaterialId: second.KeyMaterialId,
+          KeyMaterialDescription: "for rotation",
+          KeyMaterialState: "PENDING_ROTATION",
+          ImportState: "IMPORTED",
+          ExpirationModel: "KEY_MATERIAL_EXPIRES",
+          ValidTo: validTo,
+        },
+      ]);
+      await kms.send(new RotateKeyOnDemandCommand({ KeyId: key.KeyId }));
+      const rotated = await list("ALL_KEY_MATERIAL");
+      assert.deepEqual(
+        rotated.map((entry) => [entry.KeyMaterialId, entry.KeyMaterialDescription, entry.KeyMaterialState, entry.RotationType]),
+        [
+          [first.KeyMaterialId, "first material", "NON_CURRENT", undefined],
+          [second.KeyMaterialId, "for rotation", "CURRENT", "ON_DEMAND"],
+        ],
+      );
+      await kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.KeyId }));
+      assert.deepEqual(
+        (await list("ALL_KEY_MATERIAL")).map((entry) => [entry.ImportState, entry.ExpirationModel]),
+        [
+          ["PENDING_IMPORT", undefined],
+          ["PENDING_IMPORT", undefined],
+        ],
+      );
     });
 
     void it("material that expires: when ValidTo passes the key returns to PendingImport; re-importing restores its ciphertexts", async () => {

@@ -45,6 +45,8 @@ export interface KeyRecord {
   pendingKeyMaterialId?: string;
   /** The material that was current before the first rotation (later versions are in `rotations`). */
   firstKeyMaterialId?: string;
+  /** ImportKeyMaterial's KeyMaterialDescription, by material id (Origin EXTERNAL only). */
+  materialDescriptions?: Record<string, string>;
 }
 
 /** Automatic rotation settings of a key. */

@@ -66,6 +66,7 @@ export interface ImportOptions {
   expirationModel?: ExpirationModelType;
   validTo?: Date;
   importType?: ImportType;
+  keyMaterialDescription?: string;
 }
 
 /** GetParametersForImport, wrap, ImportKeyMaterial. */
@@ -88,6 +89,7 @@ export async function importKeyMaterial(
       ExpirationModel: options.expirationModel ?? "KEY_MATERIAL_DOES_NOT_EXPIRE",
       ValidTo: options.validTo,
       ImportType: options.importType,
+      KeyMaterialDescription: options.keyMaterialDescription,
     }),
   );
 }

@@ -26,14 +26,23 @@ export const ImportKeyMaterial: Handler<"ImportKeyMaterial"> = async (ctx, input
   const keyMaterialId = materialIdOf(material);
   const importType = input.ImportType ?? (key.currentKeyMaterialId ? "EXISTING_KEY_MATERIAL" : "NEW_KEY_MATERIAL");
   await ctx.services.keys.changeMaterial(key.keyId, (current) => ({
-    record:
+    record: withDescription(
       importType === "NEW_KEY_MATERIAL" && current.currentKeyMaterialId
         ? stageNewMaterial(current, keyMaterialId)
         : restoreMaterial(current, keyMaterialId, expiry),
+      keyMaterialId,
+      input.KeyMaterialDescription,
+    ),
     add: material,
   }));
   return { KeyId: keyArn(key), KeyMaterialId: keyMaterialId };
 };
+
+/** The record with `description` kept for the material (ListKeyRotations shows it); an import without one keeps the earlier. */
+function withDescription(record: KeyRecord, keyMaterialId: string, description: string | undefined): KeyRecord {
+  if (description === undefined) return record;
+  return { ...record, materialDescriptions: { ...record.materialDescriptions, [keyMaterialId]: description } };
+}
 
 /** The expiration model and ValidTo, checked as AWS checks them. */
 function expiryOf(model: string | undefined, validTo: Date | undefined, nowMs: number): ImportedMaterial {
