@@ -565,6 +565,30 @@ void describe("kmsd key lifecycle", () => {
       );
     });
 
+    void it("DeleteImportedKeyMaterial with a KeyMaterialId: pending material goes alone, current material takes the key to PendingImport, an unknown id is NotFoundException", async () => {
+      const key = await createExternalKey(kms);
+      const current = await importKeyMaterial(kms, key.KeyId, randomBytes(32));
+      const pending = await importKeyMaterial(kms, key.KeyId, randomBytes(32), { importType: "NEW_KEY_MATERIAL" });
+      const sealed = await encrypt(kms, key.KeyId, "kept");
+
+      const unknown = "0".repeat(64);
+      await expectAwsError(kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.KeyId, KeyMaterialId: unknown })), "NotFoundException");
+      assert.equal((await describeKey(kms, key.KeyId)).KeyState, "Enabled", "an unknown id changes nothing");
+
+      const deletedPending = await kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.KeyId, KeyMaterialId: pending.KeyMaterialId }));
+      assert.equal(deletedPending.KeyMaterialId, pending.KeyMaterialId);
+      assert.equal((await describeKey(kms, key.KeyId)).KeyState, "Enabled", "the key keeps its current material");
+      assert.equal((await decrypt(kms, sealed.blob)).text, "kept");
+      const listed = (await kms.send(new ListKeyRotationsCommand({ KeyId: key.KeyId, IncludeKeyMaterial: "ALL_KEY_MATERIAL" }))).Rotations ?? [];
+      assert.deepEqual(listed.map((entry) => entry.KeyMaterialState), ["CURRENT"], "no material pending rotation");
+      // Other material may now be staged in its place.
+      await importKeyMaterial(kms, key.KeyId, randomBytes(32), { importType: "NEW_KEY_MATERIAL" });
+
+      const deletedCurrent = await kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: key.KeyId, KeyMaterialId: current.KeyMaterialId }));
+      assert.equal(deletedCurrent.KeyMaterialId, current.KeyMaterialId);
+      assert.equal((await describeKey(kms, key.KeyId)).KeyState, "PendingImport");
+    });
+
     void it("material that expires: when ValidTo passes the key returns to PendingImport; re-importing restores its ciphertexts", async () => {
       const key = await createExternalKey(kms);
       const material = randomBytes(32);

@@ -2,7 +2,10 @@
  * Imported key material (Origin EXTERNAL) leaving a key: at DeleteImportedKeyMaterial
  * and when its ValidTo passes. The material versions are deleted, the key returns to
  * PendingImport and keeps its CurrentKeyMaterialId, so importing the same material
- * again restores every earlier ciphertext (as AWS does).
+ * again restores every earlier ciphertext (as AWS does). kmsd treats a key's material
+ * versions as one unit: deleting any of them deletes all (AWS deletes the one named, but
+ * the key is unusable either way until it is imported again). Material still pending
+ * rotation is the exception: it can be deleted alone.
  */
 import type { KeyRepository } from "./keyRepository.ts";
 import type { KeyRecord } from "./records.ts";
@@ -14,6 +17,23 @@ export async function deleteImportedMaterial(keys: KeyRepository, keyId: string)
     return {
       record: { ...rest, state: current.state === "PendingDeletion" ? "PendingDeletion" : "PendingImport" },
       remove: materialIdsOf(current),
+    };
+  });
+}
+
+/**
+ * Deletes the imported material waiting for RotateKeyOnDemand (ImportType NEW_KEY_MATERIAL).
+ * It was never part of the key, so the key's state stays as it is, and other material may
+ * be imported in its place.
+ */
+export async function deletePendingMaterial(keys: KeyRepository, keyId: string, keyMaterialId: string): Promise<KeyRecord> {
+  return keys.changeMaterial(keyId, (current) => {
+    if (current.pendingKeyMaterialId !== keyMaterialId) return { record: current };
+    const { pendingKeyMaterialId: _pending, materialDescriptions, ...rest } = current;
+    const { [keyMaterialId]: _description, ...otherDescriptions } = materialDescriptions ?? {};
+    return {
+      record: { ...rest, ...(Object.keys(otherDescriptions).length > 0 ? { materialDescriptions: otherDescriptions } : {}) },
+      remove: [keyMaterialId],
     };
   });
 }

@@ -1,5 +1,10 @@
-/** DeleteImportedKeyMaterial: the key's imported material is deleted at once; the key becomes PendingImport. */
-import { deleteImportedMaterial } from "../../../keys/importedMaterial.ts";
+/**
+ * DeleteImportedKeyMaterial: the key's imported material is deleted at once and the key
+ * becomes PendingImport; with the KeyMaterialId of material pending rotation, only that
+ * material goes and the key stays as it is.
+ */
+import { NotFoundException } from "../../../errors.ts";
+import { deleteImportedMaterial, deletePendingMaterial, materialIdsOf } from "../../../keys/importedMaterial.ts";
 import { keyArn } from "../../../keys/records.ts";
 import { requireExternalOrigin } from "../importRules.ts";
 import { keyForOperation } from "../keyAccess.ts";
@@ -8,6 +13,15 @@ import type { Handler } from "../registry.ts";
 export const DeleteImportedKeyMaterial: Handler<"DeleteImportedKeyMaterial"> = async (ctx, input) => {
   const key = await keyForOperation(ctx, "DeleteImportedKeyMaterial", input.KeyId, "key-only");
   requireExternalOrigin(key);
+  const named = input.KeyMaterialId;
+  if (named !== undefined && !materialIdsOf(key).includes(named)) {
+    throw new NotFoundException(`Key material ${named} does not exist for KMS key ${keyArn(key)}.`);
+  }
+  if (named !== undefined && named === key.pendingKeyMaterialId) {
+    await deletePendingMaterial(ctx.services.keys, key.keyId, named);
+    return { KeyId: keyArn(key), KeyMaterialId: named };
+  }
   const deleted = await deleteImportedMaterial(ctx.services.keys, key.keyId);
-  return { KeyId: keyArn(deleted), ...(deleted.currentKeyMaterialId ? { KeyMaterialId: deleted.currentKeyMaterialId } : {}) };
+  const keyMaterialId = named ?? deleted.currentKeyMaterialId;
+  return { KeyId: keyArn(deleted), ...(keyMaterialId ? { KeyMaterialId: keyMaterialId } : {}) };
 };
