@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createHmac, createPublicKey, randomBytes, verify as nodeVerify, constants } from "node:crypto";
+import { createHash, createHmac, createPublicKey, randomBytes, verify as nodeVerify, constants } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -563,6 +563,21 @@ void describe("kmsd key lifecycle", () => {
           ["PENDING_IMPORT", undefined],
         ],
       );
+    });
+
+    void it("a KeyMaterialId is stable for one key and material, differs between keys that share material, and is not a hash of the material", async () => {
+      const material = randomBytes(32);
+      const first = await createExternalKey(kms);
+      const second = await createExternalKey(kms);
+      const imported = await importKeyMaterial(kms, first.KeyId, material);
+      const again = await importKeyMaterial(kms, first.KeyId, material);
+      const elsewhere = await importKeyMaterial(kms, second.KeyId, material);
+      assert.match(imported.KeyMaterialId ?? "", /^[0-9a-f]{64}$/);
+      assert.equal(again.KeyMaterialId, imported.KeyMaterialId, "re-importing is recognised");
+      assert.notEqual(elsewhere.KeyMaterialId, imported.KeyMaterialId, "ids do not tell that two keys share material");
+      for (const digest of [createHash("sha256").update(material).digest("hex"), createHmac("sha256", material).update("kmsd key material id").digest("hex")]) {
+        assert.notEqual(imported.KeyMaterialId, digest, "the id cannot be computed from the material");
+      }
     });
 
     void it("DeleteImportedKeyMaterial with a KeyMaterialId: pending material goes alone, current material takes the key to PendingImport, an unknown id is NotFoundException", async () => {

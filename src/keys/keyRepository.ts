@@ -4,7 +4,7 @@
  * and one mutation at a time per key (a read-modify-write never interleaves with
  * another on the same key).
  */
-import { createHmac, randomUUID } from "node:crypto";
+import { createHmac, createSecretKey, randomUUID, type KeyObject } from "node:crypto";
 import { KMSInternalException, NotFoundException } from "../errors.ts";
 import { prepareAsymmetricKey, type PreparedAsymmetricKey } from "../crypto/asymmetric/index.ts";
 import type { RootKey } from "../crypto/rootKey.ts";
@@ -19,6 +19,8 @@ import { keyArn, type KeyRecord, type StoredMaterial } from "./records.ts";
 export class KeyRepository {
   readonly store: Store;
   readonly #rootKey: RootKey;
+  /** Keys the HMAC that names material versions (derived from the root key, so ids reveal nothing of the material). */
+  readonly #materialIdKey: KeyObject;
   readonly #cache: KeyCache;
   readonly #locks = new Map<string, Promise<unknown>>();
 
@@ -27,6 +29,7 @@ export class KeyRepository {
   constructor(store: Store, rootKey: RootKey, cacheSize: number, bus: ChangeBus = new LocalChangeBus()) {
     this.store = store;
     this.#rootKey = rootKey;
+    this.#materialIdKey = createSecretKey(rootKey.deriveKey("key material ids"));
     this.#cache = new KeyCache(cacheSize);
     this.#bus = bus;
     // Another worker changed a key: forget what this one cached, re-read on next use.
@@ -62,11 +65,21 @@ export class KeyRepository {
     return entry.prepared;
   }
 
+  /**
+   * The id of a key's piece of material (its KeyMaterialId): 64 hex digits, the same each
+   * time the same material comes to the same key, so a re-import is recognised, as AWS's.
+   * Keyed by a secret derived from the root key and bound to the key id, an id tells no one
+   * anything about the material, not even that two keys share it.
+   */
+  materialIdFor(keyId: string, material: Buffer): string {
+    return createHmac("sha256", this.#materialIdKey).update(`${keyId}\n`, "utf8").update(material).digest("hex");
+  }
+
   /** Creates a key, with fresh material if given, durably; returns its record. */
   async create(record: KeyRecord, material: Buffer | undefined): Promise<KeyRecord> {
     let stored: StoredMaterial | undefined;
     if (material) {
-      const keyMaterialId = materialIdOf(material);
+      const keyMaterialId = this.materialIdFor(record.keyId, material);
       record = { ...record, currentKeyMaterialId: keyMaterialId };
       stored = {
         keyId: record.keyId,
@@ -111,7 +124,7 @@ export class KeyRepository {
       if (!add && record === current && (remove ?? []).length === 0) return current; // nothing to do
       if (add) {
 
-        const keyMaterialId = materialIdOf(add);
+        const keyMaterialId = this.materialIdFor(keyId, add);
         await this.store.putMaterial(record, {
           keyId,
           keyMaterialId,
@@ -216,13 +229,6 @@ export function newKeyId(): string {
   return randomUUID();
 }
 
-/**
- * The id of a piece of key material: 64 hex characters derived from the material
- * itself, so re-importing the same material yields the same id (as AWS's KeyMaterialId).
- */
-export function materialIdOf(material: Buffer): string {
-  return createHmac("sha256", material).update("kmsd key material id").digest("hex");
-}
 
 /** Additional data that binds wrapped material to its key and version. */
 function materialAad(record: KeyRecord, keyMaterialId: string): Buffer {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { RotationType } from "@aws-sdk/client-kms";
-import { materialIdOf, type KeyRepository } from "./keyRepository.ts";
+import type { KeyRepository } from "./keyRepository.ts";
 import { nextRotationMs, type KeyRecord } from "./records.ts";
 
 
@@ -17,7 +17,7 @@ export const MAX_ON_DEMAND_ROTATIONS = 10;
 /** Rotates a key with fresh material (keys of Origin AWS_KMS). */
 export async function rotateKey(keys: KeyRepository, keyId: string, type: RotationType, nowMs: number): Promise<KeyRecord> {
   const material = randomBytes(32);
-  const keyMaterialId = materialIdOf(material);
+  const keyMaterialId = keys.materialIdFor(keyId, material);
   return keys.changeMaterial(keyId, (current) => ({ record: withRotation(current, keyMaterialId, type, nowMs), add: material }));
 }
 
@@ -28,7 +28,7 @@ export async function rotateKey(keys: KeyRepository, keyId: string, type: Rotati
  */
 export async function rotateIfDue(keys: KeyRepository, keyId: string, nowMs: number): Promise<boolean> {
   const material = randomBytes(32);
-  const keyMaterialId = materialIdOf(material);
+  const keyMaterialId = keys.materialIdFor(keyId, material);
   let rotated = false;
   await keys.changeMaterial(keyId, (current) => {
     const due = current.state === "Enabled" && current.rotation !== undefined && nextRotationMs(current.rotation) <= nowMs;

@@ -8,7 +8,6 @@ import { createPrivateKey } from "node:crypto";
 import { IncorrectKeyMaterialException, KMSInvalidStateException, ValidationException } from "../../../errors.ts";
 import { unwrapImportedMaterial } from "../../../crypto/importWrapping.ts";
 import { openImportToken } from "../../../keys/importToken.ts";
-import { materialIdOf } from "../../../keys/keyRepository.ts";
 import { keyArn, type ImportedMaterial, type KeyRecord } from "../../../keys/records.ts";
 import { checkImportedMaterial, requireExternalOrigin } from "../importRules.ts";
 import { keyForOperation } from "../keyAccess.ts";
@@ -23,7 +22,7 @@ export const ImportKeyMaterial: Handler<"ImportKeyMaterial"> = async (ctx, input
   const wrappingKey = createPrivateKey({ key: parameters.wrappingPrivateKeyPkcs8, format: "der", type: "pkcs8" });
   const material = unwrapImportedMaterial(wrappingKey, parameters.wrappingAlgorithm, input.EncryptedKeyMaterial ?? new Uint8Array());
   checkImportedMaterial(key.keySpec, material);
-  const keyMaterialId = materialIdOf(material);
+  const keyMaterialId = ctx.services.keys.materialIdFor(key.keyId, material);
   const importType = input.ImportType ?? (key.currentKeyMaterialId ? "EXISTING_KEY_MATERIAL" : "NEW_KEY_MATERIAL");
   await ctx.services.keys.changeMaterial(key.keyId, (current) => ({
     record: withDescription(
