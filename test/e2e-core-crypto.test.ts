@@ -404,6 +404,39 @@ describe("kmsd core: cryptography", () => {
     });
   });
 
+  describe("DryRun with DryRunModifiers IGNORE_CIPHERTEXT", () => {
+    const ignore = { DryRun: true, DryRunModifiers: ["IGNORE_CIPHERTEXT" as const] };
+
+    it("Decrypt and ReEncrypt check only the named keys: no ciphertext, or a garbled one, is DryRunOperationException", async () => {
+      await expectAwsError(kms.send(new DecryptCommand({ KeyId: key.KeyId, ...ignore })), "DryRunOperationException", DRY_RUN);
+      await expectAwsError(kms.send(new DecryptCommand({ KeyId: key.KeyId, CiphertextBlob: Buffer.from("garbage"), ...ignore })), "DryRunOperationException", DRY_RUN);
+      await expectAwsError(
+        kms.send(new ReEncryptCommand({ SourceKeyId: key.KeyId, DestinationKeyId: otherKey.KeyId, ...ignore })),
+        "DryRunOperationException",
+        DRY_RUN,
+      );
+    });
+
+    it("the named keys must allow the operation: a disabled key or a missing KeyId is the real error", async () => {
+      const disabled = await createKey(kms);
+      await kms.send(new DisableKeyCommand({ KeyId: disabled.KeyId }));
+      await expectAwsError(kms.send(new DecryptCommand({ KeyId: disabled.KeyId, ...ignore })), "DisabledException");
+      await expectAwsError(
+        kms.send(new ReEncryptCommand({ SourceKeyId: key.KeyId, DestinationKeyId: disabled.KeyId, ...ignore })),
+        "DisabledException",
+      );
+      await expectAwsError(kms.send(new DecryptCommand({ ...ignore })), "ValidationException", /KeyId is required/);
+      await expectAwsError(kms.send(new ReEncryptCommand({ DestinationKeyId: otherKey.KeyId, ...ignore })), "ValidationException", /SourceKeyId is required/);
+    });
+
+    it("without DryRun the modifier changes nothing: a garbled ciphertext is InvalidCiphertextException", async () => {
+      await expectAwsError(
+        kms.send(new DecryptCommand({ KeyId: key.KeyId, CiphertextBlob: Buffer.from("garbage"), DryRunModifiers: ["IGNORE_CIPHERTEXT"] })),
+        "InvalidCiphertextException",
+      );
+    });
+  });
+
   describe("the database file", () => {
     function databaseBytes(): Buffer {
       const files = ["kmsd.db", "kmsd.db-wal"].map((name) => {

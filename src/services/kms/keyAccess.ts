@@ -127,6 +127,15 @@ export function requireKeyUsage(key: KeyRecord, usage: string, operation: KmsOpe
   }
 }
 
+/**
+ * Whether a Decrypt or ReEncrypt dry run asked to skip the ciphertext (DryRunModifiers
+ * IGNORE_CIPHERTEXT): only the named keys are authorized and checked, no blob is needed.
+ * The modifier means nothing without DryRun.
+ */
+export function ignoresCiphertext(input: { DryRun?: boolean | undefined; DryRunModifiers?: string[] | undefined }): boolean {
+  return input.DryRun === true && (input.DryRunModifiers ?? []).includes("IGNORE_CIPHERTEXT");
+}
+
 /** Ends a request that asked for DryRun after every check passed. */
 export function endIfDryRun(input: { DryRun?: boolean | undefined }): void {
   if (input.DryRun === true) throw new DryRunOperationException(DRY_RUN_MESSAGE);

@@ -1,7 +1,11 @@
-/** ReEncrypt: decrypts under the source key and encrypts under the destination key, without exposing plaintext. */
+/**
+ * ReEncrypt: decrypts under the source key and encrypts under the destination key, without
+ * exposing plaintext. A dry run with IGNORE_CIPHERTEXT checks only the two named keys.
+ */
 import { keyArn } from "../../../keys/records.ts";
 import { decryptWith, encryptWith } from "../encryption.ts";
-import { endIfDryRun, keyForOperation, requireKeyUsage } from "../keyAccess.ts";
+import { ValidationException } from "../../../errors.ts";
+import { endIfDryRun, ignoresCiphertext, keyForOperation, requireKeyUsage } from "../keyAccess.ts";
 import type { Handler } from "../registry.ts";
 import { parseHeader } from "../../../crypto/ciphertext.ts";
 import { resolveKey } from "../../../keys/keyResolver.ts";
@@ -14,6 +18,13 @@ export const ReEncrypt: Handler<"ReEncrypt"> = async (ctx, input) => {
   const destination = await keyForOperation(ctx, "ReEncrypt", input.DestinationKeyId, "aliases-allowed", "destination-key");
 
   requireKeyUsage(destination, "ENCRYPT_DECRYPT", "ReEncrypt");
+  if (ignoresCiphertext(input)) {
+    if (!requestedSource) {
+      throw new ValidationException("SourceKeyId is required when DryRun is true and DryRunModifiers contains IGNORE_CIPHERTEXT.");
+    }
+    requireKeyUsage(requestedSource, "ENCRYPT_DECRYPT", "ReEncrypt");
+    endIfDryRun(input);
+  }
   const decrypted = await decryptWith(
     ctx,
     "ReEncrypt",
