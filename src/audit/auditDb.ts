@@ -8,7 +8,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { BUSY_TIMEOUT_MS, isBusy, openSharedDatabase } from "../store/sqlite/connection.ts";
+import { BUSY_TIMEOUT_MS, openSharedDatabase, retryWhileLocked } from "../store/sqlite/connection.ts";
 
 /** The file name of the audit database in a data directory. */
 export const AUDIT_DB_FILE = "audit.db";
@@ -142,29 +142,14 @@ export function inTransaction<T>(db: DatabaseSync, body: () => T): T {
   }
 }
 
-/** How often a writer thread tries again for the write lock another process holds. */
-const LOCK_POLL_MS = 0.1;
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
 /**
  * `inTransaction` for the audit writer thread, which shares audit.db with the writers of
- * the other workers. It waits for the write lock by trying again every LOCK_POLL_MS, not
- * through SQLite's busy handler: that one sleeps 1, 2, 5, 10, 15... ms between tries,
- * while a commit holds the lock for about half a millisecond, so a writer that lost the
- * race would sleep through many of its rivals' commits (two workers then served barely
- * more than one). Gives up after BUSY_TIMEOUT_MS, as the busy handler would. Blocks the
- * calling thread while it waits: for worker threads only.
+ * the other workers: it waits for the write lock by polling (`retryWhileLocked`), not
+ * through SQLite's busy handler, whose millisecond sleeps made two workers serve barely
+ * more than one. Blocks the calling thread while it waits: for worker threads only.
  */
 export function inTransactionPollingLock<T>(db: DatabaseSync, body: () => T): T {
-  const deadline = performance.now() + BUSY_TIMEOUT_MS;
-  for (;;) {
-    try {
-      return inTransaction(db, body);
-    } catch (error) {
-      if (!isBusy(error) || db.isTransaction || performance.now() > deadline) throw error;
-      Atomics.wait(sleeper, 0, 0, LOCK_POLL_MS);
-    }
-  }
+  return retryWhileLocked(() => inTransaction(db, body));
 }
 
 function migrate(db: DatabaseSync): void {

@@ -42,6 +42,29 @@ export function openSharedDatabase(path: string): DatabaseSync {
   return db;
 }
 
+/** How often a connection that found the database locked tries again. */
+const LOCK_POLL_MS = 0.1;
+
+/**
+ * Runs `attempt`, trying again every LOCK_POLL_MS while another process holds the lock it
+ * needs, for up to BUSY_TIMEOUT_MS. For connections whose busy timeout is 0: SQLite's own
+ * busy handler sleeps 1, 2, 5, 10, 15... ms between tries, while a rival commit holds the
+ * lock for about half a millisecond, so a waiter would sleep through many of them. Blocks
+ * the calling thread while it waits, for the time the rival actually holds the lock.
+ * `attempt` must undo itself when it fails (a transaction rolls back), so that it can run again.
+ */
+export function retryWhileLocked<T>(attempt: () => T): T {
+  const deadline = performance.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return attempt();
+    } catch (error) {
+      if (!isBusy(error) || performance.now() > deadline) throw error;
+      Atomics.wait(sleeper, 0, 0, LOCK_POLL_MS);
+    }
+  }
+}
+
 /** Whether SQLite refused for a lock another connection holds (SQLITE_BUSY, with any extended code). */
 export function isBusy(error: unknown): boolean {
   const code = (error as { errcode?: number } | undefined)?.errcode;

@@ -11,7 +11,7 @@ import { nextDueMs,
  type AccountRecord, type AliasRecord, type KeyRecord, type StoredAccessKey, type StoredMaterial } from "../../keys/records.ts";
 import type { IdentityStore } from "../identityStore.ts";
 import type { Page, Store } from "../store.ts";
-import { openSharedDatabase } from "./connection.ts";
+import { openSharedDatabase, retryWhileLocked } from "./connection.ts";
 import { migrate } from "./migrations.ts";
 import { insertAccessKeyRow, SqliteIdentityStore } from "./sqliteIdentityStore.ts";
 
@@ -29,6 +29,9 @@ export class SqliteStore implements Store {
     this.#db = openSharedDatabase(path);
     this.#db.exec("PRAGMA foreign_keys = ON");
     migrate(this.#db);
+    // From here on a lock another worker holds is waited for by retryWhileLocked (every
+    // 0.1 ms), not by SQLite's busy handler, which sleeps whole milliseconds on the event loop.
+    this.#db.exec("PRAGMA busy_timeout = 0");
     this.identities = new SqliteIdentityStore({
       get: (sql, ...params) => this.#get(sql, ...params),
       all: (sql, ...params) => this.#all(sql, ...params),
@@ -277,15 +280,17 @@ export class SqliteStore implements Store {
 
   /** Runs `body` in one IMMEDIATE transaction (takes the write lock up front, so no upgrade deadlock). */
   #transaction<T>(body: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      const result = body();
-      this.#db.exec("COMMIT");
-      return result;
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    return retryWhileLocked(() => {
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = body();
+        this.#db.exec("COMMIT");
+        return result;
+      } catch (error) {
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    });
   }
 
   #statement(sql: string): StatementSync {
@@ -298,15 +303,18 @@ export class SqliteStore implements Store {
   }
 
   #run(sql: string, ...params: SQLInputValue[]) {
-    return this.#statement(sql).run(...params);
+    const statement = this.#statement(sql);
+    return retryWhileLocked(() => statement.run(...params));
   }
 
   #get(sql: string, ...params: SQLInputValue[]): Row | undefined {
-    return this.#statement(sql).get(...params) as Row | undefined;
+    const statement = this.#statement(sql);
+    return retryWhileLocked(() => statement.get(...params) as Row | undefined);
   }
 
   #all(sql: string, ...params: SQLInputValue[]): Row[] {
-    return this.#statement(sql).all(...params) as Row[];
+    const statement = this.#statement(sql);
+    return retryWhileLocked(() => statement.all(...params) as Row[]);
   }
 }
 
