@@ -19,7 +19,7 @@ import type { Store } from "../store/store.ts";
 import { IdentityPolicyCache, sessionPolicyOf, type PrincipalPolicies } from "./identityPolicies.ts";
 import { ID_PREFIX, newAccessKeyId } from "./ids.ts";
 import { assumedRolePrincipal, rootPrincipal, userPrincipal, type Principal } from "./principal.ts";
-import type { IdentityAccessKey, UserRecord } from "./records.ts";
+import type { IdentityAccessKey, IdentityKeyOwner } from "./records.ts";
 import { sessionSecretAad } from "./sessions.ts";
 
 /** An access key ready for signature verification. */
@@ -38,15 +38,9 @@ export interface ActiveAccessKey {
  */
 export type CredentialLookup = { status: "active"; key: ActiveAccessKey } | { status: "revoked" } | { status: "unknown" };
 
-/** A fresh access key pair for an account's root, with the secret in the clear (shown once). */
-export interface NewAccessKey {
-  stored: StoredAccessKey;
-  secretAccessKey: string;
-}
-
-/** A fresh access key of an IAM user, with the secret in the clear (shown once). */
-export interface NewUserAccessKey {
-  stored: IdentityAccessKey;
+/** A fresh access key, with the secret in the clear (shown once). */
+export interface NewAccessKey<Stored extends IdentityAccessKey = IdentityAccessKey> {
+  stored: Stored;
   secretAccessKey: string;
 }
 
@@ -58,7 +52,17 @@ const NEGATIVE_TTL_MS = 1000;
 const MAX_CACHED = 10_000;
 
 /** Mints a root access key for `accountId`. */
-export function mintRootAccessKey(rootKey: RootKey, accountId: string, nowMs: number): NewAccessKey {
+export function mintRootAccessKey(rootKey: RootKey, accountId: string, nowMs: number): NewAccessKey<StoredAccessKey> {
+  return mintAccessKey(rootKey, accountId, { kind: "root" }, nowMs);
+}
+
+/** Mints an access key for `owner` (an account root or an IAM user of `accountId`), its secret wrapped by the root key. */
+export function mintAccessKey<Owner extends IdentityKeyOwner>(
+  rootKey: RootKey,
+  accountId: string,
+  owner: Owner,
+  nowMs: number,
+): NewAccessKey<IdentityAccessKey & { owner: Owner }> {
   const accessKeyId = newAccessKeyId("accessKey");
   const secretAccessKey = newSecret();
   return {
@@ -66,24 +70,7 @@ export function mintRootAccessKey(rootKey: RootKey, accountId: string, nowMs: nu
     stored: {
       accessKeyId,
       accountId,
-      owner: { kind: "root" },
-      wrappedSecret: rootKey.wrap(Buffer.from(secretAccessKey, "utf8"), secretAad(accessKeyId)),
-      status: "Active",
-      createdAtMs: nowMs,
-    },
-  };
-}
-
-/** Mints an access key for an IAM user. */
-export function mintUserAccessKey(rootKey: RootKey, user: Pick<UserRecord, "accountId" | "userId">, nowMs: number): NewUserAccessKey {
-  const accessKeyId = newAccessKeyId("accessKey");
-  const secretAccessKey = newSecret();
-  return {
-    secretAccessKey,
-    stored: {
-      accessKeyId,
-      accountId: user.accountId,
-      owner: { kind: "user", userId: user.userId },
+      owner,
       wrappedSecret: rootKey.wrap(Buffer.from(secretAccessKey, "utf8"), secretAad(accessKeyId)),
       status: "Active",
       createdAtMs: nowMs,
