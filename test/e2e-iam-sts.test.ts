@@ -388,10 +388,13 @@ void describe("IAM and STS", () => {
 
     const before = Date.now();
     const assumed = await sts(credentials).send(new AssumeRoleCommand({ RoleArn: role?.Arn, RoleSessionName: "build-42" }));
+    const after = Date.now();
     const session = sessionCredentials(assumed.Credentials);
     assert.match(session.accessKeyId, /^ASIA[A-Z2-7]{16}$/);
-    const expiresIn = (assumed.Credentials?.Expiration?.getTime() ?? 0) - before;
-    assert.ok(expiresIn > 3590_000 && expiresIn <= 3600_000, `expires in ${expiresIn} ms`);
+    // One hour from the call, which the server counts in whole seconds.
+    const expiresAt = assumed.Credentials?.Expiration?.getTime() ?? 0;
+    const earliest = Math.floor(before / 1000) * 1000 + 3600_000;
+    assert.ok(expiresAt >= earliest && expiresAt <= after + 3600_000, `expires at ${expiresAt}, called between ${before} and ${after}`);
     const sessionArn = `arn:aws:sts::${kmsd.accountId}:assumed-role/deployer/build-42`;
     assert.deepEqual(assumed.AssumedRoleUser, { AssumedRoleId: `${role?.RoleId}:build-42`, Arn: sessionArn });
 
