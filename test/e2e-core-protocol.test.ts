@@ -110,6 +110,23 @@ describe("kmsd core: protocol and authentication", () => {
       assert.equal(awsError(response).type, "UnknownOperationException");
     });
 
+    it("a 10,000-character unknown operation is UnknownOperationException with a small answer (the name is cut, not echoed whole)", async () => {
+      const longName = "N".repeat(10_000);
+      for (const target of [`TrentService.${longName}`, `${longName}.ListKeys`, `CloudTrail_20131101.${longName}`]) {
+        const response = await rawRequest(kmsd.endpoint, { target, body: "{}" });
+        assert.equal(response.status, 400);
+        assert.equal(awsError(response).type, "UnknownOperationException");
+        assert.ok(Buffer.byteLength(response.body) < 1024, `${target.slice(0, 40)}...: a ${Buffer.byteLength(response.body)}-byte answer`);
+      }
+      // A Query (IAM/STS) Action is a form field, not a header: nothing bounds it but the body limit.
+      for (const form of [`Action=${longName}&Version=2010-05-08`, `Action=ListUsers&Version=${longName}`]) {
+        const response = await rawRequest(kmsd.endpoint, { body: form, headers: { "content-type": "application/x-www-form-urlencoded" } });
+        assert.equal(response.status, 400);
+        assert.match(response.body, /<Code>InvalidAction<\/Code>/);
+        assert.ok(Buffer.byteLength(response.body) < 1024, `a ${Buffer.byteLength(response.body)}-byte answer`);
+      }
+    });
+
     it("every one of the model's 54 operations answers within a second, never with a 500; those not built name themselves", async () => {
       assert.equal(KMS_OPERATIONS.length, 54);
       const unsupported: string[] = [];

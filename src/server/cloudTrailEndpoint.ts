@@ -14,6 +14,7 @@ import { cloudTrailOperations, type CloudTrailHandler, type CloudTrailOperationT
 import { authenticate } from "./authenticate.ts";
 import { requestContext, type Services } from "./context.ts";
 import { parseJsonBody, serializeOutput } from "./jsonProtocol.ts";
+import { boundedOperationName } from "./kmsEndpoint.ts";
 import type { RawRequest } from "./sigv4.ts";
 
 /** The X-Amz-Target prefix of CloudTrail operations (the model's; botocore and the AWS CLI send it). */
@@ -31,8 +32,10 @@ export function cloudTrailOperationOf(target: string): string | undefined {
 /** Handles one CloudTrail request whose target names `operationName`; returns the JSON response body. */
 export async function handleCloudTrailRequest(operationName: string, request: RawRequest, services: Services, audit: RequestAudit): Promise<string> {
   audit.service = "cloudtrail";
-  audit.operation = operationName;
-  if (!Object.hasOwn(CLOUDTRAIL_MODEL.operations, operationName)) throw new UnknownOperationException(`Unknown operation ${operationName}`);
+  audit.operation = boundedOperationName(operationName);
+  if (!Object.hasOwn(CLOUDTRAIL_MODEL.operations, operationName)) {
+    throw new UnknownOperationException(`Unknown operation ${boundedOperationName(operationName)}`);
+  }
   const nowMs = services.clock.nowMs();
   const { principal, region } = await authenticate(request, services, "cloudtrail", nowMs);
   audit.principal = principal;

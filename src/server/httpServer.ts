@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { AwsError, KMSInternalException, RequestEntityTooLargeException, UnknownOperationException } from "../errors.ts";
 import type { Services } from "./context.ts";
 import { JSON_CONTENT_TYPE, serializeError } from "./jsonProtocol.ts";
-import { handleKmsRequest, KMS_TARGET_PREFIX } from "./kmsEndpoint.ts";
+import { boundedOperationName, handleKmsRequest, KMS_TARGET_PREFIX } from "./kmsEndpoint.ts";
 import { log } from "./log.ts";
 import { handleQueryRequest, queryErrorResponse, queryServiceOf, type QueryServiceName } from "./queryEndpoint.ts";
 import { parseQueryForm, QUERY_CONTENT_TYPE, queryErrorCode, XML_CONTENT_TYPE } from "./queryProtocol.ts";
@@ -108,7 +108,7 @@ async function dispatch(
   const target = header(req, "x-amz-target") ?? "";
   const isQuery = target === "" && req.method === "POST" && url.pathname === "/" && isFormEncoded(req);
   if (isQuery) audit.service = protocol.queryService = queryServiceOf(header(req, "authorization"), undefined);
-  if (target !== "") audit.operation = target.slice(target.lastIndexOf(".") + 1).slice(0, 128);
+  if (target !== "") audit.operation = boundedOperationName(target.slice(target.lastIndexOf(".") + 1));
   const cloudTrailOperation = cloudTrailOperationOf(target);
   if (cloudTrailOperation !== undefined) audit.service = "cloudtrail";
   const body = await readBody(req);
@@ -124,7 +124,7 @@ async function dispatch(
     return { status: 200, body: responseBody, contentType: JSON_CONTENT_TYPE };
   }
   if (req.method !== "POST" || url.pathname !== "/" || !target.startsWith(KMS_TARGET_PREFIX)) {
-    throw new UnknownOperationException(target ? `Unknown operation ${target}` : "Missing X-Amz-Target header");
+    throw new UnknownOperationException(target ? `Unknown operation ${boundedOperationName(target)}` : "Missing X-Amz-Target header");
   }
   const responseBody = await handleKmsRequest(target.slice(KMS_TARGET_PREFIX.length), raw, services, audit);
   return { status: 200, body: responseBody, contentType: JSON_CONTENT_TYPE };

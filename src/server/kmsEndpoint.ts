@@ -24,6 +24,21 @@ function single(value: string | string[] | undefined): string | undefined {
 
 export const KMS_TARGET_PREFIX = `${KMS_MODEL.metadata.targetPrefix}.`;
 
+/** The longest operation name (or API version) kmsd records in the audit trail or echoes in an error. */
+export const MAX_OPERATION_NAME_LENGTH = 128;
+
+/**
+ * An operation name as the caller sent it, cut to MAX_OPERATION_NAME_LENGTH characters (never
+ * in the middle of a surrogate pair): what the audit trail records and an error message echoes,
+ * so that an unauthenticated request cannot make either as large as its body.
+ */
+export function boundedOperationName(name: string): string {
+  if (name.length <= MAX_OPERATION_NAME_LENGTH) return name;
+  const cut = name.slice(0, MAX_OPERATION_NAME_LENGTH);
+  const last = cut.charCodeAt(cut.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
+}
+
 /**
  * Handles one KMS request whose target names `operationName`; returns the JSON response
  * body. Fills `audit` as it learns who calls, what and with which keys.
@@ -35,9 +50,9 @@ export async function handleKmsRequest(
   audit: RequestAudit,
 ): Promise<string> {
   const requestId = audit.requestId;
-  audit.operation = operationName;
+  audit.operation = boundedOperationName(operationName);
   if (!Object.hasOwn(kmsOperations, operationName)) {
-    throw new UnknownOperationException(`Unknown operation ${operationName}`);
+    throw new UnknownOperationException(`Unknown operation ${boundedOperationName(operationName)}`);
   }
   const operation = operationName as KmsOperation;
   const nowMs = services.clock.nowMs();

@@ -15,6 +15,7 @@ import { stsOperations } from "../services/sts/stsOperations.ts";
 import { authenticate } from "./authenticate.ts";
 import { requestContext, type RequestContext, type Services } from "./context.ts";
 
+import { boundedOperationName } from "./kmsEndpoint.ts";
 import { formToInput, serializeQueryError, serializeQueryResponse, type QueryForm } from "./queryProtocol.ts";
 import type { RawRequest } from "./sigv4.ts";
 import type { RequestAudit } from "../audit/requestAudit.ts";
@@ -64,10 +65,10 @@ export async function handleQueryRequest(
   const { apiVersion, serviceId } = service.model.metadata;
   const action = form.get("Action") ?? "";
   audit.service = serviceName;
-  audit.operation = action === "" ? undefined : action;
+  audit.operation = action === "" ? undefined : boundedOperationName(action);
   const version = form.get("Version") ?? apiVersion;
   if (version !== apiVersion || !Object.hasOwn(service.model.operations, action)) {
-    throw new UnknownOperationException(`Could not find operation ${action} for version ${version}`);
+    throw new UnknownOperationException(`Could not find operation ${boundedOperationName(action)} for version ${boundedOperationName(version)}`);
   }
   const nowMs = services.clock.nowMs();
   const { principal, region } = await authenticate(request, services, serviceName, nowMs);
