@@ -35,8 +35,10 @@ import {
   DisableKeyCommand,
   EnableKeyCommand,
   EncryptCommand,
+  GenerateDataKeyCommand,
   GenerateDataKeyPairCommand,
   GenerateDataKeyPairWithoutPlaintextCommand,
+  GenerateDataKeyWithoutPlaintextCommand,
   GenerateMacCommand,
   GetPublicKeyCommand,
   ListKeysCommand,
@@ -594,6 +596,17 @@ void describe("kmsd asymmetric, HMAC and key-agreement keys", () => {
       await expectAwsError(encrypt(rsa, undefined, message), "InvalidKeyUsageException");
       await expectAwsError(encrypt(rsa, "SYMMETRIC_DEFAULT", message), "InvalidKeyUsageException");
       await expectAwsError(encrypt(symmetric, "RSAES_OAEP_SHA_256", message), "InvalidKeyUsageException");
+    });
+
+    void it("GenerateDataKey(WithoutPlaintext) with an RSA encryption key is InvalidKeyUsageException, also as a DryRun", async () => {
+      const rsa = await keyFor("RSA_2048", "ENCRYPT_DECRYPT");
+      for (const dryRun of [false, true]) {
+        await expectAwsError(kms.send(new GenerateDataKeyCommand({ KeyId: rsa.KeyId, KeySpec: "AES_256", DryRun: dryRun })), "InvalidKeyUsageException");
+        await expectAwsError(
+          kms.send(new GenerateDataKeyWithoutPlaintextCommand({ KeyId: rsa.KeyId, NumberOfBytes: 32, DryRun: dryRun })),
+          "InvalidKeyUsageException",
+        );
+      }
     });
 
     void it("Encrypt with a SIGN_VERIFY, HMAC or KEY_AGREEMENT key is AWS's InvalidKeyUsageException", async () => {

@@ -6,7 +6,7 @@ import { keyArn } from "../../../keys/records.ts";
 import type { RequestContext } from "../../../server/context.ts";
 import { endIfDryRun, keyForOperation, requireKeyUsage } from "../keyAccess.ts";
 import type { Handler } from "../registry.ts";
-import { sealWithKey } from "../symmetric.ts";
+import { requireSymmetricKey, sealWithKey } from "../symmetric.ts";
 
 export const GenerateDataKey: Handler<"GenerateDataKey"> = async (ctx, input) => {
   if (input.Recipient !== undefined) {
@@ -34,6 +34,8 @@ export async function generateDataKey(
   const length = dataKeyLength(input);
   const key = await keyForOperation(ctx, operation, input.KeyId, "aliases-allowed");
   requireKeyUsage(key, "ENCRYPT_DECRYPT", operation);
+  // An RSA encryption key has ENCRYPT_DECRYPT usage too, but data keys are sealed symmetrically.
+  requireSymmetricKey(key, operation);
   endIfDryRun(input);
   const plaintext = randomBytes(length);
   const sealed = await sealWithKey(ctx, key, plaintext, input.EncryptionContext);
