@@ -125,6 +125,14 @@ describe("kmsd core: cryptography", () => {
       assert.equal(bytes(Plaintext).toString(), "bound");
     });
 
+    it("a context value too long for the format is a ValidationException on Encrypt and GenerateDataKey (Decrypt: the opaque InvalidCiphertextException), never an internal error", async () => {
+      const huge = { big: "x".repeat(70_000) };
+      await expectAwsError(kms.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: Buffer.from("x"), EncryptionContext: huge })), "ValidationException", /encryption context is too large/);
+      await expectAwsError(kms.send(new GenerateDataKeyCommand({ KeyId: key.KeyId, KeySpec: "AES_256", EncryptionContext: huge })), "ValidationException");
+      const blob = await encrypt(Buffer.from("x"), context);
+      await expectAwsError(kms.send(new DecryptCommand({ CiphertextBlob: blob, EncryptionContext: huge })), "InvalidCiphertextException");
+    });
+
     const wrongContexts: [string, Record<string, string> | undefined][] = [
       ["no context", undefined],
       ["an empty context", {}],

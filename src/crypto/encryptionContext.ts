@@ -5,12 +5,25 @@
  *
  *   u16 pair count, then per pair: u16 key length, key bytes, u16 value length, value bytes
  */
+import { ValidationException } from "../errors.ts";
 
-/** Encodes an encryption context (absent or empty both encode as zero pairs). */
+/** The most pairs, and the longest key or value in UTF-8 bytes, the u16 length prefixes can say. */
+const MAX_ENCODABLE = 0xffff;
+
+/**
+ * Encodes an encryption context (absent or empty both encode as zero pairs). A context the
+ * format cannot hold (a key or value over 65,535 UTF-8 bytes, or more pairs) is the
+ * caller's ValidationException, never an internal error.
+ */
 export function encodeEncryptionContext(context: Record<string, string> | undefined): Buffer {
   if (!context) return EMPTY_CONTEXT;
   const pairs = Object.entries(context).map(([k, v]) => [Buffer.from(k, "utf8"), Buffer.from(v, "utf8")] as const);
   if (pairs.length === 0) return EMPTY_CONTEXT;
+  if (pairs.length > MAX_ENCODABLE || pairs.some(([k, v]) => k.length > MAX_ENCODABLE || v.length > MAX_ENCODABLE)) {
+    throw new ValidationException(
+      `The encryption context is too large: at most ${MAX_ENCODABLE} pairs, each key and value at most ${MAX_ENCODABLE} bytes in UTF-8.`,
+    );
+  }
   pairs.sort((a, b) => Buffer.compare(a[0], b[0]));
   let size = 2;
   for (const [k, v] of pairs) size += 4 + k.length + v.length;
