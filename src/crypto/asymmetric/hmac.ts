@@ -5,6 +5,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { KeySpec, MacAlgorithmSpec } from "@aws-sdk/client-kms";
 import { InvalidKeyUsageException, KMSInvalidMacException } from "../../errors.ts";
+import { preparedKey } from "../keyObjects.ts";
 import { assertMemberLength } from "./inputLimits.ts";
 import { macAlgorithmsFor } from "./keySpecs.ts";
 
@@ -32,21 +33,22 @@ export function generateHmacKey(spec: KeySpec): Buffer {
 }
 
 /** Computes the MAC after checking the algorithm belongs to the key spec. */
-function computeMac(key: Uint8Array, spec: KeySpec, algorithm: MacAlgorithmSpec, message: Uint8Array): Buffer {
+function computeMac(key: Buffer, spec: KeySpec, algorithm: MacAlgorithmSpec, message: Uint8Array): Buffer {
   assertMemberLength("message", message);
   if (!Object.hasOwn(MAC_HASHES, algorithm) || !macAlgorithmsFor(spec).includes(algorithm)) {
     throw new InvalidKeyUsageException(`Algorithm ${algorithm} is incompatible with key spec ${spec}.`);
   }
-  return createHmac(MAC_HASHES[algorithm], key).update(message).digest();
+  // The material is the key repository's cached Buffer: prepared once, not on every MAC.
+  return createHmac(MAC_HASHES[algorithm], preparedKey(key)).update(message).digest();
 }
 
 /** GenerateMac: the HMAC tag of a message (1 to 4096 bytes) under an HMAC key. */
-export function generateMac(key: Uint8Array, spec: KeySpec, algorithm: MacAlgorithmSpec, message: Uint8Array): Buffer {
+export function generateMac(key: Buffer, spec: KeySpec, algorithm: MacAlgorithmSpec, message: Uint8Array): Buffer {
   return computeMac(key, spec, algorithm, message);
 }
 
 /** VerifyMac: returns normally when the tag matches, throws KMSInvalidMacException (no message) when it does not. */
-export function verifyMac(key: Uint8Array, spec: KeySpec, algorithm: MacAlgorithmSpec, message: Uint8Array, mac: Uint8Array): void {
+export function verifyMac(key: Buffer, spec: KeySpec, algorithm: MacAlgorithmSpec, message: Uint8Array, mac: Uint8Array): void {
   const expected = computeMac(key, spec, algorithm, message);
   // The length is not secret (it follows from the algorithm); the comparison of the bytes is constant-time.
   if (mac.length !== expected.length || !timingSafeEqual(expected, mac)) {
