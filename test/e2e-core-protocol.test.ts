@@ -10,6 +10,7 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -125,6 +126,28 @@ describe("kmsd core: protocol and authentication", () => {
         assert.match(response.body, /<Code>InvalidAction<\/Code>/);
         assert.ok(Buffer.byteLength(response.body) < 1024, `a ${Buffer.byteLength(response.body)}-byte answer`);
       }
+    });
+
+    it("a request line whose target is not a valid URL (`POST http://[x/`) gets an AWS error answer, not a dropped connection", async () => {
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect(kmsd.port, "127.0.0.1");
+        let text = "";
+        socket.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+        socket.on("end", () => resolve(text));
+        socket.on("error", reject);
+        socket.setTimeout(5000, () => socket.destroy(new Error(`no complete answer within 5 s: ${JSON.stringify(text)}`)));
+        // write, not end: a client that half-closes first has its request aborted by node:http.
+        socket.write(
+          "POST http://[x/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+            `Content-Type: ${JSON_TYPE}\r\nX-Amz-Target: TrentService.ListKeys\r\nContent-Length: 2\r\n\r\n{}`,
+        );
+      });
+      const [head = "", body = ""] = raw.split("\r\n\r\n");
+      assert.match(head, /^HTTP\/1\.1 400 /, raw);
+      assert.match(head, /\r\nx-amzn-requestid: [0-9a-f-]{36}\r\n/i);
+      assert.equal(JSON.parse(body).__type, "UnknownOperationException");
+      // And the server keeps serving.
+      assert.equal((await call("ListKeys", "{}")).status, 200);
     });
 
     it("every one of the model's 54 operations answers within a second, never with a 500; those not built name themselves", async () => {

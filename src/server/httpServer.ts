@@ -44,15 +44,16 @@ export function createKmsdServer(services: Services, hooks: ServerHooks): Server
 
 async function handle(req: IncomingMessage, res: ServerResponse, services: Services, hooks: ServerHooks): Promise<void> {
   const requestId = randomUUID();
-  const url = new URL(req.url ?? "/", "http://localhost");
-  if (req.method === "GET" && url.pathname === "/health") {
+  // Null for a request target URL cannot parse (`POST http://[x/ HTTP/1.1`): dispatch refuses it, audited.
+  const url = URL.parse(req.url ?? "/", "http://localhost");
+  if (url && req.method === "GET" && url.pathname === "/health") {
     // A server whose audit trail cannot record refuses every request: it is not healthy.
     const health = services.audit.healthy
       ? { status: 200, body: { status: "ok", worker: hooks.worker } }
       : { status: 503, body: { status: "failing", reason: "the audit trail cannot record events", worker: hooks.worker } };
     return send(res, requestId, health.status, JSON.stringify(health.body), "application/json");
   }
-  if (services.dev && req.method === "POST" && url.pathname === "/kmsd/dev/clock") {
+  if (url && services.dev && req.method === "POST" && url.pathname === "/kmsd/dev/clock") {
     try {
       return send(res, requestId, 200, await advanceClock(req, services, hooks), "application/json");
     } catch (error) {
@@ -100,15 +101,16 @@ interface Answer {
 /** Routes an API request to its pipeline: Query (IAM, STS), CloudTrail or KMS. */
 async function dispatch(
   req: IncomingMessage,
-  url: URL,
+  url: URL | null,
   services: Services,
   audit: RequestAudit,
   protocol: { queryService: QueryServiceName | undefined },
 ): Promise<Answer> {
   const target = header(req, "x-amz-target") ?? "";
+  if (target !== "") audit.operation = boundedOperationName(target.slice(target.lastIndexOf(".") + 1));
+  if (url === null) throw new UnknownOperationException("The request target is not a valid URL path.");
   const isQuery = target === "" && req.method === "POST" && url.pathname === "/" && isFormEncoded(req);
   if (isQuery) audit.service = protocol.queryService = queryServiceOf(header(req, "authorization"), undefined);
-  if (target !== "") audit.operation = boundedOperationName(target.slice(target.lastIndexOf(".") + 1));
   const cloudTrailOperation = cloudTrailOperationOf(target);
   if (cloudTrailOperation !== undefined) audit.service = "cloudtrail";
   const body = await readBody(req);
