@@ -40,27 +40,29 @@ export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeC
     },
     strict: true,
   });
-  const port = Number(values.port ?? env.KMSD_PORT ?? "8080");
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, not '${values.port ?? env.KMSD_PORT}'`);
-  const defaultAccount = values["default-account"] ?? env.KMSD_DEFAULT_ACCOUNT;
+  const port = Number(values.port ?? envValue(env, "KMSD_PORT") ?? "8080");
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, not '${values.port ?? envValue(env, "KMSD_PORT")}'`);
+  const defaultAccount = values["default-account"] ?? envValue(env, "KMSD_DEFAULT_ACCOUNT");
   if (defaultAccount !== undefined) checkAccountId(defaultAccount);
-  const keyCacheSize = Number(values["key-cache-size"] ?? env.KMSD_KEY_CACHE_SIZE ?? "100000");
+  const keyCacheSize = Number(values["key-cache-size"] ?? envValue(env, "KMSD_KEY_CACHE_SIZE") ?? "100000");
   if (!Number.isInteger(keyCacheSize) || keyCacheSize < 1) throw new Error("--key-cache-size must be a positive whole number");
-  const workers = Number(values.workers ?? env.KMSD_WORKERS ?? String(availableParallelism()));
-  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new Error(`--workers must be a whole number from 1 to 256, not '${values.workers ?? env.KMSD_WORKERS}'`);
-  const audit = (values.audit ?? env.KMSD_AUDIT ?? "on").toLowerCase();
+  const workers = Number(values.workers ?? envValue(env, "KMSD_WORKERS") ?? String(availableParallelism()));
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
+    throw new Error(`--workers must be a whole number from 1 to 256, not '${values.workers ?? envValue(env, "KMSD_WORKERS")}'`);
+  }
+  const audit = (values.audit ?? envValue(env, "KMSD_AUDIT") ?? "on").toLowerCase();
   if (audit !== "on" && audit !== "off") throw new Error(`--audit must be on or off, not '${audit}'`);
-  const retention = values["audit-retention-days"] ?? env.KMSD_AUDIT_RETENTION_DAYS;
+  const retention = values["audit-retention-days"] ?? envValue(env, "KMSD_AUDIT_RETENTION_DAYS");
   const auditRetentionDays = retention === undefined || retention === "" ? undefined : Number(retention);
   if (auditRetentionDays !== undefined && !(Number.isFinite(auditRetentionDays) && auditRetentionDays > 0)) {
     throw new Error(`--audit-retention-days must be a positive number of days, not '${retention}'`);
   }
   return {
-    host: values.host ?? env.KMSD_HOST ?? "127.0.0.1",
+    host: values.host ?? envValue(env, "KMSD_HOST") ?? "127.0.0.1",
     port,
-    dataDir: values["data-dir"] ?? env.KMSD_DATA_DIR ?? "./data",
+    dataDir: values["data-dir"] ?? envValue(env, "KMSD_DATA_DIR") ?? "./data",
     defaultAccount,
-    dev: values.dev ?? isTrue(env.KMSD_DEV),
+    dev: values.dev ?? isTrue(envValue(env, "KMSD_DEV")),
     keyCacheSize,
     workers,
     audit: audit === "on",
@@ -71,6 +73,15 @@ export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeC
 /** Throws unless `accountId` is 12 digits. */
 export function checkAccountId(accountId: string): void {
   if (!/^[0-9]{12}$/.test(accountId)) throw new Error(`an account id is 12 digits, not '${accountId}'`);
+}
+
+/**
+ * A KMSD_* environment variable, undefined when it is unset or empty: `KMSD_HOST=` must not
+ * make the server listen on every interface, nor `KMSD_PORT=` pick a random port.
+ */
+export function envValue(env: NodeJS.ProcessEnv, name: `KMSD_${string}`): string | undefined {
+  const value = env[name];
+  return value === "" ? undefined : value;
 }
 
 function isTrue(value: string | undefined): boolean {

@@ -73,6 +73,22 @@ describe("kmsd command line", () => {
     assert.equal(line.host, "127.0.0.1");
   });
 
+  it("an empty KMSD_* variable counts as unset: KMSD_HOST= still listens on 127.0.0.1, not on every interface", async () => {
+    const line = await listeningLine(["--port", "0", "--data-dir", tempDir(), "--workers", "1"], {
+      KMSD_HOST: "",
+      KMSD_PORT: "",
+      KMSD_DATA_DIR: "",
+      KMSD_DEFAULT_ACCOUNT: "",
+      KMSD_KEY_CACHE_SIZE: "",
+      KMSD_WORKERS: "",
+      KMSD_AUDIT: "",
+      KMSD_AUDIT_RETENTION_DAYS: "",
+      KMSD_DEV: "",
+    });
+    assert.equal(line.host, "127.0.0.1");
+    assert.match(String(line.defaultAccount), /^[0-9]{12}$/);
+  });
+
   it("an unknown command exits 2 with the usage; a bad option value exits 1 with a one-line message", async () => {
     const unknown = await runKmsdCli(["frobnicate"]);
     assert.equal(unknown.code, 2);
