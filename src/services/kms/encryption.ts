@@ -27,13 +27,12 @@ export async function encryptWith(
   plaintext: Uint8Array,
   context: Record<string, string> | undefined,
 ): Promise<Encrypted> {
+  const checked = checkEncryptionAlgorithm(key, algorithm);
   if (key.keySpec === "SYMMETRIC_DEFAULT") {
-    checkEncryptionAlgorithm(key, algorithm);
     const sealed = await sealWithKey(ctx, key, plaintext, context);
-    return { ciphertextBlob: sealed.ciphertextBlob, algorithm: "SYMMETRIC_DEFAULT", keyMaterialId: sealed.keyMaterialId };
+    return { ciphertextBlob: sealed.ciphertextBlob, algorithm: checked, keyMaterialId: sealed.keyMaterialId };
   }
-  const rsaAlgorithm = checkEncryptionAlgorithm(key, algorithm);
-  return { ciphertextBlob: rsaEncrypt(await ctx.services.keys.keyPair(key), rsaAlgorithm, plaintext), algorithm: rsaAlgorithm };
+  return { ciphertextBlob: rsaEncrypt(await ctx.services.keys.keyPair(key), checked, plaintext), algorithm: checked };
 }
 
 /** A decrypted plaintext and what decrypted it. */
@@ -65,8 +64,15 @@ export async function decryptWith(
     const plaintext = rsaDecrypt(await ctx.services.keys.keyPair(requestedKey), rsaAlgorithm, blob);
     return { key: requestedKey, plaintext, algorithm: rsaAlgorithm };
   }
+  // A named symmetric key refuses another algorithm before anything is decrypted.
+  if (requestedKey) requireSymmetricAlgorithm(requestedKey, algorithm);
   const opened = await openWithKey(ctx, operation, blob, context, requestedKey);
-  requireSymmetricAlgorithm(opened.key, algorithm);
+  try {
+    requireSymmetricAlgorithm(opened.key, algorithm);
+  } catch (error) {
+    opened.plaintext.fill(0);
+    throw error;
+  }
   return { key: opened.key, plaintext: opened.plaintext, algorithm: "SYMMETRIC_DEFAULT", keyMaterialId: opened.keyMaterialId };
 }
 
