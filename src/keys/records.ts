@@ -28,7 +28,6 @@ export interface KeyRecord {
   state: KeyState;
   /** Set while the key is PendingDeletion. */
   deletionDateMs?: number;
-  pendingDeletionWindowInDays?: number;
   policy: string;
   /** In insertion order; an update keeps a tag's place. */
   tags: Tag[];

@@ -4,7 +4,7 @@
  */
 import type { KeySpec } from "@aws-sdk/client-kms";
 import { UnsupportedOperationException, ValidationException } from "../../errors.ts";
-import { isAsymmetricKeySpec, KeyMaterialMismatchError, prepareAsymmetricKey } from "../../crypto/asymmetric/index.ts";
+import { KeyMaterialMismatchError, prepareAsymmetricKey } from "../../crypto/asymmetric/index.ts";
 import { keyArn, type KeyRecord } from "../../keys/records.ts";
 
 /** Byte lengths AWS accepts for imported HMAC keys. */
@@ -20,7 +20,7 @@ const NOT_IMPORTABLE = new Set<KeySpec>(["ML_DSA_44", "ML_DSA_65", "ML_DSA_87", 
 
 /** Refuses CreateKey with Origin EXTERNAL for a key spec that cannot take imported material. */
 export function requireImportableKeySpec(keySpec: KeySpec): void {
-  if (NOT_IMPORTABLE.has(keySpec) || !(keySpec === "SYMMETRIC_DEFAULT" || keySpec in HMAC_KEY_BYTES || isAsymmetricKeySpec(keySpec))) {
+  if (NOT_IMPORTABLE.has(keySpec)) {
     throw new UnsupportedOperationException(`KeySpec ${keySpec} does not support Origin EXTERNAL.`);
   }
 }

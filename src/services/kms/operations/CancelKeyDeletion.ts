@@ -8,7 +8,7 @@ export const CancelKeyDeletion: Handler<"CancelKeyDeletion"> = async (ctx, input
   const key = await keyForOperation(ctx, "CancelKeyDeletion", input.KeyId, "key-only");
   const cancelled = await ctx.services.keys.update(key.keyId, (current): KeyRecord => {
     assertKeyStateAllows("CancelKeyDeletion", current);
-    const { deletionDateMs: _date, pendingDeletionWindowInDays: _window, ...rest } = current;
+    const { deletionDateMs: _date, ...rest } = current;
     return { ...rest, state: "Disabled" };
   });
   return { KeyId: keyArn(cancelled) };

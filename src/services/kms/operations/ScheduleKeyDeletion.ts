@@ -20,7 +20,7 @@ export const ScheduleKeyDeletion: Handler<"ScheduleKeyDeletion"> = async (ctx, i
   const deletionDateMs = ctx.nowMs + days * MS_PER_DAY;
   const scheduled = await ctx.services.keys.update(key.keyId, (current) => {
     assertKeyStateAllows("ScheduleKeyDeletion", current);
-    return { ...current, state: "PendingDeletion", deletionDateMs, pendingDeletionWindowInDays: days };
+    return { ...current, state: "PendingDeletion", deletionDateMs };
   });
   return {
     KeyId: keyArn(scheduled),
