@@ -135,21 +135,23 @@ async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Pro
 }
 
 /**
- * Creates the default account on the first start (printing its credentials once and
- * writing the credentials file); returns the default account's id.
+ * Creates the default account on the first start (printing its credentials once, then
+ * writing the credentials file); returns the default account's id. The secret is printed
+ * first: the account is already committed, so if writing the file failed, a secret not yet
+ * shown would be lost for good.
  */
 async function initialise(dataDir: DataDir, requestedAccount: string | undefined, nowMs: number): Promise<string> {
   const { accountId, created } = await ensureDefaultAccount(dataDir.store, dataDir.rootKey, requestedAccount, nowMs);
   if (created) {
-    writeCredentialsFile(credentialsPath(dataDir.path), created, DEFAULT_REGION);
     process.stdout.write(
       [
-        `kmsd: created account ${created.AccountId} with a root access key (shown once; also in ${credentialsPath(dataDir.path)}):`,
+        `kmsd: created account ${created.AccountId} with a root access key (shown once; also written to ${credentialsPath(dataDir.path)}):`,
         `  aws_access_key_id     = ${created.AccessKeyId}`,
         `  aws_secret_access_key = ${created.SecretAccessKey}`,
         "",
       ].join("\n"),
     );
+    writeCredentialsFile(credentialsPath(dataDir.path), created, DEFAULT_REGION);
   }
   return accountId;
 }
