@@ -17,11 +17,21 @@ export interface CreatedAccount {
 
 const DEFAULT_ACCOUNT_SETTING = "default_account_id";
 
-/** Creates an account (a random id if none is given); throws if the id is taken. */
-export async function createAccount(store: Store, rootKey: RootKey, accountId: string | undefined, nowMs: number): Promise<CreatedAccount> {
+/**
+ * Creates an account (a random id if none is given); throws if the id is taken. With
+ * `idSetting`, that setting is set to the new account's id in the same transaction.
+ */
+export async function createAccount(
+  store: Store,
+  rootKey: RootKey,
+  accountId: string | undefined,
+  nowMs: number,
+  idSetting?: string,
+): Promise<CreatedAccount> {
   const id = accountId ?? randomAccountId();
   const key = mintRootAccessKey(rootKey, id, nowMs);
-  if (!(await store.createAccount({ accountId: id, createdAtMs: nowMs }, key.stored))) {
+  const setting = idSetting === undefined ? undefined : { name: idSetting, value: id };
+  if (!(await store.createAccount({ accountId: id, createdAtMs: nowMs }, key.stored, setting))) {
     throw new Error(`account ${id} already exists`);
   }
   return { AccountId: id, AccessKeyId: key.stored.accessKeyId, SecretAccessKey: key.secretAccessKey };
@@ -29,7 +39,9 @@ export async function createAccount(store: Store, rootKey: RootKey, accountId: s
 
 /**
  * The installation's default account, created on the first start. Returns the new
- * credentials when it was created just now (so they can be printed once).
+ * credentials when it was created just now (so they can be printed once). The account and
+ * the setting naming it are one transaction: a crash in between cannot leave an account
+ * that no start would ever take as the default.
  */
 export async function ensureDefaultAccount(
   store: Store,
@@ -39,8 +51,7 @@ export async function ensureDefaultAccount(
 ): Promise<{ accountId: string; created: CreatedAccount | undefined }> {
   const existing = await store.getSetting(DEFAULT_ACCOUNT_SETTING);
   if (existing) return { accountId: existing, created: undefined };
-  const created = await createAccount(store, rootKey, requested, nowMs);
-  await store.setSetting(DEFAULT_ACCOUNT_SETTING, created.AccountId);
+  const created = await createAccount(store, rootKey, requested, nowMs, DEFAULT_ACCOUNT_SETTING);
   return { accountId: created.AccountId, created };
 }
 

@@ -23,8 +23,11 @@ export interface Store {
   getSetting(name: string): Promise<string | undefined>;
   setSetting(name: string, value: string): Promise<void>;
 
-  /** Creates an account with its root access key; false if the account already exists. */
-  createAccount(account: AccountRecord, rootAccessKey: StoredAccessKey): Promise<boolean>;
+  /**
+   * Creates an account with its root access key and, if given, sets `setting` (the default
+   * account...) in the same transaction; false (and nothing written) if the account already exists.
+   */
+  createAccount(account: AccountRecord, rootAccessKey: StoredAccessKey, setting?: { name: string; value: string }): Promise<boolean>;
   getAccount(accountId: string): Promise<AccountRecord | undefined>;
 
   getKey(keyId: string): Promise<KeyRecord | undefined>;

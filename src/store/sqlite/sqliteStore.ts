@@ -46,10 +46,10 @@ export class SqliteStore implements Store {
   }
 
   async setSetting(name: string, value: string): Promise<void> {
-    this.#run("INSERT INTO settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", name, value);
+    this.#setSetting(name, value);
   }
 
-  async createAccount(account: AccountRecord, rootAccessKey: StoredAccessKey): Promise<boolean> {
+  async createAccount(account: AccountRecord, rootAccessKey: StoredAccessKey, setting?: { name: string; value: string }): Promise<boolean> {
     return this.#transaction(() => {
       const inserted = this.#run(
         "INSERT INTO accounts(account_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -58,6 +58,7 @@ export class SqliteStore implements Store {
       );
       if (inserted.changes === 0) return false;
       insertAccessKeyRow({ run: (sql, ...params) => this.#run(sql, ...params) }, rootAccessKey);
+      if (setting) this.#setSetting(setting.name, setting.value);
       return true;
     });
   }
@@ -261,6 +262,10 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.#db.close();
+  }
+
+  #setSetting(name: string, value: string): void {
+    this.#run("INSERT INTO settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", name, value);
   }
 
   #updateKey(record: KeyRecord): void {
