@@ -13,6 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CancelKeyDeletionCommand,
+  DeleteAliasCommand,
+  UntagResourceCommand,
+  PutKeyPolicyCommand,
   CreateAliasCommand,
   DecryptCommand,
   DeleteImportedKeyMaterialCommand,
@@ -989,6 +992,10 @@ void describe("kmsd key lifecycle", () => {
       assert.equal((await describeKey(theirs, "alias/aws/elasticfilesystem")).AWSAccountId, other.AccountId);
     });
 
+    /** A key policy that would hand an AWS managed key to the account. */
+    const managedPolicyTakeover = (accountId: string) =>
+      JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" }] });
+
     void it("the customer cannot change an AWS managed key", async () => {
       const managed = await describeKey(kms, "alias/aws/secretsmanager");
       const keyId = managed.KeyId ?? "";
@@ -1002,6 +1009,8 @@ void describe("kmsd key lifecycle", () => {
         ["TagResource", () => kms.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: "k", TagValue: "v" }] }))],
         ["UpdateKeyDescription", () => kms.send(new UpdateKeyDescriptionCommand({ KeyId: keyId, Description: "mine now" }))],
         ["CreateAlias", () => kms.send(new CreateAliasCommand({ AliasName: uniqueAlias("managed"), TargetKeyId: keyId }))],
+        ["PutKeyPolicy", () => kms.send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: "default", Policy: managedPolicyTakeover(managed.AWSAccountId ?? "") }))],
+        ["UntagResource", () => kms.send(new UntagResourceCommand({ KeyId: keyId, TagKeys: ["k"] }))],
       ];
       for (const [operation, call] of refused) {
         await expectAwsError(
@@ -1010,6 +1019,11 @@ void describe("kmsd key lifecycle", () => {
           new RegExp(`is not authorized to perform: kms:${operation} on resource: ${managed.Arn}`),
         ).catch((error: unknown) => assert.fail(`${operation}: ${String(error)}`));
       }
+      // Its alias is AWS's too: it can be neither moved nor deleted.
+      const customerKey = await createKey(kms);
+      await expectAwsError(kms.send(new UpdateAliasCommand({ AliasName: "alias/aws/secretsmanager", TargetKeyId: customerKey.KeyId })), "InvalidAliasNameException");
+      await expectAwsError(kms.send(new DeleteAliasCommand({ AliasName: "alias/aws/secretsmanager" })), "InvalidAliasNameException");
+      assert.equal((await describeKey(kms, "alias/aws/secretsmanager")).KeyId, keyId, "the alias still names the managed key");
       assert.deepEqual(await keySnapshot(kms, keyId), snapshot, "nothing changed");
       const status = await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }));
       assert.equal(status.KeyRotationEnabled, true);
