@@ -56,7 +56,7 @@ import {
   UpdateAssumeRolePolicyCommand,
   type User,
 } from "@aws-sdk/client-iam";
-import { CreateKeyCommand, KMSClient, ListKeysCommand } from "@aws-sdk/client-kms";
+import { CreateKeyCommand, EncryptCommand, KMSClient, ListKeysCommand } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type Credentials as StsCredentials } from "@aws-sdk/client-sts";
 import { CACHE_TTL_MS } from "../src/identity/accessKeys.ts";
 import { expectAwsError, rawRequest, startKmsd, type Kmsd } from "./support/kmsd.ts";
@@ -491,6 +491,43 @@ void describe("IAM and STS", () => {
     const listed = await iam().send(new ListRolesCommand({}));
     assert.ok(listed.Roles?.some((r) => r.RoleName === "private"));
     await expectAwsError(iam().send(new CreateRoleCommand({ RoleName: "PRIVATE", AssumeRolePolicyDocument: trustPolicy(kmsd.accountId) })), "EntityAlreadyExistsException", "Role with name PRIVATE already exists.");
+  });
+
+  void it("ends a role's sessions at once when the role is deleted, and a role created again under its name does not revive them", async () => {
+    const { user, credentials } = await userWithKey("leo");
+    const roleArn = arn("role", "ephemeral");
+    const { Role: role } = await iam().send(new CreateRoleCommand({ RoleName: "ephemeral", AssumeRolePolicyDocument: trustPolicy(user.Arn ?? "") }));
+    // The key policy names the role's ARN itself, so no identity policy of the role is needed.
+    const keyPolicy = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${kmsd.accountId}:root` }, Action: "kms:*", Resource: "*" },
+        { Effect: "Allow", Principal: { AWS: roleArn }, Action: "kms:Encrypt", Resource: "*" },
+      ],
+    });
+    const { KeyMetadata: key } = await kms(kmsd.credentials).send(new CreateKeyCommand({ Policy: keyPolicy }));
+    const encrypt = (c: Creds) => kms(c).send(new EncryptCommand({ KeyId: key?.Arn, Plaintext: Buffer.from("secret") }));
+    // A role policy too, so that DeleteRole has something to refuse over before it is removed.
+    await iam().send(new PutRolePolicyCommand({ RoleName: "ephemeral", PolicyName: "kms", PolicyDocument: POLICY }));
+
+    const assumed = await sts(credentials).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "old" }));
+    const session = sessionCredentials(assumed.Credentials);
+    await encrypt(session);
+
+    await expectAwsError(iam().send(new DeleteRoleCommand({ RoleName: "ephemeral" })), "DeleteConflictException", "Cannot delete entity, must delete policies first.");
+    await iam().send(new DeleteRolePolicyCommand({ RoleName: "ephemeral", PolicyName: "kms" }));
+    await iam().send(new DeleteRoleCommand({ RoleName: "ephemeral" }));
+    // At once (no wait for the credential cache): the session's credentials are no longer valid.
+    await expectAwsError(encrypt(session), "UnrecognizedClientException", INVALID_TOKEN);
+    await expectAwsError(sts(session).send(new GetCallerIdentityCommand({})), "InvalidClientTokenId", INVALID_TOKEN);
+
+    // A new role of the same name has another unique id: the old session stays dead, new ones work.
+    const { Role: again } = await iam().send(new CreateRoleCommand({ RoleName: "ephemeral", AssumeRolePolicyDocument: trustPolicy(user.Arn ?? "") }));
+    assert.notEqual(again?.RoleId, role?.RoleId);
+    await expectAwsError(encrypt(session), "UnrecognizedClientException", INVALID_TOKEN);
+    await expectAwsError(sts(session).send(new GetCallerIdentityCommand({})), "InvalidClientTokenId", INVALID_TOKEN);
+    const fresh = await sts(credentials).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "new" }));
+    await encrypt(sessionCredentials(fresh.Credentials));
   });
 
   void it("serves keys and sessions from the data directory to another process, which sees a revoked key within the cache TTL", async () => {

@@ -5,11 +5,12 @@
  * at rest.
  *
  * Lookups are cached so an authenticated request does no database read. A change made
- * by this process (UpdateAccessKey, DeleteAccessKey, DeleteUser) drops the entry at
- * once (`forget`, `forgetUser`). Another process on the same data directory (a second
- * server, `kmsd account create`) learns of a change when the entry expires: entries are
- * trusted for CACHE_TTL_MS, then read again. An id never seen before is read from the
- * store, which is how a server accepts a key another process added a moment ago.
+ * by this process (UpdateAccessKey, DeleteAccessKey, DeleteUser, DeleteRole) drops the
+ * entry at once (`forget`, `forgetUser`, `identitiesChanged`). Another process on the
+ * same data directory (a second server, `kmsd account create`) learns of a change when
+ * the entry expires: entries are trusted for CACHE_TTL_MS, then read again. An id never
+ * seen before is read from the store, which is how a server accepts a key another
+ * process added a moment ago.
  */
 import { randomBytes } from "node:crypto";
 import type { RootKey } from "../crypto/rootKey.ts";
@@ -32,9 +33,9 @@ export interface ActiveAccessKey {
 }
 
 /**
- * What an access key id resolves to. `revoked` (inactive, deleted, or its user is gone)
- * is kept apart from `unknown` so that such a key never falls back to --dev's "unknown
- * keys act as root".
+ * What an access key id resolves to. `revoked` (inactive, deleted, its user is gone, or
+ * the role of a session is gone or was created again) is kept apart from `unknown` so
+ * that such a key never falls back to --dev's "unknown keys act as root".
  */
 export type CredentialLookup = { status: "active"; key: ActiveAccessKey } | { status: "revoked" } | { status: "unknown" };
 
@@ -162,8 +163,9 @@ export class AccessKeyDirectory {
 
   #identitiesChangedLocally(): void {
     this.#policies.invalidate();
-    // User principals carry names and tags; re-read them on next use.
-    for (const [id, entry] of this.#known) if (entry.userId !== undefined) this.#known.delete(id);
+    // User principals carry names and tags, and a session lives only as long as its role
+    // (and carries the role's tags); re-read them on next use.
+    for (const [id, entry] of this.#known) if (entry.userId !== undefined || entry.key.session !== undefined) this.#known.delete(id);
   }
 
   async #loadKey(accessKeyId: string): Promise<{ status: "active"; key: ActiveAccessKey; userId: string | undefined } | { status: "revoked" | "unknown" }> {
@@ -185,14 +187,16 @@ export class AccessKeyDirectory {
     return { status: "active", key: { accessKeyId, secretAccessKey, principal }, userId };
   }
 
-  async #loadSession(accessKeyId: string): Promise<{ status: "active"; key: ActiveAccessKey; userId: undefined } | { status: "unknown" }> {
+  async #loadSession(accessKeyId: string): Promise<{ status: "active"; key: ActiveAccessKey; userId: undefined } | { status: "revoked" | "unknown" }> {
     const identities = this.#store.identities;
     const session = await identities.getSession(accessKeyId);
     if (!session) return { status: "unknown" };
+    // A session belongs to the role's unique id, as in AWS: once the role is deleted (or
+    // deleted and created again under the same name) its sessions are worth nothing.
     const role = await identities.getRole(session.accountId, session.roleName);
-    const roleTags = role && role.roleId === session.roleId ? role.tags : [];
+    if (!role || role.roleId !== session.roleId) return { status: "revoked" };
     const policy = session.sessionPolicy === undefined ? undefined : sessionPolicyOf(accessKeyId, session.sessionPolicy);
-    const principal = assumedRolePrincipal(session, accessKeyId, policy, roleTags);
+    const principal = assumedRolePrincipal(session, accessKeyId, policy, role.tags);
     const secretAccessKey = this.#rootKey.unwrap(session.wrappedSecret, sessionSecretAad(accessKeyId)).toString("utf8");
     return {
       status: "active",

@@ -1,7 +1,8 @@
 /**
  * DeleteRole: deletes a role that has no policies left (else DeleteConflict). Sessions
- * already issued keep authenticating until they expire, as in AWS, but no policy of the
- * role applies to them any more.
+ * already issued stop working at once: a session belongs to the role's unique id, so
+ * neither a key policy or grant naming the role's ARN nor a role created again under the
+ * same name gives it any access (see identity/accessKeys.ts).
  */
 import { deleteConflict } from "../conflicts.ts";
 import { roleForCall } from "../entities.ts";
