@@ -268,6 +268,29 @@ void describe("IAM and STS", () => {
     assert.match(unknown.body, /<Code>InvalidAction<\/Code><Message>Could not find operation MakeCoffee for version 2011-06-15<\/Message>/);
   });
 
+  void it("refuses a trust policy naming a user or role that does not exist (MalformedPolicyDocument)", async () => {
+    const ghostUser = arn("user", "ghost-user");
+    const ghostRole = arn("role", "team/ghost-role");
+    await expectAwsError(
+      iam().send(new CreateRoleCommand({ RoleName: "trusts-ghost", AssumeRolePolicyDocument: trustPolicy(ghostUser) })),
+      "MalformedPolicyDocumentException",
+      `Invalid principal in policy: "AWS":"${ghostUser}"`,
+    );
+    await expectAwsError(iam().send(new GetRoleCommand({ RoleName: "trusts-ghost" })), "NoSuchEntityException");
+    // Principals that do exist, the account itself, and accounts kmsd does not serve are accepted.
+    const { user } = await userWithKey("trusted-user");
+    await iam().send(new CreateRoleCommand({ RoleName: "trusts-real", AssumeRolePolicyDocument: trustPolicy([user.Arn ?? "", kmsd.accountId, "arn:aws:iam::999999999999:user/elsewhere"]) }));
+    await expectAwsError(
+      iam().send(new UpdateAssumeRolePolicyCommand({ RoleName: "trusts-real", PolicyDocument: trustPolicy([user.Arn ?? "", ghostRole]) })),
+      "MalformedPolicyDocumentException",
+      `Invalid principal in policy: "AWS":"${ghostRole}"`,
+    );
+    // The refused update left the trust policy as it was.
+    const { Role: role } = await iam().send(new GetRoleCommand({ RoleName: "trusts-real" }));
+    assert.deepEqual(JSON.parse(decodeURIComponent(role?.AssumeRolePolicyDocument ?? "")), JSON.parse(trustPolicy([user.Arn ?? "", kmsd.accountId, "arn:aws:iam::999999999999:user/elsewhere"])));
+    await iam().send(new UpdateAssumeRolePolicyCommand({ RoleName: "trusts-real", PolicyDocument: trustPolicy(arn("role", "trusts-real")) }));
+  });
+
   void it("manages groups, inline policies and managed policies", async () => {
     const client = iam();
     await client.send(new CreateUserCommand({ UserName: "erin" }));

@@ -1,10 +1,14 @@
 /**
  * Checks of policy documents before IAM stores them: structure (MalformedPolicyDocument,
- * see identity/policyDocument.ts) and IAM's size quotas (LimitExceeded), counted as AWS
- * does in characters other than whitespace.
+ * see identity/policyDocument.ts), the principals a trust policy names (they must exist)
+ * and IAM's size quotas (LimitExceeded), counted as AWS does in characters other than
+ * whitespace.
  */
+import { parsePolicy, policyPrincipals } from "../../authz/index.ts";
 import { policyDocumentProblem, policySize, type PolicyKind } from "../../identity/policyDocument.ts";
+import { principalExists } from "../../identity/principalExists.ts";
 import type { PolicyOwnerKind } from "../../identity/records.ts";
+import type { Store } from "../../store/store.ts";
 import { LimitExceeded, MalformedPolicyDocument } from "./errors.ts";
 
 /** Inline policy quotas per owner kind (AWS's defaults). */
@@ -33,8 +37,13 @@ export function checkManagedPolicy(document: string): void {
   if (policySize(document) > MANAGED_QUOTA) throw new LimitExceeded(`Cannot exceed quota for PolicySize: ${MANAGED_QUOTA}`);
 }
 
-/** Checks a role's trust policy. */
-export function checkTrustPolicy(document: string): void {
+/** Checks a role's trust policy, including that every user and role it names exists. */
+export async function checkTrustPolicy(store: Store, document: string): Promise<void> {
   requireWellFormed(document, "trust");
   if (policySize(document) > TRUST_QUOTA) throw new LimitExceeded(`Cannot exceed quota for ACLSizePerRole: ${TRUST_QUOTA}`);
+  for (const principal of policyPrincipals(parsePolicy(document, "trust", { maxBytes: Number.MAX_SAFE_INTEGER }))) {
+    if (!(await principalExists(store, principal.arn, principal.kind))) {
+      throw new MalformedPolicyDocument(`Invalid principal in policy: "AWS":"${principal.arn}"`);
+    }
+  }
 }

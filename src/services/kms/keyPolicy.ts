@@ -13,7 +13,7 @@ import {
   type CompiledPolicy,
 } from "../../authz/index.ts";
 import { authzPrincipal } from "../../authorization/authorizer.ts";
-import { parseIamArn } from "../../identity/arns.ts";
+import { principalExists } from "../../identity/principalExists.ts";
 import { keyArn, type KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
 import { conditionContext } from "./keyAccess.ts";
@@ -59,7 +59,7 @@ export async function checkKeyPolicy(ctx: RequestContext, policy: string, key: K
     throw error;
   }
   for (const principal of policyPrincipals(compiled)) {
-    if (!(await principalExists(ctx, principal.arn, principal.kind))) throw new MalformedPolicyDocumentException(INVALID_PRINCIPALS_MESSAGE);
+    if (!(await principalExists(ctx.services.store, principal.arn, principal.kind))) throw new MalformedPolicyDocumentException(INVALID_PRINCIPALS_MESSAGE);
   }
   if (!bypassLockoutCheck) {
     const caller = await ctx.services.authorizer.callerPolicies(ctx.principal);
@@ -76,15 +76,4 @@ export async function checkKeyPolicy(ctx: RequestContext, policy: string, key: K
     if (!decision.allowed) throw new MalformedPolicyDocumentException(LOCKOUT_MESSAGE);
   }
   return compiled;
-}
-
-/** Whether an IAM principal a policy names exists (account roots and principals of accounts kmsd does not serve are taken as they are). */
-async function principalExists(ctx: RequestContext, arn: string, kind: string): Promise<boolean> {
-  if (kind !== "user" && kind !== "role") return true;
-  const parsed = parseIamArn(arn, kind);
-  if (!parsed) return false;
-  if (!(await ctx.services.store.getAccount(parsed.accountId))) return true;
-  const identities = ctx.services.store.identities;
-  const found = kind === "user" ? await identities.getUser(parsed.accountId, parsed.name) : await identities.getRole(parsed.accountId, parsed.name);
-  return found !== undefined;
 }

@@ -18,7 +18,7 @@ export const CreateRole: IamHandler<"CreateRole"> = async (ctx, input) => {
   await authorizeIdentityCall(ctx, "iam:CreateRole", iamArn(ctx.accountId, "role", path, roleName));
   if (input.PermissionsBoundary !== undefined) throw new ValidationError("kmsd does not support permissions boundaries yet.");
   const trustPolicy = input.AssumeRolePolicyDocument ?? "";
-  checkTrustPolicy(trustPolicy);
+  await checkTrustPolicy(ctx.services.store, trustPolicy);
   const role: RoleRecord = {
     accountId: ctx.accountId,
     roleId: newUniqueId("role"),

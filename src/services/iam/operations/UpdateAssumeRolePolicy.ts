@@ -6,7 +6,7 @@ import type { IamHandler } from "../registry.ts";
 export const UpdateAssumeRolePolicy: IamHandler<"UpdateAssumeRolePolicy"> = async (ctx, input) => {
   const role = await roleForCall(ctx, "iam:UpdateAssumeRolePolicy", input.RoleName ?? "");
   const document = input.PolicyDocument ?? "";
-  checkTrustPolicy(document);
+  await checkTrustPolicy(ctx.services.store, document);
   await ctx.services.store.identities.updateRole({ ...role, assumeRolePolicyDocument: document });
   await ctx.services.accessKeys.identitiesChanged();
 };
