@@ -376,6 +376,54 @@ void describe("IAM and STS", () => {
     await client.send(new DeleteUserCommand({ UserName: "erin" }));
   });
 
+  void it("counts all of an owner's inline policies together against its size quota (LimitExceeded)", async () => {
+    /** An identity policy of exactly `size` characters other than whitespace. */
+    const sized = (size: number): string => {
+      const policy = (pad: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:Encrypt", Resource: `arn:aws:kms:*:*:key/${pad}` }] });
+      const document = policy("x".repeat(size - policy("").length));
+      assert.equal(document.length, size);
+      return document;
+    };
+    const client = iam();
+    await client.send(new CreateUserCommand({ UserName: "quota-user" }));
+    // 1,200 + 900 > 2,048: the second is refused though each fits on its own.
+    await client.send(new PutUserPolicyCommand({ UserName: "quota-user", PolicyName: "first", PolicyDocument: sized(1200) }));
+    await expectAwsError(
+      client.send(new PutUserPolicyCommand({ UserName: "quota-user", PolicyName: "second", PolicyDocument: sized(900) })),
+      "LimitExceededException",
+      "Maximum policy size of 2048 bytes exceeded for user quota-user",
+    );
+    assert.deepEqual((await client.send(new ListUserPoliciesCommand({ UserName: "quota-user" }))).PolicyNames, ["first"]);
+    await client.send(new PutUserPolicyCommand({ UserName: "quota-user", PolicyName: "second", PolicyDocument: sized(848) }));
+    // Replacing a policy counts its new document instead of the old one (names compare without case).
+    await client.send(new PutUserPolicyCommand({ UserName: "quota-user", PolicyName: "FIRST", PolicyDocument: sized(1200) }));
+    await client.send(new PutUserPolicyCommand({ UserName: "quota-user", PolicyName: "second", PolicyDocument: sized(700) }));
+    await expectAwsError(
+      client.send(new PutUserPolicyCommand({ UserName: "quota-user", PolicyName: "first", PolicyDocument: sized(1349) })),
+      "LimitExceededException",
+      "Maximum policy size of 2048 bytes exceeded for user quota-user",
+    );
+    await client.send(new PutUserPolicyCommand({ UserName: "quota-user", PolicyName: "first", PolicyDocument: sized(1348) }));
+
+    // Groups (5,120) and roles (10,240) likewise.
+    await client.send(new CreateGroupCommand({ GroupName: "quota-group" }));
+    await client.send(new PutGroupPolicyCommand({ GroupName: "quota-group", PolicyName: "a", PolicyDocument: sized(3000) }));
+    await expectAwsError(
+      client.send(new PutGroupPolicyCommand({ GroupName: "quota-group", PolicyName: "b", PolicyDocument: sized(2121) })),
+      "LimitExceededException",
+      "Maximum policy size of 5120 bytes exceeded for group quota-group",
+    );
+    await client.send(new PutGroupPolicyCommand({ GroupName: "quota-group", PolicyName: "b", PolicyDocument: sized(2120) }));
+    await client.send(new CreateRoleCommand({ RoleName: "quota-role", AssumeRolePolicyDocument: trustPolicy(kmsd.accountId) }));
+    for (const name of ["a", "b", "c"]) await client.send(new PutRolePolicyCommand({ RoleName: "quota-role", PolicyName: name, PolicyDocument: sized(3000) }));
+    await expectAwsError(
+      client.send(new PutRolePolicyCommand({ RoleName: "quota-role", PolicyName: "d", PolicyDocument: sized(1241) })),
+      "LimitExceededException",
+      "Maximum policy size of 10240 bytes exceeded for role quota-role",
+    );
+    await client.send(new PutRolePolicyCommand({ RoleName: "quota-role", PolicyName: "d", PolicyDocument: sized(1240) }));
+  });
+
   void it("pages with Marker and MaxItems, by name, within a path", async () => {
     const client = iam();
     const names = ["u3", "U1", "u5", "u2", "u7", "u4", "u6"];

@@ -24,11 +24,16 @@ export function requireWellFormed(document: string, kind: PolicyKind): void {
   if (problem !== undefined) throw new MalformedPolicyDocument(problem);
 }
 
-/** Checks an inline policy of a user, group or role. */
-export function checkInlinePolicy(document: string, ownerKind: PolicyOwnerKind, ownerName: string): void {
+/**
+ * Checks an inline policy of a user, group or role. The quota is AWS's: it bounds all of
+ * the owner's inline policies together, so `otherDocuments` are the owner's other inline
+ * policies (not the one this document replaces).
+ */
+export function checkInlinePolicy(document: string, ownerKind: PolicyOwnerKind, ownerName: string, otherDocuments: readonly string[]): void {
   requireWellFormed(document, "identity");
   const quota = INLINE_QUOTA[ownerKind];
-  if (policySize(document) > quota) throw new LimitExceeded(`Maximum policy size of ${quota} bytes exceeded for ${ownerKind} ${ownerName}`);
+  const total = otherDocuments.reduce((sum, other) => sum + policySize(other), policySize(document));
+  if (total > quota) throw new LimitExceeded(`Maximum policy size of ${quota} bytes exceeded for ${ownerKind} ${ownerName}`);
 }
 
 /** Checks a managed policy version. */

@@ -20,9 +20,28 @@ export async function putInlinePolicy(
   document: string,
 ): Promise<void> {
   const owner = await policyOwnerForCall(ctx, kind, action, ownerName);
-  checkInlinePolicy(document, kind, owner.name);
+  checkInlinePolicy(document, kind, owner.name, await otherInlinePolicies(ctx, owner.id, policyName));
   await ctx.services.store.identities.putInlinePolicy(kind, owner.id, policyName, document, ctx.nowMs);
   await ctx.services.accessKeys.identitiesChanged();
+}
+
+/** The documents of an owner's inline policies other than `policyName` (which a put replaces), for the owner's size quota. */
+async function otherInlinePolicies(ctx: RequestContext, ownerId: string, policyName: string): Promise<string[]> {
+  const identities = ctx.services.store.identities;
+  // The name as stored (names are case-insensitive), so the policy being replaced is recognized.
+  const replaced = (await identities.getInlinePolicy(ownerId, policyName))?.policyName;
+  const documents: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await identities.listInlinePolicies(ownerId, { limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
+    for (const name of page.items) {
+      if (name === replaced) continue;
+      const policy = await identities.getInlinePolicy(ownerId, name);
+      if (policy) documents.push(policy.document);
+    }
+    cursor = page.next;
+  } while (cursor !== undefined);
+  return documents;
 }
 
 /** An inline policy: owner name, policy name and URL-encoded document. */
