@@ -21,7 +21,7 @@ import {
   RevokeGrantCommand,
   type CreateGrantCommandInput,
   type GrantConstraints,
-  type KMSClient,
+  KMSClient,
 } from "@aws-sdk/client-kms";
 import { bytes, createKey, type CreatedKey } from "./support/e2e.ts";
 import { createAccount, credentialsOf, expectAwsError, startKmsd, type CreatedAccount, type Kmsd } from "./support/kmsd.ts";
@@ -272,6 +272,12 @@ void describe("grants", () => {
     const garbled = `${GrantToken.slice(0, -6)}AAAAAA`;
     await expectAwsError(encrypt(kms(grantee.credentials), key.Arn, undefined, [garbled]), "InvalidGrantTokenException");
     await expectAwsError(encrypt(kms(), key.KeyId, undefined, ["not-a-token"]), "InvalidGrantTokenException");
+    // A genuine token with anything appended (another segment, or characters the MAC's decoder would skip) is not a token.
+    await encrypt(kms(grantee.credentials), key.Arn, undefined, [GrantToken]);
+    for (const extended of [`${GrantToken}.extra`, `${GrantToken}.`, `${GrantToken}=`, `${GrantToken}*`]) {
+      await expectAwsError(encrypt(kms(grantee.credentials), key.Arn, undefined, [extended]), "InvalidGrantTokenException");
+      await expectAwsError(kms().send(new RetireGrantCommand({ GrantToken: extended })), "InvalidGrantTokenException");
+    }
     await expectAwsError(kms().send(new RetireGrantCommand({ GrantToken: garbled })), "InvalidGrantTokenException");
     await expectAwsError(
       kms().send(new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: grantee.arn, Operations: ["Decrypt"], GrantTokens: [garbled] })),
@@ -368,5 +374,46 @@ void describe("grants", () => {
     await grant(key, { GranteePrincipal: ok.arn, Operations: ["Encrypt"] }, kms(granter.credentials));
     await expectAwsError(kms(granter.credentials).send(new CreateGrantCommand({ KeyId: key.Arn, GranteePrincipal: ok.arn, Operations: ["Encrypt", "GenerateDataKey"] })), "AccessDeniedException");
     await expectAwsError(kms(granter.credentials).send(new CreateGrantCommand({ KeyId: key.Arn, GranteePrincipal: notOk.arn, Operations: ["Encrypt"] })), "AccessDeniedException");
+  });
+});
+
+void describe("grant order across worker processes", () => {
+  let kmsd: Kmsd;
+  before(async () => {
+    kmsd = await startKmsd({ dev: true, args: ["--workers", "2"] });
+    const deadline = Date.now() + 10_000;
+    while ((kmsd.stderr().match(/"message":"listening"/g) ?? []).length < 2 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+  after(async () => kmsd.dispose());
+
+  // Two workers creating grants in the same millisecond must not give them the same place in
+  // the order: ListRetirableGrants pages after the last grant's place, and would skip a tied one.
+  void it("ListRetirableGrants with Limit 1 pages through grants created at once by two workers, each exactly once", async () => {
+    const key = await createKey(kmsd.kms());
+    const root = `arn:aws:iam::${kmsd.accountId}:root`;
+    const created: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      // Each client has its own connection: the workers share them round-robin and create grants side by side.
+      const clients = Array.from({ length: 50 }, () => new KMSClient({ endpoint: kmsd.endpoint, region: "us-east-1", credentials: kmsd.credentials, maxAttempts: 1 }));
+      try {
+        const grants = await Promise.all(
+          clients.map((client) => client.send(new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: root, RetiringPrincipal: root, Operations: ["Encrypt"] }))),
+        );
+        created.push(...grants.map((g) => String(g.GrantId)));
+      } finally {
+        clients.forEach((client) => client.destroy());
+      }
+    }
+    const listed: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await kmsd.kms().send(new ListRetirableGrantsCommand({ RetiringPrincipal: root, Limit: 1, Marker: marker }));
+      listed.push(...(page.Grants ?? []).map((g) => String(g.GrantId)));
+      marker = page.Truncated ? page.NextMarker : undefined;
+    } while (marker !== undefined);
+    assert.equal(new Set(listed).size, listed.length, "no grant listed twice");
+    assert.deepEqual([...listed].sort(), [...created].sort());
   });
 });

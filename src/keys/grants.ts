@@ -3,9 +3,10 @@
  * optional encryption-context constraints, until it is retired or revoked. Stored with
  * the key (deleted with it) and cached with the key for the authorization hot path.
  */
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
 import type { GrantConstraints, GrantOperation } from "@aws-sdk/client-kms";
 import { InvalidGrantTokenException } from "../errors.ts";
+import { preparedKey } from "../crypto/keyObjects.ts";
 import type { RootKey } from "../crypto/rootKey.ts";
 
 /** A grant as stored. */
@@ -45,26 +46,35 @@ const TOKEN_PREFIX = "kmsd1";
  */
 export function grantTokenFor(rootKey: RootKey, grantId: string): string {
   const nonce = randomBytes(12).toString("base64url");
-  return `${TOKEN_PREFIX}.${grantId}.${nonce}.${tokenMac(rootKey, grantId, nonce)}`;
+  return `${TOKEN_PREFIX}.${grantId}.${nonce}.${tokenMac(rootKey, grantId, nonce).toString("base64url")}`;
 }
 
 /** The grant id a token names; InvalidGrantTokenException if it is not a token kmsd issued. */
 export function grantIdOfToken(rootKey: RootKey, token: string): string {
-  const [prefix, grantId, nonce, mac] = token.split(".");
-  if (prefix !== TOKEN_PREFIX || !grantId || !isGrantId(grantId) || !nonce || mac !== tokenMac(rootKey, grantId, nonce)) {
+  const parts = token.split(".");
+  const [prefix, grantId, nonce, mac] = parts;
+  if (parts.length !== 4 || prefix !== TOKEN_PREFIX || !grantId || !isGrantId(grantId) || !nonce || !mac || !macMatches(rootKey, grantId, nonce, mac)) {
     throw new InvalidGrantTokenException("The grant token is not valid.");
   }
   return grantId;
 }
 
-const macKeys = new WeakMap<RootKey, Buffer>();
+const macKeys = new WeakMap<RootKey, KeyObject>();
 
-function tokenMac(rootKey: RootKey, grantId: string, nonce: string): string {
+function tokenMac(rootKey: RootKey, grantId: string, nonce: string): Buffer {
   let key = macKeys.get(rootKey);
   if (!key) {
-    key = rootKey.deriveKey("grant tokens");
+    key = preparedKey(rootKey.deriveKey("grant tokens"));
     macKeys.set(rootKey, key);
   }
-  return createHmac("sha256", key).update(`${grantId}.${nonce}`).digest("base64url");
+  return createHmac("sha256", key).update(`${grantId}.${nonce}`).digest();
 }
 
+/** Whether `mac` (base64url, as issued) authenticates the grant id and nonce; compared in constant time. */
+function macMatches(rootKey: RootKey, grantId: string, nonce: string, mac: string): boolean {
+  const given = Buffer.from(mac, "base64url");
+  // Only the canonical encoding: Node's decoder skips characters that are not base64url.
+  if (given.toString("base64url") !== mac) return false;
+  const expected = tokenMac(rootKey, grantId, nonce);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
