@@ -15,27 +15,6 @@ import type { RequestScope } from "./context.ts";
 import { ACCOUNT_MATCH, EXACT_MATCH, NO_MATCH, ROLE_MATCH, type MatchStrength } from "./principal.ts";
 import type { AuthzPrincipal, GrantConstraintsLike, GrantLike } from "./types.ts";
 
-/** The operations a grant can allow. */
-export const GRANT_OPERATIONS = [
-  "Decrypt",
-  "Encrypt",
-  "GenerateDataKey",
-  "GenerateDataKeyWithoutPlaintext",
-  "ReEncryptFrom",
-  "ReEncryptTo",
-  "Sign",
-  "Verify",
-  "GetPublicKey",
-  "CreateGrant",
-  "RetireGrant",
-  "DescribeKey",
-  "GenerateDataKeyPair",
-  "GenerateDataKeyPairWithoutPlaintext",
-  "GenerateMac",
-  "VerifyMac",
-  "DeriveSharedSecret",
-] as const;
-
 /** The grant operations whose requests carry an encryption context, to which constraints apply. */
 export const CONSTRAINED_OPERATIONS: ReadonlySet<string> = new Set([
   "Encrypt",

@@ -4,7 +4,7 @@ export { parsePolicy, policyPrincipals, KEY_POLICY_MAX_BYTES } from "./policyDoc
 export type { CompiledPolicy, NamedPrincipal, ParseOptions, PolicyKind } from "./policyDocument.ts";
 export { evaluate } from "./evaluate.ts";
 export { accessDeniedMessage } from "./messages.ts";
-export { GRANT_OPERATIONS, CONSTRAINED_OPERATIONS } from "./grants.ts";
+export { CONSTRAINED_OPERATIONS } from "./grants.ts";
 export { kmsRequestContext, keyContext, encryptionContextKeys, requestAlias } from "./kmsConditionKeys.ts";
 export type { KmsKeyFacts, KmsRequestFacts } from "./kmsConditionKeys.ts";
 export { KMS_PERMISSIONS, kmsPermission } from "./kmsPermissions.ts";

@@ -6,7 +6,7 @@
  *
  * Lookups are cached so an authenticated request does no database read. A change made
  * by this process (UpdateAccessKey, DeleteAccessKey, DeleteUser, DeleteRole) drops the
- * entry at once (`forget`, `forgetUser`, `identitiesChanged`). Another process on the
+ * entry at once (`forget`, `identitiesChanged`). Another process on the
  * same data directory (a second server, `kmsd account create`) learns of a change when
  * the entry expires: entries are trusted for CACHE_TTL_MS, then read again. An id never
  * seen before is read from the store, which is how a server accepts a key another
@@ -82,7 +82,7 @@ export function mintAccessKey<Owner extends IdentityKeyOwner>(
 interface CacheEntry {
   key: ActiveAccessKey;
   checkedAtMs: number;
-  /** The IAM user the key belongs to, so DeleteUser can drop its keys. */
+  /** The IAM user the key belongs to (an IAM change drops the keys of users, as their names, tags or existence may have changed). */
   userId: string | undefined;
 }
 
@@ -105,12 +105,6 @@ export class AccessKeyDirectory {
       if (change.kind === "accessKey") this.#forgetLocally(change.accessKeyId);
       if (change.kind === "identityPolicies") this.#identitiesChangedLocally();
     });
-  }
-
-  /** The active key with this id, or undefined if there is none (or it is inactive or deleted). */
-  async find(accessKeyId: string): Promise<ActiveAccessKey | undefined> {
-    const found = await this.lookup(accessKeyId);
-    return found.status === "active" ? found.key : undefined;
   }
 
   /** Resolves an access key id: active (with secret and principal), revoked, or unknown. */
@@ -137,12 +131,6 @@ export class AccessKeyDirectory {
   async forget(accessKeyId: string): Promise<void> {
     this.#forgetLocally(accessKeyId);
     await this.#bus.publish({ kind: "accessKey", accessKeyId });
-  }
-
-  /** Drops every cached key of an IAM user (the user was deleted), here and in every other worker. */
-  async forgetUser(userId: string): Promise<void> {
-    for (const [id, entry] of this.#known) if (entry.userId === userId) this.#known.delete(id);
-    await this.#bus.publish({ kind: "identityPolicies" });
   }
 
   #forgetLocally(accessKeyId: string): void {

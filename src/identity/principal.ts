@@ -96,19 +96,6 @@ export function assumedRolePrincipal(
   };
 }
 
-/** The value of the `aws:PrincipalType` condition key: `Account` (root), `User` or `AssumedRole`. */
-export function principalTypeConditionValue(principal: Principal): "Account" | "User" | "AssumedRole" {
-  return principal.kind === "Root" ? "Account" : principal.kind === "IAMUser" ? "User" : "AssumedRole";
-}
-
-/**
- * `aws:PrincipalArn`: the caller's ARN, except that a role session is identified by
- * its role's ARN (as AWS does, so policies can name the role).
- */
-export function principalArnForConditions(principal: Principal): string {
-  return principal.kind === "AssumedRole" ? principal.roleArn : principal.arn;
-}
-
 function tagMap(tags: readonly IamTag[]): Record<string, string> {
   return Object.fromEntries(tags.map((tag) => [tag.Key, tag.Value]));
 }

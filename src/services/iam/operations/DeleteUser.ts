@@ -11,6 +11,6 @@ export const DeleteUser: IamHandler<"DeleteUser"> = async (ctx, input) => {
     if (outcome.blocker === "missing") throw new NoSuchEntity(`The user with name ${user.userName} cannot be found.`);
     throw deleteConflict(outcome.blocker);
   }
-  await ctx.services.accessKeys.forgetUser(user.userId);
+  // Drops the user's cached keys (every user entry) and identity policies, in every worker.
   await ctx.services.accessKeys.identitiesChanged();
 };
