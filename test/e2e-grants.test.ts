@@ -394,9 +394,10 @@ void describe("grant order across worker processes", () => {
     const key = await createKey(kmsd.kms());
     const root = `arn:aws:iam::${kmsd.accountId}:root`;
     const created: string[] = [];
-    for (let round = 0; round < 4; round++) {
-      // Each client has its own connection: the workers share them round-robin and create grants side by side.
-      const clients = Array.from({ length: 50 }, () => new KMSClient({ endpoint: kmsd.endpoint, region: "us-east-1", credentials: kmsd.credentials, maxAttempts: 1 }));
+    for (let round = 0; round < 100; round++) {
+      // Two requests at once, each on a new connection: the workers take connections in turn, so
+      // each creates one grant, often in the same millisecond (and, before the fix, with the same counter).
+      const clients = Array.from({ length: 2 }, () => new KMSClient({ endpoint: kmsd.endpoint, region: "us-east-1", credentials: kmsd.credentials, maxAttempts: 1 }));
       try {
         const grants = await Promise.all(
           clients.map((client) => client.send(new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: root, RetiringPrincipal: root, Operations: ["Encrypt"] }))),

@@ -164,6 +164,10 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX grants_by_key ON grants(key_id, seq);
   CREATE INDEX grants_by_retiring_principal ON grants(account_id, region, retiring_principal, seq);
   `,
+  // A new grant's seq is MAX(seq) + 1: found through this index, not by scanning every grant.
+  `
+  CREATE INDEX grants_by_seq ON grants(seq);
+  `,
 ];
 
 

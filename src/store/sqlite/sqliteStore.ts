@@ -21,8 +21,6 @@ type Row = Record<string, SQLInputValue>;
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
-  /** Orders grants created in the same millisecond. */
-  #grantSeq = 0;
   readonly identities: IdentityStore;
 
   constructor(path: string) {
@@ -181,15 +179,20 @@ export class SqliteStore implements Store {
   }
 
   async insertGrant(grant: GrantRecord): Promise<void> {
-    this.#run(
-      "INSERT INTO grants(grant_id, key_id, seq, retiring_principal, account_id, region, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      grant.grantId,
-      grant.keyId,
-      grant.createdAtMs * 1000 + (this.#grantSeq++ % 1000),
-      grant.retiringPrincipal ?? null,
-      grant.accountId,
-      grant.region,
-      JSON.stringify(grant),
+    // A grant's place in the listings is one past the last grant's, taken under the write lock:
+    // unique across every process on the database (a per-process counter tied across workers,
+    // and a tie made ListRetirableGrants skip a grant at a page boundary).
+    this.#transaction(() =>
+      this.#run(
+        "INSERT INTO grants(grant_id, key_id, seq, retiring_principal, account_id, region, record) " +
+          "SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM grants",
+        grant.grantId,
+        grant.keyId,
+        grant.retiringPrincipal ?? null,
+        grant.accountId,
+        grant.region,
+        JSON.stringify(grant),
+      ),
     );
   }
 
