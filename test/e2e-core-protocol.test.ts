@@ -485,4 +485,14 @@ describe("kmsd core: --dev", () => {
       assert.equal(response.status, 400, body);
     }
   });
+
+  it("the dev clock refuses to move beyond what a Date can represent, and the server keeps answering", async () => {
+    for (const advanceSeconds of [1e15, 8.64e12, 1e308]) {
+      const response = await rawRequest(kmsd.endpoint, { path: "/kmsd/dev/clock", body: JSON.stringify({ advanceSeconds }) });
+      assert.equal(response.status, 400, String(advanceSeconds));
+      assert.equal(response.json().__type, "ValidationException");
+    }
+    assert.equal((await kmsd.kms().send(new ListKeysCommand({}))).$metadata.httpStatusCode, 200);
+    assert.equal((await rawRequest(kmsd.endpoint, { method: "GET", path: "/health" })).status, 200);
+  });
 });

@@ -178,6 +178,13 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/**
+ * The dev clock goes no further than the end of year 9999: beyond what Date can represent
+ * (8.64e15 ms) every request failed, and the room left above it keeps every time kmsd derives
+ * from the clock (deletion and rotation dates...) a valid Date with a four-digit year.
+ */
+const MAX_DEV_CLOCK_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 async function advanceClock(req: IncomingMessage, services: Services, hooks: ServerHooks): Promise<string> {
   const body = await readBody(req);
   let seconds: unknown;
@@ -188,6 +195,9 @@ async function advanceClock(req: IncomingMessage, services: Services, hooks: Ser
   }
   if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
     throw new AwsError("ValidationException", "advanceSeconds must be a non-negative number of seconds.");
+  }
+  if (services.clock.nowMs() + seconds * 1000 > MAX_DEV_CLOCK_MS) {
+    throw new AwsError("ValidationException", `advanceSeconds would move the clock past ${new Date(MAX_DEV_CLOCK_MS).toISOString()}.`);
   }
   services.clock.advance(seconds);
   await hooks.afterClockAdvance();
