@@ -124,4 +124,28 @@ describe("audit writer", () => {
     await assert.rejects(writer.append([event("111111111111")], []), AuditUnavailableError);
     await writer.close();
   });
+
+  for (const start of [2 ** 31 - 2, 2 ** 32 - 2]) {
+    it(`batch ids past ${start + 2} (a long-running server's) still commit and settle their requests`, async () => {
+      const writer = await AuditWriter.start(freshDb(), { firstBatchId: start });
+      // A batch never seen as committed would hang its request (and close(), which waits for it).
+      const within = async <T>(promise: Promise<T>, what: string): Promise<T> => {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`${what} did not settle within 5 s`)), 5000);
+        });
+        return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+      };
+      let settled = false;
+      try {
+        for (let batch = 0; batch < 4; batch++) await within(writer.append([event("111111111111")], []), `batch ${start + batch}`);
+        settled = true;
+        assert.deepEqual(writer.stats, { commits: 4, events: 4 });
+        assert.equal(writer.healthy, true);
+      } finally {
+        if (settled) await writer.close();
+        else await within(writer.close(), "close").catch(() => undefined);
+      }
+    });
+  }
 });

@@ -30,16 +30,20 @@ interface Batch {
 /** Why events cannot be written, as the error every waiting request gets. */
 export class AuditUnavailableError extends Error {}
 
-/** Test hooks for the audit store (KMSD_TEST_AUDIT_FAIL): failed from the start, or once N events were committed. */
+/**
+ * Test hooks for the audit store (KMSD_TEST_AUDIT_FAIL): failed from the start, or once N events were committed;
+ * and the first batch's id (a test starts near 2^31 or 2^32 to reach ids a long-running server reaches).
+ */
 export interface WriterFaults {
   failAtStart?: boolean;
   failAfterEvents?: number;
+  firstBatchId?: number;
 }
 
 /** The main thread's side of the audit writer. */
 export class AuditWriter {
   readonly #worker: Worker;
-  readonly #signal: Int32Array;
+  readonly #signal: BigInt64Array;
   #open: Batch | undefined;
   /** Batches sent to the worker and not yet settled, oldest first. */
   readonly #sent: Batch[] = [];
@@ -49,10 +53,11 @@ export class AuditWriter {
   #idle: (() => void) | undefined;
   #committedEvents = 0;
 
-  private constructor(worker: Worker, signal: Int32Array, failure: string | undefined) {
+  private constructor(worker: Worker, signal: BigInt64Array, failure: string | undefined, firstBatchId: number) {
     this.#worker = worker;
     this.#signal = signal;
     this.#failure = failure;
+    this.#nextId = firstBatchId;
     worker.on("message", (response: WriterResponse) => {
       if (response.kind === "failed") {
         log.error("audit commit failed", { batch: response.from, error: response.error });
@@ -66,7 +71,7 @@ export class AuditWriter {
 
   /** Starts the writer thread on the audit database at `path`; resolves when it is ready. */
   static async start(path: string, faults: WriterFaults = {}): Promise<AuditWriter> {
-    const signal = new SharedArrayBuffer(SIGNAL_SLOTS * Int32Array.BYTES_PER_ELEMENT);
+    const signal = new SharedArrayBuffer(SIGNAL_SLOTS * BigInt64Array.BYTES_PER_ELEMENT);
     const data: WriterWorkerData = { path, signal, failAfterEvents: faults.failAfterEvents };
     const script = new URL(import.meta.url.endsWith(".ts") ? "./writerWorker.ts" : "./writerWorker.js", import.meta.url);
     const worker = new Worker(script, { workerData: data });
@@ -78,7 +83,12 @@ export class AuditWriter {
       await worker.terminate();
       throw new Error(`cannot open the audit database: ${ready.kind === "unavailable" ? ready.error : ready.kind}`);
     }
-    return new AuditWriter(worker, new Int32Array(signal), faults.failAtStart ? "the audit store is failed by KMSD_TEST_AUDIT_FAIL" : undefined);
+    return new AuditWriter(
+      worker,
+      new BigInt64Array(signal),
+      faults.failAtStart ? "the audit store is failed by KMSD_TEST_AUDIT_FAIL" : undefined,
+      faults.firstBatchId ?? 1,
+    );
   }
 
   /** Whether events can be written; false for good once a commit failed (shared memory is read first: no message wait). */
@@ -94,7 +104,7 @@ export class AuditWriter {
 
   /** How many transactions and events were committed so far (group commit at work: commits ≪ events under load). */
   get stats(): { commits: number; events: number } {
-    return { commits: Atomics.load(this.#signal, TRANSACTIONS), events: this.#committedEvents };
+    return { commits: Number(Atomics.load(this.#signal, TRANSACTIONS)), events: this.#committedEvents };
   }
 
   /** Appends a request's events to the open batch; resolves once the batch is committed. */
@@ -156,13 +166,13 @@ export class AuditWriter {
     // The failure mark first: the worker stores it after every earlier commit's mark, so a
     // failure seen here comes with the final word on which batches did commit.
     const failedFrom = Atomics.load(this.#signal, FAILED_FROM);
-    const committedUpTo = Atomics.load(this.#signal, COMMITTED_UP_TO);
+    const committedUpTo = Number(Atomics.load(this.#signal, COMMITTED_UP_TO));
     while (this.#sent.length > 0 && (this.#sent[0] as Batch).id <= committedUpTo) {
       const batch = this.#sent.shift() as Batch;
       this.#committedEvents += batch.events.length;
       batch.resolve();
     }
-    if (failedFrom !== 0) this.#fail(this.#failure ?? "audit commit failed");
+    if (failedFrom !== 0n) this.#fail(this.#failure ?? "audit commit failed");
     if (!this.#open && this.#sent.length === 0) this.#idle?.();
   }
 

@@ -2,26 +2,29 @@
 import type { AuditEvent, KeyUsage } from "./events.ts";
 
 /**
- * Slots of the shared Int32Array (writer state the main thread can read without waiting
- * for a message): every batch up to COMMITTED_UP_TO is on disk; FAILED_FROM, once set,
- * is the first batch that never will be; TRANSACTIONS counts the commits.
+ * Slots of the shared BigInt64Array (writer state the main thread can read without waiting
+ * for a message): every batch up to COMMITTED_UP_TO is on disk; FAILED_FROM, once set (not
+ * 0n: batch ids start at 1), is the first batch that never will be; TRANSACTIONS counts the
+ * commits. 64-bit slots: batch ids grow by one per batch for the life of the server, and an
+ * Int32 slot wrapped at 2^31 (about 25 days at 1,000 batches/s), after which no batch was
+ * ever seen as committed.
  */
 export const COMMITTED_UP_TO = 0;
 export const FAILED_FROM = 1;
 export const TRANSACTIONS = 2;
-/** How many Int32 slots the shared signal holds. */
+/** How many BigInt64 slots the shared signal holds. */
 export const SIGNAL_SLOTS = 3;
 
 /** What the worker is started with. */
 export interface WriterWorkerData {
   path: string;
-  /** SIGNAL_SLOTS Int32 slots of shared memory. */
+  /** SIGNAL_SLOTS BigInt64 slots of shared memory. */
   signal: SharedArrayBuffer;
   /** Test hook (KMSD_TEST_AUDIT_FAIL=after:N): commits fail once N events were committed. */
   failAfterEvents: number | undefined;
 }
 
-/** One batch of events (batch ids increase by one from 1). */
+/** One batch of events (batch ids increase by one from 1; a Number is exact up to 2^53). */
 export interface WriterRequest {
   id: number;
   events: AuditEvent[];

@@ -14,7 +14,7 @@ import { chainHash, GENESIS_HASH } from "./canonicalJson.ts";
 import { COMMITTED_UP_TO, FAILED_FROM, TRANSACTIONS, type WriterRequest, type WriterResponse, type WriterWorkerData } from "./writerProtocol.ts";
 
 const { path, failAfterEvents, signal } = workerData as WriterWorkerData;
-const shared = new Int32Array(signal);
+const shared = new BigInt64Array(signal);
 const port = parentPort;
 if (!port) throw new Error("writerWorker.ts runs as a worker thread");
 
@@ -60,13 +60,13 @@ try {
       }
       inTransactionPollingLock(db, () => batches.forEach((batch) => append(statements, batch)));
       committedEvents += events;
-      Atomics.add(shared, TRANSACTIONS, 1);
-      Atomics.store(shared, COMMITTED_UP_TO, last.id);
+      Atomics.add(shared, TRANSACTIONS, 1n);
+      Atomics.store(shared, COMMITTED_UP_TO, BigInt(last.id));
       response = { kind: "committed", upTo: last.id };
     } catch (error) {
       failure ??= error instanceof Error ? error.message : String(error);
-      Atomics.compareExchange(shared, FAILED_FROM, 0, first.id);
-      response = { kind: "failed", from: Atomics.load(shared, FAILED_FROM), error: failure };
+      Atomics.compareExchange(shared, FAILED_FROM, 0n, BigInt(first.id));
+      response = { kind: "failed", from: Number(Atomics.load(shared, FAILED_FROM)), error: failure };
     }
     port.postMessage(response);
   });
