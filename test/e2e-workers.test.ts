@@ -9,9 +9,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import {
+  CreateAliasCommand,
   CreateGrantCommand,
   CreateKeyCommand,
   DecryptCommand,
+  DeleteAliasCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
   EnableKeyCommand,
@@ -22,6 +24,7 @@ import {
   RevokeGrantCommand,
   RotateKeyOnDemandCommand,
   ScheduleKeyDeletionCommand,
+  UpdateAliasCommand,
 } from "@aws-sdk/client-kms";
 import { expectAwsError, rawRequest, startKmsd, type Kmsd } from "./support/kmsd.ts";
 import { allow, policy, TestIdentities, type Creds } from "./support/identities.ts";
@@ -186,6 +189,23 @@ describe("kmsd serve --workers 2", () => {
     } finally {
       identities.destroy();
     }
+  });
+
+  it("UpdateAlias and DeleteAlias through one worker apply on every worker, which had the alias cached", async () => {
+    const admin = kmsd.kms();
+    const first = (await admin.send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? "";
+    const second = (await admin.send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? "";
+    const aliasName = `alias/workers-${Date.now()}`;
+    await admin.send(new CreateAliasCommand({ AliasName: aliasName, TargetKeyId: first }));
+    const encryptedUnder = async () =>
+      (await everywhere((client) => client.send(new EncryptCommand({ KeyId: aliasName, Plaintext: Buffer.from("x") })))).map((result) =>
+        result.status === "fulfilled" ? result.value.KeyId : (result as PromiseRejectedResult).reason.name,
+      );
+    assert.deepEqual(new Set(await encryptedUnder()), new Set([first]));
+    await freshClient().send(new UpdateAliasCommand({ AliasName: aliasName, TargetKeyId: second }));
+    assert.deepEqual(new Set(await encryptedUnder()), new Set([second]), "every worker follows the alias at once");
+    await freshClient().send(new DeleteAliasCommand({ AliasName: aliasName }));
+    assert.deepEqual(new Set(await encryptedUnder()), new Set(["NotFoundException"]), "and forgets it at once");
   });
 
   // Last: it kills a worker.

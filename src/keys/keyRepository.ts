@@ -25,16 +25,26 @@ export class KeyRepository {
   readonly #locks = new Map<string, Promise<unknown>>();
 
   readonly #bus: ChangeBus;
+  /** What alias names resolve to ("account\0region\0alias/name" → key id), so naming a key by alias reads no database. */
+  readonly #aliasTargets = new Map<string, string>();
+  /** The cached alias names of each target key, to forget them when its aliases change. */
+  readonly #aliasesByTarget = new Map<string, Set<string>>();
+  readonly #maxAliasTargets: number;
+  /** Counts alias forgets: a read that raced one is not cached (it may have read the alias before the change). */
+  #aliasGeneration = 0;
 
   constructor(store: Store, rootKey: RootKey, cacheSize: number, bus: ChangeBus = new LocalChangeBus()) {
     this.store = store;
     this.#rootKey = rootKey;
     this.#materialIdKey = createSecretKey(rootKey.deriveKey("key material ids"));
     this.#cache = new KeyCache(cacheSize);
+    this.#maxAliasTargets = cacheSize;
     this.#bus = bus;
-    // Another worker changed a key: forget what this one cached, re-read on next use.
+    // Another worker changed a key (or its aliases): forget what this one cached, re-read on next use.
     bus.subscribe((change) => {
-      if (change.kind === "key") this.#cache.forget(change.keyId);
+      if (change.kind !== "key") return;
+      this.#cache.forget(change.keyId);
+      this.#forgetAliasTargets(change.keyId);
     });
   }
 
@@ -159,11 +169,31 @@ export class KeyRepository {
     return entry.aliases;
   }
 
+  /**
+   * The id of the key an alias names, from the cache or the store; undefined if there is no
+   * such alias. A missing alias is not remembered: an AWS managed alias appears on first use.
+   */
+  async aliasTarget(accountId: string, region: string, aliasName: string): Promise<string | undefined> {
+    const cacheKey = `${accountId}\u0000${region}\u0000${aliasName}`;
+    const cached = this.#aliasTargets.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const generation = this.#aliasGeneration;
+    const alias = await this.store.getAlias(accountId, region, aliasName);
+    if (!alias || generation !== this.#aliasGeneration) return alias?.targetKeyId;
+    if (this.#aliasTargets.size >= this.#maxAliasTargets) this.#forgetAliasTarget(this.#aliasTargets.keys().next().value as string);
+    this.#aliasTargets.set(cacheKey, alias.targetKeyId);
+    let names = this.#aliasesByTarget.get(alias.targetKeyId);
+    if (!names) this.#aliasesByTarget.set(alias.targetKeyId, (names = new Set()));
+    names.add(cacheKey);
+    return alias.targetKeyId;
+  }
+
   /** Forgets the cached alias names of keys whose aliases changed (here and in every other worker). */
   async aliasesChanged(...keyIds: string[]): Promise<void> {
     for (const keyId of keyIds) {
       const entry = this.#cache.get(keyId);
       if (entry) delete entry.aliases;
+      this.#forgetAliasTargets(keyId);
       await this.#bus.publish({ kind: "key", keyId });
     }
   }
@@ -193,8 +223,26 @@ export class KeyRepository {
     await this.#withLock(keyId, async () => {
       await this.store.deleteKey(keyId);
       this.#cache.delete(keyId);
+      this.#forgetAliasTargets(keyId);
       await this.#bus.publish({ kind: "key", keyId });
     });
+  }
+
+  /** Forgets which alias names resolve to `keyId`. */
+  #forgetAliasTargets(keyId: string): void {
+    this.#aliasGeneration++;
+    for (const cacheKey of this.#aliasesByTarget.get(keyId) ?? []) this.#aliasTargets.delete(cacheKey);
+    this.#aliasesByTarget.delete(keyId);
+  }
+
+  /** Forgets one cached alias name (the oldest, when the cache is full). */
+  #forgetAliasTarget(cacheKey: string): void {
+    const keyId = this.#aliasTargets.get(cacheKey);
+    this.#aliasTargets.delete(cacheKey);
+    if (keyId === undefined) return;
+    const names = this.#aliasesByTarget.get(keyId);
+    names?.delete(cacheKey);
+    if (names?.size === 0) this.#aliasesByTarget.delete(keyId);
   }
 
   async #cached(keyId: string): Promise<CachedKey | undefined> {

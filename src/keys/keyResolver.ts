@@ -57,8 +57,8 @@ export async function findKey(keys: KeyRepository, scope: Scope, keyId: string):
 }
 
 async function findAliasTarget(keys: KeyRepository, scope: Scope, aliasName: string, nowMs: number, mayCreate = true): Promise<KeyRecord> {
-  const alias = await keys.store.getAlias(scope.accountId, scope.region, aliasName);
-  if (alias) return findKey(keys, scope, alias.targetKeyId);
+  const targetKeyId = await keys.aliasTarget(scope.accountId, scope.region, aliasName);
+  if (targetKeyId !== undefined) return findKey(keys, scope, targetKeyId);
   // The first request naming an AWS managed alias creates its key, as the service's first use does in AWS.
   const service = awsManagedService(aliasName);
   if (service !== undefined && mayCreate) return findKey(keys, scope, await createAwsManagedKey(keys, scope, service, nowMs));
