@@ -8,7 +8,9 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { BUSY_TIMEOUT_MS, openSharedDatabase, retryWhileLocked } from "../store/sqlite/connection.ts";
+import { BUSY_TIMEOUT_MS, inTransaction, openSharedDatabase, retryWhileLocked } from "../store/sqlite/connection.ts";
+
+export { inTransaction };
 
 /** The file name of the audit database in a data directory. */
 export const AUDIT_DB_FILE = "audit.db";
@@ -127,19 +129,6 @@ export function openAuditDb(path: string): DatabaseSync {
 /** Opens an existing audit database for reading only. */
 export function openAuditDbReadOnly(path: string): DatabaseSync {
   return new DatabaseSync(path, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
-}
-
-/** Runs `body` in one IMMEDIATE transaction (the write lock taken up front). */
-export function inTransaction<T>(db: DatabaseSync, body: () => T): T {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const result = body();
-    db.exec("COMMIT");
-    return result;
-  } catch (error) {
-    if (db.isTransaction) db.exec("ROLLBACK");
-    throw error;
-  }
 }
 
 /**

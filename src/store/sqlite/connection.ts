@@ -42,6 +42,23 @@ export function openSharedDatabase(path: string): DatabaseSync {
   return db;
 }
 
+/**
+ * Runs `body` in one IMMEDIATE transaction (the write lock taken up front, so no upgrade
+ * deadlock). On failure it rolls back only if the transaction is still open (SQLite may
+ * have rolled it back already), so that a ROLLBACK error never hides the real one.
+ */
+export function inTransaction<T>(db: DatabaseSync, body: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = body();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
 /** How often a connection that found the database locked tries again. */
 const LOCK_POLL_MS = 0.1;
 

@@ -3,6 +3,7 @@
  * tracked by PRAGMA user_version. Add a migration; never edit a released one.
  */
 import type { DatabaseSync } from "node:sqlite";
+import { inTransaction } from "./connection.ts";
 
 const MIGRATIONS: readonly string[] = [
   `
@@ -170,19 +171,13 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-
 /** Brings the database schema up to date. */
 export function migrate(db: DatabaseSync): void {
-  db.exec("BEGIN IMMEDIATE");
-  try {
+  inTransaction(db, () => {
     const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
     for (let version = row.user_version; version < MIGRATIONS.length; version++) {
       db.exec(MIGRATIONS[version] as string);
       db.exec(`PRAGMA user_version = ${version + 1}`);
     }
-    db.exec("COMMIT");
-  } catch (error) {
-    db.exec("ROLLBACK");
-    throw error;
-  }
+  });
 }

@@ -11,7 +11,7 @@ import { nextDueMs,
  type AccountRecord, type AliasRecord, type KeyRecord, type StoredAccessKey, type StoredMaterial } from "../../keys/records.ts";
 import type { IdentityStore } from "../identityStore.ts";
 import type { Page, Store } from "../store.ts";
-import { openSharedDatabase, retryWhileLocked } from "./connection.ts";
+import { inTransaction, openSharedDatabase, retryWhileLocked } from "./connection.ts";
 import { migrate } from "./migrations.ts";
 import { insertAccessKeyRow, SqliteIdentityStore } from "./sqliteIdentityStore.ts";
 
@@ -25,8 +25,13 @@ export class SqliteStore implements Store {
 
   constructor(path: string) {
     this.#db = openSharedDatabase(path);
-    this.#db.exec("PRAGMA foreign_keys = ON");
-    migrate(this.#db);
+    try {
+      this.#db.exec("PRAGMA foreign_keys = ON");
+      migrate(this.#db);
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
     // From here on a lock another worker holds is waited for by retryWhileLocked (every
     // 0.1 ms), not by SQLite's busy handler, which sleeps whole milliseconds on the event loop.
     this.#db.exec("PRAGMA busy_timeout = 0");
@@ -286,19 +291,9 @@ export class SqliteStore implements Store {
     );
   }
 
-  /** Runs `body` in one IMMEDIATE transaction (takes the write lock up front, so no upgrade deadlock). */
+  /** Runs `body` in one IMMEDIATE transaction, waiting for a lock another process holds. */
   #transaction<T>(body: () => T): T {
-    return retryWhileLocked(() => {
-      this.#db.exec("BEGIN IMMEDIATE");
-      try {
-        const result = body();
-        this.#db.exec("COMMIT");
-        return result;
-      } catch (error) {
-        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-        throw error;
-      }
-    });
+    return retryWhileLocked(() => inTransaction(this.#db, body));
   }
 
   #statement(sql: string): StatementSync {
