@@ -60,7 +60,7 @@ export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeC
   return {
     host: values.host ?? envValue(env, "KMSD_HOST") ?? "127.0.0.1",
     port,
-    dataDir: values["data-dir"] ?? envValue(env, "KMSD_DATA_DIR") ?? "./data",
+    dataDir: dataDirOf(values["data-dir"], env),
     defaultAccount,
     dev: values.dev ?? isTrue(envValue(env, "KMSD_DEV")),
     keyCacheSize,
@@ -68,6 +68,11 @@ export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeC
     audit: audit === "on",
     auditRetentionDays,
   };
+}
+
+/** The data directory of a command: its --data-dir flag, else KMSD_DATA_DIR, else ./data. */
+export function dataDirOf(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return flag ?? envValue(env, "KMSD_DATA_DIR") ?? "./data";
 }
 
 /** Throws unless `accountId` is 12 digits. */

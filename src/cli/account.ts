@@ -4,7 +4,7 @@
  * and that server accepts the new key on its next request.
  */
 import { parseArgs } from "node:util";
-import { checkAccountId } from "../config.ts";
+import { checkAccountId, dataDirOf } from "../config.ts";
 import { openDataDir } from "../dataDir.ts";
 import { createAccount } from "../identity/accounts.ts";
 
@@ -18,7 +18,7 @@ export async function account(args: string[]): Promise<void> {
     strict: true,
   });
   if (values.id !== undefined) checkAccountId(values.id);
-  const dataDir = openDataDir(values["data-dir"] ?? process.env.KMSD_DATA_DIR ?? "./data");
+  const dataDir = openDataDir(dataDirOf(values["data-dir"]));
   try {
     const created = await createAccount(dataDir.store, dataDir.rootKey, values.id, Date.now());
     if (values.json) process.stdout.write(`${JSON.stringify(created)}\n`);

@@ -16,7 +16,7 @@ import { LogDelivery } from "../audit/delivery.ts";
 import { auditDir } from "../audit/logPaths.ts";
 import { loadOrCreateSigner, readPublicKey } from "../audit/signingKey.ts";
 import { verifyAuditTrail, type VerifyReport } from "../audit/verify.ts";
-import { checkAccountId } from "../config.ts";
+import { checkAccountId, dataDirOf } from "../config.ts";
 import { FileRootKey } from "../crypto/rootKey.ts";
 
 const USAGE = `usage: kmsd audit verify --data-dir DIR [--account ID] [--region R] [--start TIME] [--end TIME] [--json]
@@ -122,10 +122,6 @@ function describe(report: VerifyReport, dataDir: string): string {
   };
   lines.push("", `${count("digest")}; ${count("log")}; ${report.records.length} record(s) changed`, report.ok ? "OK" : "TAMPERING DETECTED", "");
   return lines.join("\n");
-}
-
-function dataDirOf(flag: string | undefined): string {
-  return flag ?? process.env.KMSD_DATA_DIR ?? "./data";
 }
 
 function parseTime(value: string | undefined, flag: string): number | undefined {
