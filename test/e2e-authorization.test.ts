@@ -27,8 +27,11 @@ import {
   DisableKeyCommand,
   EncryptCommand,
   GenerateDataKeyCommand,
+  GenerateDataKeyPairCommand,
+  GenerateMacCommand,
   GenerateRandomCommand,
   GetKeyPolicyCommand,
+  GetParametersForImportCommand,
   ListAliasesCommand,
   ListGrantsCommand,
   ListKeyPoliciesCommand,
@@ -404,6 +407,8 @@ void describe("authorization", () => {
       /** The Condition of the key policy statement that names the user. */
       condition: Record<string, Record<string, unknown>>;
       keyInput?: CreateKeyCommandInput;
+      /** The statement's actions (default: kms:Encrypt and kms:Sign). */
+      actions?: string[];
       allowed: Call[];
       denied: Call[];
     }
@@ -412,6 +417,11 @@ void describe("authorization", () => {
         user.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: PLAINTEXT, ...(context ? { EncryptionContext: context } : {}), ...(algorithm ? { EncryptionAlgorithm: algorithm } : {}) }));
     const sign = (algorithm: "RSASSA_PSS_SHA_256" | "RSASSA_PKCS1_V1_5_SHA_256"): Call =>
       ({ user, key }) => user.send(new SignCommand({ KeyId: key.KeyId, Message: PLAINTEXT, SigningAlgorithm: algorithm }));
+
+    const mac = (): Call =>
+      ({ user, key }) => user.send(new GenerateMacCommand({ KeyId: key.KeyId, Message: PLAINTEXT, MacAlgorithm: "HMAC_SHA_256" }));
+    const wrapping = (algorithm: "RSAES_OAEP_SHA_256" | "RSA_AES_KEY_WRAP_SHA_256", spec: "RSA_2048" | "RSA_3072"): Call =>
+      ({ user, key }) => user.send(new GetParametersForImportCommand({ KeyId: key.KeyId, WrappingAlgorithm: algorithm, WrappingKeySpec: spec }));
 
     const cases: ConditionCase[] = [
       {
@@ -506,6 +516,37 @@ void describe("authorization", () => {
         denied: [enc()],
       },
       {
+        name: "kms:MacAlgorithm",
+        condition: { StringEquals: { "kms:MacAlgorithm": "HMAC_SHA_256" } },
+        keyInput: { KeySpec: "HMAC_256", KeyUsage: "GENERATE_VERIFY_MAC" },
+        actions: ["kms:GenerateMac"],
+        allowed: [mac()],
+        denied: [],
+      },
+      {
+        name: "kms:MacAlgorithm (another algorithm named)",
+        condition: { StringEquals: { "kms:MacAlgorithm": "HMAC_SHA_512" } },
+        keyInput: { KeySpec: "HMAC_256", KeyUsage: "GENERATE_VERIFY_MAC" },
+        actions: ["kms:GenerateMac"],
+        allowed: [],
+        denied: [mac()],
+      },
+      {
+        name: "kms:WrappingAlgorithm and kms:WrappingKeySpec",
+        condition: { StringEquals: { "kms:WrappingAlgorithm": "RSAES_OAEP_SHA_256", "kms:WrappingKeySpec": "RSA_3072" } },
+        keyInput: { Origin: "EXTERNAL" },
+        actions: ["kms:GetParametersForImport"],
+        allowed: [wrapping("RSAES_OAEP_SHA_256", "RSA_3072")],
+        denied: [wrapping("RSA_AES_KEY_WRAP_SHA_256", "RSA_3072"), wrapping("RSAES_OAEP_SHA_256", "RSA_2048")],
+      },
+      {
+        name: "kms:DataKeyPairSpec",
+        condition: { StringEquals: { "kms:DataKeyPairSpec": "ECC_NIST_P256" } },
+        actions: ["kms:GenerateDataKeyPair"],
+        allowed: [({ user, key }) => user.send(new GenerateDataKeyPairCommand({ KeyId: key.KeyId, KeyPairSpec: "ECC_NIST_P256" }))],
+        denied: [({ user, key }) => user.send(new GenerateDataKeyPairCommand({ KeyId: key.KeyId, KeyPairSpec: "ECC_NIST_P384" }))],
+      },
+      {
         name: "aws:SecureTransport (plain HTTP)",
         condition: { Bool: { "aws:SecureTransport": "true" } },
         allowed: [],
@@ -517,7 +558,7 @@ void describe("authorization", () => {
       void it(c.name, async () => {
         const user = await newUser("cond");
         const alias = uniqueAlias("cond");
-        const statement = { Effect: "Allow", Principal: { AWS: user.arn }, Action: ["kms:Encrypt", "kms:Sign"], Resource: "*", Condition: c.condition };
+        const statement = { Effect: "Allow", Principal: { AWS: user.arn }, Action: c.actions ?? ["kms:Encrypt", "kms:Sign"], Resource: "*", Condition: c.condition };
         const key = await keyWithPolicy(policy(rootStatement(kmsd.accountId), statement).replace('"ALIAS"', JSON.stringify(alias)), undefined, c.keyInput);
         await kms().send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key.KeyId }));
         const context: CallContext = { user: kms(user.credentials), viaEc2: kms(user.credentials, "ec2.us-east-1.amazonaws.com"), key, alias };
