@@ -130,6 +130,11 @@ describe("audit trail: no secret is ever recorded", () => {
     const tooLong = randomBytes(5000);
     keep("plaintext of an invalid request", tooLong);
     await expectAwsError(kms.send(new EncryptCommand({ KeyId: symmetric, Plaintext: tooLong })), "ValidationException");
+    // Grant tokens are not sensitive in the model; a list that fails validation once had
+    // its tokens quoted in the ValidationException message, recorded as errorMessage.
+    const grantToken = `AQpAM2${randomBytes(300).toString("base64url")}`;
+    keep("grant token of an invalid request", grantToken);
+    await expectAwsError(kms.send(new EncryptCommand({ KeyId: symmetric, Plaintext: randomBytes(16), GrantTokens: ["", grantToken] })), "ValidationException");
     const unauthenticated = randomBytes(64);
     keep("plaintext of an unauthenticated request", unauthenticated);
     await expectAwsError(

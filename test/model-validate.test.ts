@@ -15,7 +15,9 @@ import {
   type KmsOperation,
   type ServiceModel,
 } from "../src/model/index.ts";
+import { IAM_MODEL } from "../src/model/iam.generated.ts";
 import { compileJavaPattern } from "../src/model/pattern.ts";
+import { STS_MODEL } from "../src/model/sts.generated.ts";
 
 const b64 = (bytes: number, fill = 0x61) => Buffer.alloc(bytes, fill).toString("base64");
 
@@ -168,17 +170,53 @@ void describe("other constraint messages", () => {
     },
     {
       name: "list length",
-      operation: "Encrypt",
-      input: { KeyId: "k", Plaintext: b64(1), GrantTokens: Array.from({ length: 11 }, (_, i) => `t${i}`) },
+      operation: "StartQuery",
+      model: CLOUDTRAIL_MODEL,
+      input: { QueryParameters: Array.from({ length: 11 }, (_, i) => `p${i}`) },
       message:
-        "1 validation error detected: Value '[t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10]' at 'grantTokens' failed to satisfy constraint: Member must have length less than or equal to 10",
+        "1 validation error detected: Value '[p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, p10]' at 'queryParameters' failed to satisfy constraint: Member must have length less than or equal to 10",
     },
     {
       name: "list items are reported once for the list, with all their constraints",
-      operation: "Encrypt",
-      input: { KeyId: "k", Plaintext: b64(1), GrantTokens: ["", "ok", ""] },
+      operation: "StartQuery",
+      model: CLOUDTRAIL_MODEL,
+      input: { QueryParameters: ["", "ok", ""] },
       message:
-        "1 validation error detected: Value '[, ok, ]' at 'grantTokens' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 8192, Member must have length greater than or equal to 1]",
+        "1 validation error detected: Value '[, ok, ]' at 'queryParameters' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: .*]",
+    },
+    {
+      name: "grant tokens (never recorded, though not sensitive in the model) show no value: list length",
+      operation: "Encrypt",
+      input: { KeyId: "k", Plaintext: b64(1), GrantTokens: Array.from({ length: 11 }, (_, i) => `t${i}`) },
+      message:
+        "1 validation error detected: Value at 'grantTokens' failed to satisfy constraint: Member must have length less than or equal to 10",
+    },
+    {
+      name: "grant tokens show no value: list items",
+      operation: "Encrypt",
+      input: { KeyId: "k", Plaintext: b64(1), GrantTokens: ["", "AQpAM2secretgranttoken"] },
+      message:
+        "1 validation error detected: Value at 'grantTokens' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 8192, Member must have length greater than or equal to 1]",
+    },
+    {
+      name: "an MFA token code (never recorded, though not sensitive in the model) shows no value",
+      operation: "GetSessionToken",
+      model: STS_MODEL,
+      input: { TokenCode: "12345x" },
+      message: "1 validation error detected: Value at 'tokenCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\d]*",
+    },
+    {
+      name: "MFA authentication codes show no value",
+      operation: "EnableMFADevice",
+      model: IAM_MODEL,
+      input: { UserName: "u", SerialNumber: "arn:aws:iam::111111111111:mfa/u", AuthenticationCode1: "12345", AuthenticationCode2: "654321" },
+      message: "1 validation error detected: Value at 'authenticationCode1' failed to satisfy constraint: Member must have length greater than or equal to 6",
+    },
+    {
+      name: "a grant token shows no value (RetireGrant)",
+      operation: "RetireGrant",
+      input: { GrantToken: "" },
+      message: "1 validation error detected: Value at 'grantToken' failed to satisfy constraint: Member must have length greater than or equal to 1",
     },
     {
       name: "list items with an enum",

@@ -8,6 +8,7 @@
  * in shape member order, depth first, into one ValidationException:
  *   `2 validation errors detected: Value '0' at 'numberOfBytes' failed to satisfy constraint: ...; Value ...`
  */
+import { isDeniedMember } from "../audit/redact.ts";
 import { SerializationException, UnknownOperationException, ValidationException } from "../errors.ts";
 import { compileJavaPattern } from "./pattern.ts";
 import type { ServiceModel, ShapeType } from "./types.ts";
@@ -21,7 +22,11 @@ interface Rule {
 /** A shape compiled for decoding; built once per shape and model, then reused. */
 interface Node {
   readonly type: ShapeType;
-  /** Value never appears in messages: the shape, or something inside it, is sensitive. */
+  /**
+   * Value never appears in messages: the shape, or something inside it, is sensitive, or is
+   * the value of a member the audit trail never records (a grant token, an MFA code: secrets
+   * the model does not mark sensitive), since the message is recorded as the errorMessage.
+   */
   hidden: boolean;
   rules: Rule[];
   /** `[rule, rule]`: how list items and map keys/values report their rules together. */
@@ -71,21 +76,25 @@ function inputNode(model: ServiceModel, operation: string): Node | null {
   return node;
 }
 
-function compileShape(model: ServiceModel, cache: Map<string, Node>, name: string): Node {
-  const existing = cache.get(name);
+// `secret`: compile the shape as sensitive, with everything inside it (a second node, cached
+// apart: the same shape may also be the target of an ordinary member).
+function compileShape(model: ServiceModel, cache: Map<string, Node>, name: string, secret = false): Node {
+  const cacheKey = secret ? `${name}\u0000secret` : name;
+  const existing = cache.get(cacheKey);
   if (existing) return existing;
   const shape = model.shapes[name];
   if (!shape) throw new Error(`model has no shape ${name}`);
-  const node: Node = { type: shape.type, hidden: shape.sensitive === true, rules: [], ruleList: "[]", members: [] };
-  cache.set(name, node); // before recursing, so recursive shapes terminate
+  const node: Node = { type: shape.type, hidden: secret || shape.sensitive === true, rules: [], ruleList: "[]", members: [] };
+  cache.set(cacheKey, node); // before recursing, so recursive shapes terminate
   const required = new Set(shape.required);
   for (const [member, target] of Object.entries(shape.members ?? {})) {
     const path = member.charAt(0).toLowerCase() + member.slice(1);
-    node.members.push({ name: member, path, node: compileShape(model, cache, target), required: required.has(member) });
+    const memberNode = compileShape(model, cache, target, secret || isSecretMember(model, member, target));
+    node.members.push({ name: member, path, node: memberNode, required: required.has(member) });
   }
-  if (shape.member) node.item = compileShape(model, cache, shape.member);
-  if (shape.key) node.key = compileShape(model, cache, shape.key);
-  if (shape.value) node.value = compileShape(model, cache, shape.value);
+  if (shape.member) node.item = compileShape(model, cache, shape.member, secret);
+  if (shape.key) node.key = compileShape(model, cache, shape.key, secret);
+  if (shape.value) node.value = compileShape(model, cache, shape.value, secret);
 
   // Rule order: the order AWS uses inside `[...]` lists (maximum before minimum).
   const { min, max } = shape;
@@ -109,6 +118,13 @@ function compileShape(model: ServiceModel, cache: Map<string, Node>, name: strin
   }
   node.ruleList = `[${node.rules.map((r) => r.message).join(", ")}]`;
   return node;
+}
+
+// A member the audit trail never records (redact.ts) is shown like a sensitive one: "Value
+// at 'grantTokens'", never the tokens. Blobs excepted: their message shows only their
+// length (Java's ByteBuffer), which AWS prints and which tells nothing of the bytes.
+function isSecretMember(model: ServiceModel, member: string, target: string): boolean {
+  return isDeniedMember(member) && model.shapes[target]?.type !== "blob";
 }
 
 // A container whose contents include a sensitive shape is hidden as a whole.
