@@ -76,6 +76,8 @@ describe("kmsd core: protocol and authentication", () => {
       const ids = [first.headers["x-amzn-requestid"], second.headers["x-amzn-requestid"]];
       for (const id of ids) assert.match(String(id), /^[0-9a-f-]{36}$/);
       assert.notEqual(ids[0], ids[1]);
+      // A Date header, as AWS sends (node:http adds it).
+      assert.ok(Math.abs(Date.parse(String(first.headers.date)) - Date.now()) < 60_000, `date: ${first.headers.date}`);
     });
 
     it("an error answer carries x-amzn-RequestId too, and the SDK exposes it", async () => {

@@ -146,12 +146,12 @@ function internalError(error: unknown, requestId: string): AwsError {
   return new KMSInternalException("An internal error occurred. Retry the request; the request id identifies it in the server log.");
 }
 
+/** Sends a response; node:http adds its Date header itself (res.sendDate, from a per-second cache). */
 function send(res: ServerResponse, requestId: string, status: number, body: string, contentType: string): void {
   res.writeHead(status, {
     "content-type": contentType,
     "content-length": Buffer.byteLength(body),
     "x-amzn-requestid": requestId,
-    date: new Date().toUTCString(),
   });
   res.end(body);
 }
