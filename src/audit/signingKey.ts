@@ -7,6 +7,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import type { RootKey } from "../crypto/rootKey.ts";
+import { inTransaction } from "./auditDb.ts";
 
 const PRIVATE_KEY_META = "digest_signing_key";
 const PUBLIC_KEY_META = "digest_public_key";
@@ -35,17 +36,13 @@ export function loadOrCreateSigner(db: DatabaseSync, rootKey: RootKey): DigestSi
     const wrapped = rootKey.wrap(der, WRAP_AAD).toString("base64");
     der.fill(0);
     const insert = db.prepare("INSERT INTO meta(name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING");
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      if (readMeta(db, PRIVATE_KEY_META) === undefined) {
-        insert.run(PRIVATE_KEY_META, wrapped);
-        insert.run(PUBLIC_KEY_META, publicKey.export({ format: "pem", type: "spki" }).toString());
-      }
-      db.exec("COMMIT");
-    } catch (error) {
-      if (db.isTransaction) db.exec("ROLLBACK");
-      throw error;
-    }
+    // Checked again under the write lock: a creator that got there first keeps its pair
+    // (both halves, written together), and the reads below return the winner's key.
+    inTransaction(db, () => {
+      if (readMeta(db, PRIVATE_KEY_META) !== undefined) return;
+      insert.run(PRIVATE_KEY_META, wrapped);
+      insert.run(PUBLIC_KEY_META, publicKey.export({ format: "pem", type: "spki" }).toString());
+    });
   }
   const der = rootKey.unwrap(Buffer.from(readMeta(db, PRIVATE_KEY_META) ?? "", "base64"), WRAP_AAD);
   const privateKey = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
