@@ -204,8 +204,6 @@ void describe("grants", () => {
     await expectAwsError(kms(alice.credentials).send(new ListRetirableGrantsCommand({ RetiringPrincipal: retirer.arn })), "AccessDeniedException");
   });
 
-  // TODO: the SQLite store's grant cursors (createdAtMs * 1000 + n: 16 digits) exceed the 15 digits
-  // its parseSeqCursor accepts, so every NextMarker of ListRetirableGrants is refused as invalid.
   void it("pages ListRetirableGrants with Limit and Marker", async () => {
     const retirer = await newUser("page-r");
     const grantee = await newUser("page-g");
