@@ -24,7 +24,7 @@ import {
   KMSClient,
 } from "@aws-sdk/client-kms";
 import { bytes, createKey, type CreatedKey } from "./support/e2e.ts";
-import { createAccount, credentialsOf, expectAwsError, startKmsd, type CreatedAccount, type Kmsd } from "./support/kmsd.ts";
+import { createAccount, credentialsOf, expectAwsError, startKmsd, startKmsdWorkers, type CreatedAccount, type Kmsd } from "./support/kmsd.ts";
 import { policy, TestIdentities, type Creds, type TestUser } from "./support/identities.ts";
 
 const PLAINTEXT = Buffer.from("grant me this");
@@ -378,11 +378,7 @@ void describe("grants", () => {
 void describe("grant order across worker processes", () => {
   let kmsd: Kmsd;
   before(async () => {
-    kmsd = await startKmsd({ dev: true, args: ["--workers", "2"] });
-    const deadline = Date.now() + 10_000;
-    while ((kmsd.stderr().match(/"message":"listening"/g) ?? []).length < 2 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    kmsd = await startKmsdWorkers(2);
   });
   after(async () => kmsd.dispose());
 

@@ -26,7 +26,7 @@ import {
   ScheduleKeyDeletionCommand,
   UpdateAliasCommand,
 } from "@aws-sdk/client-kms";
-import { expectAwsError, rawRequest, startKmsd, type Kmsd } from "./support/kmsd.ts";
+import { expectAwsError, rawRequest, startKmsdWorkers, type Kmsd } from "./support/kmsd.ts";
 import { allow, policy, TestIdentities, type Creds } from "./support/identities.ts";
 import { DeleteUserPolicyCommand, PutUserPolicyCommand, UpdateAccessKeyCommand } from "@aws-sdk/client-iam";
 
@@ -55,12 +55,7 @@ describe("kmsd serve --workers 2", () => {
   }
 
   before(async () => {
-    kmsd = await startKmsd({ dev: true, args: ["--workers", "2"] });
-    // Both workers listen before the tests start.
-    const deadline = Date.now() + 10_000;
-    while ((kmsd.stderr().match(/"message":"listening"/g) ?? []).length < 2 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    kmsd = await startKmsdWorkers(2);
   });
   after(async () => kmsd.dispose());
 

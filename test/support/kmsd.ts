@@ -44,6 +44,19 @@ export interface Kmsd {
   dispose(): Promise<void>;
 }
 
+/**
+ * Starts `kmsd serve --dev --workers N` and waits until every worker has logged that it
+ * listens (startKmsd returns at the first).
+ */
+export async function startKmsdWorkers(workers: number): Promise<Kmsd> {
+  const kmsd = await startKmsd({ dev: true, args: ["--workers", String(workers)] });
+  const deadline = Date.now() + 10_000;
+  while ((kmsd.stderr().match(/"message":"listening"/g) ?? []).length < workers && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return kmsd;
+}
+
 /** Starts kmsd; pass `dataDir` to restart on an existing directory. */
 export async function startKmsd(options: { dataDir?: string; dev?: boolean; args?: string[] } = {}): Promise<Kmsd> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "kmsd-test-"));
