@@ -25,6 +25,7 @@ const seconds = Number(process.argv.find((a) => a.startsWith("--seconds="))?.sli
 const account = "111122223333";
 const key: KeyRecord = {
   keyId: "1234abcd-12ab-34cd-56ef-1234567890ab",
+  revision: 0,
   accountId: account,
   region: "us-east-1",
   createdAtMs: Date.now(),

@@ -17,7 +17,7 @@ const B = "222222222222";
 const NO_CALLER: UnauthenticatedCaller = { accessKeyId: undefined, accountId: "", keyKnown: false, region: undefined };
 
 function key(accountId: string, keyId: string): KeyRecord {
-  return { keyId, accountId, region: "eu-west-1", createdAtMs: 0, description: "", keySpec: "SYMMETRIC_DEFAULT", keyUsage: "ENCRYPT_DECRYPT", origin: "AWS_KMS", keyManager: "CUSTOMER", state: "Enabled", policy: "{}", tags: [], multiRegion: false };
+  return { keyId, revision: 0, accountId, region: "eu-west-1", createdAtMs: 0, description: "", keySpec: "SYMMETRIC_DEFAULT", keyUsage: "ENCRYPT_DECRYPT", origin: "AWS_KMS", keyManager: "CUSTOMER", state: "Enabled", policy: "{}", tags: [], multiRegion: false };
 }
 
 function request(fields: Partial<RequestAudit>): RequestAudit {

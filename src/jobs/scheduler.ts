@@ -12,7 +12,7 @@
 import type { Clock } from "../clock.ts";
 import type { KeyRepository } from "../keys/keyRepository.ts";
 import { log } from "../server/log.ts";
-import { deleteImportedMaterial } from "../keys/importedMaterial.ts";
+import { expireImportedMaterial } from "../keys/importedMaterial.ts";
 import { rotateIfDue } from "../keys/rotation.ts";
 import { nextRotationMs, type KeyRecord } from "../keys/records.ts";
 import { buildServiceEvent, type AuditEvent, type ServiceEventName } from "../audit/events.ts";
@@ -108,16 +108,20 @@ export class Scheduler {
   async #runJobsOf(keyId: string, nowMs: number): Promise<void> {
     const key = await this.#keys.find(keyId);
     if (!key) return;
+    // Each job decides again on the stored record as it writes: a change another worker
+    // committed since this look (CancelKeyDeletion, a new import, DisableKey) wins.
     if (key.deletionDateMs !== undefined && key.deletionDateMs <= nowMs) {
-      await this.#keys.delete(keyId);
-      log.info("key deleted", { keyId });
-      await this.#record("DeleteKey", key, nowMs);
+      if (await this.#keys.delete(keyId, (current) => current.deletionDateMs !== undefined && current.deletionDateMs <= nowMs)) {
+        log.info("key deleted", { keyId });
+        await this.#record("DeleteKey", key, nowMs);
+      }
       return;
     }
     if (key.imported?.validToMs !== undefined && key.imported.validToMs <= nowMs) {
-      await deleteImportedMaterial(this.#keys, keyId);
-      log.info("imported key material expired", { keyId });
-      await this.#record("DeleteExpiredKeyMaterial", key, nowMs);
+      if (await expireImportedMaterial(this.#keys, keyId, nowMs)) {
+        log.info("imported key material expired", { keyId });
+        await this.#record("DeleteExpiredKeyMaterial", key, nowMs);
+      }
     }
     if (key.rotation && key.state === "Enabled" && nextRotationMs(key.rotation) <= nowMs) {
       if (await rotateIfDue(this.#keys, keyId, nowMs)) {

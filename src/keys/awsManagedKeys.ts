@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { newKeyId, type KeyRepository } from "./keyRepository.ts";
 import { DEFAULT_ROTATION_PERIOD_DAYS } from "./rotation.ts";
-import type { KeyRecord } from "./records.ts";
+import type { NewKeyRecord } from "./records.ts";
 
 /** Services with AWS managed keys, by the name in `alias/aws/<name>`, with how AWS describes each key. */
 const AWS_MANAGED_SERVICES: Readonly<Record<string, { serviceHost: string; describes: string }>> = {
@@ -63,7 +63,7 @@ async function create(keys: KeyRepository, scope: { accountId: string; region: s
   const existing = await keys.store.getAlias(scope.accountId, scope.region, aliasName);
   if (existing) return existing.targetKeyId;
   const info = AWS_MANAGED_SERVICES[service] ?? { serviceHost: service, describes: service };
-  const record: KeyRecord = {
+  const record: NewKeyRecord = {
     keyId: newKeyId(),
     accountId: scope.accountId,
     region: scope.region,

@@ -7,18 +7,35 @@
  * the key is unusable either way until it is imported again). Material still pending
  * rotation is the exception: it can be deleted alone.
  */
-import type { KeyRepository } from "./keyRepository.ts";
+import type { KeyRepository, MaterialChange } from "./keyRepository.ts";
 import type { KeyRecord } from "./records.ts";
 
 /** Deletes a key's imported material versions (all of them). */
 export async function deleteImportedMaterial(keys: KeyRepository, keyId: string): Promise<KeyRecord> {
-  return keys.changeMaterial(keyId, (current) => {
-    const { imported: _imported, pendingKeyMaterialId: _pending, ...rest } = current;
-    return {
-      record: { ...rest, state: current.state === "PendingDeletion" ? "PendingDeletion" : "PendingImport" },
-      remove: materialIdsOf(current),
-    };
+  return keys.changeMaterial(keyId, withoutImportedMaterial);
+}
+
+/**
+ * The scheduler's expiry: deletes the imported material if the stored record still says it
+ * expired by `nowMs` (a re-import with a later ValidTo may have raced the scheduler's look);
+ * true if it did.
+ */
+export async function expireImportedMaterial(keys: KeyRepository, keyId: string, nowMs: number): Promise<boolean> {
+  let expired = false;
+  await keys.changeMaterial(keyId, (current) => {
+    expired = current.imported?.validToMs !== undefined && current.imported.validToMs <= nowMs;
+    return expired ? withoutImportedMaterial(current) : { record: current };
   });
+  return expired;
+}
+
+/** The material change that takes a key's imported material away: every version, back to PendingImport. */
+function withoutImportedMaterial(current: KeyRecord): MaterialChange {
+  const { imported: _imported, pendingKeyMaterialId: _pending, ...rest } = current;
+  return {
+    record: { ...rest, state: current.state === "PendingDeletion" ? "PendingDeletion" : "PendingImport" },
+    remove: materialIdsOf(current),
+  };
 }
 
 /**

@@ -38,9 +38,13 @@ export class KeyCache {
     return entry;
   }
 
-  /** Stores a record, keeping already unwrapped material of the same key. */
+  /**
+   * Stores a record, keeping already unwrapped material of the same key. A record older
+   * than the cached one (a lower revision: a read that raced a newer write) is ignored.
+   */
   putRecord(record: KeyRecord): CachedKey {
     const existing = this.#entries.get(record.keyId);
+    if (existing && existing.record.revision > record.revision) return existing;
     const entry: CachedKey = { record, materials: existing?.materials ?? new Map() };
     if (existing?.prepared && existing.record.currentKeyMaterialId === record.currentKeyMaterialId) {
       entry.prepared = existing.prepared;

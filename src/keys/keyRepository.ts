@@ -1,8 +1,8 @@
 /**
  * Keys as the operations see them: records and material read through the bounded
- * cache, mutations written to the store first and to the cache only after commit,
- * and one mutation at a time per key (a read-modify-write never interleaves with
- * another on the same key).
+ * cache; mutations start from the stored record, are written with a revision check
+ * (compare-and-set, retried from a fresh read when another process wrote first) and
+ * reach the cache only after commit. Within one process, one mutation at a time per key.
  */
 import { createHmac, createSecretKey, randomUUID, type KeyObject } from "node:crypto";
 import { KMSInternalException, NotFoundException } from "../errors.ts";
@@ -13,7 +13,7 @@ import { LocalChangeBus, type ChangeBus } from "../cluster/changes.ts";
 import type { GrantRecord } from "./grants.ts";
 import { KeyCache, type CachedKey } from "./keyCache.ts";
 
-import { keyArn, type KeyRecord, type StoredMaterial } from "./records.ts";
+import { keyArn, type KeyRecord, type NewKeyRecord, type StoredMaterial } from "./records.ts";
 
 /** Reads and changes keys through the cache. */
 export class KeyRepository {
@@ -32,6 +32,8 @@ export class KeyRepository {
   readonly #maxAliasTargets: number;
   /** Counts alias forgets: a read that raced one is not cached (it may have read the alias before the change). */
   #aliasGeneration = 0;
+  /** Counts the changes other workers published: a store read that raced one is not cached. */
+  #forgets = 0;
 
   constructor(store: Store, rootKey: RootKey, cacheSize: number, bus: ChangeBus = new LocalChangeBus()) {
     this.store = store;
@@ -43,6 +45,7 @@ export class KeyRepository {
     // Another worker changed a key (or its aliases): forget what this one cached, re-read on next use.
     bus.subscribe((change) => {
       if (change.kind !== "key") return;
+      this.#forgets++;
       this.#cache.forget(change.keyId);
       this.#forgetAliasTargets(change.keyId);
     });
@@ -55,7 +58,7 @@ export class KeyRepository {
 
   /** The unwrapped material of one version of a key; undefined if that version does not exist. */
   async material(record: KeyRecord, keyMaterialId: string): Promise<Buffer | undefined> {
-    const entry = (await this.#cached(record.keyId)) ?? this.#cache.putRecord(record);
+    const entry = (await this.#cached(record.keyId)) ?? uncachedEntry(record);
     const cached = entry.materials.get(keyMaterialId);
     if (cached) return cached;
     const stored = await this.store.getMaterial(record.keyId, keyMaterialId);
@@ -67,7 +70,7 @@ export class KeyRepository {
 
   /** The parsed key pair of an asymmetric key (its current material), parsed once and cached. */
   async keyPair(record: KeyRecord): Promise<PreparedAsymmetricKey> {
-    const entry = (await this.#cached(record.keyId)) ?? this.#cache.putRecord(record);
+    const entry = (await this.#cached(record.keyId)) ?? uncachedEntry(record);
     if (entry.prepared) return entry.prepared;
     const material = record.currentKeyMaterialId ? await this.material(record, record.currentKeyMaterialId) : undefined;
     if (!material) throw new KMSInternalException("The key has no key material.");
@@ -86,7 +89,8 @@ export class KeyRepository {
   }
 
   /** Creates a key, with fresh material if given, durably; returns its record. */
-  async create(record: KeyRecord, material: Buffer | undefined): Promise<KeyRecord> {
+  async create(newRecord: NewKeyRecord, material: Buffer | undefined): Promise<KeyRecord> {
+    let record: KeyRecord = { ...newRecord, revision: 0 };
     let stored: StoredMaterial | undefined;
     if (material) {
       const keyMaterialId = this.materialIdFor(record.keyId, material);
@@ -98,70 +102,77 @@ export class KeyRepository {
         createdAtMs: record.createdAtMs,
       };
     }
-    await this.store.insertKey(record, stored);
+    const { revision: _revision, ...toInsert } = record;
+    await this.store.insertKey(toInsert, stored);
     const entry = this.#cache.putRecord(record);
     if (material && record.currentKeyMaterialId) entry.materials.set(record.currentKeyMaterialId, material);
     return record;
   }
 
   /**
-   * Applies `change` to the current record of `keyId` under the key's lock, persists the
-   * result and only then updates the cache. `change` may throw to refuse (nothing is written).
+   * Applies `change` to the stored record of `keyId` (never the cached one: another worker
+   * may have written since), persists the result if the record is still at the revision
+   * it read, and only then updates the cache; when another writer committed in between it
+   * starts again from a fresh read, so no acknowledged change is ever written over.
+   * `change` may be called more than once and may throw to refuse (nothing is written);
+   * returning `current` itself means "nothing to change".
    */
   async update(keyId: string, change: (current: KeyRecord) => KeyRecord): Promise<KeyRecord> {
-    return this.#withLock(keyId, async () => {
-      const current = await this.find(keyId);
-      if (!current) throw new NotFoundException(`Key '${keyId}' does not exist`);
-      const next = change(current);
-      if (next === current) return current;
-      await this.store.updateKey(next);
-      this.#cache.putRecord(next);
-      await this.#bus.publish({ kind: "key", keyId });
-      return next;
+    const outcome = await this.#readModifyWrite(keyId, async (current) => {
+      const changed = change(current);
+      if (changed === current) return UNCHANGED;
+      const next = { ...changed, revision: current.revision + 1 };
+      return (await this.store.updateKey(next)) ? { written: next } : LOST;
     });
+    return outcome.record;
   }
 
   /**
-   * Changes a key and its material versions in one transaction, under the key's lock:
-   * `change` sees the current record and returns the new one plus the material to add
-   * (new or re-imported) and the versions to delete. The cache follows after commit.
+   * Changes a key and its material versions in one transaction, as `update` does: `change`
+   * sees the stored record and returns the new one plus the material to add (new or
+   * re-imported) and the versions to delete. The cache follows after commit.
    */
   async changeMaterial(keyId: string, change: (current: KeyRecord) => MaterialChange): Promise<KeyRecord> {
-    return this.#withLock(keyId, async () => {
-      const current = await this.find(keyId);
-      if (!current) throw new NotFoundException(`Key '${keyId}' does not exist`);
-      const { record, add, remove } = change(current);
-      if (!add && record === current && (remove ?? []).length === 0) return current; // nothing to do
-      if (add) {
-
-        const keyMaterialId = this.materialIdFor(keyId, add);
-        await this.store.putMaterial(record, {
-          keyId,
-          keyMaterialId,
-          wrapped: this.#rootKey.wrap(add, materialAad(record, keyMaterialId)),
-          createdAtMs: Date.now(),
-        });
-        this.#cache.putRecord(record).materials.set(keyMaterialId, add);
-      } else {
-        await this.store.deleteMaterials(record, remove ?? []);
-        const entry = this.#cache.putRecord(record);
-        for (const id of remove ?? []) entry.materials.delete(id);
-      }
-      await this.#bus.publish({ kind: "key", keyId });
-      return record;
+    const outcome = await this.#readModifyWrite(keyId, async (current) => {
+      const { record, add, remove = [] } = change(current);
+      if (!add && record === current && remove.length === 0) return UNCHANGED;
+      const next = { ...record, revision: current.revision + 1 };
+      if (!add) return (await this.store.deleteMaterials(next, remove)) ? { written: next, removedMaterials: remove } : LOST;
+      const keyMaterialId = this.materialIdFor(keyId, add);
+      const stored = { keyId, keyMaterialId, wrapped: this.#rootKey.wrap(add, materialAad(next, keyMaterialId)), createdAtMs: Date.now() };
+      return (await this.store.putMaterial(next, stored)) ? { written: next, addedMaterial: [keyMaterialId, add] } : LOST;
     });
+    return outcome.record;
+  }
+
+  /**
+   * Deletes a key, its material, aliases and grants for good if `due` holds for its stored
+   * record (always, without one); false if the key is gone or `due` no longer holds, e.g.
+   * a deletion that CancelKeyDeletion on another worker called off.
+   */
+  async delete(keyId: string, due: (current: KeyRecord) => boolean = () => true): Promise<boolean> {
+    try {
+      const outcome = await this.#readModifyWrite(keyId, async (current) => {
+        if (!due(current)) return UNCHANGED;
+        return (await this.store.deleteKey(keyId, current.revision)) ? DELETED : LOST;
+      });
+      return outcome.deleted;
+    } catch (error) {
+      if (error instanceof NotFoundException) return false;
+      throw error;
+    }
   }
 
   /** The key's grants, cached after the first read. */
   async grants(record: KeyRecord): Promise<readonly GrantRecord[]> {
-    const entry = (await this.#cached(record.keyId)) ?? this.#cache.putRecord(record);
+    const entry = (await this.#cached(record.keyId)) ?? uncachedEntry(record);
     entry.grants ??= await this.store.listGrants(record.keyId);
     return entry.grants;
   }
 
   /** The names of the aliases that point to the key, cached after the first read. */
   async aliasNames(record: KeyRecord): Promise<readonly string[]> {
-    const entry = (await this.#cached(record.keyId)) ?? this.#cache.putRecord(record);
+    const entry = (await this.#cached(record.keyId)) ?? uncachedEntry(record);
     if (!entry.aliases) {
       const page = await this.store.listAliases(record.accountId, record.region, record.keyId, MAX_ALIASES_PER_KEY, undefined);
       entry.aliases = page.items.map((alias) => alias.aliasName);
@@ -218,16 +229,6 @@ export class KeyRepository {
     });
   }
 
-  /** Deletes a key, its material and its aliases for good. */
-  async delete(keyId: string): Promise<void> {
-    await this.#withLock(keyId, async () => {
-      await this.store.deleteKey(keyId);
-      this.#cache.delete(keyId);
-      this.#forgetAliasTargets(keyId);
-      await this.#bus.publish({ kind: "key", keyId });
-    });
-  }
-
   /** Forgets which alias names resolve to `keyId`. */
   #forgetAliasTargets(keyId: string): void {
     this.#aliasGeneration++;
@@ -245,11 +246,56 @@ export class KeyRepository {
     if (names?.size === 0) this.#aliasesByTarget.delete(keyId);
   }
 
+  /**
+   * One read-modify-write of a key under this process's lock for it (other processes are
+   * kept honest by the revision check): `attempt` gets the stored record and says what it
+   * did; when the revision moved under it, it runs again on a fresh read. The cache follows
+   * what was committed, and every other worker is told before this resolves.
+   */
+  async #readModifyWrite(keyId: string, attempt: (current: KeyRecord) => Promise<WriteAttempt>): Promise<{ record: KeyRecord; deleted: boolean }> {
+    return this.#withLock(keyId, async () => {
+      for (let tries = 1; ; tries++) {
+        const current = await this.store.getKey(keyId);
+        if (!current) {
+          this.#cache.forget(keyId);
+          throw new NotFoundException(`Key '${keyId}' does not exist`);
+        }
+        const result = await attempt(current);
+        if (result === UNCHANGED) {
+          this.#cache.putRecord(current); // the freshest record there is
+          return { record: current, deleted: false };
+        }
+        if (result === DELETED) {
+          this.#cache.delete(keyId);
+          this.#forgetAliasTargets(keyId);
+          await this.#bus.publish({ kind: "key", keyId });
+          return { record: current, deleted: true };
+        }
+        if (result !== LOST) {
+          const entry = this.#cache.putRecord(result.written);
+          for (const id of result.removedMaterials ?? []) entry.materials.delete(id);
+          if (result.addedMaterial) entry.materials.set(...result.addedMaterial);
+          await this.#bus.publish({ kind: "key", keyId });
+          return { record: result.written, deleted: false };
+        }
+        // Another writer committed between the read and the write: forget what this worker
+        // cached (it may be older still) and start again from what is stored now.
+        this.#cache.forget(keyId);
+        if (tries >= MAX_WRITE_ATTEMPTS) throw new KMSInternalException("The key is being changed too often to apply this change; try again.");
+      }
+    });
+  }
+
+  /** The cache entry of a key, read from the store on a miss. */
   async #cached(keyId: string): Promise<CachedKey | undefined> {
     const hit = this.#cache.get(keyId);
     if (hit) return hit;
+    const forgets = this.#forgets;
     const record = await this.store.getKey(keyId);
-    return record ? this.#cache.putRecord(record) : undefined;
+    if (!record) return undefined;
+    // A change published while the read was in flight may postdate what it read: use the
+    // record for this request, but do not cache it.
+    return forgets === this.#forgets ? this.#cache.putRecord(record) : uncachedEntry(record);
   }
 
   async #withLock<T>(keyId: string, body: () => Promise<T>): Promise<T> {
@@ -267,6 +313,30 @@ export class KeyRepository {
 
 /** What a material change does: the key's new record, and material to add or versions to remove. */
 export type MaterialChange = { record: KeyRecord; add?: Buffer; remove?: undefined } | { record: KeyRecord; add?: undefined; remove: readonly string[] };
+
+/**
+ * How many times one write starts again after losing a race. Each loss means another write
+ * to the same key committed, so this is reached only under a storm of writes to one key.
+ */
+const MAX_WRITE_ATTEMPTS = 50;
+
+/** What one attempt of a read-modify-write did. */
+type WriteAttempt =
+  | typeof UNCHANGED
+  | typeof DELETED
+  | typeof LOST
+  | { written: KeyRecord; addedMaterial?: [keyMaterialId: string, material: Buffer]; removedMaterials?: readonly string[] };
+/** Nothing needed writing. */
+const UNCHANGED = Symbol("unchanged");
+/** The key was deleted. */
+const DELETED = Symbol("deleted");
+/** Another writer committed first: nothing was written. */
+const LOST = Symbol("lost");
+
+/** A cache entry for one request, kept out of the cache (a key that is gone, or a read that raced a change). */
+function uncachedEntry(record: KeyRecord): CachedKey {
+  return { record, materials: new Map() };
+}
 
 /** More aliases than a key can usefully carry in a condition (AWS's quota is per account). */
 const MAX_ALIASES_PER_KEY = 1000;

@@ -17,6 +17,12 @@ import type {
 /** A KMS key's metadata, as stored. */
 export interface KeyRecord {
   keyId: string;
+  /**
+   * How many times the stored record has changed since the key was created (0 at first).
+   * A write names the revision it started from and fails if another process wrote first
+   * (compare-and-set), so no change is ever written over one it did not see.
+   */
+  revision: number;
   accountId: string;
   region: string;
   createdAtMs: number;
@@ -47,6 +53,9 @@ export interface KeyRecord {
   /** ImportKeyMaterial's KeyMaterialDescription, by material id (Origin EXTERNAL only). */
   materialDescriptions?: Record<string, string>;
 }
+
+/** A key as its creator describes it: the store gives it its first revision. */
+export type NewKeyRecord = Omit<KeyRecord, "revision">;
 
 /** Automatic rotation settings of a key. */
 export interface AutomaticRotation {
@@ -79,7 +88,7 @@ export interface ImportedMaterial {
  * automatic rotation), or undefined if nothing is scheduled. Stored as an indexed
  * column so the scheduler finds due keys without scanning.
  */
-export function nextDueMs(record: KeyRecord): number | undefined {
+export function nextDueMs(record: NewKeyRecord): number | undefined {
   const candidates: number[] = [];
   if (record.deletionDateMs !== undefined) candidates.push(record.deletionDateMs);
   if (record.imported?.validToMs !== undefined && record.state !== "PendingDeletion") candidates.push(record.imported.validToMs);

@@ -14,34 +14,41 @@ export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
 /** AWS's lifetime limit of on-demand rotations per key. */
 export const MAX_ON_DEMAND_ROTATIONS = 10;
 
-/** Rotates a key with fresh material (keys of Origin AWS_KMS). */
-export async function rotateKey(keys: KeyRepository, keyId: string, type: RotationType, nowMs: number): Promise<KeyRecord> {
+/**
+ * Rotates a key with fresh material (keys of Origin AWS_KMS). `precondition` is checked on
+ * the stored record as it is written, and may throw to refuse (a limit another worker's
+ * rotation reached meanwhile).
+ */
+export async function rotateKey(keys: KeyRepository, keyId: string, type: RotationType, nowMs: number, precondition: (current: KeyRecord) => void = () => {}): Promise<KeyRecord> {
   const material = randomBytes(32);
   const keyMaterialId = keys.materialIdFor(keyId, material);
-  return keys.changeMaterial(keyId, (current) => ({ record: withRotation(current, keyMaterialId, type, nowMs), add: material }));
+  return keys.changeMaterial(keyId, (current) => {
+    precondition(current);
+    return { record: withRotation(current, keyMaterialId, type, nowMs), add: material };
+  });
 }
 
 /**
- * The scheduler's automatic rotation: decided again under the key's lock, so a change that
- * raced the scheduler's look at the key (DisableKey, DisableKeyRotation, another rotation)
- * wins and nothing rotates.
+ * The scheduler's automatic rotation: decided again on the stored record as it is written,
+ * so a change that raced the scheduler's look at the key (DisableKey, DisableKeyRotation,
+ * another rotation, on any worker) wins and nothing rotates.
  */
 export async function rotateIfDue(keys: KeyRepository, keyId: string, nowMs: number): Promise<boolean> {
   const material = randomBytes(32);
   const keyMaterialId = keys.materialIdFor(keyId, material);
   let rotated = false;
   await keys.changeMaterial(keyId, (current) => {
-    const due = current.state === "Enabled" && current.rotation !== undefined && nextRotationMs(current.rotation) <= nowMs;
-    if (!due) return { record: current, remove: [] };
-    rotated = true;
+    rotated = current.state === "Enabled" && current.rotation !== undefined && nextRotationMs(current.rotation) <= nowMs;
+    if (!rotated) return { record: current, remove: [] };
     return { record: withRotation(current, keyMaterialId, "AUTOMATIC", nowMs), add: material };
   });
   return rotated;
 }
 
-/** Makes imported material that waited for rotation (ImportType NEW_KEY_MATERIAL) current. */
-export async function rotateToPendingMaterial(keys: KeyRepository, keyId: string, nowMs: number): Promise<KeyRecord> {
+/** Makes imported material that waited for rotation (ImportType NEW_KEY_MATERIAL) current; `precondition` as for rotateKey. */
+export async function rotateToPendingMaterial(keys: KeyRepository, keyId: string, nowMs: number, precondition: (current: KeyRecord) => void = () => {}): Promise<KeyRecord> {
   return keys.update(keyId, (current) => {
+    precondition(current);
     if (!current.pendingKeyMaterialId) return current;
     const { pendingKeyMaterialId, ...rest } = current;
     return withRotation(rest, pendingKeyMaterialId, "ON_DEMAND", nowMs);

@@ -4,7 +4,7 @@
  * a request only after awaiting it. SQLite (embedded default) implements it now;
  * PostgreSQL will implement the same interface, so nothing SQLite-specific leaks out.
  */
-import type { AccountRecord, AliasRecord, KeyRecord, StoredAccessKey, StoredMaterial } from "../keys/records.ts";
+import type { AccountRecord, AliasRecord, KeyRecord, NewKeyRecord, StoredAccessKey, StoredMaterial } from "../keys/records.ts";
 import type { GrantRecord } from "../keys/grants.ts";
 
 import type { IdentityStore } from "./identityStore.ts";
@@ -31,19 +31,23 @@ export interface Store {
   getAccount(accountId: string): Promise<AccountRecord | undefined>;
 
   getKey(keyId: string): Promise<KeyRecord | undefined>;
-  /** Inserts a new key and, if it has material, its first material version. */
-  insertKey(record: KeyRecord, material: StoredMaterial | undefined): Promise<void>;
-  /** Replaces a key's metadata. */
-  updateKey(record: KeyRecord): Promise<void>;
-  /** Deletes a key, all its material and every alias pointing to it. */
-  deleteKey(keyId: string): Promise<void>;
+  /** Inserts a new key (at revision 0) and, if it has material, its first material version. */
+  insertKey(record: NewKeyRecord, material: StoredMaterial | undefined): Promise<void>;
+  /**
+   * Replaces a key's record with `record`, the successor of revision `record.revision - 1`:
+   * false (and nothing written) if the stored revision is no longer that one, because
+   * another writer committed first. The caller then starts again from a fresh read.
+   */
+  updateKey(record: KeyRecord): Promise<boolean>;
+  /** Deletes a key, all its material and every alias and grant naming it; false (nothing deleted) if its revision is no longer `revision`. */
+  deleteKey(keyId: string, revision: number): Promise<boolean>;
   getMaterial(keyId: string, keyMaterialId: string): Promise<StoredMaterial | undefined>;
   /** Keys of one account and region in creation order, `limit` at a time after `cursor`. */
   listKeys(accountId: string, region: string, limit: number, cursor: string | undefined): Promise<Page<KeyRecord>>;
-  /** Adds (or replaces, on re-import) one material version and updates the key, in one transaction. */
-  putMaterial(record: KeyRecord, material: StoredMaterial): Promise<void>;
-  /** Deletes material versions and updates the key, in one transaction. */
-  deleteMaterials(record: KeyRecord, keyMaterialIds: readonly string[]): Promise<void>;
+  /** Adds (or replaces, on re-import) one material version and updates the key as updateKey does, in one transaction; false if the revision moved. */
+  putMaterial(record: KeyRecord, material: StoredMaterial): Promise<boolean>;
+  /** Deletes material versions and updates the key as updateKey does, in one transaction; false if the revision moved. */
+  deleteMaterials(record: KeyRecord, keyMaterialIds: readonly string[]): Promise<boolean>;
   /** Ids of keys with something scheduled (deletion, expiry, rotation) at or before `nowMs`. */
   keysDue(nowMs: number): Promise<string[]>;
 

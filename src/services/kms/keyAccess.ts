@@ -41,6 +41,19 @@ export async function keyForOperation(
 }
 
 /**
+ * Changes the key `operation` named, as KeyRepository.update does: the key-state rule of the
+ * operation is checked again on the stored record as it is written, so a state another
+ * worker committed since keyForOperation looked (ScheduleKeyDeletion, say) is never
+ * overwritten by a change AWS would have refused in that state.
+ */
+export async function changeKey(ctx: RequestContext, operation: KmsOperation, key: KeyRecord, change: (current: KeyRecord) => KeyRecord): Promise<KeyRecord> {
+  return ctx.services.keys.update(key.keyId, (current) => {
+    assertKeyStateAllows(operation, current);
+    return change(current);
+  });
+}
+
+/**
  * Authorizes the checks of `operation` made against `key` in the role `ref` (the key the
  * operation names, ReEncrypt's destination, UpdateAlias's new target), with AWS's logic:
  * the key policy, the caller's identity and session policies, and the key's grants. An

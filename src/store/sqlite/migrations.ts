@@ -169,6 +169,11 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX grants_by_seq ON grants(seq);
   `,
+  // Each key record carries a revision: a write names the one it read and fails if another
+  // process committed first (several workers, later several nodes, write the same rows).
+  `
+  ALTER TABLE keys ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** Brings the database schema up to date. */

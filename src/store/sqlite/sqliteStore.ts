@@ -8,7 +8,7 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { InvalidMarkerException } from "../../errors.ts";
 import type { GrantRecord } from "../../keys/grants.ts";
 import { nextDueMs,
- type AccountRecord, type AliasRecord, type KeyRecord, type StoredAccessKey, type StoredMaterial } from "../../keys/records.ts";
+ type AccountRecord, type AliasRecord, type KeyRecord, type NewKeyRecord, type StoredAccessKey, type StoredMaterial } from "../../keys/records.ts";
 import type { IdentityStore } from "../identityStore.ts";
 import type { Page, Store } from "../store.ts";
 import { inTransaction, openSharedDatabase, retryWhileLocked } from "./connection.ts";
@@ -72,14 +72,14 @@ export class SqliteStore implements Store {
   }
 
   async getKey(keyId: string): Promise<KeyRecord | undefined> {
-    const row = this.#get("SELECT record FROM keys WHERE key_id = ?", keyId);
-    return row ? (JSON.parse(String(row.record)) as KeyRecord) : undefined;
+    const row = this.#get("SELECT revision, record FROM keys WHERE key_id = ?", keyId);
+    return row ? keyFromRow(row) : undefined;
   }
 
-  async insertKey(record: KeyRecord, material: StoredMaterial | undefined): Promise<void> {
+  async insertKey(record: NewKeyRecord, material: StoredMaterial | undefined): Promise<void> {
     this.#transaction(() => {
       this.#run(
-        "INSERT INTO keys(key_id, account_id, region, due_at, record) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO keys(key_id, account_id, region, due_at, revision, record) VALUES (?, ?, ?, ?, 0, ?)",
         record.keyId,
         record.accountId,
         record.region,
@@ -90,31 +90,34 @@ export class SqliteStore implements Store {
     });
   }
 
-  async updateKey(record: KeyRecord): Promise<void> {
-    this.#updateKey(record);
+  async updateKey(record: KeyRecord): Promise<boolean> {
+    return this.#updateKey(record);
   }
 
-  async putMaterial(record: KeyRecord, material: StoredMaterial): Promise<void> {
-    this.#transaction(() => {
+  async putMaterial(record: KeyRecord, material: StoredMaterial): Promise<boolean> {
+    return this.#transaction(() => {
+      if (!this.#updateKey(record)) return false;
       this.#run("DELETE FROM key_materials WHERE key_id = ? AND key_material_id = ?", material.keyId, material.keyMaterialId);
       this.#insertMaterial(material);
-      this.#updateKey(record);
+      return true;
     });
   }
 
-  async deleteMaterials(record: KeyRecord, keyMaterialIds: readonly string[]): Promise<void> {
-    this.#transaction(() => {
+  async deleteMaterials(record: KeyRecord, keyMaterialIds: readonly string[]): Promise<boolean> {
+    return this.#transaction(() => {
+      if (!this.#updateKey(record)) return false;
       for (const id of keyMaterialIds) this.#run("DELETE FROM key_materials WHERE key_id = ? AND key_material_id = ?", record.keyId, id);
-      this.#updateKey(record);
+      return true;
     });
   }
 
-  async deleteKey(keyId: string): Promise<void> {
-    this.#transaction(() => {
+  async deleteKey(keyId: string, revision: number): Promise<boolean> {
+    return this.#transaction(() => {
+      if (this.#run("DELETE FROM keys WHERE key_id = ? AND revision = ?", keyId, revision).changes === 0) return false;
       this.#run("DELETE FROM aliases WHERE target_key_id = ?", keyId);
       this.#run("DELETE FROM grants WHERE key_id = ?", keyId);
       this.#run("DELETE FROM key_materials WHERE key_id = ?", keyId);
-      this.#run("DELETE FROM keys WHERE key_id = ?", keyId);
+      return true;
     });
   }
 
@@ -132,14 +135,14 @@ export class SqliteStore implements Store {
   async listKeys(accountId: string, region: string, limit: number, cursor: string | undefined): Promise<Page<KeyRecord>> {
     const after = cursor === undefined ? 0 : parseSeqCursor(cursor);
     const rows = this.#all(
-      "SELECT seq, record FROM keys WHERE account_id = ? AND region = ? AND seq > ? ORDER BY seq LIMIT ?",
+      "SELECT seq, revision, record FROM keys WHERE account_id = ? AND region = ? AND seq > ? ORDER BY seq LIMIT ?",
       accountId,
       region,
       after,
       limit + 1,
     );
     const page = rows.slice(0, limit);
-    const items = page.map((row) => JSON.parse(String(row.record)) as KeyRecord);
+    const items = page.map(keyFromRow);
     const last = page.at(-1);
     return rows.length > limit && last ? { items, next: String(last.seq) } : { items };
   }
@@ -276,8 +279,18 @@ export class SqliteStore implements Store {
     this.#run("INSERT INTO settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", name, value);
   }
 
-  #updateKey(record: KeyRecord): void {
-    this.#run("UPDATE keys SET due_at = ?, record = ? WHERE key_id = ?", nextDueMs(record) ?? null, JSON.stringify(record), record.keyId);
+  /** The compare-and-set of updateKey: true if the stored revision was the one `record` follows. */
+  #updateKey(record: KeyRecord): boolean {
+    const { revision, ...stored } = record;
+    const result = this.#run(
+      "UPDATE keys SET due_at = ?, revision = ?, record = ? WHERE key_id = ? AND revision = ?",
+      nextDueMs(record) ?? null,
+      revision,
+      JSON.stringify(stored),
+      record.keyId,
+      revision - 1,
+    );
+    return result.changes > 0;
   }
 
 
@@ -319,6 +332,11 @@ export class SqliteStore implements Store {
     const statement = this.#statement(sql);
     return retryWhileLocked(() => statement.all(...params) as Row[]);
   }
+}
+
+/** A key record from its row: the JSON document, with the revision from its own column (the one writes compare). */
+function keyFromRow(row: Row): KeyRecord {
+  return { ...(JSON.parse(String(row.record)) as NewKeyRecord), revision: Number(row.revision) };
 }
 
 function aliasFromRow(row: Row): AliasRecord {

@@ -1,13 +1,11 @@
 /** CancelKeyDeletion: a key pending deletion returns to Disabled (not Enabled, as AWS does). */
-import { assertKeyStateAllows } from "../../../keys/keyStates.ts";
 import { keyArn, type KeyRecord } from "../../../keys/records.ts";
-import { keyForOperation } from "../keyAccess.ts";
+import { changeKey, keyForOperation } from "../keyAccess.ts";
 import type { Handler } from "../registry.ts";
 
 export const CancelKeyDeletion: Handler<"CancelKeyDeletion"> = async (ctx, input) => {
   const key = await keyForOperation(ctx, "CancelKeyDeletion", input.KeyId, "key-only");
-  const cancelled = await ctx.services.keys.update(key.keyId, (current): KeyRecord => {
-    assertKeyStateAllows("CancelKeyDeletion", current);
+  const cancelled = await changeKey(ctx, "CancelKeyDeletion", key, (current): KeyRecord => {
     const { deletionDateMs: _date, ...rest } = current;
     return { ...rest, state: "Disabled" };
   });

@@ -10,7 +10,7 @@ import {
   validateCreateKeySpecAndUsage,
 } from "../../../crypto/asymmetric/index.ts";
 import { newKeyId } from "../../../keys/keyRepository.ts";
-import type { KeyRecord } from "../../../keys/records.ts";
+import type { NewKeyRecord } from "../../../keys/records.ts";
 
 import { toKeyMetadata } from "../keyMetadata.ts";
 import { checkKeyPolicy, defaultKeyPolicy } from "../keyPolicy.ts";
@@ -32,7 +32,7 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
   }
   if (input.MultiRegion === true) throw new UnsupportedOperationException("Multi-Region keys are not supported by kmsd yet.");
   const keyId = newKeyId();
-  const record: KeyRecord = {
+  const record: NewKeyRecord = {
     keyId,
     accountId: ctx.accountId,
     region: ctx.region,
@@ -48,7 +48,7 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
     tags: mergeTags([], input.Tags ?? []),
     multiRegion: false,
   };
-  if (input.Policy !== undefined) await checkKeyPolicy(ctx, input.Policy, record, input.BypassPolicyLockoutSafetyCheck === true);
+  if (input.Policy !== undefined) await checkKeyPolicy(ctx, input.Policy, { ...record, revision: 0 }, input.BypassPolicyLockoutSafetyCheck === true);
   const created = await ctx.services.keys.create(record, origin === "EXTERNAL" ? undefined : await newKeyMaterial(keySpec));
   return { KeyMetadata: toKeyMetadata(created) };
 };

@@ -1,13 +1,13 @@
 /** DisableKeyRotation: stop rotating the key automatically. */
 import type { KeyRecord } from "../../../keys/records.ts";
-import { keyForOperation } from "../keyAccess.ts";
+import { changeKey, keyForOperation } from "../keyAccess.ts";
 import type { Handler } from "../registry.ts";
 import { requireAutomaticRotationSupport } from "../rotationRules.ts";
 
 export const DisableKeyRotation: Handler<"DisableKeyRotation"> = async (ctx, input) => {
   const key = await keyForOperation(ctx, "DisableKeyRotation", input.KeyId, "key-only");
   requireAutomaticRotationSupport(key);
-  await ctx.services.keys.update(key.keyId, (current): KeyRecord => {
+  await changeKey(ctx, "DisableKeyRotation", key, (current): KeyRecord => {
     if (!current.rotation) return current;
     const { rotation: _rotation, ...rest } = current;
     return rest;

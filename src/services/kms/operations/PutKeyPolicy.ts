@@ -1,6 +1,6 @@
 /** PutKeyPolicy: replaces a key's policy after validating it and, unless bypassed, the lockout safety check. */
 import { NotFoundException } from "../../../errors.ts";
-import { keyForOperation } from "../keyAccess.ts";
+import { changeKey, keyForOperation } from "../keyAccess.ts";
 import { checkKeyPolicy, DEFAULT_POLICY_NAME } from "../keyPolicy.ts";
 import type { Handler } from "../registry.ts";
 
@@ -10,6 +10,6 @@ export const PutKeyPolicy: Handler<"PutKeyPolicy"> = async (ctx, input) => {
   if (policyName !== DEFAULT_POLICY_NAME) throw new NotFoundException(`No such policy exists: ${policyName}`);
   const policy = input.Policy ?? "";
   await checkKeyPolicy(ctx, policy, key, input.BypassPolicyLockoutSafetyCheck === true);
-  await ctx.services.keys.update(key.keyId, (current) => ({ ...current, policy }));
+  await changeKey(ctx, "PutKeyPolicy", key, (current) => ({ ...current, policy }));
   return {};
 };

@@ -4,7 +4,7 @@
  * NEW_KEY_MATERIAL. At most 10 on-demand rotations per key, as AWS allows.
  */
 import { KMSInvalidStateException, LimitExceededException } from "../../../errors.ts";
-import { keyArn } from "../../../keys/records.ts";
+import { keyArn, type KeyRecord } from "../../../keys/records.ts";
 import { MAX_ON_DEMAND_ROTATIONS, onDemandRotationCount, rotateKey, rotateToPendingMaterial } from "../../../keys/rotation.ts";
 import { keyForOperation } from "../keyAccess.ts";
 import type { Handler } from "../registry.ts";
@@ -12,19 +12,23 @@ import { requireOnDemandRotationSupport } from "../rotationRules.ts";
 
 export const RotateKeyOnDemand: Handler<"RotateKeyOnDemand"> = async (ctx, input) => {
   const key = await keyForOperation(ctx, "RotateKeyOnDemand", input.KeyId, "key-only");
+  // Checked on the cached record to refuse early, and again on the stored one as the
+  // rotation is written: two workers rotating at once must not pass the limit together.
+  requireRotatable(key);
+  if (key.origin === "EXTERNAL") await rotateToPendingMaterial(ctx.services.keys, key.keyId, ctx.nowMs, requireRotatable);
+  else await rotateKey(ctx.services.keys, key.keyId, "ON_DEMAND", ctx.nowMs, requireRotatable);
+  return { KeyId: keyArn(key) };
+};
+
+/** Refuses a key that cannot rotate on demand now: not supported, over the limit, or (imported) nothing staged. */
+function requireRotatable(key: KeyRecord): void {
   requireOnDemandRotationSupport(key);
   if (onDemandRotationCount(key) >= MAX_ON_DEMAND_ROTATIONS) {
     throw new LimitExceededException(
       `The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: ${keyArn(key)}`,
     );
   }
-  if (key.origin === "EXTERNAL") {
-    if (!key.pendingKeyMaterialId) {
-      throw new KMSInvalidStateException(`No available key material pending rotation for the key: ${keyArn(key)}.`);
-    }
-    await rotateToPendingMaterial(ctx.services.keys, key.keyId, ctx.nowMs);
-  } else {
-    await rotateKey(ctx.services.keys, key.keyId, "ON_DEMAND", ctx.nowMs);
+  if (key.origin === "EXTERNAL" && !key.pendingKeyMaterialId) {
+    throw new KMSInvalidStateException(`No available key material pending rotation for the key: ${keyArn(key)}.`);
   }
-  return { KeyId: keyArn(key) };
-};
+}

@@ -1,9 +1,8 @@
 /** ScheduleKeyDeletion: the key becomes PendingDeletion and is deleted for good after 7 to 30 days. */
 import { MS_PER_DAY } from "../../../clock.ts";
 import { ValidationException } from "../../../errors.ts";
-import { assertKeyStateAllows } from "../../../keys/keyStates.ts";
 import { keyArn } from "../../../keys/records.ts";
-import { keyForOperation } from "../keyAccess.ts";
+import { changeKey, keyForOperation } from "../keyAccess.ts";
 import type { Handler } from "../registry.ts";
 
 const MIN_WINDOW_DAYS = 7;
@@ -18,8 +17,7 @@ export const ScheduleKeyDeletion: Handler<"ScheduleKeyDeletion"> = async (ctx, i
   }
   const key = await keyForOperation(ctx, "ScheduleKeyDeletion", input.KeyId, "key-only");
   const deletionDateMs = ctx.nowMs + days * MS_PER_DAY;
-  const scheduled = await ctx.services.keys.update(key.keyId, (current) => {
-    assertKeyStateAllows("ScheduleKeyDeletion", current);
+  const scheduled = await changeKey(ctx, "ScheduleKeyDeletion", key, (current) => {
     return { ...current, state: "PendingDeletion", deletionDateMs };
   });
   return {
