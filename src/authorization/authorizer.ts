@@ -42,7 +42,7 @@ export class Authorizer {
     const { identity, session } = await this.#source.policiesOf(principal);
     return {
       identity: identity.map((policy) => this.#compile(policy, "identity")),
-      session: session ? [this.#compile(session, "session")] : undefined,
+      session: session?.map((policy) => this.#compile(policy, "session")),
     };
   }
 

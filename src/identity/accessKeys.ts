@@ -1,7 +1,7 @@
 /**
  * Access keys and the directory that resolves an access key id to the credentials and
  * principal behind it: an account root's or an IAM user's long-term key (`AKIA…`), or
- * a role session's temporary credentials (`ASIA…`). Secrets are wrapped by the root key
+ * temporary credentials (`ASIA…`) of a role session or of GetSessionToken. Secrets are wrapped by the root key
  * at rest.
  *
  * Lookups are cached so an authenticated request does no database read. A change made
@@ -175,10 +175,10 @@ export class AccessKeyDirectory {
     return { status: "active", key: { accessKeyId, secretAccessKey, principal }, userId };
   }
 
-  async #loadSession(accessKeyId: string): Promise<{ status: "active"; key: ActiveAccessKey; userId: undefined } | { status: "revoked" | "unknown" }> {
+  async #loadSession(accessKeyId: string): Promise<{ status: "active"; key: ActiveAccessKey; userId: string | undefined } | { status: "revoked" | "unknown" }> {
     const identities = this.#store.identities;
     const session = await identities.getSession(accessKeyId);
-    if (!session) return { status: "unknown" };
+    if (!session) return this.#loadTokenSession(accessKeyId);
     // A session belongs to the role's unique id, as in AWS: once the role is deleted (or
     // deleted and created again under the same name) its sessions are worth nothing.
     const role = await identities.getRole(session.accountId, session.roleName);
@@ -190,6 +190,27 @@ export class AccessKeyDirectory {
       status: "active",
       key: { accessKeyId, secretAccessKey, principal, session: { tokenHash: session.tokenHash, expiresAtMs: session.expiresAtMs } },
       userId: undefined,
+    };
+  }
+
+  /** GetSessionToken's credentials: they act as their user (while it exists) or as the account root. */
+  async #loadTokenSession(accessKeyId: string): Promise<{ status: "active"; key: ActiveAccessKey; userId: string | undefined } | { status: "revoked" | "unknown" }> {
+    const identities = this.#store.identities;
+    const session = await identities.getTokenSession(accessKeyId);
+    if (!session) return { status: "unknown" };
+    let principal: Principal;
+    if (session.userId === undefined) {
+      principal = rootPrincipal(session.accountId, accessKeyId, true);
+    } else {
+      const user = await identities.getUserById(session.userId);
+      if (!user) return { status: "revoked" };
+      principal = userPrincipal(user, accessKeyId, true);
+    }
+    const secretAccessKey = this.#rootKey.unwrap(session.wrappedSecret, sessionSecretAad(accessKeyId)).toString("utf8");
+    return {
+      status: "active",
+      key: { accessKeyId, secretAccessKey, principal, session: { tokenHash: session.tokenHash, expiresAtMs: session.expiresAtMs } },
+      userId: session.userId,
     };
   }
 }

@@ -6,7 +6,8 @@
  */
 import { assumedRoleArn, iamArn, rootArn } from "./arns.ts";
 import type { IdentityPolicy } from "./identityPolicies.ts";
-import type { IamTag } from "./records.ts";
+import type { IamTag, SessionRecord } from "./records.ts";
+import { overrideTags, sameTagKey } from "./tags.ts";
 
 /** What every caller has. */
 interface PrincipalBase {
@@ -18,17 +19,26 @@ interface PrincipalBase {
   userId: string;
   /** The access key id the request was signed with. */
   accessKeyId: string;
-  /** `aws:PrincipalTag/*`: the user's or the session's role's tags. */
+  /** `aws:PrincipalTag/*`: the user's tags, or a role session's role tags overridden by its session tags. */
   tags: Readonly<Record<string, string>>;
 }
 
+/** What credentials from GetSessionToken add to the root or user who asked for them. */
+interface TokenSessionMark {
+  /**
+   * Signed with GetSessionToken's credentials (without MFA): AWS lets them call neither IAM
+   * nor STS other than AssumeRole and GetCallerIdentity.
+   */
+  fromSessionToken?: true;
+}
+
 /** An account's root (can do everything in its own account). */
-export interface RootPrincipal extends PrincipalBase {
+export interface RootPrincipal extends PrincipalBase, TokenSessionMark {
   kind: "Root";
 }
 
 /** An IAM user. */
-export interface UserPrincipal extends PrincipalBase {
+export interface UserPrincipal extends PrincipalBase, TokenSessionMark {
   kind: "IAMUser";
   userName: string;
   path: string;
@@ -44,22 +54,27 @@ export interface AssumedRolePrincipal extends PrincipalBase {
   roleName: string;
   sessionName: string;
   expiresAtMs: number;
-  /** The inline session policy passed to AssumeRole; it narrows the role's permissions. */
+  /** The inline session policy passed to AssumeRole; with the managed ones it narrows the role's permissions. */
   sessionPolicy: IdentityPolicy | undefined;
+  /** ARNs of the managed session policies passed to AssumeRole (read when authorizing). */
+  sessionPolicyArns: readonly string[];
+  /** The session tags that pass on to a role this session assumes (role chaining). */
+  transitiveTags: readonly IamTag[];
 }
 
 /** An authenticated caller. */
 export type Principal = RootPrincipal | UserPrincipal | AssumedRolePrincipal;
 
-/** The account root principal for an access key. */
-export function rootPrincipal(accountId: string, accessKeyId: string): RootPrincipal {
-  return { kind: "Root", accountId, arn: rootArn(accountId), userId: accountId, accessKeyId, tags: {} };
+/** The account root principal for an access key (`fromSessionToken` for GetSessionToken's credentials). */
+export function rootPrincipal(accountId: string, accessKeyId: string, fromSessionToken = false): RootPrincipal {
+  return { kind: "Root", accountId, arn: rootArn(accountId), userId: accountId, accessKeyId, tags: {}, ...tokenSessionMark(fromSessionToken) };
 }
 
 /** An IAM user principal. */
 export function userPrincipal(
   user: { accountId: string; userId: string; userName: string; path: string; tags: readonly IamTag[] },
   accessKeyId: string,
+  fromSessionToken = false,
 ): UserPrincipal {
   return {
     kind: "IAMUser",
@@ -70,16 +85,20 @@ export function userPrincipal(
     path: user.path,
     accessKeyId,
     tags: tagMap(user.tags),
+    ...tokenSessionMark(fromSessionToken),
   };
 }
 
-/** A role session principal. */
+/** A role session principal: its tags are the role's, overridden by the session's of the same key. */
 export function assumedRolePrincipal(
-  session: { accountId: string; roleId: string; roleName: string; rolePath: string; sessionName: string; expiresAtMs: number },
+  session: Pick<SessionRecord, "accountId" | "roleId" | "roleName" | "rolePath" | "sessionName" | "expiresAtMs"> &
+    Partial<Pick<SessionRecord, "policyArns" | "sessionTags" | "transitiveTagKeys">>,
   accessKeyId: string,
   sessionPolicy: IdentityPolicy | undefined,
   roleTags: readonly IamTag[],
 ): AssumedRolePrincipal {
+  const sessionTags = session.sessionTags ?? [];
+  const transitiveKeys = session.transitiveTagKeys ?? [];
   return {
     kind: "AssumedRole",
     accountId: session.accountId,
@@ -91,9 +110,15 @@ export function assumedRolePrincipal(
     sessionName: session.sessionName,
     expiresAtMs: session.expiresAtMs,
     sessionPolicy,
+    sessionPolicyArns: session.policyArns ?? [],
+    transitiveTags: sessionTags.filter((tag) => transitiveKeys.some((key) => sameTagKey(key, tag.Key))),
     accessKeyId,
-    tags: tagMap(roleTags),
+    tags: tagMap(overrideTags(roleTags, sessionTags)),
   };
+}
+
+function tokenSessionMark(fromSessionToken: boolean): TokenSessionMark {
+  return fromSessionToken ? { fromSessionToken: true } : {};
 }
 
 function tagMap(tags: readonly IamTag[]): Record<string, string> {

@@ -107,8 +107,41 @@ export interface SessionRecord {
   sessionName: string;
   /** The inline session policy passed to AssumeRole (JSON text), if any. */
   sessionPolicy: string | undefined;
+  /** ARNs of the managed policies passed as session policies (read when the session is used). */
+  policyArns: string[];
+  /** Session tags (passed to AssumeRole or inherited as transitive); they override the role's tags of the same key. */
+  sessionTags: IamTag[];
+  /** Keys of the session tags that pass on to a role this session assumes (role chaining). */
+  transitiveTagKeys: string[];
   createdAtMs: number;
   expiresAtMs: number;
+}
+
+/**
+ * The temporary credentials of one GetSessionToken call: they act as the IAM user (or
+ * the account root) that asked for them, with the same permissions.
+ */
+export interface TokenSessionRecord {
+  /** `ASIA…` */
+  accessKeyId: string;
+  accountId: string;
+  /** SHA-256 of the session token; the token itself is never stored. */
+  tokenHash: Buffer;
+  wrappedSecret: Buffer;
+  /** The IAM user's unique id; undefined for the account root. */
+  userId: string | undefined;
+  createdAtMs: number;
+  expiresAtMs: number;
+}
+
+/** The IAM entities that carry tags. */
+export type TaggableKind = "user" | "role" | "policy";
+
+/** The fields of a role that UpdateRole, UpdateRoleDescription and UpdateAssumeRolePolicy change (only those given). */
+export interface RoleChanges {
+  assumeRolePolicyDocument?: string;
+  description?: string;
+  maxSessionDurationSeconds?: number;
 }
 
 /** A policy that applies to a user or role, as the store gathers it for authorization. */

@@ -12,9 +12,13 @@ import type {
   ManagedPolicyRecord,
   PolicyOwnerKind,
   PolicyVersionRecord,
+  IamTag,
+  RoleChanges,
   RoleRecord,
   SessionRecord,
   StoredIdentityPolicy,
+  TaggableKind,
+  TokenSessionRecord,
   UserRecord,
 } from "../identity/records.ts";
 import type { Page } from "./store.ts";
@@ -30,6 +34,15 @@ export interface ListOptions {
 
 /** Why a user, group, role or policy cannot be deleted yet (AWS's DeleteConflict). */
 export type DeleteBlocker = "accessKeys" | "inlinePolicies" | "attachedPolicies" | "groups" | "members" | "attachments" | "versions";
+
+/** The result of TagUser/TagRole/TagPolicy: done, no such entity, or the tag quota would be exceeded. */
+export type TagOutcome = "tagged" | "missing" | "limit";
+
+/** The result of CreatePolicyVersion: the new version, or why there is none. */
+export type NewVersionOutcome = { created: PolicyVersionRecord } | { created: undefined; reason: "missing" | "limit" };
+
+/** The result of DeletePolicyVersion. */
+export type DeleteVersionOutcome = "deleted" | "missing" | "default";
 
 /** The result of a delete that checks dependents: done, nothing to delete, or what blocks it. */
 export type DeleteOutcome = { deleted: true } | { deleted: false; blocker: DeleteBlocker | "missing" };
@@ -71,8 +84,11 @@ export interface IdentityStore {
   insertRole(role: RoleRecord): Promise<boolean>;
   getRole(accountId: string, roleName: string): Promise<RoleRecord | undefined>;
   listRoles(accountId: string, options: ListOptions): Promise<Page<RoleRecord>>;
-  /** Replaces a role's mutable fields (trust policy, description, max session duration, tags). */
-  updateRole(role: RoleRecord): Promise<void>;
+  /**
+   * Sets the given fields of a role and no others, in one statement, so a concurrent
+   * change to another field (from any process) is kept; false if the role is gone.
+   */
+  updateRole(roleId: string, changes: RoleChanges): Promise<boolean>;
   /** Deletes a role that has no policies. */
   deleteRole(roleId: string): Promise<DeleteOutcome>;
 
@@ -90,6 +106,17 @@ export interface IdentityStore {
   getManagedPolicy(accountId: string, policyName: string): Promise<ManagedPolicyRecord | undefined>;
   getPolicyVersion(policyId: string, versionId: string): Promise<PolicyVersionRecord | undefined>;
   listManagedPolicies(accountId: string, options: ListOptions & { onlyAttached?: boolean }): Promise<Page<ManagedPolicyRecord>>;
+  /**
+   * Adds a version (numbered after every version the policy ever had), the default if
+   * `setAsDefault`, unless the policy has `maxVersions` already.
+   */
+  insertPolicyVersion(policyId: string, document: string, setAsDefault: boolean, maxVersions: number, nowMs: number): Promise<NewVersionOutcome>;
+  /** A policy's versions, newest first. */
+  listPolicyVersions(policyId: string): Promise<PolicyVersionRecord[]>;
+  /** Deletes a version other than the default. */
+  deletePolicyVersion(policyId: string, versionId: string): Promise<DeleteVersionOutcome>;
+  /** Makes an existing version the default; false if there is no such version. */
+  setDefaultPolicyVersion(policyId: string, versionId: string): Promise<boolean>;
   /** Deletes a policy that is not attached and has no version but its default. */
   deleteManagedPolicy(policyId: string): Promise<DeleteOutcome>;
   /** Attaches a managed policy (no-op if attached already). */
@@ -105,8 +132,19 @@ export interface IdentityStore {
    */
   identityPolicies(owner: { kind: "user"; userId: string } | { kind: "role"; roleId: string }): Promise<StoredIdentityPolicy[]>;
 
+  /**
+   * Merges `tags` into the tags of a user, role or managed policy (a key given again
+   * replaces its value, keys compared without regard to case), read and written in one
+   * transaction, unless the result would have more than `limit` tags.
+   */
+  tagEntity(kind: TaggableKind, id: string, tags: readonly IamTag[], limit: number): Promise<TagOutcome>;
+  /** Removes the tags of these keys (read and written in one transaction); false if the entity is gone. */
+  untagEntity(kind: TaggableKind, id: string, keys: readonly string[]): Promise<boolean>;
+
   insertSession(session: SessionRecord): Promise<void>;
   getSession(accessKeyId: string): Promise<SessionRecord | undefined>;
-  /** Forgets sessions that expired before `beforeMs`; returns how many. */
+  insertTokenSession(session: TokenSessionRecord): Promise<void>;
+  getTokenSession(accessKeyId: string): Promise<TokenSessionRecord | undefined>;
+  /** Forgets sessions (of both kinds) that expired before `beforeMs`; returns how many. */
   purgeSessions(beforeMs: number): Promise<number>;
 }

@@ -6,13 +6,18 @@
 import { iamArn, parseIamArn } from "../../identity/arns.ts";
 import type { GroupRecord, ManagedPolicyRecord, PolicyOwnerKind, RoleRecord, UserRecord } from "../../identity/records.ts";
 import type { RequestContext } from "../../server/context.ts";
-import { authorizeIdentityCall } from "./authorize.ts";
+import { authorizeIdentityCall, type OperationContext } from "./authorize.ts";
 import { InvalidInput, NoSuchEntity } from "./errors.ts";
 
 /** The user named `userName` in the caller's account, after authorizing `action` on it. */
-export async function userForCall(ctx: RequestContext, action: string, userName: string): Promise<UserRecord> {
+export async function userForCall(ctx: RequestContext, action: string, userName: string, operationContext?: OperationContext): Promise<UserRecord> {
   const user = await ctx.services.store.identities.getUser(ctx.accountId, userName);
-  await authorizeIdentityCall(ctx, action, user ? iamArn(user.accountId, "user", user.path, user.userName) : iamArn(ctx.accountId, "user", "/", userName));
+  await authorizeIdentityCall(
+    ctx,
+    action,
+    user ? iamArn(user.accountId, "user", user.path, user.userName) : iamArn(ctx.accountId, "user", "/", userName),
+    operationContext,
+  );
   if (!user) throw new NoSuchEntity(`The user with name ${userName} cannot be found.`);
   return user;
 }
@@ -30,19 +35,34 @@ export async function groupForCall(ctx: RequestContext, action: string, groupNam
 }
 
 /** The role named `roleName`, after authorizing `action` on it. */
-export async function roleForCall(ctx: RequestContext, action: string, roleName: string): Promise<RoleRecord> {
+export async function roleForCall(ctx: RequestContext, action: string, roleName: string, operationContext?: OperationContext): Promise<RoleRecord> {
   const role = await ctx.services.store.identities.getRole(ctx.accountId, roleName);
-  await authorizeIdentityCall(ctx, action, role ? iamArn(role.accountId, "role", role.path, role.roleName) : iamArn(ctx.accountId, "role", "/", roleName));
+  await authorizeIdentityCall(
+    ctx,
+    action,
+    role ? iamArn(role.accountId, "role", role.path, role.roleName) : iamArn(ctx.accountId, "role", "/", roleName),
+    operationContext,
+  );
   if (!role) throw new NoSuchEntity(`The role with name ${roleName} cannot be found.`);
   return role;
 }
 
 /** The customer managed policy `policyArn` names, after authorizing `action` on it. */
-export async function managedPolicyForCall(ctx: RequestContext, action: string, policyArn: string): Promise<ManagedPolicyRecord> {
+export async function managedPolicyForCall(
+  ctx: RequestContext,
+  action: string,
+  policyArn: string,
+  operationContext?: OperationContext,
+): Promise<ManagedPolicyRecord> {
   const parsed = parseIamArn(policyArn, "policy");
   if (!parsed) throw new InvalidInput(`ARN ${policyArn} is not valid.`);
-  await authorizeIdentityCall(ctx, action, policyArn);
+  await authorizeIdentityCall(ctx, action, policyArn, operationContext);
   return findManagedPolicy(ctx, policyArn, `Policy ${policyArn} was not found.`);
+}
+
+/** AWS's NoSuchEntity for a version a managed policy does not have. */
+export function missingPolicyVersion(policyArn: string, versionId: string): InstanceType<typeof NoSuchEntity> {
+  return new NoSuchEntity(`Policy ${policyArn} version ${versionId} does not exist or is not attachable.`);
 }
 
 /**

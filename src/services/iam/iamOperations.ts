@@ -48,6 +48,21 @@ import { PutUserPolicy } from "./operations/PutUserPolicy.ts";
 import { RemoveUserFromGroup } from "./operations/RemoveUserFromGroup.ts";
 import { UpdateAccessKey } from "./operations/UpdateAccessKey.ts";
 import { UpdateAssumeRolePolicy } from "./operations/UpdateAssumeRolePolicy.ts";
+import { CreatePolicyVersion } from "./operations/CreatePolicyVersion.ts";
+import { ListPolicyVersions } from "./operations/ListPolicyVersions.ts";
+import { DeletePolicyVersion } from "./operations/DeletePolicyVersion.ts";
+import { SetDefaultPolicyVersion } from "./operations/SetDefaultPolicyVersion.ts";
+import { TagUser } from "./operations/TagUser.ts";
+import { UntagUser } from "./operations/UntagUser.ts";
+import { ListUserTags } from "./operations/ListUserTags.ts";
+import { TagRole } from "./operations/TagRole.ts";
+import { UntagRole } from "./operations/UntagRole.ts";
+import { ListRoleTags } from "./operations/ListRoleTags.ts";
+import { TagPolicy } from "./operations/TagPolicy.ts";
+import { UntagPolicy } from "./operations/UntagPolicy.ts";
+import { ListPolicyTags } from "./operations/ListPolicyTags.ts";
+import { UpdateRole } from "./operations/UpdateRole.ts";
+import { UpdateRoleDescription } from "./operations/UpdateRoleDescription.ts";
 import type { IamRegistry } from "./registry.ts";
 
 /** Handlers of the IAM API, by operation name. */
@@ -98,4 +113,19 @@ export const iamOperations: IamRegistry = {
   AttachRolePolicy,
   DetachRolePolicy,
   ListAttachedRolePolicies,
+  CreatePolicyVersion,
+  ListPolicyVersions,
+  DeletePolicyVersion,
+  SetDefaultPolicyVersion,
+  TagUser,
+  UntagUser,
+  ListUserTags,
+  TagRole,
+  UntagRole,
+  ListRoleTags,
+  TagPolicy,
+  UntagPolicy,
+  ListPolicyTags,
+  UpdateRole,
+  UpdateRoleDescription,
 };

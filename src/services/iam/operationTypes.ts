@@ -52,6 +52,21 @@ export interface IamOperationTypes {
   AttachRolePolicy: { input: IAM.AttachRolePolicyRequest; output: void };
   DetachRolePolicy: { input: IAM.DetachRolePolicyRequest; output: void };
   ListAttachedRolePolicies: { input: IAM.ListAttachedRolePoliciesRequest; output: IAM.ListAttachedRolePoliciesResponse };
+  CreatePolicyVersion: { input: IAM.CreatePolicyVersionRequest; output: IAM.CreatePolicyVersionResponse };
+  ListPolicyVersions: { input: IAM.ListPolicyVersionsRequest; output: IAM.ListPolicyVersionsResponse };
+  DeletePolicyVersion: { input: IAM.DeletePolicyVersionRequest; output: void };
+  SetDefaultPolicyVersion: { input: IAM.SetDefaultPolicyVersionRequest; output: void };
+  TagUser: { input: IAM.TagUserRequest; output: void };
+  UntagUser: { input: IAM.UntagUserRequest; output: void };
+  ListUserTags: { input: IAM.ListUserTagsRequest; output: IAM.ListUserTagsResponse };
+  TagRole: { input: IAM.TagRoleRequest; output: void };
+  UntagRole: { input: IAM.UntagRoleRequest; output: void };
+  ListRoleTags: { input: IAM.ListRoleTagsRequest; output: IAM.ListRoleTagsResponse };
+  TagPolicy: { input: IAM.TagPolicyRequest; output: void };
+  UntagPolicy: { input: IAM.UntagPolicyRequest; output: void };
+  ListPolicyTags: { input: IAM.ListPolicyTagsRequest; output: IAM.ListPolicyTagsResponse };
+  UpdateRole: { input: IAM.UpdateRoleRequest; output: IAM.UpdateRoleResponse };
+  UpdateRoleDescription: { input: IAM.UpdateRoleDescriptionRequest; output: IAM.UpdateRoleDescriptionResponse };
 }
 
 /** An IAM operation kmsd implements. */

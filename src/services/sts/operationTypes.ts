@@ -5,6 +5,7 @@ import type * as STS from "@aws-sdk/client-sts";
 export interface StsOperationTypes {
   GetCallerIdentity: { input: STS.GetCallerIdentityRequest; output: STS.GetCallerIdentityResponse };
   AssumeRole: { input: STS.AssumeRoleRequest; output: STS.AssumeRoleResponse };
+  GetSessionToken: { input: STS.GetSessionTokenRequest; output: STS.GetSessionTokenResponse };
 }
 
 /** An STS operation kmsd implements. */

@@ -4,29 +4,37 @@
  * trust policy naming the caller lets it in; one naming the caller's account delegates
  * to the caller's identity policies; a caller of another account needs both sides.
  */
-import { accessDeniedMessage, globalRequestContext,
-
- parsePolicy, type AuthzRequest, type CompiledPolicy } from "../../authz/index.ts";
+import { accessDeniedMessage, globalRequestContext, parsePolicy, type AuthzRequest, type CompiledPolicy, type ConditionValue } from "../../authz/index.ts";
 import { authzPrincipal } from "../../authorization/authorizer.ts";
 import type { RequestContext } from "../../server/context.ts";
 import { AccessDenied } from "../iam/errors.ts";
 
 const compiledTrustPolicies = new Map<string, CompiledPolicy | null>();
 
-/** Throws AccessDenied unless the caller may assume the role `roleArn` whose trust policy is `trustPolicyJson`. */
-export async function authorizeAssumeRole(ctx: RequestContext, trustPolicyJson: string, roleArn: string, externalId: string | undefined): Promise<void> {
+/**
+ * Throws AccessDenied unless the caller may perform `action` on the role `roleArn` whose
+ * trust policy is `trustPolicyJson`: `sts:AssumeRole`, and `sts:TagSession` when the
+ * session gets tags (with `aws:RequestTag/*` and `aws:TagKeys` in `operationContext`).
+ */
+export async function authorizeAssumeRole(
+  ctx: RequestContext,
+  action: "sts:AssumeRole" | "sts:TagSession",
+  trustPolicyJson: string,
+  roleArn: string,
+  operationContext: Readonly<Record<string, ConditionValue>>,
+): Promise<void> {
   const trustPolicy = compileTrustPolicy(trustPolicyJson);
   const request: AuthzRequest = {
     principal: authzPrincipal(ctx.principal),
-    action: "sts:AssumeRole",
+    action,
     resource: roleArn,
     resourceAccount: roleArn.split(":")[4],
     context: {
       ...globalRequestContext({ now: new Date(ctx.nowMs), sourceIp: ctx.sourceIp, secureTransport: ctx.secureTransport, userAgent: ctx.userAgent }),
-      ...(externalId === undefined ? {} : { "sts:ExternalId": externalId }),
+      ...operationContext,
     },
   };
-  const denied = () => new AccessDenied(`User: ${ctx.principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+  const denied = () => new AccessDenied(`User: ${ctx.principal.arn} is not authorized to perform: ${action} on resource: ${roleArn}`);
   if (!trustPolicy) throw denied();
   const caller = await ctx.services.authorizer.callerPolicies(ctx.principal);
   const decision = ctx.services.authorizer.evaluate(request, {

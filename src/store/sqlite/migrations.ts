@@ -174,6 +174,25 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE keys ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
   `,
+  // IAM policy versions are numbered v1, v2... and a number is never used twice (next_version),
+  // role sessions carry session tags and managed session policies, and GetSessionToken's
+  // sessions (an IAM user's or an account root's) have a table of their own.
+  `
+  ALTER TABLE iam_managed_policies ADD COLUMN next_version INTEGER NOT NULL DEFAULT 2;
+  ALTER TABLE sts_sessions ADD COLUMN policy_arns TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE sts_sessions ADD COLUMN session_tags TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE sts_sessions ADD COLUMN transitive_tag_keys TEXT NOT NULL DEFAULT '[]';
+  CREATE TABLE sts_token_sessions (
+    access_key_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    token_hash BLOB NOT NULL,
+    wrapped_secret BLOB NOT NULL,
+    user_id TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX sts_token_sessions_by_expiry ON sts_token_sessions(expires_at);
+  `,
 ];
 
 /** Brings the database schema up to date. */

@@ -12,12 +12,24 @@ import type {
   ManagedPolicyRecord,
   PolicyOwnerKind,
   PolicyVersionRecord,
+  RoleChanges,
   RoleRecord,
   SessionRecord,
   StoredIdentityPolicy,
+  TaggableKind,
+  TokenSessionRecord,
   UserRecord,
 } from "../../identity/records.ts";
-import type { DeleteBlocker, DeleteOutcome, IdentityStore, ListOptions } from "../identityStore.ts";
+import { overrideTags, removeTags } from "../../identity/tags.ts";
+import type {
+  DeleteBlocker,
+  DeleteOutcome,
+  DeleteVersionOutcome,
+  IdentityStore,
+  ListOptions,
+  NewVersionOutcome,
+  TagOutcome,
+} from "../identityStore.ts";
 import type { Page } from "../store.ts";
 
 type Row = Record<string, SQLInputValue>;
@@ -47,6 +59,23 @@ export function insertAccessKeyRow(sql: Pick<SqlRunner, "run">, key: IdentityAcc
     key.owner.kind === "user" ? key.owner.userId : null,
   );
 }
+
+/** The table and id column of each taggable entity (fixed SQL, never built from input). */
+const TAGGED_TABLES: Readonly<Record<TaggableKind, { select: string; update: string }>> = {
+  user: { select: "SELECT tags FROM iam_users WHERE user_id = ?", update: "UPDATE iam_users SET tags = ? WHERE user_id = ?" },
+  role: { select: "SELECT tags FROM iam_roles WHERE role_id = ?", update: "UPDATE iam_roles SET tags = ? WHERE role_id = ?" },
+  policy: {
+    select: "SELECT tags FROM iam_managed_policies WHERE policy_id = ?",
+    update: "UPDATE iam_managed_policies SET tags = ? WHERE policy_id = ?",
+  },
+};
+
+/** The column each field of RoleChanges is stored in. */
+const ROLE_CHANGE_COLUMNS: Readonly<Record<keyof RoleChanges, string>> = {
+  assumeRolePolicyDocument: "trust_policy",
+  description: "description",
+  maxSessionDurationSeconds: "max_session_duration",
+};
 
 const MANAGED_POLICY_COLUMNS =
   "p.*, (SELECT COUNT(*) FROM iam_policy_attachments a WHERE a.policy_id = p.policy_id) AS attachment_count";
@@ -279,15 +308,12 @@ export class SqliteIdentityStore implements IdentityStore {
     return page(rows, limit, roleFromRow);
   }
 
-  async updateRole(role: RoleRecord): Promise<void> {
-    this.#sql.run(
-      "UPDATE iam_roles SET trust_policy = ?, description = ?, max_session_duration = ?, tags = ? WHERE role_id = ?",
-      role.assumeRolePolicyDocument,
-      role.description ?? null,
-      role.maxSessionDurationSeconds,
-      JSON.stringify(role.tags),
-      role.roleId,
-    );
+  async updateRole(roleId: string, changes: RoleChanges): Promise<boolean> {
+    const fields = (Object.keys(ROLE_CHANGE_COLUMNS) as (keyof RoleChanges)[]).filter((field) => changes[field] !== undefined);
+    if (fields.length === 0) return this.#sql.get("SELECT 1 FROM iam_roles WHERE role_id = ?", roleId) !== undefined;
+    const assignments = fields.map((field) => `${ROLE_CHANGE_COLUMNS[field]} = ?`).join(", ");
+    const values = fields.map((field) => changes[field] as string | number);
+    return Number(this.#sql.run(`UPDATE iam_roles SET ${assignments} WHERE role_id = ?`, ...values, roleId).changes) > 0;
   }
 
   async deleteRole(roleId: string): Promise<DeleteOutcome> {
@@ -380,13 +406,7 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async getPolicyVersion(policyId: string, versionId: string): Promise<PolicyVersionRecord | undefined> {
     const row = this.#sql.get("SELECT * FROM iam_policy_versions WHERE policy_id = ? AND version_id = ?", policyId, versionId);
-    if (!row) return undefined;
-    return {
-      policyId: String(row.policy_id),
-      versionId: String(row.version_id),
-      document: String(row.document),
-      createdAtMs: Number(row.created_at),
-    };
+    return row ? policyVersionFromRow(row) : undefined;
   }
 
   async listManagedPolicies(accountId: string, options: ListOptions & { onlyAttached?: boolean }): Promise<Page<ManagedPolicyRecord>> {
@@ -402,6 +422,57 @@ export class SqliteIdentityStore implements IdentityStore {
       limit + 1,
     );
     return page(rows, limit, managedPolicyFromRow);
+  }
+
+  async insertPolicyVersion(policyId: string, document: string, setAsDefault: boolean, maxVersions: number, nowMs: number): Promise<NewVersionOutcome> {
+    return this.#sql.transaction((): NewVersionOutcome => {
+      const row = this.#sql.get("SELECT next_version FROM iam_managed_policies WHERE policy_id = ?", policyId);
+      if (!row) return { created: undefined, reason: "missing" };
+      const count = Number(this.#sql.get("SELECT COUNT(*) AS n FROM iam_policy_versions WHERE policy_id = ?", policyId)?.n ?? 0);
+      if (count >= maxVersions) return { created: undefined, reason: "limit" };
+      const versionId = `v${Number(row.next_version)}`;
+      this.#sql.run("INSERT INTO iam_policy_versions(policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)", policyId, versionId, document, nowMs);
+      // UpdateDate is when the newest version was created, as AWS shows it.
+      this.#sql.run(
+        `UPDATE iam_managed_policies SET next_version = next_version + 1, updated_at = ?${setAsDefault ? ", default_version = ?" : ""} WHERE policy_id = ?`,
+        nowMs,
+        ...(setAsDefault ? [versionId] : []),
+        policyId,
+      );
+      return { created: { policyId, versionId, document, createdAtMs: nowMs } };
+    });
+  }
+
+  async listPolicyVersions(policyId: string): Promise<PolicyVersionRecord[]> {
+    // Newest first: version numbers grow (compared as numbers, so v10 follows v9).
+    const rows = this.#sql.all(
+      "SELECT * FROM iam_policy_versions WHERE policy_id = ? ORDER BY CAST(substr(version_id, 2) AS INTEGER) DESC",
+      policyId,
+    );
+    return rows.map(policyVersionFromRow);
+  }
+
+  async deletePolicyVersion(policyId: string, versionId: string): Promise<DeleteVersionOutcome> {
+    return this.#sql.transaction((): DeleteVersionOutcome => {
+      const row = this.#sql.get("SELECT default_version FROM iam_managed_policies WHERE policy_id = ?", policyId);
+      if (!row || !this.#sql.get("SELECT 1 FROM iam_policy_versions WHERE policy_id = ? AND version_id = ?", policyId, versionId)) return "missing";
+      if (row.default_version === versionId) return "default";
+      this.#sql.run("DELETE FROM iam_policy_versions WHERE policy_id = ? AND version_id = ?", policyId, versionId);
+      return "deleted";
+    });
+  }
+
+  async setDefaultPolicyVersion(policyId: string, versionId: string): Promise<boolean> {
+    // One statement: the version must exist when the default changes, whatever another process does.
+    const result = this.#sql.run(
+      `UPDATE iam_managed_policies SET default_version = ?
+       WHERE policy_id = ? AND EXISTS (SELECT 1 FROM iam_policy_versions v WHERE v.policy_id = ? AND v.version_id = ?)`,
+      versionId,
+      policyId,
+      policyId,
+      versionId,
+    );
+    return Number(result.changes) > 0;
   }
 
   async deleteManagedPolicy(policyId: string): Promise<DeleteOutcome> {
@@ -484,12 +555,38 @@ export class SqliteIdentityStore implements IdentityStore {
     }));
   }
 
+  // ---- tags
+
+  async tagEntity(kind: TaggableKind, id: string, tags: readonly IamTag[], limit: number): Promise<TagOutcome> {
+    const sql = TAGGED_TABLES[kind];
+    // Read and write in one transaction: a concurrent tag or untag (any process) is never lost.
+    return this.#sql.transaction((): TagOutcome => {
+      const row = this.#sql.get(sql.select, id);
+      if (!row) return "missing";
+      const merged = overrideTags(tagsFrom(row.tags), tags);
+      if (merged.length > limit) return "limit";
+      this.#sql.run(sql.update, JSON.stringify(merged), id);
+      return "tagged";
+    });
+  }
+
+  async untagEntity(kind: TaggableKind, id: string, keys: readonly string[]): Promise<boolean> {
+    const sql = TAGGED_TABLES[kind];
+    return this.#sql.transaction(() => {
+      const row = this.#sql.get(sql.select, id);
+      if (!row) return false;
+      this.#sql.run(sql.update, JSON.stringify(removeTags(tagsFrom(row.tags), keys)), id);
+      return true;
+    });
+  }
+
   // ---- sessions
 
   async insertSession(session: SessionRecord): Promise<void> {
     this.#sql.run(
-      `INSERT INTO sts_sessions(access_key_id, account_id, token_hash, wrapped_secret, role_id, role_name, role_path, session_name, session_policy, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO sts_sessions(access_key_id, account_id, token_hash, wrapped_secret, role_id, role_name, role_path, session_name, session_policy,
+         policy_arns, session_tags, transitive_tag_keys, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       session.accessKeyId,
       session.accountId,
       session.tokenHash,
@@ -499,6 +596,9 @@ export class SqliteIdentityStore implements IdentityStore {
       session.rolePath,
       session.sessionName,
       session.sessionPolicy ?? null,
+      JSON.stringify(session.policyArns),
+      JSON.stringify(session.sessionTags),
+      JSON.stringify(session.transitiveTagKeys),
       session.createdAtMs,
       session.expiresAtMs,
     );
@@ -517,13 +617,48 @@ export class SqliteIdentityStore implements IdentityStore {
       rolePath: String(row.role_path),
       sessionName: String(row.session_name),
       sessionPolicy: row.session_policy === null ? undefined : String(row.session_policy),
+      policyArns: jsonList<string>(row.policy_arns),
+      sessionTags: tagsFrom(row.session_tags),
+      transitiveTagKeys: jsonList<string>(row.transitive_tag_keys),
+      createdAtMs: Number(row.created_at),
+      expiresAtMs: Number(row.expires_at),
+    };
+  }
+
+  async insertTokenSession(session: TokenSessionRecord): Promise<void> {
+    this.#sql.run(
+      `INSERT INTO sts_token_sessions(access_key_id, account_id, token_hash, wrapped_secret, user_id, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      session.accessKeyId,
+      session.accountId,
+      session.tokenHash,
+      session.wrappedSecret,
+      session.userId ?? null,
+      session.createdAtMs,
+      session.expiresAtMs,
+    );
+  }
+
+  async getTokenSession(accessKeyId: string): Promise<TokenSessionRecord | undefined> {
+    const row = this.#sql.get("SELECT * FROM sts_token_sessions WHERE access_key_id = ?", accessKeyId);
+    if (!row) return undefined;
+    return {
+      accessKeyId: String(row.access_key_id),
+      accountId: String(row.account_id),
+      tokenHash: Buffer.from(row.token_hash as Uint8Array),
+      wrappedSecret: Buffer.from(row.wrapped_secret as Uint8Array),
+      userId: optionalText(row.user_id),
       createdAtMs: Number(row.created_at),
       expiresAtMs: Number(row.expires_at),
     };
   }
 
   async purgeSessions(beforeMs: number): Promise<number> {
-    return Number(this.#sql.run("DELETE FROM sts_sessions WHERE expires_at < ?", beforeMs).changes);
+    return this.#sql.transaction(
+      () =>
+        Number(this.#sql.run("DELETE FROM sts_sessions WHERE expires_at < ?", beforeMs).changes) +
+        Number(this.#sql.run("DELETE FROM sts_token_sessions WHERE expires_at < ?", beforeMs).changes),
+    );
   }
 
   /** The first dependent that exists, checked in order (inside the caller's transaction). */
@@ -557,7 +692,20 @@ function page<T>(rows: Row[], limit: number, map: (row: Row) => T): Page<T> {
 }
 
 function tagsFrom(value: SQLInputValue | undefined): IamTag[] {
-  return typeof value === "string" ? (JSON.parse(value) as IamTag[]) : [];
+  return jsonList<IamTag>(value);
+}
+
+function jsonList<T>(value: SQLInputValue | undefined): T[] {
+  return typeof value === "string" ? (JSON.parse(value) as T[]) : [];
+}
+
+function policyVersionFromRow(row: Row): PolicyVersionRecord {
+  return {
+    policyId: String(row.policy_id),
+    versionId: String(row.version_id),
+    document: String(row.document),
+    createdAtMs: Number(row.created_at),
+  };
 }
 
 function optionalText(value: SQLInputValue | undefined): string | undefined {

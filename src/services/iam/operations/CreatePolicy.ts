@@ -1,4 +1,5 @@
 /** CreatePolicy: a customer managed policy with its first version, v1, as the default. */
+import { requestTagContext } from "../../../authz/index.ts";
 import { iamArn } from "../../../identity/arns.ts";
 import { newUniqueId } from "../../../identity/ids.ts";
 import type { ManagedPolicyRecord } from "../../../identity/records.ts";
@@ -7,12 +8,13 @@ import { checkManagedPolicy } from "../documents.ts";
 import { EntityAlreadyExists } from "../errors.ts";
 import type { IamHandler } from "../registry.ts";
 import { toPolicy } from "../shapes.ts";
-import { requestTags } from "../tags.ts";
+import { requestTags, tagRecord } from "../tags.ts";
 
 export const CreatePolicy: IamHandler<"CreatePolicy"> = async (ctx, input) => {
   const policyName = input.PolicyName ?? "";
   const path = input.Path ?? "/";
-  await authorizeIdentityCall(ctx, "iam:CreatePolicy", iamArn(ctx.accountId, "policy", path, policyName));
+  const tags = requestTags(input.Tags);
+  await authorizeIdentityCall(ctx, "iam:CreatePolicy", iamArn(ctx.accountId, "policy", path, policyName), requestTagContext(tagRecord(tags)));
   const document = input.PolicyDocument ?? "";
   checkManagedPolicy(document);
   const policy: ManagedPolicyRecord = {
@@ -24,7 +26,7 @@ export const CreatePolicy: IamHandler<"CreatePolicy"> = async (ctx, input) => {
     defaultVersionId: "v1",
     createdAtMs: ctx.nowMs,
     updatedAtMs: ctx.nowMs,
-    tags: requestTags(input.Tags),
+    tags,
     attachmentCount: 0,
   };
   const version = { policyId: policy.policyId, versionId: "v1", document, createdAtMs: ctx.nowMs };

@@ -1,4 +1,5 @@
 /** CreateRole: a new role with its trust policy (who may assume it). */
+import { requestTagContext } from "../../../authz/index.ts";
 import { iamArn } from "../../../identity/arns.ts";
 import { newUniqueId } from "../../../identity/ids.ts";
 import type { RoleRecord } from "../../../identity/records.ts";
@@ -7,7 +8,7 @@ import { checkTrustPolicy } from "../documents.ts";
 import { EntityAlreadyExists, ValidationError } from "../errors.ts";
 import type { IamHandler } from "../registry.ts";
 import { toRole } from "../shapes.ts";
-import { requestTags } from "../tags.ts";
+import { requestTags, tagRecord } from "../tags.ts";
 
 /** A role's MaxSessionDuration when CreateRole does not set it (AWS: one hour). */
 export const DEFAULT_MAX_SESSION_DURATION = 3600;
@@ -15,7 +16,8 @@ export const DEFAULT_MAX_SESSION_DURATION = 3600;
 export const CreateRole: IamHandler<"CreateRole"> = async (ctx, input) => {
   const roleName = input.RoleName ?? "";
   const path = input.Path ?? "/";
-  await authorizeIdentityCall(ctx, "iam:CreateRole", iamArn(ctx.accountId, "role", path, roleName));
+  const tags = requestTags(input.Tags);
+  await authorizeIdentityCall(ctx, "iam:CreateRole", iamArn(ctx.accountId, "role", path, roleName), requestTagContext(tagRecord(tags)));
   if (input.PermissionsBoundary !== undefined) throw new ValidationError("kmsd does not support permissions boundaries yet.");
   const trustPolicy = input.AssumeRolePolicyDocument ?? "";
   await checkTrustPolicy(ctx.services.store, trustPolicy);
@@ -28,7 +30,7 @@ export const CreateRole: IamHandler<"CreateRole"> = async (ctx, input) => {
     description: input.Description,
     maxSessionDurationSeconds: input.MaxSessionDuration ?? DEFAULT_MAX_SESSION_DURATION,
     createdAtMs: ctx.nowMs,
-    tags: requestTags(input.Tags),
+    tags,
   };
   if (!(await ctx.services.store.identities.insertRole(role))) throw new EntityAlreadyExists(`Role with name ${roleName} already exists.`);
   return { Role: toRole(role, true) };

@@ -1,4 +1,5 @@
 /** CreateUser: a new IAM user in the caller's account. */
+import { requestTagContext } from "../../../authz/index.ts";
 import { iamArn } from "../../../identity/arns.ts";
 import { newUniqueId } from "../../../identity/ids.ts";
 import type { UserRecord } from "../../../identity/records.ts";
@@ -6,12 +7,13 @@ import { authorizeIdentityCall } from "../authorize.ts";
 import { EntityAlreadyExists, ValidationError } from "../errors.ts";
 import type { IamHandler } from "../registry.ts";
 import { toUser } from "../shapes.ts";
-import { requestTags } from "../tags.ts";
+import { requestTags, tagRecord } from "../tags.ts";
 
 export const CreateUser: IamHandler<"CreateUser"> = async (ctx, input) => {
   const userName = input.UserName ?? "";
   const path = input.Path ?? "/";
-  await authorizeIdentityCall(ctx, "iam:CreateUser", iamArn(ctx.accountId, "user", path, userName));
+  const tags = requestTags(input.Tags);
+  await authorizeIdentityCall(ctx, "iam:CreateUser", iamArn(ctx.accountId, "user", path, userName), requestTagContext(tagRecord(tags)));
   if (input.PermissionsBoundary !== undefined) throw new ValidationError("kmsd does not support permissions boundaries yet.");
   const user: UserRecord = {
     accountId: ctx.accountId,
@@ -19,7 +21,7 @@ export const CreateUser: IamHandler<"CreateUser"> = async (ctx, input) => {
     userName,
     path,
     createdAtMs: ctx.nowMs,
-    tags: requestTags(input.Tags),
+    tags,
   };
   if (!(await ctx.services.store.identities.insertUser(user))) throw new EntityAlreadyExists(`User with name ${userName} already exists.`);
   return { User: toUser(user, true) };

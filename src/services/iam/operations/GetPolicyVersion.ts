@@ -1,6 +1,5 @@
-/** GetPolicyVersion: one version of a managed policy, its document URL-encoded. */
-import { managedPolicyForCall } from "../entities.ts";
-import { NoSuchEntity } from "../errors.ts";
+/** GetPolicyVersion: one version of a managed policy (the default or another), its document URL-encoded. */
+import { managedPolicyForCall, missingPolicyVersion } from "../entities.ts";
 import type { IamHandler } from "../registry.ts";
 import { encodePolicyDocument } from "../shapes.ts";
 
@@ -9,7 +8,7 @@ export const GetPolicyVersion: IamHandler<"GetPolicyVersion"> = async (ctx, inpu
   const policy = await managedPolicyForCall(ctx, "iam:GetPolicyVersion", policyArn);
   const versionId = input.VersionId ?? "";
   const version = await ctx.services.store.identities.getPolicyVersion(policy.policyId, versionId);
-  if (!version) throw new NoSuchEntity(`Policy ${policyArn} version ${versionId} does not exist or is not attachable.`);
+  if (!version) throw missingPolicyVersion(policyArn, versionId);
   return {
     PolicyVersion: {
       Document: encodePolicyDocument(version.document),

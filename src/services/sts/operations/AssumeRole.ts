@@ -1,30 +1,30 @@
 /**
  * AssumeRole: temporary credentials for a session of a role whose trust policy lets the
  * caller in. The session lasts DurationSeconds (default one hour, at most the role's
- * MaxSessionDuration, at most one hour when a role session assumes another role), and
- * an inline session Policy narrows what the session may do.
+ * MaxSessionDuration, at most one hour when a role session assumes another role); an
+ * inline session Policy and managed PolicyArns narrow what the session may do; session
+ * Tags (which need sts:TagSession too) override the role's tags as `aws:PrincipalTag/*`.
  */
+import { requestTagContext } from "../../../authz/index.ts";
 import { assumedRoleArn, parseIamArn } from "../../../identity/arns.ts";
-import { mintSession } from "../../../identity/sessions.ts";
+import { EXPIRED_SESSION_RETENTION_MS, mintSession } from "../../../identity/sessions.ts";
 import { requireWellFormed } from "../../iam/documents.ts";
 import { AccessDenied, ValidationError } from "../../iam/errors.ts";
+import { tagRecord } from "../../iam/tags.ts";
 import type { StsHandler } from "../registry.ts";
+import { sessionTagsFor } from "../sessionTags.ts";
 import { authorizeAssumeRole } from "../trustPolicy.ts";
-
 
 /** DurationSeconds when the request does not say. */
 const DEFAULT_DURATION_SECONDS = 3600;
 /** The longest session a role session may get by assuming another role (role chaining). */
 const CHAINED_MAX_SECONDS = 3600;
-/** Sessions are forgotten this long after they expired (until then they answer ExpiredToken). */
-const EXPIRED_SESSION_RETENTION_MS = 7 * 86_400_000;
+/** How many managed session policies one session may have (AWS's limit). */
+const MAX_POLICY_ARNS = 10;
 
 export const AssumeRole: StsHandler<"AssumeRole"> = async (ctx, input) => {
   const principal = ctx.principal;
   for (const [name, value] of [
-    ["PolicyArns", input.PolicyArns],
-    ["Tags", input.Tags],
-    ["TransitiveTagKeys", input.TransitiveTagKeys],
     ["SerialNumber", input.SerialNumber],
     ["TokenCode", input.TokenCode],
     ["SourceIdentity", input.SourceIdentity],
@@ -39,7 +39,11 @@ export const AssumeRole: StsHandler<"AssumeRole"> = async (ctx, input) => {
   const parsed = parseIamArn(roleArn, "role");
   const role = parsed ? await ctx.services.store.identities.getRole(parsed.accountId, parsed.name) : undefined;
   if (!parsed || !role || role.path !== parsed.path) throw denied();
-  await authorizeAssumeRole(ctx, role.assumeRolePolicyDocument, roleArn, input.ExternalId);
+  await authorizeAssumeRole(ctx, "sts:AssumeRole", role.assumeRolePolicyDocument, roleArn, input.ExternalId === undefined ? {} : { "sts:ExternalId": input.ExternalId });
+  const sessionTags = sessionTagsFor(principal, input.Tags, input.TransitiveTagKeys);
+  if (sessionTags.tags.length > 0) {
+    await authorizeAssumeRole(ctx, "sts:TagSession", role.assumeRolePolicyDocument, roleArn, requestTagContext(tagRecord(sessionTags.tags)));
+  }
 
   const duration = input.DurationSeconds ?? DEFAULT_DURATION_SECONDS;
   if (principal.kind === "AssumedRole" && duration > CHAINED_MAX_SECONDS) {
@@ -49,8 +53,10 @@ export const AssumeRole: StsHandler<"AssumeRole"> = async (ctx, input) => {
     throw new ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");
   }
   if (input.Policy !== undefined) requireWellFormed(input.Policy, "session");
+  const policyArns = sessionPolicyArns(input.PolicyArns);
 
-  const minted = mintSession(ctx.services.rootKey, role, sessionName, input.Policy, ctx.nowMs, duration);
+  const options = { sessionName, sessionPolicy: input.Policy, policyArns, sessionTags: sessionTags.tags, transitiveTagKeys: sessionTags.transitiveTagKeys };
+  const minted = mintSession(ctx.services.rootKey, role, options, ctx.nowMs, duration);
   const identities = ctx.services.store.identities;
   await identities.insertSession(minted.record);
   await identities.purgeSessions(ctx.nowMs - EXPIRED_SESSION_RETENTION_MS);
@@ -67,3 +73,15 @@ export const AssumeRole: StsHandler<"AssumeRole"> = async (ctx, input) => {
     },
   };
 };
+
+/** The managed session policies' ARNs: each an IAM policy ARN, at most MAX_POLICY_ARNS. */
+function sessionPolicyArns(descriptors: readonly { arn?: string | undefined }[] | undefined): string[] {
+  const arns = (descriptors ?? []).map((descriptor) => descriptor.arn ?? "");
+  if (arns.length > MAX_POLICY_ARNS) {
+    throw new ValidationError(`1 validation error detected: Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to ${MAX_POLICY_ARNS}`);
+  }
+  for (const arn of arns) {
+    if (!parseIamArn(arn, "policy")) throw new ValidationError(`Invalid policy ARN: ${arn}`);
+  }
+  return arns;
+}
