@@ -6,17 +6,26 @@
  * bodies, policy documents), never repaired.
  */
 
-// A JSON escape of a surrogate code unit (`\uD800`-`\uDFFF`, any case). Text decoded from valid
-// UTF-8 holds no lone surrogate itself, so JSON.parse can only produce one from such an escape.
-const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
-
 /**
- * Whether `text` and every string JSON.parse made of it (`parsed`, object keys included) are
- * well formed. Two quick scans of `text`; the parsed strings are walked only when `text` holds
- * a surrogate escape (rare: the SDKs escape only lone surrogates and control characters).
+ * Whether every string JSON.parse made of `text` (`parsed`, object keys included) is well
+ * formed, `text` being well formed itself (decoded from valid UTF-8): then only a JSON escape
+ * (`\uD800`-`\uDFFF`) can have produced a lone surrogate. Costs one search of `text` for
+ * `\u`; the parsed strings are walked only when it holds a surrogate escape (rare: the SDKs
+ * escape only lone surrogates and control characters).
  */
-export function jsonWellFormed(text: string, parsed: unknown): boolean {
-  return text.isWellFormed() && (!SURROGATE_ESCAPE.test(text) || everyStringWellFormed(parsed));
+export function parsedJsonWellFormed(text: string, parsed: unknown): boolean {
+  return !hasSurrogateEscape(text) || everyStringWellFormed(parsed);
+}
+
+// indexOf is several times faster than a RegExp over the whole text (both miss nothing: a
+// surrogate escape is `\u` then D or d then 8-F, whatever precedes the backslash).
+function hasSurrogateEscape(text: string): boolean {
+  for (let at = text.indexOf("\\u"); at >= 0; at = text.indexOf("\\u", at + 2)) {
+    const d = text.charCodeAt(at + 2) | 0x20;
+    const next = text.charCodeAt(at + 3) | 0x20;
+    if (d === 0x64 && ((next >= 0x38 && next <= 0x39) || (next >= 0x61 && next <= 0x66))) return true;
+  }
+  return false;
 }
 
 // Iterative: a request body may nest arrays far deeper than the call stack.

@@ -7,7 +7,7 @@ import { parsePolicy, PolicyParseError } from "../src/authz/index.ts";
 import { encodeEncryptionContext } from "../src/crypto/encryptionContext.ts";
 import { AwsError } from "../src/errors.ts";
 import { parseJsonBody } from "../src/server/jsonProtocol.ts";
-import { jsonWellFormed } from "../src/unicode.ts";
+import { parsedJsonWellFormed } from "../src/unicode.ts";
 
 const body = (text: string) => Buffer.from(text, "utf8");
 
@@ -20,7 +20,7 @@ function refusal(fn: () => unknown): Error {
   throw new Error("expected a refusal");
 }
 
-void describe("jsonWellFormed", () => {
+void describe("parsedJsonWellFormed (of text decoded from UTF-8)", () => {
   const cases: [string, boolean][] = [
     ['{"k":"v"}', true],
     ['{"k":"\\ufffd"}', true],
@@ -31,17 +31,18 @@ void describe("jsonWellFormed", () => {
     ['{"\\udbff":"v"}', false], // in a key
     ['{"a":[1,{"b":["x","\\ud800y"]}]}', false], // deep inside
     ['"\\ude00\\ud83d"', false], // a pair in the wrong order
+    ['"\\u0041\\u00e9\\u001f\\n"', true], // other escapes
   ];
   for (const [text, expected] of cases) {
     void it(`${text} is ${expected ? "" : "not "}well formed`, () => {
-      assert.equal(jsonWellFormed(text, JSON.parse(text)), expected);
+      assert.equal(parsedJsonWellFormed(text, JSON.parse(text)), expected);
     });
   }
 
   void it("walks a value nested far deeper than the call stack", () => {
     const depth = 200_000;
     const text = "[".repeat(depth) + '"\\ud800"' + "]".repeat(depth);
-    assert.equal(jsonWellFormed(text, JSON.parse(text)), false);
+    assert.equal(parsedJsonWellFormed(text, JSON.parse(text)), false);
   });
 });
 
@@ -78,7 +79,8 @@ void describe("parsePolicy", () => {
 
 void describe("encodeEncryptionContext", () => {
   void it("refuses a key or value that is not valid Unicode instead of binding it as U+FFFD", () => {
-    for (const context of [{ k: "\ud800" }, { "\udfff": "v" }]) {
+    const contexts: Record<string, string>[] = [{ k: "\ud800" }, { "\udfff": "v" }];
+    for (const context of contexts) {
       const error = refusal(() => encodeEncryptionContext(context));
       assert.ok(error instanceof AwsError && error.code === "ValidationException", error.message);
     }

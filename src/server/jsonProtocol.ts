@@ -4,7 +4,7 @@
  */
 import { isUtf8 } from "node:buffer";
 import { SerializationException } from "../errors.ts";
-import { jsonWellFormed } from "../unicode.ts";
+import { parsedJsonWellFormed } from "../unicode.ts";
 
 /** The content type of every AWS JSON 1.1 request and response. */
 export const JSON_CONTENT_TYPE = "application/x-amz-json-1.1";
@@ -26,7 +26,7 @@ export function parseJsonBody(body: Buffer): unknown {
   } catch {
     throw new SerializationException("Unexpected character in the request body: it is not valid JSON.");
   }
-  if (!jsonWellFormed(text, parsed)) {
+  if (!parsedJsonWellFormed(text, parsed)) {
     throw new SerializationException("A string in the request body is not valid Unicode: it holds an unpaired surrogate.");
   }
   return parsed;
