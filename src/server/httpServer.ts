@@ -210,7 +210,10 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     // node:http destroys the request with an "aborted" error when its connection closes
     // early; 'close' without 'end' covers a request destroyed without one.
     const onGone = () => reject(new IncompleteRequestError("the connection ended before the request body did"));
-    req.on("data", onData).on("end", onEnd).on("error", onGone).on("close", () => req.complete || onGone());
+    const onClose = () => {
+      if (!req.complete) onGone();
+    };
+    req.on("data", onData).on("end", onEnd).on("error", onGone).on("close", onClose);
   });
 }
 
