@@ -13,6 +13,9 @@ import type { Duplex } from "node:stream";
 import { JSON_CONTENT_TYPE, serializeError } from "./jsonProtocol.ts";
 import { log } from "./log.ts";
 
+/** The largest request head (request line and headers) node:http takes; set explicitly so the 431 message stays true. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
 /** node:http's deadlines, in milliseconds. */
 export interface HttpTimeouts {
   /** The headers must have arrived by then, counted from the first byte of the request. */
@@ -65,14 +68,14 @@ function refusalOf(code: string | undefined, timeouts: HttpTimeouts): { status: 
         status: 408,
         reason: "Request Timeout",
         type: "RequestTimeoutException",
-        message: `The request did not arrive in full within ${timeouts.requestMs / 1000} seconds.`,
+        message: `The request did not arrive in full within ${timeouts.requestMs / 1000} s.`,
       };
     case "HPE_HEADER_OVERFLOW":
       return {
         status: 431,
         reason: "Request Header Fields Too Large",
         type: "RequestHeaderFieldsTooLargeException",
-        message: "The request's headers are larger than 16384 bytes.",
+        message: `The request's headers are larger than ${MAX_HEADER_BYTES} bytes.`,
       };
     case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
       return { status: 413, reason: "Payload Too Large", type: "RequestEntityTooLargeException", message: "The request's chunk extensions are too large." };

@@ -16,7 +16,7 @@ import { AwsError, KMSInternalException, RequestEntityTooLargeException, Unknown
 import type { Services } from "./context.ts";
 import { JSON_CONTENT_TYPE, serializeError } from "./jsonProtocol.ts";
 import { boundedOperationName, handleKmsRequest, KMS_TARGET_PREFIX } from "./kmsEndpoint.ts";
-import { answerClientError, DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from "./httpConnection.ts";
+import { answerClientError, DEFAULT_HTTP_TIMEOUTS, MAX_HEADER_BYTES, type HttpTimeouts } from "./httpConnection.ts";
 import { log } from "./log.ts";
 import { handleQueryRequest, queryErrorResponse, queryServiceOf, type QueryServiceName } from "./queryEndpoint.ts";
 import { parseQueryForm, QUERY_CONTENT_TYPE, queryErrorCode, XML_CONTENT_TYPE } from "./queryProtocol.ts";
@@ -46,6 +46,7 @@ export function createKmsdServer(services: Services, hooks: ServerHooks): Server
       requestTimeout: timeouts.requestMs,
       keepAliveTimeout: timeouts.keepAliveMs,
       connectionsCheckingInterval: timeouts.checkIntervalMs,
+      maxHeaderSize: MAX_HEADER_BYTES,
     },
     (req, res) => {
       handle(req, res, services, hooks).catch((error: unknown) => {
