@@ -12,11 +12,15 @@ import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { promisify } from "node:util";
 import {
+  CreateAliasCommand,
   DecryptCommand,
+  DescribeKeyCommand,
   EncryptCommand,
+  ListAliasesCommand,
   PutKeyPolicyCommand,
   ReEncryptCommand,
   ScheduleKeyDeletionCommand,
+  type AliasListEntry,
   type KMSClient,
 } from "@aws-sdk/client-kms";
 import { failure, requestIdOf, storedEvents } from "./support/audit.ts";
@@ -170,6 +174,74 @@ describe("answers that must match AWS", () => {
       );
       assert.equal(outcome.code, 255);
       assert.match(outcome.stderr ?? "", new RegExp(`An error occurred \\(AccessDeniedException\\) when calling the Decrypt operation: ${UNREACHABLE.replace(/[.()]/g, "\\$&")}`));
+    });
+  });
+  describe("ListAliases and the predefined AWS managed aliases", () => {
+    /** Predefined aliases AWS documents and kmsd creates keys for on first use. */
+    const PREDEFINED = ["alias/aws/ebs", "alias/aws/lambda", "alias/aws/rds", "alias/aws/s3", "alias/aws/secretsmanager", "alias/aws/ssm"];
+    let fresh: KMSClient;
+    let account: string;
+    before(async () => {
+      const created = await createAccount(kmsd.dataDir);
+      account = created.AccountId;
+      fresh = kmsd.kms({ credentials: credentialsOf(created), region: "ca-central-1" });
+    });
+
+    const listAll = async (client: KMSClient, limit: number, keyId?: string) => {
+      const pages: AliasListEntry[][] = [];
+      let marker: string | undefined;
+      do {
+        const page = await client.send(new ListAliasesCommand({ Limit: limit, Marker: marker, KeyId: keyId }));
+        pages.push(page.Aliases ?? []);
+        assert.equal(page.Truncated, page.NextMarker !== undefined);
+        marker = page.NextMarker;
+      } while (marker !== undefined);
+      return pages;
+    };
+
+    it("an account that used no service lists the predefined aliases with only AliasName and AliasArn", async () => {
+      const [aliases = []] = await listAll(fresh, 100);
+      for (const name of PREDEFINED) {
+        const entry = aliases.find((alias) => alias.AliasName === name);
+        assert.deepEqual(entry, { AliasName: name, AliasArn: `arn:aws:kms:ca-central-1:${account}:${name}` });
+      }
+      assert.ok(aliases.every((alias) => alias.AliasName?.startsWith("alias/aws/") && alias.TargetKeyId === undefined));
+    });
+
+    it("a predefined alias gets its TargetKeyId and dates once the service's first use creates the key, and is listed once", async () => {
+      const [untargeted = []] = await listAll(fresh, 100);
+      assert.deepEqual(Object.keys(untargeted.find((alias) => alias.AliasName === "alias/aws/ebs") ?? {}).sort(), ["AliasArn", "AliasName"]);
+      const managed = (await fresh.send(new DescribeKeyCommand({ KeyId: "alias/aws/ebs" }))).KeyMetadata;
+      const [aliases = []] = await listAll(fresh, 100);
+      const ebs = aliases.filter((alias) => alias.AliasName === "alias/aws/ebs");
+      assert.equal(ebs.length, 1);
+      assert.equal(ebs[0]?.TargetKeyId, managed?.KeyId);
+      assert.deepEqual(Object.keys(ebs[0] ?? {}).sort(), ["AliasArn", "AliasName", "CreationDate", "LastUpdatedDate", "TargetKeyId"]);
+      assert.equal(aliases.find((alias) => alias.AliasName === "alias/aws/s3")?.TargetKeyId, undefined, "the other services' keys are still not created");
+      // Filtered by the AWS managed key, only its alias; filtered by a customer key, no predefined alias.
+      assert.deepEqual((await listAll(fresh, 100, managed?.KeyId)).flat().map((alias) => alias.AliasName), ["alias/aws/ebs"]);
+      const customer = await createKey(fresh);
+      await fresh.send(new CreateAliasCommand({ AliasName: "alias/only-mine", TargetKeyId: customer.KeyId }));
+      assert.deepEqual((await listAll(fresh, 100, customer.KeyId)).flat().map((alias) => alias.AliasName), ["alias/only-mine"]);
+    });
+
+    it("pages of any size list every alias once, stored and predefined mixed in name order", async () => {
+      const customer = await createKey(fresh);
+      // Names on both sides of, and between, the predefined ones.
+      for (const name of ["alias/a-first", "alias/aws-like", "alias/aws_underscore", "alias/m-middle", "alias/zz-last"]) {
+        await fresh.send(new CreateAliasCommand({ AliasName: name, TargetKeyId: customer.KeyId }));
+      }
+      const [whole = []] = await listAll(fresh, 1000);
+      const names = whole.map((alias) => alias.AliasName ?? "");
+      assert.deepEqual(names, [...names].sort(), "sorted by name");
+      assert.equal(new Set(names).size, names.length, "each once");
+      for (const name of ["alias/a-first", "alias/aws/ebs", "alias/aws/s3", "alias/zz-last"]) assert.ok(names.includes(name), name);
+      for (const limit of [1, 2, 3, 7, names.length - 1, names.length]) {
+        const pages = await listAll(fresh, limit);
+        assert.deepEqual(pages.flat(), whole, `Limit ${limit}`);
+        assert.ok(pages.slice(0, -1).every((page) => page.length === limit), `Limit ${limit}: full pages but the last`);
+        assert.equal(pages.length, Math.ceil(names.length / limit), `Limit ${limit}: no empty page`);
+      }
     });
   });
 });
