@@ -14,12 +14,14 @@ import { promisify } from "node:util";
 import {
   CreateAliasCommand,
   DecryptCommand,
+  DeleteAliasCommand,
   DescribeKeyCommand,
   EncryptCommand,
   ListAliasesCommand,
   PutKeyPolicyCommand,
   ReEncryptCommand,
   ScheduleKeyDeletionCommand,
+  UpdateAliasCommand,
   type AliasListEntry,
   type KMSClient,
 } from "@aws-sdk/client-kms";
@@ -241,6 +243,40 @@ describe("answers that must match AWS", () => {
         assert.deepEqual(pages.flat(), whole, `Limit ${limit}`);
         assert.ok(pages.slice(0, -1).every((page) => page.length === limit), `Limit ${limit}: full pages but the last`);
         assert.equal(pages.length, Math.ceil(names.length / limit), `Limit ${limit}: no empty page`);
+      }
+    });
+  });
+  describe("alias names: the characters AWS refuses", () => {
+    const invalid = (name: string) => `${name} contains invalid characters for an alias`;
+
+    it("CreateAlias, UpdateAlias and DeleteAlias refuse ':' with AWS's message, and create nothing", async () => {
+      const existing = `alias/answers-${Date.now()}`;
+      await kms.send(new CreateAliasCommand({ AliasName: existing, TargetKeyId: key.KeyId }));
+      const calls: [string, string, () => Promise<unknown>][] = [
+        ["CreateAlias", "alias/Service:Test", () => kms.send(new CreateAliasCommand({ AliasName: "alias/Service:Test", TargetKeyId: key.KeyId }))],
+        ["CreateAlias", "alias/:", () => kms.send(new CreateAliasCommand({ AliasName: "alias/:", TargetKeyId: key.KeyId }))],
+        ["UpdateAlias", "alias/x:y", () => kms.send(new UpdateAliasCommand({ AliasName: "alias/x:y", TargetKeyId: key.KeyId }))],
+        ["DeleteAlias", `${existing}:x`, () => kms.send(new DeleteAliasCommand({ AliasName: `${existing}:x` }))],
+      ];
+      for (const [operation, name, call] of calls) {
+        await expectAwsError(call(), "ValidationException", invalid(name)).catch((error: Error) => {
+          throw new Error(`${operation} ${name}: ${error.message}`);
+        });
+      }
+      const names = (await kms.send(new ListAliasesCommand({ Limit: 1000 }))).Aliases?.map((alias) => alias.AliasName) ?? [];
+      assert.ok(!names.some((name) => name?.includes(":")), "no alias with ':' was created");
+      assert.ok(names.includes(existing), "the existing alias is untouched");
+      // Letters, digits, '/', '_' and '-' are what an alias may have.
+      const valid = `alias/Ok_name-${Date.now()}/Sub/9`;
+      await kms.send(new CreateAliasCommand({ AliasName: valid, TargetKeyId: key.KeyId }));
+      assert.equal((await kms.send(new DescribeKeyCommand({ KeyId: valid }))).KeyMetadata?.KeyId, key.KeyId);
+    });
+
+    it("a KeyId naming an alias with ':' (alias name or alias ARN) is refused the same way", async () => {
+      const aliasArn = `arn:aws:kms:us-east-1:${kmsd.accountId}:alias/x:y`;
+      for (const keyId of ["alias/x:y", aliasArn]) {
+        await expectAwsError(kms.send(new DescribeKeyCommand({ KeyId: keyId })), "ValidationException", invalid("alias/x:y"));
+        await expectAwsError(kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("x") })), "ValidationException", invalid("alias/x:y"));
       }
     });
   });
