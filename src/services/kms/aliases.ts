@@ -1,7 +1,7 @@
 /**
  * Alias rules shared by CreateAlias, UpdateAlias and DeleteAlias: the `alias/` prefix,
- * the characters AWS allows, the reserved `alias/aws/` space, and which keys an alias may point to (a customer
- * managed key of the same account and region).
+ * the characters AWS allows, the reserved `alias/aws/` space, and which keys an alias may
+ * point to (a customer managed key of the same account and region).
  */
 import { InvalidAliasNameException, NotFoundException, ValidationException } from "../../errors.ts";
 import type { AliasRecord, KeyRecord } from "../../keys/records.ts";
