@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { request as httpRequest, type Agent, type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KMSClient } from "@aws-sdk/client-kms";
@@ -221,6 +221,8 @@ export async function rawRequest(
     headers?: Record<string, string>;
     sign?: SigningOptions;
     timeoutMs?: number;
+    /** A keep-alive agent for suites that send thousands of requests; a fresh connection per request by default. */
+    agent?: Agent;
   } = {},
 ): Promise<RawResponse> {
   const url = new URL(endpoint);
@@ -254,7 +256,7 @@ export async function rawRequest(
   }
   return new Promise<RawResponse>((resolve, reject) => {
     const req = httpRequest(
-      { host: url.hostname, port: url.port, method: options.method ?? "POST", path: options.path ?? "/", headers, agent: false },
+      { host: url.hostname, port: url.port, method: options.method ?? "POST", path: options.path ?? "/", headers, agent: options.agent ?? false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
