@@ -37,6 +37,7 @@ import { cloudTrailOperations } from "../../src/services/cloudtrail/registry.ts"
 import { iamOperations } from "../../src/services/iam/iamOperations.ts";
 import { stsOperations } from "../../src/services/sts/stsOperations.ts";
 import { iamClient } from "../support/audit.ts";
+import { forEachConcurrently } from "../support/concurrently.ts";
 import { createKey, putKeyInState } from "../support/e2e.ts";
 import { allow, policy, rootStatement } from "../support/identities.ts";
 import { rawRequest, runKmsdCli, startKmsd, type Credentials, type Kmsd, type RawResponse } from "../support/kmsd.ts";
@@ -204,44 +205,38 @@ describe(`adversarial: seeded fuzzer over every operation's input shape (seed ${
     });
 
     const problems: string[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < requests.length) {
-        const index = next++;
-        const { target, input, credentials } = requests[index] as (typeof requests)[number];
-        let response: RawResponse;
-        let body = "";
-        try {
-          if (target.service === "iam" || target.service === "sts") {
-            const form = new URLSearchParams([["Action", target.operation], ["Version", target.model.metadata.apiVersion], ...toQueryForm(target.model, target.operation, input.value)]);
-            body = form.toString();
-            response = await rawRequest(kmsd.endpoint, {
-              body,
-              headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
-              sign: { credentials, service: target.service },
-              agent,
-              timeoutMs: 30_000,
-            });
-          } else {
-            body = toJsonText(input.value);
-            const prefix = target.service === "kms" ? "TrentService" : "CloudTrail_20131101";
-            response = await rawRequest(kmsd.endpoint, { target: `${prefix}.${target.operation}`, body, sign: { credentials, service: target.service }, agent, timeoutMs: 30_000 });
-          }
-        } catch (error) {
-          problems.push(`#${index} ${target.service}:${target.operation}: no answer (${String(error)}); body ${body.slice(0, 300)}`);
-          continue;
+    await forEachConcurrently(requests, CONCURRENCY, async ({ target, input, credentials }, index) => {
+      let response: RawResponse;
+      let body = "";
+      try {
+        if (target.service === "iam" || target.service === "sts") {
+          const form = new URLSearchParams([["Action", target.operation], ["Version", target.model.metadata.apiVersion], ...toQueryForm(target.model, target.operation, input.value)]);
+          body = form.toString();
+          response = await rawRequest(kmsd.endpoint, {
+            body,
+            headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+            sign: { credentials, service: target.service },
+            agent,
+            timeoutMs: 30_000,
+          });
+        } else {
+          body = toJsonText(input.value);
+          const prefix = target.service === "kms" ? "TrentService" : "CloudTrail_20131101";
+          response = await rawRequest(kmsd.endpoint, { target: `${prefix}.${target.operation}`, body, sign: { credentials, service: target.service }, agent, timeoutMs: 30_000 });
         }
-        const allowed = allowedErrors(target.service, target.operation);
-        const problem = target.service === "iam" || target.service === "sts" ? queryAnswerProblem(response, allowed) : jsonAnswerProblem(response, allowed);
-        outcomes.add(`${target.service} ${outcomeOf(response)}`);
-        perOperation.add(`${target.service}:${target.operation}`);
-        for (const mutation of input.mutations) mutations.add(mutation);
-        if (problem !== undefined) {
-          problems.push(`#${index} ${target.service}:${target.operation} [${[...input.mutations].join(",")}]: ${problem}\n    sent: ${body.slice(0, 300)}\n    got:  ${response.body.slice(0, 300)}`);
-        }
+      } catch (error) {
+        problems.push(`#${index} ${target.service}:${target.operation}: no answer (${String(error)}); body ${body.slice(0, 300)}`);
+        return;
       }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      const allowed = allowedErrors(target.service, target.operation);
+      const problem = target.service === "iam" || target.service === "sts" ? queryAnswerProblem(response, allowed) : jsonAnswerProblem(response, allowed);
+      outcomes.add(`${target.service} ${outcomeOf(response)}`);
+      perOperation.add(`${target.service}:${target.operation}`);
+      for (const mutation of input.mutations) mutations.add(mutation);
+      if (problem !== undefined) {
+        problems.push(`#${index} ${target.service}:${target.operation} [${[...input.mutations].join(",")}]: ${problem}\n    sent: ${body.slice(0, 300)}\n    got:  ${response.body.slice(0, 300)}`);
+      }
+    });
     const elapsed = Date.now() - started;
 
     for (const line of [`seed ${SEED} (replay with KMSD_FUZZ_SEED=${SEED})`, ...outcomes.lines("requests by outcome"), ...mutations.lines("mutations applied")]) t.diagnostic(line);
