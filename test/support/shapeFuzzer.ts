@@ -262,6 +262,11 @@ export function shapeFuzzer(model: ServiceModel, random: Random, dictionary: Fuz
         mutations.add("not-an-object");
         root = random.pick([[], "text", 42, null, true]);
       }
+      if (random.chance(0.01)) {
+        mutations.add("truncated-json");
+        const text = toJsonText(root);
+        root = new RawJson(text.slice(0, random.int(text.length)));
+      }
       return { value: root, mutations };
     },
   };
