@@ -21,7 +21,7 @@ import { forEachConcurrently } from "../support/concurrently.ts";
 import { createKey } from "../support/e2e.ts";
 import { rawRequest, startKmsd, type Kmsd } from "../support/kmsd.ts";
 import { fuzzSeed, seededRandom } from "../support/seededRandom.ts";
-import { outcomeOf, Tally } from "./oracle.ts";
+import { internalErrorsLogged, outcomeOf, stopAndVerifyAudit, Tally } from "./oracle.ts";
 
 const SEED = fuzzSeed();
 const EXHAUSTIVE = process.env.KMSD_FLIP_EXHAUSTIVE === "1";
@@ -193,4 +193,10 @@ describe(`adversarial: bit-flip sweep over ciphertexts, signatures and MACs (see
       assert.deepEqual(wrongError.slice(0, 10), [], `${wrongError.length} tampered copies got another answer than ${testCase.refusal}`);
     });
   }
+
+  it("logged no internal error, and its audit trail verifies", async () => {
+    const internalErrors = internalErrorsLogged(kmsd);
+    assert.equal(internalErrors.total, 0, `kmsd logged internal errors:\n${internalErrors.lines("internal errors").join("\n")}`);
+    await stopAndVerifyAudit(kmsd);
+  });
 });

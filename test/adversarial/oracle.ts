@@ -1,12 +1,14 @@
 /**
- * What the adversarial suites accept as an answer, and their tallies. An answer is
+ * What the adversarial suites accept as an answer, their tallies, and the checks each suite
+ * ends with (no internal error logged, the audit trail verifies). An answer is
  * acceptable when it is not a 5xx and is shaped as AWS shapes it: for AWS JSON services
  * `{"__type": ..., "message"?: ...}` with a type the operation declares in botocore's model
  * (fixtures/model-errors.json) or one every AWS JSON service may answer; for Query services
  * an `<ErrorResponse>` whose Code is declared or common.
  */
+import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import type { RawResponse } from "../support/kmsd.ts";
+import { runKmsdCli, type Kmsd, type RawResponse } from "../support/kmsd.ts";
 
 /** Service → operation → the error codes botocore's model declares for it (wire codes). */
 const MODEL_ERRORS = JSON.parse(readFileSync(new URL("./fixtures/model-errors.json", import.meta.url), "utf8")) as Record<
@@ -130,4 +132,21 @@ export class Tally {
     const rows = [...this.#counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     return [`${title}: ${this.total}`, ...rows.map(([name, count]) => `  ${String(count).padStart(6)}  ${name}`)];
   }
+}
+
+/** The internal errors a kmsd logged, counted by their first line (the error's message). */
+export function internalErrorsLogged(kmsd: Kmsd): Tally {
+  const errors = new Tally();
+  for (const line of kmsd.stderr().split("\n")) {
+    if (!line.includes('"internal error"')) continue;
+    errors.add(String((JSON.parse(line) as { error?: unknown }).error).split("\n")[0] ?? "");
+  }
+  return errors;
+}
+
+/** Stops kmsd and asserts that `kmsd audit verify` accepts its data directory. */
+export async function stopAndVerifyAudit(kmsd: Kmsd): Promise<void> {
+  await kmsd.stop();
+  const verified = await runKmsdCli(["audit", "verify", "--data-dir", kmsd.dataDir]);
+  assert.equal(verified.code, 0, `kmsd audit verify failed:\n${verified.stdout}\n${verified.stderr}`);
 }
