@@ -28,8 +28,7 @@ export function exchangeBytes(port: number, chunks: readonly (string | Buffer)[]
     const socket = connect({ host: "127.0.0.1", port });
     let received: Buffer = Buffer.alloc(0);
     let settled = false;
-    // The answer to HEAD has a Content-Length but no body.
-    const bodyless = String(chunks[0] ?? "").startsWith("HEAD ");
+    const bodyless = isHeadRequest(chunks);
     const finish = (outcome: SocketAnswer["outcome"]) => {
       if (settled) return;
       settled = true;
@@ -49,6 +48,11 @@ export function exchangeBytes(port: number, chunks: readonly (string | Buffer)[]
     socket.on("close", () => finish(isComplete(received, bodyless) ? "answered" : "closed"));
     socket.on("error", () => finish("closed")); // a reset is an answer of sorts: the server dropped us
   });
+}
+
+/** Whether the bytes start a HEAD request, whose answer has a Content-Length but no body. */
+export function isHeadRequest(chunks: readonly (string | Buffer)[]): boolean {
+  return String(chunks[0] ?? "").startsWith("HEAD ");
 }
 
 // Drops whole 1xx responses (`100 Continue` to an Expect header): the answer is the final one.
