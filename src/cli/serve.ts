@@ -17,7 +17,6 @@ import { ensureDefaultAccount, writeCredentialsFile } from "../identity/accounts
 import { Scheduler } from "../jobs/scheduler.ts";
 import { KeyRepository } from "../keys/keyRepository.ts";
 import { Authorizer } from "../authorization/authorizer.ts";
-import { auditDbPath, openAuditDb } from "../audit/auditDb.ts";
 import { auditFaultsFromEnv, DISABLED_AUDIT_TRAIL, openAuditTrail } from "../audit/trail.ts";
 
 import type { Services } from "../server/context.ts";
@@ -25,6 +24,7 @@ import { createKmsdServer } from "../server/httpServer.ts";
 import { httpTimeoutsFromEnv } from "../server/httpConnection.ts";
 import { log } from "../server/log.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
+import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
 
 /** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
 export async function serve(args: string[]): Promise<void | number> {
@@ -34,7 +34,7 @@ export async function serve(args: string[]): Promise<void | number> {
     const dataDir = openDataDir(config.dataDir);
     await initialise(dataDir, config.defaultAccount, Date.now());
     await dataDir.store.close();
-    if (config.audit) openAuditDb(auditDbPath(dataDir.path)).close();
+    if (config.audit) await openSqliteAuditStore(auditDbPath(dataDir.path)).close();
     return runPrimary(config.workers);
   }
   try {
