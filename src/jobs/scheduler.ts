@@ -124,9 +124,9 @@ export class Scheduler {
       }
     }
     if (key.rotation && key.state === "Enabled" && nextRotationMs(key.rotation) <= nowMs) {
-      if (await rotateIfDue(this.#keys, keyId, nowMs)) {
+      if (await rotateIfDue(this.#keys, key, nowMs)) {
         log.info("key rotated", { keyId });
-        await this.#record("RotateKey", key, nowMs, { rotationType: "AUTOMATIC", keyId });
+        await this.#record("RotateKey", key, nowMs, { rotationType: "AUTOMATIC", keyId: key.keyId });
       }
     }
   }

@@ -7,7 +7,7 @@
 import { IncorrectKeyException, InvalidCiphertextException, InvalidKeyUsageException, KMSInternalException } from "../../errors.ts";
 import { openSymmetric, parseHeader, sealSymmetric } from "../../crypto/ciphertext.ts";
 import { assertKeyStateAllows } from "../../keys/keyStates.ts";
-import { keyArn, type KeyRecord } from "../../keys/records.ts";
+import { keyArn, keyHandle, type KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
 import { authorizeKeyUse } from "./keyAccess.ts";
 import type { KmsOperation } from "./registry.ts";
@@ -75,7 +75,7 @@ export async function openWithKey(
   if (requestedKey && requestedKey.keyId !== header.keyId) {
     throw new IncorrectKeyException("The key ID in the request does not identify a CMK that can perform this operation.");
   }
-  const key = requestedKey ?? (await ctx.services.keys.find(header.keyId));
+  const key = requestedKey ?? (await ctx.services.keys.find(keyHandle({ keyId: header.keyId, region: ctx.region })));
   // A blob naming a key that does not exist here (deleted, another region, forged) is just an invalid ciphertext.
   if (!key || key.region !== ctx.region || key.keySpec !== "SYMMETRIC_DEFAULT") throw new InvalidCiphertextException();
   if (!requestedKey) {

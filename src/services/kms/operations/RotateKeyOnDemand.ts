@@ -4,7 +4,7 @@
  * NEW_KEY_MATERIAL. At most 10 on-demand rotations per key, as AWS allows.
  */
 import { KMSInvalidStateException, LimitExceededException } from "../../../errors.ts";
-import { keyArn, type KeyRecord } from "../../../keys/records.ts";
+import { keyArn, keyHandle, type KeyRecord } from "../../../keys/records.ts";
 import { MAX_ON_DEMAND_ROTATIONS, onDemandRotationCount, rotateKey, rotateToPendingMaterial } from "../../../keys/rotation.ts";
 import { keyForOperation } from "../keyAccess.ts";
 import type { Handler } from "../registry.ts";
@@ -15,8 +15,8 @@ export const RotateKeyOnDemand: Handler<"RotateKeyOnDemand"> = async (ctx, input
   // Checked on the cached record to refuse early, and again on the stored one as the
   // rotation is written: two workers rotating at once must not pass the limit together.
   requireRotatable(key);
-  if (key.origin === "EXTERNAL") await rotateToPendingMaterial(ctx.services.keys, key.keyId, ctx.nowMs, requireRotatable);
-  else await rotateKey(ctx.services.keys, key.keyId, "ON_DEMAND", ctx.nowMs, requireRotatable);
+  if (key.origin === "EXTERNAL") await rotateToPendingMaterial(ctx.services.keys, keyHandle(key), ctx.nowMs, requireRotatable);
+  else await rotateKey(ctx.services.keys, key, "ON_DEMAND", ctx.nowMs, requireRotatable);
   return { KeyId: keyArn(key) };
 };
 
