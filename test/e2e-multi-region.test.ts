@@ -28,7 +28,9 @@ import {
   VerifyMacCommand,
   type KeyMetadata,
 } from "@aws-sdk/client-kms";
+import { LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { expectAwsError, startKmsd, type Kmsd } from "./support/kmsd.ts";
+import { cloudTrailClient } from "./support/audit.ts";
 import { DAY_SECONDS, importKeyMaterial } from "./support/lifecycle.ts";
 
 const PRIMARY = "us-east-1";
@@ -300,6 +302,72 @@ describe("multi-Region keys", () => {
       const described = await describe_(PRIMARY, key.KeyId ?? "");
       assert.equal(described.KeyState, "Disabled");
       assert.equal(described.PendingDeletionWindowInDays, undefined);
+    });
+  });
+
+  describe("authorization and audit", () => {
+    const rootPolicy = (accountId: string, ...statements: object[]) =>
+      JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Sid: "root", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" }, ...statements],
+      });
+
+    it("kms:ReplicaRegion decides ReplicateKey on the primary, kms:MultiRegionKeyType decides use of a replica", async () => {
+      const accountId = kmsd.accountId;
+      const key = await createPrimary({
+        Policy: rootPolicy(accountId, {
+          Effect: "Deny",
+          Principal: { AWS: "*" },
+          Action: "kms:ReplicateKey",
+          Resource: "*",
+          Condition: { StringNotEquals: { "kms:ReplicaRegion": REPLICA } },
+        }),
+      });
+      const keyId = key.KeyId ?? "";
+      await expectAwsError(kms(PRIMARY).send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: OTHER })), "AccessDeniedException");
+      await kms(PRIMARY).send(
+        new ReplicateKeyCommand({
+          KeyId: keyId,
+          ReplicaRegion: REPLICA,
+          Policy: rootPolicy(accountId, {
+            Effect: "Deny",
+            Principal: { AWS: "*" },
+            Action: "kms:Encrypt",
+            Resource: "*",
+            Condition: { StringEquals: { "kms:MultiRegionKeyType": "REPLICA", "kms:MultiRegion": "true" } },
+          }),
+        }),
+      );
+      await expectAwsError(kms(REPLICA).send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("x") })), "AccessDeniedException");
+      // The primary's policy is its own: the replica's Deny does not reach it.
+      await kms(PRIMARY).send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("x") }));
+    });
+
+    it("a ReplicaPolicy that would lock the caller out is refused, and nothing is created", async () => {
+      const key = await createPrimary();
+      const lockout = JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${kmsd.accountId}:root` }, Action: "kms:Encrypt", Resource: "*" }],
+      });
+      await expectAwsError(kms(PRIMARY).send(new ReplicateKeyCommand({ KeyId: key.KeyId, ReplicaRegion: REPLICA, Policy: lockout })), "MalformedPolicyDocumentException");
+      await expectAwsError(kms(REPLICA).send(new DescribeKeyCommand({ KeyId: key.KeyId })), "NotFoundException");
+    });
+
+    it("ReplicateKey is recorded in the primary's Region and a CreateKey service event in the replica's", async () => {
+      const key = await createPrimary();
+      await kms(PRIMARY).send(new ReplicateKeyCommand({ KeyId: key.KeyId, ReplicaRegion: REPLICA }));
+      const eventsOf = async (region: string, resource: string) => {
+        const { Events } = await cloudTrailClient(kmsd, kmsd.credentials, region).send(
+          new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: resource }], MaxResults: 50 }),
+        );
+        return (Events ?? []).map((event) => JSON.parse(event.CloudTrailEvent ?? "{}") as Record<string, unknown>);
+      };
+      const inPrimary = await eventsOf(PRIMARY, arn(PRIMARY, key));
+      assert.ok(inPrimary.some((event) => event.eventName === "ReplicateKey" && event.eventType === "AwsApiCall"));
+      const inReplica = await eventsOf(REPLICA, arn(REPLICA, key));
+      const created = inReplica.find((event) => event.eventName === "CreateKey");
+      assert.equal(created?.eventType, "AwsServiceEvent");
+      assert.equal(created?.awsRegion, REPLICA);
     });
   });
 });
