@@ -47,6 +47,34 @@ void describe("Query protocol: requests", () => {
     assert.deepEqual([...form], [["Action", "CreateUser"], ["UserName", "a+b"], ["Path", "/x y/"]]);
   });
 
+  void it("decodes forms as URLSearchParams does: empty pairs, missing '=', stray '%', raw and escaped UTF-8", () => {
+    const bodies = ["", "&&a=1&&", "a&b=&=c", "a=%zz&b=%4&c=%&d=100%25", "a=caf%C3%A9+%E2%82%AC&b=\u00e9&%F0%9F%98%80=%ef%bf%bd", "a=b=c&a=d"];
+    for (const body of bodies) {
+      const pairs = [...new URLSearchParams(body)];
+      const firstOfEachName = pairs.filter(([name], i) => pairs.findIndex(([other]) => other === name) === i);
+      assert.deepEqual([...parseQueryForm(Buffer.from(body))], firstOfEachName, body);
+    }
+  });
+
+  void it("refuses a name or value that is not UTF-8, raw or once percent-decoded (a lone surrogate is never U+FFFD)", () => {
+    const bad: Buffer[] = [
+      Buffer.from("PolicyDocument=%ED%A0%80"), // a surrogate, CESU-8 encoded
+      Buffer.from("PolicyDocument=%C0%80"), // overlong
+      Buffer.from("PolicyDocument=%E2%82"), // truncated
+      Buffer.from("Policy%FFDocument=x"), // in a name
+      Buffer.from("a=%C3&b=%A9"), // a sequence split across two parameters
+      Buffer.concat([Buffer.from("PolicyDocument="), Buffer.from([0xed, 0xa0, 0x80])]), // raw bytes
+    ];
+    for (const body of bad) {
+      const error = thrown(() => parseQueryForm(body));
+      assert.equal(error.code, "SerializationException", body.toString("latin1"));
+      assert.match(error.message, /not valid UTF-8/);
+    }
+    assert.equal(thrown(() => parseQueryForm("a=\ud800")).code, "SerializationException");
+    // A raw lead byte completed by escaped continuation bytes is UTF-8 once decoded, as URLSearchParams reads bytes.
+    assert.equal(parseQueryForm(Buffer.concat([Buffer.from("a="), Buffer.from([0xc3]), Buffer.from("%A9")])).get("a"), "é");
+  });
+
   void it("builds structures, lists of structures and scalars from the model's input shape", () => {
     const input = decode(
       IAM_MODEL,

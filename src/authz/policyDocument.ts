@@ -4,6 +4,7 @@
  * evaluation never parses JSON. It throws PolicyParseError, which callers map to their
  * service's error (KMS MalformedPolicyDocumentException, IAM MalformedPolicyDocument).
  */
+import { parsedJsonWellFormed } from "../unicode.ts";
 import { PolicyParseError } from "./errors.ts";
 import type { NamedPrincipal } from "./principal.ts";
 import { parseStatement, type CompiledStatement, type PolicyKind, type StatementContext } from "./statement.ts";
@@ -70,6 +71,11 @@ function parseJsonObject(json: string): Record<string, unknown> {
   }
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
     throw new PolicyParseError("Syntax errors in policy. The policy document must be a JSON object.");
+  }
+  // The rule request bodies follow (server/jsonProtocol.ts): a condition on "\ud800" would compare
+  // unlike "\ufffd" here though both bind as U+FFFD in a ciphertext.
+  if (!json.isWellFormed() || !parsedJsonWellFormed(json, doc)) {
+    throw new PolicyParseError("Syntax errors in policy. A string in the policy document is not valid Unicode: it holds an unpaired surrogate.");
   }
   return doc as Record<string, unknown>;
 }

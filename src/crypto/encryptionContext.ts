@@ -13,11 +13,13 @@ const MAX_ENCODABLE = 0xffff;
 /**
  * Encodes an encryption context (absent or empty both encode as zero pairs). A context the
  * format cannot hold (a key or value over 65,535 UTF-8 bytes, or more pairs) is the
- * caller's ValidationException, never an internal error.
+ * caller's ValidationException, never an internal error; so is a key or value that is not
+ * valid Unicode, which UTF-8 could only encode as U+FFFD, binding "\ud800" and "\ufffd" alike.
+ * (Request bodies refuse such strings already; this keeps the binding exact whatever the caller.)
  */
 export function encodeEncryptionContext(context: Record<string, string> | undefined): Buffer {
   if (!context) return EMPTY_CONTEXT;
-  const pairs = Object.entries(context).map(([k, v]) => [Buffer.from(k, "utf8"), Buffer.from(v, "utf8")] as const);
+  const pairs = Object.entries(context).map(([k, v]) => [utf8(k), utf8(v)] as const);
   if (pairs.length === 0) return EMPTY_CONTEXT;
   if (pairs.length > MAX_ENCODABLE || pairs.some(([k, v]) => k.length > MAX_ENCODABLE || v.length > MAX_ENCODABLE)) {
     throw new ValidationException(
@@ -39,3 +41,8 @@ export function encodeEncryptionContext(context: Record<string, string> | undefi
 }
 
 const EMPTY_CONTEXT = Buffer.from([0, 0]);
+
+function utf8(text: string): Buffer {
+  if (!text.isWellFormed()) throw new ValidationException("The encryption context holds a key or value that is not valid Unicode.");
+  return Buffer.from(text, "utf8");
+}

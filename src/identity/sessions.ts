@@ -19,6 +19,16 @@ export interface MintedSession<Record = SessionRecord> {
   sessionToken: string;
 }
 
+/** The Credentials member of an STS answer for a minted session (the secrets are shown this once). */
+export function stsCredentials(minted: MintedSession<{ accessKeyId: string; expiresAtMs: number }>) {
+  return {
+    AccessKeyId: minted.record.accessKeyId,
+    SecretAccessKey: minted.secretAccessKey,
+    SessionToken: minted.sessionToken,
+    Expiration: new Date(minted.record.expiresAtMs),
+  };
+}
+
 /** What a role session carries besides its role: AssumeRole's session policies and session tags. */
 export interface RoleSessionOptions {
   sessionName: string;

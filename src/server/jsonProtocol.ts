@@ -2,19 +2,34 @@
  * The AWS JSON 1.1 wire format: request bodies are JSON objects, blobs travel as
  * base64 and timestamps as epoch seconds; errors are `{"__type": ..., "message": ...}`.
  */
+import { isUtf8 } from "node:buffer";
 import { SerializationException } from "../errors.ts";
+import { parsedJsonWellFormed } from "../unicode.ts";
 
 /** The content type of every AWS JSON 1.1 request and response. */
 export const JSON_CONTENT_TYPE = "application/x-amz-json-1.1";
 
-/** Parses a request body; an empty body is an empty input, anything but a JSON object is a SerializationException. */
+/**
+ * Parses a request body; an empty body is an empty input. A body that is not UTF-8, not JSON,
+ * or holds a string that is not valid Unicode (a lone surrogate escape such as `"\ud800"`) is
+ * a SerializationException: every string of every operation's input is checked here, once,
+ * so none can reach an encryption context, a grant, a tag or a policy as U+FFFD in disguise.
+ */
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) return {};
+  // Checked before decoding: toString("utf8") would silently turn bad bytes into U+FFFD.
+  if (!isUtf8(body)) throw new SerializationException("The request body is not valid UTF-8.");
+  const text = body.toString("utf8");
+  let parsed: unknown;
   try {
-    return JSON.parse(body.toString("utf8"));
+    parsed = JSON.parse(text);
   } catch {
     throw new SerializationException("Unexpected character in the request body: it is not valid JSON.");
   }
+  if (!parsedJsonWellFormed(text, parsed)) {
+    throw new SerializationException("A string in the request body is not valid Unicode: it holds an unpaired surrogate.");
+  }
+  return parsed;
 }
 
 /** Serialises an operation's output: bytes as base64, dates as epoch seconds. */

@@ -7,12 +7,14 @@
 type Fields = Record<string, string | number | boolean | undefined>;
 
 /** Writes one log line. */
-function write(level: "info" | "warn" | "error", message: string, fields: Fields = {}): void {
+function write(level: "debug" | "info" | "warn" | "error", message: string, fields: Fields = {}): void {
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, message, ...fields })}\n`);
 }
 
 /** The process-wide logger. */
 export const log = {
+  /** What is routine for a server but may help explain a client's trouble (a connection it dropped mid-request). */
+  debug: (message: string, fields?: Fields) => write("debug", message, fields),
   info: (message: string, fields?: Fields) => write("info", message, fields),
   warn: (message: string, fields?: Fields) => write("warn", message, fields),
   error: (message: string, fields?: Fields) => write("error", message, fields),

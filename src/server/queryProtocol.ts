@@ -10,7 +10,7 @@
  * (model/validate.ts) checks it with AWS's messages. Encoding needs no model: outputs
  * are the SDK response objects, whose lists become `<member>` elements.
  */
-import { AwsError } from "../errors.ts";
+import { AwsError, SerializationException } from "../errors.ts";
 import type { ServiceModel } from "../model/types.ts";
 
 /** The content type of Query requests. */
@@ -21,13 +21,70 @@ export const XML_CONTENT_TYPE = "text/xml";
 /** A form-encoded request body: parameter name → value (the first one wins if repeated). */
 export type QueryForm = ReadonlyMap<string, string>;
 
-/** Parses a form-encoded body. */
+/**
+ * Parses a form-encoded body as URLSearchParams would (`&`-separated pairs, `+` as space,
+ * `%XX` escapes, a `%` without two hex digits kept as it is), except that a name or value
+ * whose bytes, once percent-decoded, are not UTF-8 is refused (SerializationException)
+ * instead of decoded with U+FFFD: a lone surrogate would otherwise pass for U+FFFD.
+ */
 export function parseQueryForm(body: Buffer | string): QueryForm {
+  if (typeof body === "string" && !body.isWellFormed()) throw notUtf8();
+  const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
   const form = new Map<string, string>();
-  for (const [name, value] of new URLSearchParams(typeof body === "string" ? body : body.toString("utf8"))) {
-    if (!form.has(name)) form.set(name, value);
+  for (let start = 0; start < bytes.length; ) {
+    const ampersand = bytes.indexOf(AMPERSAND, start);
+    const end = ampersand < 0 ? bytes.length : ampersand;
+    if (end > start) {
+      const pair = bytes.subarray(start, end);
+      const equals = pair.indexOf(EQUALS);
+      const name = formText(equals < 0 ? pair : pair.subarray(0, equals));
+      const value = equals < 0 ? "" : formText(pair.subarray(equals + 1));
+      if (!form.has(name)) form.set(name, value);
+    }
+    start = end + 1;
   }
   return form;
+}
+
+const AMPERSAND = 0x26;
+const EQUALS = 0x3d;
+const PLUS = 0x2b;
+const PERCENT = 0x25;
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+// One form name or value: `+` and `%XX` decoded to bytes, then the bytes decoded as strict UTF-8.
+function formText(encoded: Buffer): string {
+  const decoded = Buffer.allocUnsafe(encoded.length);
+  let length = 0;
+  for (let i = 0; i < encoded.length; i++) {
+    const byte = encoded[i] as number;
+    const escaped = byte === PERCENT ? hexByte(encoded, i + 1) : -1;
+    if (escaped >= 0) i += 2;
+    decoded[length++] = escaped >= 0 ? escaped : byte === PLUS ? 0x20 : byte;
+  }
+  try {
+    return STRICT_UTF8.decode(decoded.subarray(0, length));
+  } catch {
+    throw notUtf8();
+  }
+}
+
+// The byte of the two hex digits at `at`, or -1 if there are not two hex digits there.
+function hexByte(bytes: Buffer, at: number): number {
+  if (at + 1 >= bytes.length) return -1;
+  const high = hexDigit(bytes[at] as number);
+  const low = hexDigit(bytes[at + 1] as number);
+  return high < 0 || low < 0 ? -1 : high * 16 + low;
+}
+
+function hexDigit(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+function notUtf8(): AwsError {
+  return new SerializationException("A parameter of the request is not valid UTF-8 once percent-decoded.");
 }
 
 /**

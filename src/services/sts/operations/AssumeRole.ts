@@ -7,7 +7,7 @@
  */
 import { requestTagContext } from "../../../authz/index.ts";
 import { assumedRoleArn, parseIamArn } from "../../../identity/arns.ts";
-import { EXPIRED_SESSION_RETENTION_MS, mintSession } from "../../../identity/sessions.ts";
+import { EXPIRED_SESSION_RETENTION_MS, mintSession, stsCredentials } from "../../../identity/sessions.ts";
 import { requireWellFormed } from "../../iam/documents.ts";
 import { AccessDenied, ValidationError } from "../../iam/errors.ts";
 import { tagRecord } from "../../iam/tags.ts";
@@ -61,12 +61,7 @@ export const AssumeRole: StsHandler<"AssumeRole"> = async (ctx, input) => {
   await identities.insertSession(minted.record);
   await identities.purgeSessions(ctx.nowMs - EXPIRED_SESSION_RETENTION_MS);
   return {
-    Credentials: {
-      AccessKeyId: minted.record.accessKeyId,
-      SecretAccessKey: minted.secretAccessKey,
-      SessionToken: minted.sessionToken,
-      Expiration: new Date(minted.record.expiresAtMs),
-    },
+    Credentials: stsCredentials(minted),
     AssumedRoleUser: {
       AssumedRoleId: `${role.roleId}:${sessionName}`,
       Arn: assumedRoleArn(role.accountId, role.roleName, sessionName),

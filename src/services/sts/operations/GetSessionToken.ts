@@ -3,7 +3,7 @@
  * the caller's permissions. Needs no permission, as in AWS. Without MFA (kmsd has none)
  * the credentials call neither IAM nor STS other than AssumeRole and GetCallerIdentity.
  */
-import { EXPIRED_SESSION_RETENTION_MS, mintTokenSession } from "../../../identity/sessions.ts";
+import { EXPIRED_SESSION_RETENTION_MS, mintTokenSession, stsCredentials } from "../../../identity/sessions.ts";
 import { AccessDenied, ValidationError } from "../../iam/errors.ts";
 import type { StsHandler } from "../registry.ts";
 
@@ -26,11 +26,6 @@ export const GetSessionToken: StsHandler<"GetSessionToken"> = async (ctx, input)
   await identities.insertTokenSession(minted.record);
   await identities.purgeSessions(ctx.nowMs - EXPIRED_SESSION_RETENTION_MS);
   return {
-    Credentials: {
-      AccessKeyId: minted.record.accessKeyId,
-      SecretAccessKey: minted.secretAccessKey,
-      SessionToken: minted.sessionToken,
-      Expiration: new Date(minted.record.expiresAtMs),
-    },
+    Credentials: stsCredentials(minted),
   };
 };
