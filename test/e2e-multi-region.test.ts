@@ -32,6 +32,7 @@ import { LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { expectAwsError, startKmsd, type Kmsd } from "./support/kmsd.ts";
 import { cloudTrailClient } from "./support/audit.ts";
 import { DAY_SECONDS, importKeyMaterial } from "./support/lifecycle.ts";
+import { allow, policy, TestIdentities } from "./support/identities.ts";
 
 const PRIMARY = "us-east-1";
 const REPLICA = "eu-west-1";
@@ -93,6 +94,8 @@ describe("multi-Region keys", () => {
       assert.equal(replica?.KeyState, "Creating");
       assert.equal(replica?.Enabled, false);
       assert.equal(replica?.Description, "replica");
+      // As recorded from AWS: no material id until the replica leaves Creating.
+      assert.equal(replica?.CurrentKeyMaterialId, undefined);
       assert.deepEqual(replica?.MultiRegionConfiguration, {
         MultiRegionKeyType: "REPLICA",
         PrimaryKey: { Arn: arn(PRIMARY, key), Region: PRIMARY },
@@ -306,6 +309,17 @@ describe("multi-Region keys", () => {
   });
 
   describe("authorization and audit", () => {
+    const identities = new TestIdentities(() => kmsd);
+    after(() => identities.destroy());
+
+    /** The CloudTrail records of a Region's trail that name `resource`. */
+    const eventsOf = async (region: string, resource: string) => {
+      const { Events } = await cloudTrailClient(kmsd, kmsd.credentials, region).send(
+        new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: resource }], MaxResults: 50 }),
+      );
+      return (Events ?? []).map((event) => JSON.parse(event.CloudTrailEvent ?? "{}") as Record<string, unknown>);
+    };
+
     const rootPolicy = (accountId: string, ...statements: object[]) =>
       JSON.stringify({
         Version: "2012-10-17",
@@ -353,15 +367,61 @@ describe("multi-Region keys", () => {
       await expectAwsError(kms(REPLICA).send(new DescribeKeyCommand({ KeyId: key.KeyId })), "NotFoundException");
     });
 
+    it("ReplicateKey needs kms:CreateKey where the replica is created: an IAM policy limited by aws:RequestedRegion allows that Region only", async () => {
+      const key = await createPrimary();
+      const user = await identities.newUser(
+        "replicator",
+        policy(allow(["kms:ReplicateKey", "kms:DescribeKey"]), allow("kms:CreateKey", "*", { Condition: { StringEquals: { "aws:RequestedRegion": REPLICA } } })),
+      );
+      const asUser = kmsd.kms({ region: PRIMARY, credentials: user.credentials });
+      await expectAwsError(asUser.send(new ReplicateKeyCommand({ KeyId: key.KeyId, ReplicaRegion: OTHER })), "AccessDeniedException");
+      await expectAwsError(kms(OTHER).send(new DescribeKeyCommand({ KeyId: key.KeyId })), "NotFoundException");
+      const { ReplicaKeyMetadata } = await asUser.send(new ReplicateKeyCommand({ KeyId: key.KeyId, ReplicaRegion: REPLICA }));
+      assert.equal(ReplicaKeyMetadata?.Arn, arn(REPLICA, key));
+    });
+
+    it("UpdatePrimaryRegion needs kms:UpdatePrimaryRegion on both keys, and kms:PrimaryRegion decides it", async () => {
+      const accountId = kmsd.accountId;
+      const denyUpdate = (condition?: object) => ({
+        Effect: "Deny",
+        Principal: { AWS: "*" },
+        Action: "kms:UpdatePrimaryRegion",
+        Resource: "*",
+        ...(condition ? { Condition: condition } : {}),
+      });
+      // The replica's own policy refuses it: nothing moves.
+      const key = await createPrimary();
+      const keyId = key.KeyId ?? "";
+      await kms(PRIMARY).send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: REPLICA, Policy: rootPolicy(accountId, denyUpdate()) }));
+      await expectAwsError(kms(PRIMARY).send(new UpdatePrimaryRegionCommand({ KeyId: keyId, PrimaryRegion: REPLICA })), "AccessDeniedException");
+      assert.equal((await describe_(PRIMARY, keyId)).MultiRegionConfiguration?.MultiRegionKeyType, "PRIMARY");
+      assert.equal((await describe_(REPLICA, keyId)).KeyState, "Enabled");
+
+      // The primary's policy allows only a move to OTHER.
+      const limited = await createPrimary({ Policy: rootPolicy(accountId, denyUpdate({ StringNotEquals: { "kms:PrimaryRegion": OTHER } })) });
+      const limitedId = limited.KeyId ?? "";
+      await kms(PRIMARY).send(new ReplicateKeyCommand({ KeyId: limitedId, ReplicaRegion: REPLICA }));
+      await kms(PRIMARY).send(new ReplicateKeyCommand({ KeyId: limitedId, ReplicaRegion: OTHER }));
+      await expectAwsError(kms(PRIMARY).send(new UpdatePrimaryRegionCommand({ KeyId: limitedId, PrimaryRegion: REPLICA })), "AccessDeniedException");
+      await kms(PRIMARY).send(new UpdatePrimaryRegionCommand({ KeyId: limitedId, PrimaryRegion: OTHER }));
+      assert.equal((await describe_(OTHER, limitedId)).MultiRegionConfiguration?.MultiRegionKeyType, "PRIMARY");
+    });
+
+    it("UpdatePrimaryRegion is recorded in the old primary's Region (the call) and in the new primary's", async () => {
+      const key = await createPrimary();
+      await kms(PRIMARY).send(new ReplicateKeyCommand({ KeyId: key.KeyId, ReplicaRegion: REPLICA }));
+      await kms(PRIMARY).send(new UpdatePrimaryRegionCommand({ KeyId: key.KeyId, PrimaryRegion: REPLICA }));
+      const call = (await eventsOf(PRIMARY, arn(PRIMARY, key))).find((event) => event.eventName === "UpdatePrimaryRegion");
+      assert.equal(call?.eventType, "AwsApiCall");
+      assert.deepEqual(call?.requestParameters, { keyId: key.KeyId, primaryRegion: REPLICA });
+      const promoted = (await eventsOf(REPLICA, arn(REPLICA, key))).find((event) => event.eventName === "UpdatePrimaryRegion");
+      assert.equal(promoted?.awsRegion, REPLICA);
+      assert.deepEqual(promoted?.resources, [{ accountId: kmsd.accountId, type: "AWS::KMS::Key", ARN: arn(REPLICA, key) }]);
+    });
+
     it("ReplicateKey is recorded in the primary's Region and a CreateKey service event in the replica's", async () => {
       const key = await createPrimary();
       await kms(PRIMARY).send(new ReplicateKeyCommand({ KeyId: key.KeyId, ReplicaRegion: REPLICA }));
-      const eventsOf = async (region: string, resource: string) => {
-        const { Events } = await cloudTrailClient(kmsd, kmsd.credentials, region).send(
-          new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: "ResourceName", AttributeValue: resource }], MaxResults: 50 }),
-        );
-        return (Events ?? []).map((event) => JSON.parse(event.CloudTrailEvent ?? "{}") as Record<string, unknown>);
-      };
       const inPrimary = await eventsOf(PRIMARY, arn(PRIMARY, key));
       assert.ok(inPrimary.some((event) => event.eventName === "ReplicateKey" && event.eventType === "AwsApiCall"));
       const inReplica = await eventsOf(REPLICA, arn(REPLICA, key));

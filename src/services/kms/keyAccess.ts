@@ -165,11 +165,21 @@ export function conditionContext(
       now: new Date(ctx.nowMs),
       sourceIp: ctx.sourceIp,
       secureTransport: ctx.secureTransport,
-      requestedRegion: ctx.region,
+      requestedRegion: requestedRegion(ctx, operation, ref),
       userAgent: ctx.userAgent,
     }),
     ...kmsRequestContext(requestFacts(ctx, operation, ref, key, keyAliases)),
   };
+}
+
+/**
+ * `aws:RequestedRegion` of a check. ReplicateKey's checks that name no key (kms:CreateKey,
+ * kms:TagResource) are about the replica, which AWS creates in the replica Region: an IAM
+ * policy allows them there, not in the primary's Region the request was sent to.
+ */
+function requestedRegion(ctx: RequestContext, operation: KmsOperation, ref: KmsResourceRef): string {
+  if (operation === "ReplicateKey" && ref === "none" && typeof ctx.input.ReplicaRegion === "string") return ctx.input.ReplicaRegion;
+  return ctx.region;
 }
 
 /** Throws InvalidKeyUsageException unless the key's usage is `usage`. */

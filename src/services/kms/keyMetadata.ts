@@ -40,8 +40,9 @@ export function toKeyMetadata(key: KeyRecord): KeyMetadata {
   }
 
   Object.assign(metadata, keyAlgorithms(key));
-  // AWS shows the material id of symmetric encryption keys only (recorded for HMAC and asymmetric keys).
-  if (key.keySpec === "SYMMETRIC_DEFAULT" && key.currentKeyMaterialId) metadata.CurrentKeyMaterialId = key.currentKeyMaterialId;
+  // AWS shows the material id of symmetric encryption keys only (recorded for HMAC and asymmetric keys),
+  // and not yet for a replica in Creating (recorded in ReplicateKey's answer).
+  if (key.keySpec === "SYMMETRIC_DEFAULT" && key.currentKeyMaterialId && key.state !== "Creating") metadata.CurrentKeyMaterialId = key.currentKeyMaterialId;
   return metadata;
 }
 
