@@ -227,6 +227,19 @@ describe("multi-Region keys", () => {
       const opened = await kms(REPLICA).send(new DecryptCommand({ CiphertextBlob }));
       assert.equal(Buffer.from(opened.Plaintext ?? []).toString(), "imported");
     });
+    it("imported material replicated before any import: the first material imported in any Region is the one every related key must get", async () => {
+      const key = await createPrimary({ Origin: "EXTERNAL" });
+      const keyId = key.KeyId ?? "";
+      await kms(PRIMARY).send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: REPLICA }));
+      const material = randomBytes(32);
+      await importKeyMaterial(kms(REPLICA), keyId, material);
+      await expectAwsError(importKeyMaterial(kms(PRIMARY), keyId, randomBytes(32)), "IncorrectKeyMaterialException");
+      assert.equal((await describe_(PRIMARY, keyId)).KeyState, "PendingImport");
+      await importKeyMaterial(kms(PRIMARY), keyId, material);
+      const { CiphertextBlob } = await kms(REPLICA).send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("imported") }));
+      const opened = await kms(PRIMARY).send(new DecryptCommand({ CiphertextBlob }));
+      assert.equal(Buffer.from(opened.Plaintext ?? []).toString(), "imported");
+    });
   });
 
   describe("UpdatePrimaryRegion", () => {
