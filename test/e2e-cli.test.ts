@@ -5,11 +5,11 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
-import { runKmsdCli } from "./support/kmsd.ts";
+import { parseListeningLine, runKmsdCli, type ListeningLine } from "./support/kmsd.ts";
 
 const BIN = new URL("../bin/kmsd.mjs", import.meta.url).pathname;
 const temporary: string[] = [];
@@ -20,17 +20,17 @@ function tempDir(): string {
   return dir;
 }
 
-/** Starts `kmsd serve` with extra environment; resolves with the parsed `listening` log line, then stops it. */
-async function listeningLine(args: string[], env: Record<string, string>): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, [BIN, "serve", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+/** Starts `kmsd serve` with extra environment; resolves with the parsed "listening" log line, then stops it. */
+async function listeningLine(args: string[], env: Record<string, string>): Promise<ListeningLine> {
+  const child = spawn(process.execPath, [BIN, "serve", "--log-format", "json", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.resume();
   let stderr = "";
   try {
     return await new Promise((resolve, reject) => {
       child.stderr.on("data", (chunk: Buffer) => {
         stderr += chunk.toString("utf8");
-        const line = stderr.split("\n").find((l) => l.includes('"listening"'));
-        if (line) resolve(JSON.parse(line) as Record<string, unknown>);
+        const line = stderr.split("\n").slice(0, -1).map(parseListeningLine).find((parsed) => parsed !== undefined);
+        if (line) resolve(line);
       });
       child.once("exit", (code) => reject(new Error(`exited ${code}: ${stderr}`)));
     });
@@ -84,34 +84,42 @@ describe("kmsd command line", () => {
       KMSD_AUDIT: "",
       KMSD_AUDIT_RETENTION_DAYS: "",
       KMSD_DEV: "",
+      KMSD_LOG_FORMAT: "",
+      KMSD_LOG_LEVEL: "",
+      KMSD_QUIET_CREDENTIALS: "",
     });
     assert.equal(line.host, "127.0.0.1");
     assert.match(String(line.defaultAccount), /^[0-9]{12}$/);
   });
 
-  it("an unknown command exits 2 with the usage; a bad option value exits 1 with a one-line message", async () => {
+  it("an unknown command or a bad option value exits 2 with a one-line message, and creates nothing", async () => {
     const unknown = await runKmsdCli(["frobnicate"]);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command 'frobnicate'/);
-    const badPort = await runKmsdCli(["serve", "--port", "99999", "--data-dir", tempDir()]);
-    assert.equal(badPort.code, 1);
-    assert.match(badPort.stderr, /--port must be 0-65535/);
+    const dataDir = join(tempDir(), "never");
+    const badPort = await runKmsdCli(["serve", "--port", "99999", "--data-dir", dataDir]);
+    assert.equal(badPort.code, 2);
+    assert.match(badPort.stderr, /^kmsd serve: --port must be a whole number from 0 to 65535, not '99999'\n/);
     assert.doesNotMatch(badPort.stderr, /\n\s+at /, "no stack trace");
-    const badAccount = await runKmsdCli(["serve", "--default-account", "12", "--data-dir", tempDir()]);
-    assert.equal(badAccount.code, 1);
-    assert.match(badAccount.stderr, /12 digits/);
+    const badAccount = await runKmsdCli(["serve", "--default-account", "12", "--data-dir", dataDir]);
+    assert.equal(badAccount.code, 2);
+    assert.match(badAccount.stderr, /--default-account must be 12 digits, not '12'/);
+    assert.equal(existsSync(dataDir), false, "no data directory was created");
   });
 
   for (const workers of ["1", "2"]) {
-    it(`with --workers ${workers}, a port already taken exits 1 with the bind error instead of hanging or restarting`, async () => {
+    it(`with --workers ${workers}, a port already taken exits 1 with the bind error, creating nothing, instead of hanging or restarting`, async () => {
       const taken = createServer();
       await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
       try {
         const { port } = taken.address() as AddressInfo;
         const started = Date.now();
-        const result = await runKmsdCli(["serve", "--port", String(port), "--data-dir", tempDir(), "--workers", workers]);
+        const dataDir = join(tempDir(), "never");
+        const result = await runKmsdCli(["serve", "--port", String(port), "--data-dir", dataDir, "--workers", workers]);
         assert.equal(result.code, 1);
         assert.match(result.stderr, /EADDRINUSE/);
+        assert.equal(existsSync(dataDir), false, "no data directory, root key or account was created");
+        assert.equal(result.stdout, "", "no credentials were printed");
         assert.doesNotMatch(result.stderr, /starting another/, "a worker that never listened is not restarted");
         assert.ok(Date.now() - started < 15_000, "exits promptly");
       } finally {
