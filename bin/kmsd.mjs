@@ -2,6 +2,7 @@
 // The kmsd command. Checks the Node.js version before loading anything else, so an old
 // Node gets a clear message instead of a syntax or module error.
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 const [major] = process.versions.node.split(".").map(Number);
 if (major < 24) {
@@ -11,8 +12,8 @@ if (major < 24) {
     `kmsd needs Node.js 24 or later; this is Node.js ${process.versions.node} (${process.execPath}).\n` +
       (inCheckout
         ? "In this clone, run it through npm, which uses the Node.js 24 pinned in devDependencies:\n  npm start   or   npm run -s kmsd -- <command> ...\n"
-        : "Install Node.js 24 (https://nodejs.org/ or your version manager, e.g. `nvm install 24`), or run kmsd with\n" +
-          "a Node.js 24 fetched by npm:\n  npx -y -p node@24 -p kmsd -- kmsd <command> ...\n"),
+        : "Install Node.js 24 (https://nodejs.org/, or with a version manager: nvm install 24), or run kmsd with\n" +
+          `a Node.js 24 that npm fetches:\n  npx -y -p node@24 -- node ${fileURLToPath(import.meta.url)} ${process.argv.slice(2).join(" ") || "serve"}\n`),
   );
   process.exit(1);
 }
