@@ -565,7 +565,11 @@ describe("kmsd core: a key whose deletion date passes is deleted", () => {
       "NotFoundException",
       `Key '${doomed.Arn}' does not exist`,
     );
-    await expectAwsError(kms.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: context })), "InvalidCiphertextException");
+    await expectAwsError(
+      kms.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: context })),
+      "AccessDeniedException",
+      "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.",
+    );
     await expectAwsError(kms.send(new CancelKeyDeletionCommand({ KeyId: doomed.KeyId })), "NotFoundException");
     const { Keys } = await kms.send(new ListKeysCommand({}));
     assert.ok(!Keys?.some((k) => k.KeyId === doomed.KeyId), "ListKeys no longer lists the key");

@@ -988,7 +988,11 @@ void describe("kmsd key lifecycle", () => {
       await expectAwsError(encrypt(kms, aliasArn, "x"), "NotFoundException", `Alias ${aliasArn} is not found.`);
       const theirs = kmsd.kms({ credentials: credentialsOf(other) });
       const { Aliases } = await theirs.send(new ListAliasesCommand({}));
-      assert.deepEqual(Aliases ?? [], [], "the other account has no AWS managed key until it uses one");
+      assert.deepEqual(
+        (Aliases ?? []).filter((alias) => alias.TargetKeyId !== undefined),
+        [],
+        "the other account has no AWS managed key until it uses one (its predefined aliases are listed without a target)",
+      );
       assert.equal((await describeKey(theirs, "alias/aws/elasticfilesystem")).AWSAccountId, other.AccountId);
     });
 

@@ -2,13 +2,14 @@
  * Builds the CloudTrail event(s) of one request from its audit draft: one event, plus one
  * per other account whose key the request used (a cross-account call is recorded for the
  * caller's account and for the key owner's, each copy with its own eventID and its own
- * recipientAccountId, as CloudTrail does). Records are canonical JSON (canonicalJson.ts).
+ * recipientAccountId, as CloudTrail does). Records are canonical JSON (canonicalJson.ts),
+ * capped in size (recordSize.ts).
  */
 import type { Principal } from "../identity/principal.ts";
 import { keyArn, type KeyRecord } from "../keys/records.ts";
 import { AUDITED_SERVICES, KEY_USAGE_OPERATIONS } from "./auditedServices.ts";
-import { canonicalJson } from "./canonicalJson.ts";
 import { newEventId } from "./eventId.ts";
+import { cappedRecordJson } from "./recordSize.ts";
 import { requestParameters, responseElements } from "./redact.ts";
 import type { RequestAudit } from "./requestAudit.ts";
 import { isoSeconds } from "./times.ts";
@@ -33,7 +34,7 @@ export interface AuditEvent {
   accessKeyId: string | null;
   requestId: string;
   resources: { type: string; name: string }[];
-  /** The CloudTrail record, as canonical JSON. */
+  /** The CloudTrail record, as canonical JSON of at most MAX_RECORD_BYTES. */
   record: string;
 }
 
@@ -116,7 +117,7 @@ export function buildEvents(audit: RequestAudit, caller: UnauthenticatedCaller, 
       accessKeyId: principal?.accessKeyId ?? caller.accessKeyId ?? null,
       requestId: audit.requestId,
       resources: resources.map((resource) => ({ type: resource.type, name: resource.ARN })),
-      record: canonicalJson(record),
+      record: cappedRecordJson(record),
     });
   }
   const usages: KeyUsage[] = [];
@@ -181,7 +182,7 @@ export function buildServiceEvent(
     // A service event answers no request: it has no requestID.
     requestId: "",
     resources: [{ type: KMS_KEY_RESOURCE_TYPE, name: arn }],
-    record: canonicalJson(record),
+    record: cappedRecordJson(record),
   };
 }
 

@@ -11,9 +11,14 @@
  * members the model does not know are dropped. Responses have no model shapes here; they
  * are walked by value: bytes of any kind are removed, as are the denied names. Both walks
  * also drop any value that is bytes, so nothing binary reaches a record by accident.
+ *
+ * A request that failed validation is recorded as sent, so a string (or map key) longer
+ * than its model limit is recorded cut to that limit, with a marker (truncate.ts): a
+ * caller cannot make a record as large as its request body.
  */
 import type { ServiceModel } from "../model/types.ts";
 import { parameterDate } from "./times.ts";
+import { truncated } from "./truncate.ts";
 
 /** Member names never recorded, whatever their type (compared without regard to case). */
 export const DENIED_MEMBERS: ReadonlySet<string> = new Set(
@@ -111,15 +116,16 @@ function byShape(model: ServiceModel, shapeName: string, value: unknown, depth: 
       return value.map((item) => byShape(model, shape.member as string, item, depth + 1)).filter((item) => item !== undefined);
     case "map": {
       if (!isRecord(value) || shape.value === undefined) return undefined;
+      const keyLimit = shape.key === undefined ? undefined : model.shapes[shape.key]?.max;
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(value)) {
         const walked = byShape(model, shape.value, item, depth + 1);
-        if (walked !== undefined) out[key] = walked;
+        if (walked !== undefined) out[withinLimit(key, keyLimit)] = walked;
       }
       return out;
     }
     case "string":
-      return typeof value === "string" ? value : undefined;
+      return typeof value === "string" ? withinLimit(value, shape.max) : undefined;
     case "boolean":
       return typeof value === "boolean" ? value : undefined;
     case "timestamp":
@@ -147,6 +153,11 @@ function byValue(value: unknown, keepKeys: boolean, depth: number): unknown {
   }
   if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
   return typeof value === "string" || typeof value === "boolean" ? value : undefined;
+}
+
+/** A string cut to its model limit, with a marker (only a request that failed validation has a longer one). */
+function withinLimit(text: string, max: number | undefined): string {
+  return max === undefined ? text : truncated(text, max);
 }
 
 function isBytes(value: unknown): boolean {

@@ -23,6 +23,7 @@ import { auditFaultsFromEnv, DISABLED_AUDIT_TRAIL, openAuditTrail } from "../aud
 
 import type { Services } from "../server/context.ts";
 import { createKmsdServer } from "../server/httpServer.ts";
+import { httpTimeoutsFromEnv } from "../server/httpConnection.ts";
 import { configureLog, log } from "../server/log.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
 import { announceListening, endpointUrl, printCredentials } from "./announce.ts";
@@ -160,7 +161,7 @@ async function serveUntilStopped(
     await scheduler?.runDue();
     await bus.publish({ kind: "clock", offsetMs: clock.offsetMs });
   };
-  const server = createKmsdServer(services, { worker, afterClockAdvance });
+  const server = createKmsdServer(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env) });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);

@@ -31,6 +31,14 @@ const AWS_MANAGED_SERVICES: Readonly<Record<string, { serviceHost: string; descr
   xray: { serviceHost: "xray", describes: "X-Ray" },
 };
 
+/**
+ * The predefined AWS managed aliases, in name order: ListAliases shows each one, without a
+ * TargetKeyId until its key is created on first use (as AWS lists its predefined aliases).
+ */
+export const AWS_MANAGED_ALIAS_NAMES: readonly string[] = Object.keys(AWS_MANAGED_SERVICES)
+  .map((service) => `alias/aws/${service}`)
+  .sort();
+
 /** The service of an AWS managed alias name, or undefined if it names none. */
 export function awsManagedService(aliasName: string): string | undefined {
   const service = aliasName.startsWith("alias/aws/") ? aliasName.slice("alias/aws/".length) : undefined;

@@ -2,11 +2,13 @@
  * Finds the key a request names, as AWS does: within the caller's region; a key id or
  * alias name within the caller's account; an ARN may name another account's key (the
  * authorizer decides whether the caller may use it). Misses are NotFoundException with
- * AWS's messages, which name keys by the ARN built from the caller's region.
+ * AWS's messages, which name keys by the ARN built from the caller's region; an alias name
+ * with characters no alias may have is AWS's ValidationException.
  */
 import { NotFoundException } from "../errors.ts";
 import { parseKeyIdentifier } from "./keyIdentifier.ts";
 import { awsManagedService, createAwsManagedKey } from "./awsManagedKeys.ts";
+import { checkAliasNameCharacters } from "./aliasNames.ts";
 import type { KeyRepository } from "./keyRepository.ts";
 
 import { keyArn, type KeyRecord } from "./records.ts";
@@ -32,6 +34,7 @@ export async function resolveKey(
   if ((parsed.kind === "aliasName" || parsed.kind === "aliasArn") && aliasPolicy === "key-only") {
     throw new NotFoundException(`Invalid keyId '${identifier}'`);
   }
+  if (parsed.kind === "aliasName" || parsed.kind === "aliasArn") checkAliasNameCharacters(parsed.aliasName);
   switch (parsed.kind) {
     case "keyId":
       return findKey(keys, { ...scope }, parsed.keyId);

@@ -7,8 +7,13 @@
  * while deserializing, before any validation). Constraint violations are all collected,
  * in shape member order, depth first, into one ValidationException:
  *   `2 validation errors detected: Value '0' at 'numberOfBytes' failed to satisfy constraint: ...; Value ...`
+ *
+ * Messages are bounded (MAX_QUOTED_VALUE_CHARS, MAX_MESSAGE_CHARS): the message is answered
+ * to the caller and recorded as the audit event's errorMessage, so it must not grow with the
+ * request (a 500 KB Description used to come back, and be recorded, whole).
  */
 import { isDeniedMember } from "../audit/redact.ts";
+import { truncated } from "../audit/truncate.ts";
 import { SerializationException, UnknownOperationException, ValidationException } from "../errors.ts";
 import { compileJavaPattern } from "./pattern.ts";
 import type { ServiceModel, ShapeType } from "./types.ts";
@@ -37,6 +42,16 @@ interface Node {
   value?: Node;
 }
 
+/**
+ * The longest value a message quotes whole; a longer one is quoted as its prefix and a
+ * marker. AWS's recorded messages quote values of up to 257 characters whole (a tag value
+ * one over its 256 limit), so any limit of a member up to 511 still reads exactly as AWS's.
+ */
+export const MAX_QUOTED_VALUE_CHARS = 512;
+
+/** The longest validation message: past it (hundreds of violations) the list is cut, with a marker. */
+export const MAX_MESSAGE_CHARS = 4096;
+
 type Compiled = { shapes: Map<string, Node>; inputs: Map<string, Node | null> };
 const compiledModels = new WeakMap<ServiceModel, Compiled>();
 
@@ -54,7 +69,7 @@ export function decodeInput(model: ServiceModel, operation: string, input: unkno
   const output = decodeStructure(root, input, "", errors);
   if (errors.length > 0) {
     const count = errors.length === 1 ? "1 validation error" : `${errors.length} validation errors`;
-    throw new ValidationException(`${count} detected: ${errors.join("; ")}`);
+    throw new ValidationException(truncated(`${count} detected: ${errors.join("; ")}`, MAX_MESSAGE_CHARS));
   }
   return output;
 }
@@ -305,7 +320,7 @@ function violation(value: string, path: string, message: string): string {
 
 // `Value 'x'`, or just `Value` for sensitive data (AWS: `Value at 'plaintext' ...`).
 function shown(node: Node, value: unknown): string {
-  return node.hidden ? "Value" : `Value '${display(node, value)}'`;
+  return node.hidden ? "Value" : `Value '${truncated(display(node, value), MAX_QUOTED_VALUE_CHARS)}'`;
 }
 
 // Java's toString of the deserialized value, which is what AWS quotes.

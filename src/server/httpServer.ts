@@ -5,7 +5,10 @@
  * x-amzn-RequestId; an error that is not an AwsError becomes a generic
  * KMSInternalException and its detail goes to the log only. Every API request, whatever
  * its outcome, is recorded in the audit trail before its response is sent; a request
- * whose event cannot be recorded fails with KMSInternalException.
+ * whose event cannot be recorded fails with KMSInternalException. A request that never
+ * arrived in full (the client closed the connection mid-body, or it ran out of time) was
+ * never an API call: it is logged at debug level and not recorded. Connection deadlines and
+ * requests the HTTP parser refuses are httpConnection.ts's.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -13,6 +16,7 @@ import { AwsError, KMSInternalException, RequestEntityTooLargeException, Unknown
 import type { Services } from "./context.ts";
 import { JSON_CONTENT_TYPE, serializeError } from "./jsonProtocol.ts";
 import { boundedOperationName, handleKmsRequest, KMS_TARGET_PREFIX } from "./kmsEndpoint.ts";
+import { answerClientError, answerUnmetExpectation, DEFAULT_HTTP_TIMEOUTS, MAX_HEADER_BYTES, type HttpTimeouts } from "./httpConnection.ts";
 import { log } from "./log.ts";
 import { handleQueryRequest, queryErrorResponse, queryServiceOf, type QueryServiceName } from "./queryEndpoint.ts";
 import { parseQueryForm, QUERY_CONTENT_TYPE, queryErrorCode, XML_CONTENT_TYPE } from "./queryProtocol.ts";
@@ -29,18 +33,41 @@ export interface ServerHooks {
   worker: number;
   /** Runs due jobs (deletions...) right after the dev clock moved. */
   afterClockAdvance(): Promise<void>;
+  /** node:http's deadlines (DEFAULT_HTTP_TIMEOUTS unless a test shortens them). */
+  timeouts?: HttpTimeouts;
 }
 
 /** Creates the HTTP server (not yet listening). */
 export function createKmsdServer(services: Services, hooks: ServerHooks): Server {
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    handle(req, res, services, hooks).catch((error: unknown) => {
-      log.error("response failed", { error: String(error) });
-      res.destroy();
-    });
-  });
+  const timeouts = hooks.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
+  const server = createServer(
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      keepAliveTimeout: timeouts.keepAliveMs,
+      connectionsCheckingInterval: timeouts.checkIntervalMs,
+      maxHeaderSize: MAX_HEADER_BYTES,
+      // A request without Host reaches kmsd (node:http would answer an empty-bodied 400): SigV4
+      // signs the Host header, so authentication refuses it in AWS's error shape.
+      requireHostHeader: false,
+    },
+    (req, res) => {
+      handle(req, res, services, hooks).catch((error: unknown) => {
+        log.error("response failed", { error: String(error) });
+        res.destroy();
+      });
+    },
+  );
+  server.on("clientError", (error: Error & { code?: string }, socket) => answerClientError(error, socket, timeouts));
+  server.on("checkExpectation", (_req: IncomingMessage, res: ServerResponse) => answerUnmetExpectation(res));
   return server;
 }
+
+/**
+ * The connection closed (or its deadline passed) before the request arrived in full: no one
+ * is left to answer, and nothing ran (the body is read before authentication).
+ */
+class IncompleteRequestError extends Error {}
 
 async function handle(req: IncomingMessage, res: ServerResponse, services: Services, hooks: ServerHooks): Promise<void> {
   const requestId = randomUUID();
@@ -57,6 +84,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
     try {
       return send(res, requestId, 200, await advanceClock(req, services, hooks), "application/json");
     } catch (error) {
+      if (error instanceof IncompleteRequestError) return logIncomplete(req, requestId);
       const awsError = error instanceof AwsError ? error : internalError(error, requestId);
       return send(res, requestId, awsError.status, serializeError(awsError.code, awsError.message), JSON_CONTENT_TYPE);
     }
@@ -75,6 +103,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
   try {
     answer = await dispatch(req, url, services, audit, protocol);
   } catch (error) {
+    // Not recorded: AWS records API calls, and this never became one. Nothing was
+    // authenticated or changed, and there is no caller left to see an outcome.
+    if (error instanceof IncompleteRequestError) return logIncomplete(req, requestId);
     const awsError = error instanceof AwsError ? error : internalError(error, requestId);
     if (awsError instanceof RequestEntityTooLargeException) res.setHeader("connection", "close");
     answer = errorAnswer(awsError, protocol.queryService, requestId);
@@ -141,6 +172,10 @@ function errorAnswer(awsError: AwsError, queryService: QueryServiceName | undefi
   return { status: awsError.status, body: serializeError(awsError.code, awsError.message), contentType: JSON_CONTENT_TYPE };
 }
 
+function logIncomplete(req: IncomingMessage, requestId: string): void {
+  log.debug("request abandoned before its body arrived in full", { requestId, sourceIp: origin(req).sourceIp });
+}
+
 function internalError(error: unknown, requestId: string): AwsError {
   log.error("internal error", { requestId, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   return new KMSInternalException("An internal error occurred. Retry the request; the request id identifies it in the server log.");
@@ -156,7 +191,10 @@ function send(res: ServerResponse, requestId: string, status: number, body: stri
   res.end(body);
 }
 
-/** Reads the body, refusing one over MAX_BODY_BYTES before buffering it whole. */
+/**
+ * Reads the body, refusing one over MAX_BODY_BYTES before buffering it whole; rejects with
+ * IncompleteRequestError if the connection ends first.
+ */
 function readBody(req: IncomingMessage): Promise<Buffer> {
   const tooLarge = () => new RequestEntityTooLargeException(`Request body is larger than ${MAX_BODY_BYTES} bytes.`);
   if (Number(header(req, "content-length") ?? "0") > MAX_BODY_BYTES) {
@@ -174,7 +212,13 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
       reject(tooLarge());
     };
     const onEnd = () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
-    req.on("data", onData).on("end", onEnd).on("error", reject);
+    // node:http destroys the request with an "aborted" error when its connection closes
+    // early; 'close' without 'end' covers a request destroyed without one.
+    const onGone = () => reject(new IncompleteRequestError("the connection ended before the request body did"));
+    const onClose = () => {
+      if (!req.complete) onGone();
+    };
+    req.on("data", onData).on("end", onEnd).on("error", onGone).on("close", onClose);
   });
 }
 

@@ -15,6 +15,7 @@ import { authorizeWithoutKey } from "../services/kms/keyAccess.ts";
 import { parseJsonBody, serializeOutput } from "./jsonProtocol.ts";
 import type { RawRequest } from "./sigv4.ts";
 import type { RequestAudit } from "../audit/requestAudit.ts";
+import { prefixOf } from "../audit/truncate.ts";
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -33,10 +34,7 @@ export const MAX_OPERATION_NAME_LENGTH = 128;
  * so that an unauthenticated request cannot make either as large as its body.
  */
 export function boundedOperationName(name: string): string {
-  if (name.length <= MAX_OPERATION_NAME_LENGTH) return name;
-  const cut = name.slice(0, MAX_OPERATION_NAME_LENGTH);
-  const last = cut.charCodeAt(cut.length - 1);
-  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
+  return prefixOf(name, MAX_OPERATION_NAME_LENGTH);
 }
 
 /**

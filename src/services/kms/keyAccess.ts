@@ -62,6 +62,44 @@ export async function changeKey(ctx: RequestContext, operation: KmsOperation, ke
 export async function authorizeKeyUse(ctx: RequestContext, operation: KmsOperation, key: KeyRecord, ref: KmsResourceRef = "key"): Promise<void> {
   // The audit event names every key a request reached, allowed or not (and the owner's trail gets a copy).
   ctx.keysUsed?.push(key);
+  await checkKeyUse(ctx, operation, key, ref);
+}
+
+/**
+ * AWS's answer when a ciphertext names a key the caller cannot reach: one that never
+ * existed, was deleted, lives in another region, or belongs to another account whose
+ * policies do not let the caller use it. One answer for all of them.
+ */
+export const CIPHERTEXT_KEY_UNREACHABLE =
+  "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.";
+
+/**
+ * The key a ciphertext names (Decrypt and ReEncrypt without a KeyId), found and
+ * authorized; its state is left to the caller. The blob's header is attacker-controlled,
+ * so another account's key the caller may not use must look exactly like a key that
+ * does not exist: the same answer, and no trace of it in the caller's audit trail
+ * (LookupEvents would otherwise name the key). A key of the caller's own account is
+ * recorded and refused like any other.
+ */
+export async function keyNamedByCiphertext(ctx: RequestContext, operation: KmsOperation, keyId: string): Promise<KeyRecord> {
+  const key = await ctx.services.keys.find(keyId);
+  if (!key || key.region !== ctx.region) throw new AccessDeniedException(CIPHERTEXT_KEY_UNREACHABLE);
+  if (key.accountId === ctx.accountId) {
+    await authorizeKeyUse(ctx, operation, key);
+    return key;
+  }
+  try {
+    await checkKeyUse(ctx, operation, key, "key");
+  } catch (error) {
+    if (error instanceof AccessDeniedException) throw new AccessDeniedException(CIPHERTEXT_KEY_UNREACHABLE);
+    throw error;
+  }
+  ctx.keysUsed?.push(key);
+  return key;
+}
+
+/** The checks of authorizeKeyUse, without naming the key in the request's audit event. */
+async function checkKeyUse(ctx: RequestContext, operation: KmsOperation, key: KeyRecord, ref: KmsResourceRef): Promise<void> {
   const permission = kmsPermission(operation);
   if (!permission) throw new AccessDeniedException(`kmsd has no authorization rule for ${operation}`);
   if (key.accountId !== ctx.accountId && !permission.crossAccount) {

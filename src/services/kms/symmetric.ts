@@ -1,15 +1,16 @@
 /**
  * Symmetric encryption with a KMS key: sealing under the key's current material and
  * opening a blob whose header names its key and material. Shared by Encrypt, Decrypt,
- * ReEncrypt and the GenerateDataKey family. Every failure to open is the same opaque
- * InvalidCiphertextException, whatever the reason (as AWS answers).
+ * ReEncrypt and the GenerateDataKey family. Every failure to open a blob is the same opaque
+ * InvalidCiphertextException, whatever the reason (as AWS answers); a blob naming a key the
+ * caller cannot reach is AWS's AccessDeniedException instead.
  */
 import { IncorrectKeyException, InvalidCiphertextException, InvalidKeyUsageException, KMSInternalException } from "../../errors.ts";
 import { openSymmetric, parseHeader, sealSymmetric } from "../../crypto/ciphertext.ts";
 import { assertKeyStateAllows } from "../../keys/keyStates.ts";
 import { keyArn, type KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
-import { authorizeKeyUse } from "./keyAccess.ts";
+import { keyNamedByCiphertext } from "./keyAccess.ts";
 import type { KmsOperation } from "./registry.ts";
 
 /** A sealed blob and the material version it names. */
@@ -61,8 +62,9 @@ export interface Opened {
 /**
  * Opens a symmetric blob. `requestedKey` is the key the caller named, if any (already
  * resolved, authorized and state-checked by keyForOperation): it must be the key the
- * blob names (IncorrectKeyException otherwise). A key named only by the blob is
- * authorized and state-checked here.
+ * blob names (IncorrectKeyException otherwise). A key named only by the blob is found,
+ * authorized and state-checked here; one the caller cannot reach is AccessDeniedException
+ * (keyNamedByCiphertext), a blob that is no kmsd ciphertext InvalidCiphertextException.
  */
 export async function openWithKey(
   ctx: RequestContext,
@@ -75,13 +77,11 @@ export async function openWithKey(
   if (requestedKey && requestedKey.keyId !== header.keyId) {
     throw new IncorrectKeyException("The key ID in the request does not identify a CMK that can perform this operation.");
   }
-  const key = requestedKey ?? (await ctx.services.keys.find(header.keyId));
-  // A blob naming a key that does not exist here (deleted, another region, forged) is just an invalid ciphertext.
-  if (!key || key.region !== ctx.region || key.keySpec !== "SYMMETRIC_DEFAULT") throw new InvalidCiphertextException();
-  if (!requestedKey) {
-    await authorizeKeyUse(ctx, operation, key);
-    assertKeyStateAllows(operation, key);
-  }
+  const key = requestedKey ?? (await keyNamedByCiphertext(ctx, operation, header.keyId));
+  // Only symmetric keys seal blobs, so a header naming another key is forged; checked once
+  // the caller was authorized for the key, so that it tells a stranger nothing.
+  if (key.keySpec !== "SYMMETRIC_DEFAULT") throw new InvalidCiphertextException();
+  if (!requestedKey) assertKeyStateAllows(operation, key);
 
   const material = await ctx.services.keys.material(key, header.keyMaterialId);
   if (!material) throw new InvalidCiphertextException();
