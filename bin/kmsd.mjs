@@ -11,7 +11,7 @@ if (major < 24) {
   process.stderr.write(
     `kmsd needs Node.js 24 or later; this is Node.js ${process.versions.node} (${process.execPath}).\n` +
       (inCheckout
-        ? "In this clone, run it through npm, which uses the Node.js 24 pinned in devDependencies:\n  npm start   or   npm run -s kmsd -- <command> ...\n"
+        ? "In this clone, run it through npm, which uses the Node.js 24 pinned in devDependencies:\n  npm start   or   npx kmsd <command> ...   or   npm run -s kmsd -- <command> ...\n"
         : "Install Node.js 24 (https://nodejs.org/, or with a version manager: nvm install 24), or run kmsd with\n" +
           `a Node.js 24 that npm fetches:\n  npx -y -p node@24 -- node ${fileURLToPath(import.meta.url)} ${process.argv.slice(2).join(" ") || "serve"}\n`),
   );

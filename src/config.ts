@@ -152,7 +152,7 @@ export const OPTIONS = {
     choices: LOG_LEVELS,
     default: "info",
     description: "The least severe log lines written.",
-    details: "`debug` adds one line per worker as it starts listening.",
+    details: "`debug` adds what is routine for a server but may explain a client's trouble: each worker's own listening line, requests the HTTP parser refused or a client abandoned mid-body.",
   },
   quietCredentials: {
     flag: "quiet-credentials",

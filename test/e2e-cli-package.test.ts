@@ -10,7 +10,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -23,6 +23,26 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
 /** npm and the installed `kmsd` bin run on this Node.js 24, whatever `node` the machine has first on its PATH. */
 const ENV = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}` };
+
+/** A Node.js older than 24 at a usual place, if the machine has one (it decides what the bin says). */
+const OLD_NODE = ["/usr/bin/node", "/usr/local/bin/node"].find((path) => {
+  try {
+    return Number(execFileSync(path, ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" }).trim()) < 24;
+  } catch {
+    return false;
+  }
+});
+
+/** How `bin` (run by a Node.js older than 24) exits, and what it writes. */
+async function runOnOldNode(oldNode: string, bin: string, args: string[]): Promise<{ code: number | undefined; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(oldNode, [bin, ...args], { cwd: tmpdir() });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failure = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failure.code, stdout: failure.stdout ?? "", stderr: failure.stderr ?? "" };
+  }
+}
 
 /** The packages `npm install kmsd` would install: package-lock.json's entries that are not dev-only. */
 function runtimeDependencies(): string[] {
@@ -73,6 +93,16 @@ describe("kmsd as an installed package", () => {
     assert.equal(stdout, `kmsd ${PACKAGE.version}\n`);
   });
 
+  it("started on a Node.js older than 24, the installed kmsd exits 1 and names a command that runs it on Node.js 24", async (t) => {
+    if (!OLD_NODE) return t.skip("no Node.js older than 24 on this machine");
+    const bin = join(app, "node_modules", "kmsd", "bin", "kmsd.mjs");
+    const result = await runOnOldNode(OLD_NODE, bin, ["serve", "--port", "9999"]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, /^kmsd needs Node\.js 24 or later; this is Node\.js [0-9]+\./);
+    assert.ok(result.stderr.includes(`npx -y -p node@24 -- node ${bin} serve --port 9999\n`), result.stderr);
+  });
+
   it("kmsd serve starts and answers an SDK call", async () => {
     const dataDir = join(work, "data");
     const child = spawn(join(app, "node_modules", ".bin", "kmsd"), ["serve", "--port", "0", "--data-dir", dataDir, "--workers", "1", "--log-format", "json"], {
@@ -104,15 +134,30 @@ describe("kmsd as an installed package", () => {
   });
 });
 
-describe("kmsd through npm scripts in this checkout", () => {
-  it("npm run -s kmsd -- account create --json prints only the JSON on stdout", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "kmsd-npm-run-"));
-    try {
-      const { stdout } = await run("npm", ["run", "-s", "kmsd", "--", "account", "create", "--data-dir", dataDir, "--json"], { cwd: ROOT, env: ENV });
-      const account = JSON.parse(stdout) as { AccountId: string };
-      assert.match(account.AccountId, /^[0-9]{12}$/);
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+describe("kmsd through npm in this checkout", () => {
+  for (const command of [
+    ["npm", "run", "-s", "kmsd", "--"],
+    // --offline: npx must find kmsd in this checkout, never fetch a package of that name.
+    ["npx", "--offline", "kmsd"],
+  ]) {
+    it(`${command.join(" ")} account create --json prints only the JSON on stdout`, async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), "kmsd-npm-run-"));
+      try {
+        const [program = "", ...args] = command;
+        const { stdout } = await run(program, [...args, "account", "create", "--data-dir", dataDir, "--json"], { cwd: ROOT, env: ENV });
+        const account = JSON.parse(stdout) as { AccountId: string };
+        assert.match(account.AccountId, /^[0-9]{12}$/);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it("started on a Node.js older than 24, the checkout's kmsd exits 1 and says to run it through npm", async (t) => {
+    if (!OLD_NODE) return t.skip("no Node.js older than 24 on this machine");
+    const result = await runOnOldNode(OLD_NODE, join(ROOT, "bin", "kmsd.mjs"), ["serve"]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^kmsd needs Node\.js 24 or later; this is Node\.js /);
+    assert.match(result.stderr, /npm start {3}or {3}npx kmsd <command> \.\.\./);
   });
 });
