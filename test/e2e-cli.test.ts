@@ -158,7 +158,7 @@ describe("kmsd command line", () => {
     assert.equal(existsSync(dataDir), false, "no data directory was created");
   });
 
-  it("with 2 workers, one line at info says where the node listens (URL, data, default account, workers); each worker's own line is debug only", async () => {
+  it("with 2 workers, one line at info says where the node listens (URL, data, default account, workers), one that it shuts down; each worker's own lines are debug only", async () => {
     const dataDir = tempDir();
     const atInfo = await startServe(["--log-format", "json", "--port", "0", "--data-dir", dataDir, "--workers", "2", "--default-account", "123456789012"], {}, listening);
     await atInfo.stop();
@@ -167,6 +167,7 @@ describe("kmsd command line", () => {
     assert.equal(message, `kmsd ${VERSION} listening on ${url} (data ${dataDir}, default account 123456789012, 2 workers)`);
     assert.equal(workers, 2);
     assert.equal(atInfo.stderr().split("\n").filter((line) => line.includes("listening")).length, 1, atInfo.stderr());
+    assert.equal(atInfo.stderr().split("\n").filter((line) => line.includes('"message":"shutting down"')).length, 1, atInfo.stderr());
 
     const atDebug = await startServe(["--log-format", "json", "--port", "0", "--data-dir", dataDir, "--workers", "2", "--log-level", "debug"], {}, (stderr) =>
       (stderr.match(/"message":"listening"/g) ?? []).length === 2 && listening(stderr) ? true : undefined,

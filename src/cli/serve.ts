@@ -174,7 +174,8 @@ async function serveUntilStopped(
 
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
-      log.info("shutting down", { signal });
+      // One line per node, like "listening": the primary says it for all its workers.
+      (cluster.isWorker ? log.debug : log.info)("shutting down", { signal });
       server.close(() => resolve());
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 5000).unref();

@@ -79,6 +79,7 @@ export async function runPrimary(workers: number, onListening: (port: number) =>
 
   const stop = (signal: NodeJS.Signals) => {
     stopping = true;
+    log.info("shutting down", { signal, workers });
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
   };
   for (let index = 0; index < workers; index++) fork(index);
