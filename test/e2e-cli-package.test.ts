@@ -1,17 +1,20 @@
 /**
- * End to end: kmsd as a user installs it. `npm pack` (which builds on prepack), then
- * `npm install` of the tarball into an empty directory, offline: the packed files and the
+ * End to end: kmsd as a user installs it. `npm pack` (which builds on prepack), then an
+ * install of the tarball into an empty directory, offline: the packed files and the
  * declared dependencies alone must run `kmsd --version`, `kmsd serve` and an SDK call.
  *
- * The dependencies are installed from tarballs of the runtime closure in package-lock.json,
- * packed from this checkout's node_modules (same versions), because the npm cache of a
- * machine or CI job need not hold them: `npm install --offline <tarball>` alone fails with
- * ENOTCACHED there, and tests must not depend on the registry.
+ * `npm install --offline <tarball>` alone fails with ENOTCACHED: the npm cache that
+ * `npm ci` filled holds the dependencies' tarballs but not their registry metadata, which
+ * resolving a version range needs, and tests must not depend on the registry. So the test
+ * writes the empty project a lockfile (kmsd from the tarball, its dependencies at the
+ * versions and integrity of this checkout's package-lock.json) and runs `npm ci --offline`,
+ * which takes each dependency from the cache by its integrity, as `npm ci` here does.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { promisify } from "node:util";
@@ -44,13 +47,51 @@ async function runOnOldNode(oldNode: string, bin: string, args: string[]): Promi
   }
 }
 
-/** The packages `npm install kmsd` would install: package-lock.json's entries that are not dev-only. */
-function runtimeDependencies(): string[] {
-  const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean }> };
-  const paths = Object.entries(lock.packages).filter(([path, entry]) => path !== "" && !entry.dev).map(([path]) => path);
-  const nested = paths.filter((path) => path.lastIndexOf("node_modules/") !== 0);
-  assert.deepEqual(nested, [], "nested runtime dependencies (two versions of one package) need this test taught about them");
-  return paths;
+/** A package-lock.json entry, as far as this test reads it. */
+interface LockEntry {
+  version?: string;
+  resolved?: string;
+  dev?: boolean;
+  [field: string]: unknown;
+}
+
+/**
+ * Where the registry serves an entry's tarball. package-lock.json here records no `resolved`
+ * URLs, and without one npm asks the registry for the package's metadata to find it; with
+ * one (and the integrity) it takes the tarball from its cache.
+ */
+function registryTarball(path: string, entry: LockEntry): string {
+  const name = typeof entry.name === "string" ? entry.name : path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length);
+  return `https://registry.npmjs.org/${name}/-/${name.split("/").at(-1) ?? name}-${entry.version ?? ""}.tgz`;
+}
+
+/**
+ * The lockfile of a project that depends on nothing but the kmsd tarball at `tarball`
+ * (relative to the project): kmsd's entry from its packed package.json, and every entry of
+ * this checkout's lock that is not dev-only (kmsd's runtime dependencies, nested ones and
+ * optional ones included) at the same path, version and integrity.
+ */
+function lockForTarball(tarball: string, tarballBytes: Buffer): object {
+  const lock = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> };
+  const { "": root, ...entries } = lock.packages;
+  const runtime = Object.fromEntries(
+    Object.entries(entries)
+      .filter(([, entry]) => !entry.dev)
+      .map(([path, entry]) => [path, { ...entry, resolved: entry.resolved ?? registryTarball(path, entry) }]),
+  );
+  const dependencies = { kmsd: `file:${tarball}` };
+  const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as Record<string, unknown>;
+  const kmsd = {
+    version: PACKAGE.version,
+    resolved: `file:${tarball}`,
+    integrity: `sha512-${createHash("sha512").update(tarballBytes).digest("base64")}`,
+    license: manifest.license,
+    dependencies: root?.dependencies,
+    optionalDependencies: root?.optionalDependencies,
+    bin: manifest.bin,
+    engines: manifest.engines,
+  };
+  return { name: "app", lockfileVersion: 3, requires: true, packages: { "": { name: "app", dependencies }, "node_modules/kmsd": kmsd, ...runtime } };
 }
 
 /** Every file under `dir`, relative to it. */
@@ -68,15 +109,13 @@ describe("kmsd as an installed package", () => {
     work = mkdtempSync(join(tmpdir(), "kmsd-package-"));
     app = join(work, "app");
     mkdirSync(app);
-    mkdirSync(join(work, "deps"));
     await run("npm", ["pack", "--silent", "--pack-destination", work], { cwd: ROOT, env: ENV });
-    const tarball = join(work, `kmsd-${PACKAGE.version}.tgz`);
-    const deps = runtimeDependencies().map((path) => {
-      const file = join(work, "deps", `${path.slice("node_modules/".length).replace("/", "-")}.tgz`);
-      return { path, file };
-    });
-    await Promise.all(deps.map(({ path, file }) => run("tar", ["czf", file, "-C", join(ROOT, path), "--transform", "s,^\\.,package,", "."])));
-    await run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--loglevel=error", tarball, ...deps.map(({ file }) => file)], { cwd: app, env: ENV });
+    const tarball = `kmsd-${PACKAGE.version}.tgz`;
+    const lock = lockForTarball(`../${tarball}`, readFileSync(join(work, tarball)));
+    writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, dependencies: { kmsd: `file:../${tarball}` } }));
+    writeFileSync(join(app, "package-lock.json"), JSON.stringify(lock));
+    // Optional dependencies (a native PKCS#11 binding) would compile on install; kmsd serves without them.
+    await run("npm", ["ci", "--offline", "--omit=optional", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: app, env: ENV });
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 

@@ -5,11 +5,11 @@
 import { cp, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { auditDbPath, openAuditDb, openAuditDbReadOnly } from "../audit/auditDb.ts";
 import { LogDelivery } from "../audit/delivery.ts";
 import { auditDir } from "../audit/logPaths.ts";
 import { loadOrCreateSigner, readPublicKey } from "../audit/signingKey.ts";
 import { verifyAuditTrail, type VerifyReport } from "../audit/verify.ts";
+import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
 import { FileRootKey } from "../crypto/rootKey.ts";
 import { UsageError } from "./parseOptions.ts";
 
@@ -17,17 +17,17 @@ import { UsageError } from "./parseOptions.ts";
 export const PUBLIC_KEY_FILE = "kmsd-digest-public-key.pem";
 
 /** `kmsd audit verify`: exit status 1 if any file or record is not valid. */
-export function verify(options: {
+export async function verify(options: {
   dataDir: string;
   account: string | undefined;
   region: string | undefined;
   start: number | undefined;
   end: number | undefined;
   json: boolean;
-}): number {
+}): Promise<number> {
   const { dataDir, start: startMs, end: endMs } = options;
   if (startMs !== undefined && endMs !== undefined && startMs > endMs) throw new UsageError("--start is after --end");
-  const report = verifyAuditTrail({ dataDir, accountId: options.account, region: options.region, startMs, endMs });
+  const report = await verifyAuditTrail({ dataDir, accountId: options.account, region: options.region, startMs, endMs });
   process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report, dataDir));
   return report.ok ? 0 : 1;
 }
@@ -38,11 +38,11 @@ export async function exportLogs(options: { dataDir: string; out: string | undef
   const dbPath = auditDbPath(dataDir);
   if (!existsSync(dbPath)) throw new Error(`no audit database (${dbPath})`);
   const rootKey = FileRootKey.load(join(dataDir, "root.key"));
-  const db = openAuditDb(dbPath);
+  const store = openSqliteAuditStore(dbPath);
   try {
-    const signer = loadOrCreateSigner(db, rootKey);
+    const signer = await loadOrCreateSigner(store, rootKey);
     const dir = auditDir(dataDir);
-    const result = await new LogDelivery(db, dir, signer).deliver(Date.now());
+    const result = await new LogDelivery(store, dir, signer).deliver(Date.now());
     process.stdout.write(`delivered ${result.logFiles.length} log file(s) and ${result.digests.length} digest file(s) into ${dir}\n`);
     if (out !== undefined) {
       if (existsSync(join(dir, "AWSLogs"))) await cp(join(dir, "AWSLogs"), join(out, "AWSLogs"), { recursive: true, force: true });
@@ -50,22 +50,22 @@ export async function exportLogs(options: { dataDir: string; out: string | undef
       process.stdout.write(`copied the log and digest files and ${PUBLIC_KEY_FILE} to ${out}\n`);
     }
   } finally {
-    db.close();
+    await store.close();
   }
   return 0;
 }
 
 /** `kmsd audit public-key`: prints the digest signing key (PEM). */
-export function publicKey(options: { dataDir: string }): number {
+export async function publicKey(options: { dataDir: string }): Promise<number> {
   const dbPath = auditDbPath(options.dataDir);
   if (!existsSync(dbPath)) throw new Error(`no audit database (${dbPath})`);
-  const db = openAuditDbReadOnly(dbPath);
+  const store = openSqliteAuditStore(dbPath, { readOnly: true });
   try {
-    const key = readPublicKey(db);
+    const key = await readPublicKey(store);
     if (!key) throw new Error("no digest signing key yet (it is made when the server first starts)");
     process.stdout.write(key.publicKeyPem.endsWith("\n") ? key.publicKeyPem : `${key.publicKeyPem}\n`);
   } finally {
-    db.close();
+    await store.close();
   }
   return 0;
 }

@@ -18,7 +18,6 @@ import { ensureDefaultAccount, writeCredentialsFile, type CreatedAccount } from 
 import { Scheduler } from "../jobs/scheduler.ts";
 import { KeyRepository } from "../keys/keyRepository.ts";
 import { Authorizer } from "../authorization/authorizer.ts";
-import { auditDbPath, openAuditDb } from "../audit/auditDb.ts";
 import { auditFaultsFromEnv, DISABLED_AUDIT_TRAIL, openAuditTrail } from "../audit/trail.ts";
 
 import type { Services } from "../server/context.ts";
@@ -26,6 +25,7 @@ import { createKmsdServer } from "../server/httpServer.ts";
 import { httpTimeoutsFromEnv } from "../server/httpConnection.ts";
 import { configureLog, log } from "../server/log.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
+import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
 import { announceListening, endpointUrl, printCredentials } from "./announce.ts";
 import { checkBeforeStart } from "./preflight.ts";
 
@@ -49,7 +49,7 @@ export async function serve(config: ServeConfig): Promise<void | number> {
     const dataDir = openDataDir(config.dataDir);
     const start = await initialise(dataDir, config.defaultAccount, Date.now());
     await dataDir.store.close();
-    if (config.audit === "on") openAuditDb(auditDbPath(dataDir.path)).close();
+    if (config.audit === "on") await openSqliteAuditStore(auditDbPath(dataDir.path)).close();
     return await runPrimary(config.workers, (port) => {
       listened = true;
       announce(config, port, start);
