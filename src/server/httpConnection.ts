@@ -9,6 +9,7 @@
  * operation, no caller, nothing authenticated), like a request AWS's front end turns away.
  */
 import { randomUUID } from "node:crypto";
+import type { ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { JSON_CONTENT_TYPE, serializeError } from "./jsonProtocol.ts";
 import { log } from "./log.ts";
@@ -82,6 +83,17 @@ function refusalOf(code: string | undefined, timeouts: HttpTimeouts): { status: 
     default:
       return { status: 400, reason: "Bad Request", type: "MalformedHttpRequestException", message: "The request is not valid HTTP/1.1." };
   }
+}
+
+/**
+ * node:http's `checkExpectation` listener: a request whose Expect header is not
+ * `100-continue` cannot be met (RFC 9110); answered 417 in AWS's JSON error shape instead of
+ * Node's empty-bodied one. The request is not read, so the connection closes after.
+ */
+export function answerUnmetExpectation(res: ServerResponse): void {
+  const body = serializeError("ExpectationFailedException", "The request's Expect header cannot be met; only 100-continue is supported.");
+  res.writeHead(417, { "Content-Type": JSON_CONTENT_TYPE, "Content-Length": Buffer.byteLength(body), "x-amzn-RequestId": randomUUID(), Connection: "close" });
+  res.end(body);
 }
 
 /** The response node:http has under way on a socket, if any (its own `clientError` default looks there too). */

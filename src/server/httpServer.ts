@@ -16,7 +16,7 @@ import { AwsError, KMSInternalException, RequestEntityTooLargeException, Unknown
 import type { Services } from "./context.ts";
 import { JSON_CONTENT_TYPE, serializeError } from "./jsonProtocol.ts";
 import { boundedOperationName, handleKmsRequest, KMS_TARGET_PREFIX } from "./kmsEndpoint.ts";
-import { answerClientError, DEFAULT_HTTP_TIMEOUTS, MAX_HEADER_BYTES, type HttpTimeouts } from "./httpConnection.ts";
+import { answerClientError, answerUnmetExpectation, DEFAULT_HTTP_TIMEOUTS, MAX_HEADER_BYTES, type HttpTimeouts } from "./httpConnection.ts";
 import { log } from "./log.ts";
 import { handleQueryRequest, queryErrorResponse, queryServiceOf, type QueryServiceName } from "./queryEndpoint.ts";
 import { parseQueryForm, QUERY_CONTENT_TYPE, queryErrorCode, XML_CONTENT_TYPE } from "./queryProtocol.ts";
@@ -47,6 +47,9 @@ export function createKmsdServer(services: Services, hooks: ServerHooks): Server
       keepAliveTimeout: timeouts.keepAliveMs,
       connectionsCheckingInterval: timeouts.checkIntervalMs,
       maxHeaderSize: MAX_HEADER_BYTES,
+      // A request without Host reaches kmsd (node:http would answer an empty-bodied 400): SigV4
+      // signs the Host header, so authentication refuses it in AWS's error shape.
+      requireHostHeader: false,
     },
     (req, res) => {
       handle(req, res, services, hooks).catch((error: unknown) => {
@@ -56,6 +59,7 @@ export function createKmsdServer(services: Services, hooks: ServerHooks): Server
     },
   );
   server.on("clientError", (error: Error & { code?: string }, socket) => answerClientError(error, socket, timeouts));
+  server.on("checkExpectation", (_req: IncomingMessage, res: ServerResponse) => answerUnmetExpectation(res));
   return server;
 }
 

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import { request as httpRequest, type Agent, type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KMSClient } from "@aws-sdk/client-kms";
@@ -206,6 +206,24 @@ export interface SigningOptions {
   signingDate?: Date;
 }
 
+/** The headers of a request once SigV4-signed as the SDK would sign it (every input chosen by the caller). */
+export async function signedHeaders(
+  endpoint: string,
+  request: { method: string; path: string; headers: Record<string, string>; body: string | Buffer },
+  sign: SigningOptions,
+): Promise<Record<string, string>> {
+  const url = new URL(endpoint);
+  const signer = new SignatureV4({
+    credentials: sign.credentials,
+    region: sign.region ?? "us-east-1",
+    service: sign.service ?? "kms",
+    sha256: Hash.bind(null, "sha256"),
+  });
+  const unsigned = new HttpRequest({ ...request, protocol: url.protocol, hostname: url.hostname, port: Number(url.port) });
+  const signed = await signer.sign(unsigned, sign.signingDate ? { signingDate: sign.signingDate } : {});
+  return signed.headers;
+}
+
 /**
  * Sends one HTTP request to kmsd without the SDK, for requests the SDK would never
  * send (bad JSON, wrong member types, odd signatures). POST / by default; with
@@ -221,6 +239,8 @@ export async function rawRequest(
     headers?: Record<string, string>;
     sign?: SigningOptions;
     timeoutMs?: number;
+    /** A keep-alive agent for suites that send thousands of requests; a fresh connection per request by default. */
+    agent?: Agent;
   } = {},
 ): Promise<RawResponse> {
   const url = new URL(endpoint);
@@ -234,27 +254,11 @@ export async function rawRequest(
     ...options.headers,
   };
   if (options.sign) {
-    const signer = new SignatureV4({
-      credentials: options.sign.credentials,
-      region: options.sign.region ?? "us-east-1",
-      service: options.sign.service ?? "kms",
-      sha256: Hash.bind(null, "sha256"),
-    });
-    const unsigned = new HttpRequest({
-      method: options.method ?? "POST",
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: options.path ?? "/",
-      headers,
-      body,
-    });
-    const signed = await signer.sign(unsigned, options.sign.signingDate ? { signingDate: options.sign.signingDate } : {});
-    headers = signed.headers;
+    headers = await signedHeaders(endpoint, { method: options.method ?? "POST", path: options.path ?? "/", headers, body }, options.sign);
   }
   return new Promise<RawResponse>((resolve, reject) => {
     const req = httpRequest(
-      { host: url.hostname, port: url.port, method: options.method ?? "POST", path: options.path ?? "/", headers, agent: false },
+      { host: url.hostname, port: url.port, method: options.method ?? "POST", path: options.path ?? "/", headers, agent: options.agent ?? false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -4,7 +4,7 @@
  */
 import type { ListOptions } from "../../store/identityStore.ts";
 import type { Page } from "../../store/store.ts";
-import { InvalidInput } from "./errors.ts";
+import { ValidationError } from "./errors.ts";
 
 /** MaxItems when the request does not say (AWS: 100). */
 export const DEFAULT_MAX_ITEMS = 100;
@@ -29,7 +29,7 @@ export function pageFields(page: Page<unknown>): { IsTruncated: boolean; Marker?
  */
 export function pageOfList<T>(items: readonly T[], input: { Marker?: string | undefined; MaxItems?: number | undefined }): Page<T> {
   const start = input.Marker === undefined ? 0 : Number(Buffer.from(input.Marker, "base64url").toString("utf8"));
-  if (!Number.isSafeInteger(start) || start < 0) throw new InvalidInput("Invalid Marker.");
+  if (!Number.isSafeInteger(start) || start < 0) throw new ValidationError("Invalid Marker.");
   const end = start + (input.MaxItems ?? DEFAULT_MAX_ITEMS);
   return end < items.length ? { items: items.slice(start, end), next: String(end) } : { items: items.slice(start) };
 }
