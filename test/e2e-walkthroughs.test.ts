@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DecryptCommand } from "@aws-sdk/client-kms";
 import { startKmsd, type Credentials, type Kmsd } from "./support/kmsd.ts";
@@ -31,10 +31,20 @@ function echoed(result: StepResult | undefined, pattern: RegExp): string {
   return line;
 }
 
-/** Root credentials the page saved with `kmsd account create --json > FILE`. */
+/** What the page saved with `kmsd account create --json > FILE`. */
+function savedAccountFile(context: WalkthroughContext, file: string): { AccountId: string; AccessKeyId: string; SecretAccessKey: string } {
+  return JSON.parse(readFileSync(join(context.dir, file), "utf8")) as { AccountId: string; AccessKeyId: string; SecretAccessKey: string };
+}
+
+/** The root credentials of an account the page created. */
 function savedAccount(context: WalkthroughContext, file: string): Credentials {
-  const account = JSON.parse(readFileSync(join(context.dir, file), "utf8")) as { AccessKeyId: string; SecretAccessKey: string };
+  const account = savedAccountFile(context, file);
   return { accessKeyId: account.AccessKeyId, secretAccessKey: account.SecretAccessKey };
+}
+
+/** The id of an account the page created. */
+function readAccountId(context: WalkthroughContext, file: string): string {
+  return savedAccountFile(context, file).AccountId;
 }
 
 describe("walk-through: copying an encrypted snapshot to another Region (cross-region-copy.md)", () => {
@@ -70,6 +80,48 @@ describe("walk-through: copying an encrypted snapshot to another Region (cross-r
     runBlocks(blocks.filter((block) => block.section === MULTI_REGION), context);
     for (const restored of ["restored-mrk.img", "restored-mrk-b.img"]) {
       assert.deepEqual(readFileSync(join(context.dir, restored)), readFileSync(join(context.dir, "volume.img")), restored);
+    }
+  });
+});
+
+describe("walk-through: copying an encrypted snapshot to another account (cross-account-copy.md)", () => {
+  const blocks = loadWalkthrough("cross-account-copy.md");
+  // The page uses the volume tool the cross-Region page defines, as its reader is told to.
+  const volumeTool = loadWalkthrough("cross-region-copy.md").filter((block) => block.kind === "file" && block.name === "volume.mjs");
+  let kmsd: Kmsd;
+  let context: WalkthroughContext;
+  before(async () => {
+    kmsd = await startKmsd();
+    context = walkthroughContext(kmsd, blocks);
+  });
+  after(async () => {
+    await kmsd.dispose();
+    rmSync(context.dir, { recursive: true, force: true });
+  });
+
+  it("B copies A's shared data key under its own key and restores the volume; each missing policy is refused as the page shows", async () => {
+    assert.equal(volumeTool.length, 1, "cross-region-copy.md defines volume.mjs");
+    const results = runBlocks([...volumeTool, ...blocks], context);
+    assertRefusals(blocks, results, {
+      "a-revokes": "AccessDeniedException",
+      "denied-without-key-policy-statement": "AccessDeniedException",
+      "denied-without-iam-policy": "AccessDeniedException",
+      "denied-reencrypt-with-decrypt-only": "AccessDeniedException",
+      "denied-reencrypt-to-own-key": "AccessDeniedException",
+      "denied-restore-without-decrypt": "AccessDeniedException",
+    });
+    const file = (name: string) => readFileSync(join(context.dir, name));
+    assert.deepEqual(file("volume-b.img"), file("volume.img"), "B's volume is A's volume");
+    assert.deepEqual(file("volume-b-again.img"), file("volume.img"), "B's copy restores after A withdrew its statement");
+    for (const refused of ["volume-b-original.img", "volume-b-denied.img", "snapshot-b3.bin.key"]) {
+      assert.equal(existsSync(join(context.dir, refused)), false, `a refused step wrote no ${refused}`);
+    }
+    const [, keyA, keyB] = /from (\S+) to (\S+)$/.exec(echoed(results.get("b-copy"), /^data key re-encrypted from /)) ?? [];
+    assert.ok(keyA?.includes(`:${readAccountId(context, "account-a.json")}:key/`) && keyB?.includes(`:${readAccountId(context, "account-b.json")}:key/`));
+    const kmsB = kmsd.kms({ credentials: savedAccount(context, "account-b.json") });
+    for (const copy of ["snapshot-b.bin.key", "snapshot-b2.bin.key"]) {
+      const decrypted = await kmsB.send(new DecryptCommand({ CiphertextBlob: file(copy), EncryptionContext: { purpose: "volume-snapshot" } }));
+      assert.equal(decrypted.KeyId, keyB, `${copy} is under B's key, both ways`);
     }
   });
 });
