@@ -8,7 +8,7 @@ import { createPrivateKey } from "node:crypto";
 import { IncorrectKeyMaterialException, KMSInvalidStateException, ValidationException } from "../../../errors.ts";
 import { unwrapImportedMaterial } from "../../../crypto/importWrapping.ts";
 import { openImportToken } from "../../../keys/importToken.ts";
-import { keyArn, type ImportedMaterial, type KeyRecord } from "../../../keys/records.ts";
+import { keyArn, keyHandle, type ImportedMaterial, type KeyRecord } from "../../../keys/records.ts";
 import { checkImportedMaterial, requireExternalOrigin } from "../importRules.ts";
 import { keyForOperation } from "../keyAccess.ts";
 import type { Handler } from "../registry.ts";
@@ -24,7 +24,7 @@ export const ImportKeyMaterial: Handler<"ImportKeyMaterial"> = async (ctx, input
   checkImportedMaterial(key.keySpec, material);
   const keyMaterialId = ctx.services.keys.materialIdFor(key.keyId, material);
   const importType = input.ImportType ?? (key.currentKeyMaterialId ? "EXISTING_KEY_MATERIAL" : "NEW_KEY_MATERIAL");
-  await ctx.services.keys.changeMaterial(key.keyId, (current) => ({
+  await ctx.services.keys.changeMaterial(keyHandle(key), (current) => ({
     record: withDescription(
       importType === "NEW_KEY_MATERIAL" && current.currentKeyMaterialId
         ? stageNewMaterial(current, keyMaterialId)
