@@ -7,11 +7,21 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DecryptCommand } from "@aws-sdk/client-kms";
-import { startKmsd, type Credentials, type Kmsd } from "./support/kmsd.ts";
-import { loadWalkthrough, runBlocks, walkthroughContext, type Block, type StepResult, type WalkthroughContext } from "./support/walkthrough.ts";
+import { DecryptCommand, type KMSClient } from "@aws-sdk/client-kms";
+import { startKmsd, type Kmsd } from "./support/kmsd.ts";
+import {
+  loadWalkthrough,
+  parseWalkthrough,
+  runBlocks,
+  walkthroughContext,
+  type Block,
+  type StepResult,
+  type WalkthroughContext,
+  type WalkthroughRun,
+} from "./support/walkthrough.ts";
 
 /** The steps a page shows failing, each with the AWS error code it must print. */
 function assertRefusals(blocks: Block[], results: Map<string, StepResult>, expected: Record<string, string>): void {
@@ -24,11 +34,11 @@ function assertRefusals(blocks: Block[], results: Map<string, StepResult>, expec
   }
 }
 
-/** The value a step echoed on the line matching `pattern`. */
-function echoed(result: StepResult | undefined, pattern: RegExp): string {
-  const line = result?.stdout.split("\n").find((candidate) => pattern.test(candidate));
-  assert.ok(line, `no line matching ${pattern} in ${result?.stdout}`);
-  return line;
+/** A value a placeholder of the page took (`<key-b>`: the key id the page showed there). */
+function shown(run: WalkthroughRun, placeholder: string): string {
+  const value = run.values.get(placeholder);
+  assert.ok(value, `the page shows <${placeholder}>`);
+  return value;
 }
 
 /** What the page saved with `kmsd account create --json > FILE`. */
@@ -36,16 +46,23 @@ function savedAccountFile(context: WalkthroughContext, file: string): { AccountI
   return JSON.parse(readFileSync(join(context.dir, file), "utf8")) as { AccountId: string; AccessKeyId: string; SecretAccessKey: string };
 }
 
-/** The root credentials of an account the page created. */
-function savedAccount(context: WalkthroughContext, file: string): Credentials {
-  const account = savedAccountFile(context, file);
-  return { accessKeyId: account.AccessKeyId, secretAccessKey: account.SecretAccessKey };
-}
-
 /** The id of an account the page created. */
 function readAccountId(context: WalkthroughContext, file: string): string {
   return savedAccountFile(context, file).AccountId;
 }
+
+/** A KMS client in `region` with the root credentials of an account the page created. */
+function kms(kmsd: Kmsd, context: WalkthroughContext, region: string, accountFile = "account.json"): KMSClient {
+  const account = savedAccountFile(context, accountFile);
+  return kmsd.kms({ region, credentials: { accessKeyId: account.AccessKeyId, secretAccessKey: account.SecretAccessKey } });
+}
+
+function keyArn(region: string, account: string, keyId: string): string {
+  return `arn:aws:kms:${region}:${account}:key/${keyId}`;
+}
+
+/** The encryption context the pages' volume.mjs seals data keys with. */
+const CONTEXT = { purpose: "volume-snapshot" };
 
 describe("walk-through: copying an encrypted snapshot to another Region (cross-region-copy.md)", () => {
   const MULTI_REGION = "With one multi-Region key";
@@ -61,26 +78,33 @@ describe("walk-through: copying an encrypted snapshot to another Region (cross-r
     rmSync(context.dir, { recursive: true, force: true });
   });
 
+  let singleRegion: WalkthroughRun;
   it("single-Region keys: ReEncrypt to the other Region is refused, decrypt-then-encrypt restores the volume in eu-west-1 under key B", async () => {
-    const results = runBlocks(blocks.filter((block) => block.section !== MULTI_REGION), context);
-    assertRefusals(blocks, results, {
+    singleRegion = runBlocks(blocks.filter((block) => block.section !== MULTI_REGION), context);
+    assertRefusals(blocks, singleRegion.steps, {
       "reencrypt-in-us-east-1": "NotFoundException",
       "reencrypt-in-eu-west-1": "AccessDeniedException",
       "restore-original-in-eu-west-1": "AccessDeniedException",
     });
     assert.deepEqual(readFileSync(join(context.dir, "restored.img")), readFileSync(join(context.dir, "volume.img")));
-    const keyB = echoed(results.get("keys"), /^arn:aws:kms:eu-west-1:/);
-    const copy = await kmsd.kms({ region: "eu-west-1", credentials: savedAccount(context, "account.json") }).send(
-      new DecryptCommand({ CiphertextBlob: readFileSync(join(context.dir, "snapshot-eu.bin.key")), EncryptionContext: { purpose: "volume-snapshot" } }),
+    assert.equal(shown(singleRegion, "account"), readAccountId(context, "account.json"));
+    const copy = await kms(kmsd, context, "eu-west-1").send(
+      new DecryptCommand({ CiphertextBlob: readFileSync(join(context.dir, "snapshot-eu.bin.key")), EncryptionContext: CONTEXT }),
     );
-    assert.equal(copy.KeyId, keyB, "the copy's data key is under key B");
+    assert.equal(copy.KeyId, keyArn("eu-west-1", shown(singleRegion, "account"), shown(singleRegion, "key-b")), "the copy's data key is under key B");
   });
 
-  it("one multi-Region key: the replica in eu-west-1 decrypts and ReEncrypts what the primary sealed in us-east-1", { skip: "multi-Region keys not merged yet" }, () => {
-    runBlocks(blocks.filter((block) => block.section === MULTI_REGION), context);
+  // The section continues the page where the single-Region part stopped (volume.img, key B, the profile).
+  it("one multi-Region key: the replica in eu-west-1 decrypts and ReEncrypts what the primary sealed in us-east-1", async () => {
+    const run = runBlocks(blocks.filter((block) => block.section === MULTI_REGION), context, singleRegion.values);
     for (const restored of ["restored-mrk.img", "restored-mrk-b.img"]) {
       assert.deepEqual(readFileSync(join(context.dir, restored)), readFileSync(join(context.dir, "volume.img")), restored);
     }
+    assert.match(shown(run, "mrk-id"), /^mrk-[0-9a-f]{32}$/, "the primary and its replica share one mrk- id");
+    const moved = await kms(kmsd, context, "eu-west-1").send(
+      new DecryptCommand({ CiphertextBlob: readFileSync(join(context.dir, "snapshot-mrk-eu.bin.key")), EncryptionContext: CONTEXT }),
+    );
+    assert.equal(moved.KeyId, keyArn("eu-west-1", shown(run, "account"), shown(run, "key-b")), "ReEncrypt in eu-west-1 moved the data key under key B");
   });
 });
 
@@ -101,8 +125,8 @@ describe("walk-through: copying an encrypted snapshot to another account (cross-
 
   it("B copies A's shared data key under its own key and restores the volume; each missing policy is refused as the page shows", async () => {
     assert.equal(volumeTool.length, 1, "cross-region-copy.md defines volume.mjs");
-    const results = runBlocks([...volumeTool, ...blocks], context);
-    assertRefusals(blocks, results, {
+    const run = runBlocks([...volumeTool, ...blocks], context);
+    assertRefusals(blocks, run.steps, {
       "a-revokes": "AccessDeniedException",
       "denied-without-key-policy-statement": "AccessDeniedException",
       "denied-without-iam-policy": "AccessDeniedException",
@@ -116,12 +140,63 @@ describe("walk-through: copying an encrypted snapshot to another account (cross-
     for (const refused of ["volume-b-original.img", "volume-b-denied.img", "snapshot-b3.bin.key"]) {
       assert.equal(existsSync(join(context.dir, refused)), false, `a refused step wrote no ${refused}`);
     }
-    const [, keyA, keyB] = /from (\S+) to (\S+)$/.exec(echoed(results.get("b-copy"), /^data key re-encrypted from /)) ?? [];
-    assert.ok(keyA?.includes(`:${readAccountId(context, "account-a.json")}:key/`) && keyB?.includes(`:${readAccountId(context, "account-b.json")}:key/`));
-    const kmsB = kmsd.kms({ credentials: savedAccount(context, "account-b.json") });
+    assert.equal(shown(run, "account-a"), readAccountId(context, "account-a.json"));
+    assert.equal(shown(run, "account-b"), readAccountId(context, "account-b.json"));
+    const keyB = keyArn("us-east-1", shown(run, "account-b"), shown(run, "key-b"));
     for (const copy of ["snapshot-b.bin.key", "snapshot-b2.bin.key"]) {
-      const decrypted = await kmsB.send(new DecryptCommand({ CiphertextBlob: file(copy), EncryptionContext: { purpose: "volume-snapshot" } }));
+      const decrypted = await kms(kmsd, context, "us-east-1", "account-b.json").send(
+        new DecryptCommand({ CiphertextBlob: file(copy), EncryptionContext: CONTEXT }),
+      );
       assert.equal(decrypted.KeyId, keyB, `${copy} is under B's key, both ways`);
     }
+  });
+});
+
+describe("the walk-through runner catches a page that drifted from kmsd", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "kmsd-walkthrough-runner-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const run = (markdown: string) => runBlocks(parseWalkthrough(markdown), { dir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+  const step = (marker: string, script: string, shown?: string) =>
+    `<!-- ${marker} -->\n\`\`\`sh\n${script}\n\`\`\`\n${shown === undefined ? "" : `\nYou should see:\n\n\`\`\`text\n${shown}\n\`\`\`\n`}`;
+
+  const drifted: { name: string; markdown: string; error: RegExp }[] = [
+    {
+      name: "a line the page shows that the step did not print",
+      markdown: step("step: one", "echo key created", "key deleted"),
+      error: /step one did not print "key deleted"/,
+    },
+    { name: "a step the page shows succeeding that fails", markdown: step("step: one", "false"), error: /step one exited 1, the page says it succeeds/ },
+    { name: "a refusal the page shows that succeeds", markdown: step("step: one, fails", "true"), error: /step one exited 0, the page says it fails/ },
+    {
+      name: "expected lines printed in another order",
+      markdown: step("step: one", "echo second; echo first", "first\nsecond"),
+      error: /did not print "second"/,
+    },
+    {
+      name: "a placeholder shown again with another value",
+      markdown: step("step: one", "echo key 1234", "key <key-a>") + step("step: two", "echo key 5678", "key <key-a>"),
+      error: /step two did not print "key <key-a>" \(placeholders so far: <key-a> = 1234\)/,
+    },
+    {
+      name: "one placeholder twice in a line with two values",
+      markdown: step("step: one", "echo mrk-1 mrk-2", "<mrk-id> <mrk-id>"),
+      error: /step one did not print "<mrk-id> <mrk-id>"/,
+    },
+  ];
+  for (const { name, markdown, error } of drifted) {
+    it(`refuses ${name}`, () => assert.throws(() => run(markdown), error));
+  }
+
+  it("accepts a page that matches, binding each placeholder to the value first shown", () => {
+    const { values } = run(step("step: one", "echo key 1234 in us-east-1; echo other", "key <key-a> in <region>") + step("step: two", "echo 1234 1234", "<key-a> <key-a>"));
+    assert.deepEqual(Object.fromEntries(values), { "key-a": "1234", region: "us-east-1" });
+  });
+
+  it("refuses a setup block exporting a variable the harness does not provide", () => {
+    const blocks = parseWalkthrough(`<!-- setup -->\n\`\`\`sh\nexport AWS_ENDPOINT_URL=x AWS_REGION=us-east-1\n\`\`\`\n`);
+    assert.throws(() => walkthroughContext({ endpoint: "http://127.0.0.1:1", dataDir: dir } as Kmsd, blocks), /exports AWS_REGION, which the harness does not provide/);
   });
 });

@@ -10,9 +10,10 @@
  *   <!-- setup -->              a ```sh block the test does not run (starting kmsd, exports of
  *                               where it listens); the harness provides each variable it exports
  * A ```text block after a step, before the next marker, is "what you should see": each of its
- * lines must appear, in order, among the lines the step printed; `<anything-in-brackets>` stands
- * for a value that differs on every run (an account id, a key id) and matches any run of
- * non-blank characters.
+ * lines must appear, in order, among the lines the step printed. `<name>` stands for a value
+ * that differs on every run (an account id, a key id): where the page first shows it, it matches
+ * any run of non-blank characters, and from then on it must be that same value wherever the page
+ * shows `<name>` again (so `<key-b>` in step 5 is the key step 1 created, not just any key).
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
@@ -128,20 +129,54 @@ export function writeFileBlock(block: Extract<Block, { kind: "file" }>, dir: str
   writeFileSync(join(dir, block.name), block.text);
 }
 
+/** The values the page's `<name>` placeholders took, by name, as a walk-through ran. */
+export type PlaceholderValues = Map<string, string>;
+
+const PLACEHOLDER = /(<[a-z0-9-]+>)/;
+
 /**
  * Checks a step's output against the page's "what you should see": each expected line, in
- * order, must be one of the printed lines; returns what did not match, or undefined.
+ * order, must be one of the printed lines. A placeholder already in `values` must be its value
+ * again; a new one matches any non-blank run and is added to `values`. Returns the first line
+ * that did not match, or undefined.
  */
-export function unmatchedExpectation(expected: string, printed: string): string | undefined {
+export function unmatchedExpectation(expected: string, printed: string, values: PlaceholderValues): string | undefined {
   const actual = printed.split("\n").map((line) => line.trim());
   let from = 0;
   for (const line of expected.split("\n").map((l) => l.trim()).filter((l) => l !== "")) {
-    const pattern = new RegExp(`^${line.split(/(<[a-z0-9-]+>)/).map((part) => (/^<[a-z0-9-]+>$/.test(part) ? "\\S+?" : escapeRegExp(part))).join("")}$`);
-    const found = actual.findIndex((candidate, index) => index >= from && pattern.test(candidate));
-    if (found < 0) return line;
-    from = found + 1;
+    const pattern = expectedLinePattern(line, values);
+    let match: RegExpExecArray | null = null;
+    while (from < actual.length && !match) match = pattern.exec(actual[from++] ?? "");
+    if (!match) return line;
+    for (const [group, value] of Object.entries(match.groups ?? {})) values.set(placeholderName(group), value);
   }
   return undefined;
+}
+
+/** One expected line as a regular expression: text literally, placeholders as described above. */
+function expectedLinePattern(line: string, values: PlaceholderValues): RegExp {
+  const inThisLine = new Set<string>();
+  // split() with a capturing group puts the placeholders at the odd indices.
+  const parts = line.split(PLACEHOLDER).map((part, index) => {
+    if (index % 2 === 0) return escapeRegExp(part);
+    const name = part.slice(1, -1);
+    const known = values.get(name);
+    if (known !== undefined) return escapeRegExp(known);
+    const group = groupName(name);
+    if (inThisLine.has(name)) return `\\k<${group}>`;
+    inThisLine.add(name);
+    return `(?<${group}>\\S+?)`;
+  });
+  return new RegExp(`^${parts.join("")}$`);
+}
+
+// Capture group names must be identifiers; placeholder names have hyphens and may start with a digit.
+function groupName(placeholder: string): string {
+  return `p_${placeholder.replaceAll("-", "_")}`;
+}
+
+function placeholderName(group: string): string {
+  return group.slice(2).replaceAll("_", "-");
 }
 
 function escapeRegExp(text: string): string {
@@ -154,26 +189,36 @@ export interface WalkthroughContext {
   env: NodeJS.ProcessEnv;
 }
 
+/** What a walk-through run left: each step's result by name, and the values its placeholders took. */
+export interface WalkthroughRun {
+  steps: Map<string, StepResult>;
+  values: PlaceholderValues;
+}
+
 /**
  * Runs `blocks` in order in `context.dir`: saves file blocks, runs steps, and throws (naming the
  * step, with its output) when a step exits otherwise than the page says or prints other than
- * its "what you should see". Returns each step's result by name.
+ * its "what you should see". `values` carries placeholders bound by an earlier run on the same
+ * page (a later section continuing where an earlier one stopped).
  */
-export function runBlocks(blocks: Block[], context: WalkthroughContext): Map<string, StepResult> {
-  const results = new Map<string, StepResult>();
+export function runBlocks(blocks: Block[], context: WalkthroughContext, values: PlaceholderValues = new Map()): WalkthroughRun {
+  const steps = new Map<string, StepResult>();
   for (const block of blocks) {
     if (block.kind === "file") writeFileBlock(block, context.dir);
     if (block.kind !== "step") continue;
     const result = runStep(block, context.dir, context.env);
-    results.set(block.name, result);
+    steps.set(block.name, result);
     const printed = `${result.stdout}\n${result.stderr}`;
     if ((result.status === 0) === block.fails) {
       throw new Error(`step ${block.name} exited ${result.status}, the page says it ${block.fails ? "fails" : "succeeds"}:\n${printed}`);
     }
-    const missing = block.expected === undefined ? undefined : unmatchedExpectation(block.expected, printed);
-    if (missing !== undefined) throw new Error(`step ${block.name} did not print "${missing}"; it printed:\n${printed}`);
+    const missing = block.expected === undefined ? undefined : unmatchedExpectation(block.expected, printed, values);
+    if (missing !== undefined) {
+      const bound = [...values].map(([name, value]) => `<${name}> = ${value}`).join(", ");
+      throw new Error(`step ${block.name} did not print "${missing}" (placeholders so far: ${bound || "none"}); it printed:\n${printed}`);
+    }
   }
-  return results;
+  return { steps, values };
 }
 
 /**
