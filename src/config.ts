@@ -154,6 +154,14 @@ export const OPTIONS = {
     description: "The least severe log lines written.",
     details: "`debug` adds what is routine for a server but may explain a client's trouble: each worker's own listening line, requests the HTTP parser refused or a client abandoned mid-body.",
   },
+  logRequests: {
+    flag: "log-requests",
+    env: "KMSD_LOG_REQUESTS",
+    kind: "boolean",
+    default: true,
+    description: "Log one info line per API request: request id, caller, operation, key, outcome, duration.",
+    details: "Identifiers only: never a request or response body, a message or a secret. `--log-requests=false` turns it off.",
+  },
   quietCredentials: {
     flag: "quiet-credentials",
     env: "KMSD_QUIET_CREDENTIALS",
@@ -243,6 +251,7 @@ export const SERVE_OPTIONS = {
   auditRetentionDays: OPTIONS.auditRetentionDays,
   logFormat: OPTIONS.logFormat,
   logLevel: OPTIONS.logLevel,
+  logRequests: OPTIONS.logRequests,
   quietCredentials: OPTIONS.quietCredentials,
 } as const;
 

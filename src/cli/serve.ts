@@ -161,7 +161,7 @@ async function serveUntilStopped(
     await scheduler?.runDue();
     await bus.publish({ kind: "clock", offsetMs: clock.offsetMs });
   };
-  const server = createKmsdServer(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env) });
+  const server = createKmsdServer(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env), logRequests: config.logRequests });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);

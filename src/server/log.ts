@@ -19,11 +19,29 @@ export function configureLog(options: { format: "json" | "text"; level: (typeof 
   settings.minimum = LOG_LEVELS.indexOf(options.level);
 }
 
+/**
+ * Lines not yet written. stderr is synchronous for files and pipes on Linux, so a line per
+ * request written at once would block every request on I/O: lines wait for the end of the
+ * current turn of the event loop and go out in one write, and whatever is pending when the
+ * process exits (even on an uncaught exception) is written then.
+ */
+let pending: string[] = [];
+
+function flush(): void {
+  if (pending.length === 0) return;
+  const text = pending.join("");
+  pending = [];
+  process.stderr.write(text);
+}
+
+process.on("exit", flush);
+
 /** Writes one log line. */
 function write(level: "debug" | "info" | "warn" | "error", message: string, fields: Fields = {}): void {
   if (LOG_LEVELS.indexOf(level) < settings.minimum) return;
   const time = new Date().toISOString();
-  process.stderr.write(settings.format === "json" ? `${JSON.stringify({ time, level, message, ...fields })}\n` : textLine(time, level, message, fields));
+  if (pending.length === 0) setImmediate(flush);
+  pending.push(settings.format === "json" ? `${JSON.stringify({ time, level, message, ...fields })}\n` : textLine(time, level, message, fields));
 }
 
 /** `2026-12-07T10:00:00.000Z INFO  message key=value key="a value"`: strings with spaces or quotes are JSON-quoted. */

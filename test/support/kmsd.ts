@@ -86,13 +86,23 @@ export async function startKmsd(options: { dataDir?: string; dev?: boolean; args
   let stderr = "";
   child.stdout.resume();
   const listening = new Promise<{ port: number; defaultAccount: string }>((resolve, reject) => {
+    // Lines already looked at: the request log makes stderr long, and it is scanned only until listening.
+    let scanned = 0;
+    let listened = false;
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString("utf8");
+      if (listened) return;
       // Whole lines only: the last piece may be a line still being written.
-      for (const line of stderr.split("\n").slice(0, -1)) {
+      const end = stderr.lastIndexOf("\n");
+      if (end < scanned) return;
+      for (const line of stderr.slice(scanned, end).split("\n")) {
         const parsed = parseListeningLine(line);
-        if (parsed) resolve(parsed);
+        if (parsed) {
+          listened = true;
+          resolve(parsed);
+        }
       }
+      scanned = end + 1;
     });
     child.once("exit", (code) => reject(new Error(`kmsd exited with ${code} before listening:\n${stderr}`)));
   });
