@@ -88,6 +88,14 @@ export const OPTIONS = {
     defaultText: "random",
     description: "12-digit id of the account created on the first start (ignored afterwards).",
   },
+  ephemeral: {
+    flag: "ephemeral",
+    env: "KMSD_EPHEMERAL",
+    kind: "boolean",
+    default: false,
+    description: "Keep everything in a new temporary directory, removed when kmsd stops (for tests and CI jobs); --data-dir is ignored.",
+    details: "The first-start credentials are printed as usual. A process killed with SIGKILL cannot remove its directory: it stays under the system's temporary directory (`kmsd-ephemeral-*`).",
+  },
   dev: {
     flag: "dev",
     env: "KMSD_DEV",
@@ -243,6 +251,7 @@ export const SERVE_OPTIONS = {
   host: OPTIONS.host,
   port: OPTIONS.port,
   dataDir: OPTIONS.dataDir,
+  ephemeral: OPTIONS.ephemeral,
   defaultAccount: OPTIONS.defaultAccount,
   dev: OPTIONS.dev,
   workers: OPTIONS.workers,

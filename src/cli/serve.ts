@@ -4,7 +4,9 @@
  * the audit trail, then serves the API until SIGINT/SIGTERM.
  */
 import cluster from "node:cluster";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { LocalChangeBus, type ChangeBus } from "../cluster/changes.ts";
 import { IpcChangeBus } from "../cluster/ipcChangeBus.ts";
@@ -30,8 +32,9 @@ import { announceListening, endpointUrl, printCredentials } from "./announce.ts"
 import { checkBeforeStart } from "./preflight.ts";
 
 /** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
-export async function serve(config: ServeConfig): Promise<void | number> {
-  configureLog({ format: config.logFormat, level: config.logLevel });
+export async function serve(options: ServeConfig): Promise<void | number> {
+  configureLog({ format: options.logFormat, level: options.logLevel });
+  const config = options.ephemeral ? { ...options, dataDir: ephemeralDataDir() } : options;
   // Workers run the same command line; the primary has already checked and initialised.
   if (cluster.isWorker) return serveAsWorker(config);
   await checkBeforeStart(config);
@@ -82,6 +85,22 @@ function announce(config: ServeConfig, port: number, start: Start): void {
     });
   }
   announceListening(config, port, start.accountId);
+}
+
+/** Where the primary's --ephemeral directory is named for its workers (they inherit its environment). */
+const EPHEMERAL_DIR_VARIABLE = "KMSD_EPHEMERAL_DATA_DIR";
+
+/**
+ * The data directory of `--ephemeral`: a new temporary directory, removed when the process
+ * that made it exits, however it exits short of SIGKILL. Workers use their primary's.
+ */
+function ephemeralDataDir(): string {
+  const inherited = process.env[EPHEMERAL_DIR_VARIABLE];
+  if (cluster.isWorker && inherited) return inherited;
+  const dir = mkdtempSync(join(tmpdir(), "kmsd-ephemeral-"));
+  process.env[EPHEMERAL_DIR_VARIABLE] = dir;
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** This process's worker index (0 when it serves alone). */

@@ -12,7 +12,8 @@ import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 
-const BIN = new URL("../../bin/kmsd.mjs", import.meta.url).pathname;
+/** The kmsd command of this checkout. */
+export const BIN = new URL("../../bin/kmsd.mjs", import.meta.url).pathname;
 
 /** Credentials of one account's root. */
 export interface Credentials {
