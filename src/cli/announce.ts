@@ -6,6 +6,7 @@
 import type { ServeConfig } from "../config.ts";
 import type { CreatedAccount } from "../identity/accounts.ts";
 import { log } from "../server/log.ts";
+import type { ListeningLine } from "./listeningLine.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
 import { VERSION } from "./version.ts";
 
@@ -20,15 +21,8 @@ export function announceListening(config: ServeConfig, port: number, defaultAcco
   const workers = `${config.workers} worker${config.workers === 1 ? "" : "s"}`;
   const sentence = `kmsd ${VERSION} listening on ${url} (data ${config.dataDir}, default account ${defaultAccount}, ${workers})`;
   if (config.logFormat === "text") return log.info(sentence);
-  log.info(sentence, {
-    url,
-    host: config.host,
-    port,
-    dataDir: config.dataDir,
-    defaultAccount,
-    workers: config.workers,
-    version: VERSION,
-  });
+  const fields: Omit<ListeningLine, "message"> = { url, host: config.host, port, dataDir: config.dataDir, defaultAccount, workers: config.workers, version: VERSION };
+  log.info(sentence, fields);
 }
 
 /**

@@ -16,7 +16,8 @@ import { AdjustableClock } from "../clock.ts";
 import type { ServeConfig } from "../config.ts";
 import { credentialsPath, openDataDir } from "../dataDir.ts";
 import { AccessKeyDirectory } from "../identity/accessKeys.ts";
-import { ensureDefaultAccount, writeCredentialsFile, type CreatedAccount } from "../identity/accounts.ts";
+import { ensureDefaultAccount, type CreatedAccount } from "../identity/accounts.ts";
+import { writeCredentialsFile } from "../credentialsFile.ts";
 import { Scheduler } from "../jobs/scheduler.ts";
 import { KeyRepository } from "../keys/keyRepository.ts";
 import { Authorizer } from "../authorization/authorizer.ts";
@@ -220,7 +221,7 @@ async function initialise(dataDir: DataDir, requestedAccount: string | undefined
   const { accountId, created } = await ensureDefaultAccount(dataDir.store, dataDir.rootKey, requestedAccount, nowMs);
   if (created) {
     try {
-      writeCredentialsFile(credentialsPath(dataDir.path), created, DEFAULT_REGION);
+      writeCredentialsFile(credentialsPath(dataDir.path), { accessKeyId: created.AccessKeyId, secretAccessKey: created.SecretAccessKey }, DEFAULT_REGION);
     } catch (error) {
       printCredentials(created, {});
       throw error;
