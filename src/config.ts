@@ -10,6 +10,8 @@ export interface ServeConfig {
   host: string;
   port: number;
   dataDir: string;
+  /** The PostgreSQL database the deployment's nodes share (postgres://...); undefined: SQLite in the data directory. */
+  databaseUrl: string | undefined;
   /** The account created on first start (12 digits); random if not given. */
   defaultAccount: string | undefined;
   dev: boolean;
@@ -31,6 +33,7 @@ export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeC
       host: { type: "string" },
       port: { type: "string" },
       "data-dir": { type: "string" },
+      database: { type: "string" },
       "default-account": { type: "string" },
       dev: { type: "boolean" },
       "key-cache-size": { type: "string" },
@@ -61,6 +64,7 @@ export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeC
     host: values.host ?? envValue(env, "KMSD_HOST") ?? "127.0.0.1",
     port,
     dataDir: dataDirOf(values["data-dir"], env),
+    databaseUrl: databaseUrlOf(values.database, env),
     defaultAccount,
     dev: values.dev ?? isTrue(envValue(env, "KMSD_DEV")),
     keyCacheSize,
@@ -68,6 +72,14 @@ export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeC
     audit: audit === "on",
     auditRetentionDays,
   };
+}
+
+/** The PostgreSQL database of a command: its --database flag, else KMSD_DATABASE_URL; undefined for SQLite. */
+export function databaseUrlOf(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = flag ?? envValue(env, "KMSD_DATABASE_URL");
+  if (url === undefined || url === "") return undefined;
+  if (!/^postgres(ql)?:\/\//i.test(url)) throw new Error("--database must be a postgres:// URL (postgres://user:password@host:port/database)");
+  return url;
 }
 
 /** The data directory of a command: its --data-dir flag, else KMSD_DATA_DIR, else ./data. */

@@ -1,17 +1,21 @@
 /**
  * `kmsd serve`: opens the data directory (creating it, the root key, the database and
  * the default account on first start) and the audit trail, then serves the API until
- * SIGINT/SIGTERM.
+ * SIGINT/SIGTERM. With `--database postgres://...` the state lives in PostgreSQL, shared
+ * with the deployment's other nodes: changes travel between nodes by LISTEN/NOTIFY and
+ * one node at a time runs the scheduler.
  */
 import cluster from "node:cluster";
 import type { AddressInfo } from "node:net";
 import { LocalChangeBus, type ChangeBus } from "../cluster/changes.ts";
 import { IpcChangeBus } from "../cluster/ipcChangeBus.ts";
+import { AdvisoryLockLeadership, SOLE_LEADER, type Leadership } from "../cluster/leadership.ts";
+import { PgChangeBus } from "../cluster/pgChangeBus.ts";
 import { runPrimary } from "../cluster/primary.ts";
-import type { DataDir } from "../dataDir.ts";
+import type { DataDir, PostgresDataDir } from "../dataDir.ts";
 import { AdjustableClock } from "../clock.ts";
 import { parseServeConfig, type ServeConfig } from "../config.ts";
-import { credentialsPath, openDataDir } from "../dataDir.ts";
+import { credentialsPath, openDataDir, openDataDirOnPostgres } from "../dataDir.ts";
 import { AccessKeyDirectory } from "../identity/accessKeys.ts";
 import { ensureDefaultAccount, writeCredentialsFile } from "../identity/accounts.ts";
 import { Scheduler } from "../jobs/scheduler.ts";
@@ -24,17 +28,20 @@ import { createKmsdServer } from "../server/httpServer.ts";
 import { httpTimeoutsFromEnv } from "../server/httpConnection.ts";
 import { log } from "../server/log.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
-import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
+import { auditLocation, openAuditStoreAt, redactedUrl } from "../store/open.ts";
 
 /** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
 export async function serve(args: string[]): Promise<void | number> {
   const config = parseServeConfig(args, process.env);
   if (config.workers > 1 && cluster.isPrimary) {
     // First-start initialisation happens once, here, before any worker opens the data directory.
-    const dataDir = openDataDir(config.dataDir);
-    await initialise(dataDir, config.defaultAccount, Date.now());
-    await dataDir.store.close();
-    if (config.audit) await openSqliteAuditStore(auditDbPath(dataDir.path)).close();
+    const dataDir = await openDeployment(config);
+    try {
+      await initialise(dataDir, config.defaultAccount, Date.now());
+    } finally {
+      await dataDir.store.close();
+    }
+    if (config.audit) await (await openAuditStoreAt(auditLocation(dataDir.path, config.databaseUrl))).close();
     return runPrimary(config.workers);
   }
   try {
@@ -64,10 +71,24 @@ async function serveOne(config: ServeConfig): Promise<void> {
 /** Opens everything, listens, and returns on SIGINT/SIGTERM; registers a closer for each thing it opens. */
 async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Promise<void>) => void): Promise<void> {
   const worker = cluster.isWorker ? Number(process.env.KMSD_WORKER_INDEX ?? "0") : 0;
-  const bus: ChangeBus = cluster.isWorker ? new IpcChangeBus() : new LocalChangeBus();
+  const nodeBus: ChangeBus = cluster.isWorker ? new IpcChangeBus() : new LocalChangeBus();
   const clock = new AdjustableClock();
-  const dataDir = openDataDir(config.dataDir);
+  const dataDir = await openDeployment(config);
   onClose(() => dataDir.store.close());
+  let bus = nodeBus;
+  let leadership: Leadership = SOLE_LEADER;
+  if ("databaseUrl" in dataDir) {
+    const pgBus = new PgChangeBus(dataDir.databaseUrl, nodeBus, dataDir.store.pool);
+    onClose(() => pgBus.close());
+    await pgBus.ready();
+    bus = pgBus;
+    if (worker === 0) {
+      const advisory = new AdvisoryLockLeadership(dataDir.databaseUrl);
+      onClose(() => advisory.close());
+      await advisory.start();
+      leadership = advisory;
+    }
+  }
   const accountId = await initialise(dataDir, config.defaultAccount, clock.nowMs());
   if (config.dev && worker === 0) {
     log.warn("--dev: unknown access keys act as the default account's root and the clock can be moved; never use this in production", {
@@ -79,6 +100,7 @@ async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Pro
   const audit = config.audit
     ? await openAuditTrail({
         dataDir: dataDir.path,
+        databaseUrl: config.databaseUrl,
         rootKey: dataDir.rootKey,
         accessKeys,
         defaultAccountId: accountId,
@@ -100,8 +122,9 @@ async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Pro
     authorizer: new Authorizer(accessKeys),
     audit,
   };
-  // One worker runs the time-driven jobs; the others would only repeat them.
-  const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined) : undefined;
+  // One worker runs the time-driven jobs; the others would only repeat them. On PostgreSQL,
+  // worker 0 of the node that holds the leadership lock.
+  const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined, leadership) : undefined;
   if (scheduler) onClose(() => scheduler.stop());
   bus.subscribe(async (change) => {
     if (change.kind !== "clock") return;
@@ -119,7 +142,8 @@ async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Pro
   });
   scheduler?.start();
   const { port } = server.address() as AddressInfo;
-  log.info("listening", { host: config.host, port, dataDir: dataDir.path, defaultAccount: accountId, worker });
+  const database = config.databaseUrl === undefined ? undefined : redactedUrl(config.databaseUrl);
+  log.info("listening", { host: config.host, port, dataDir: dataDir.path, database, defaultAccount: accountId, worker });
   // A worker whose primary is gone (killed) stops too, rather than serve alone forever.
   if (cluster.isWorker) process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
 
@@ -133,6 +157,11 @@ async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Pro
     process.once("SIGINT", () => shutdown("SIGINT"));
     process.once("SIGTERM", () => shutdown("SIGTERM"));
   });
+}
+
+/** The data directory, with its store in PostgreSQL when the deployment names a database. */
+async function openDeployment(config: ServeConfig): Promise<DataDir | PostgresDataDir> {
+  return config.databaseUrl === undefined ? openDataDir(config.dataDir) : openDataDirOnPostgres(config.dataDir, config.databaseUrl);
 }
 
 /**

@@ -65,6 +65,12 @@ export class PgStore implements Store {
     await setSetting(this.#sql, name, value);
   }
 
+  /** Sets a setting unless it is set already (by another node that got there first); returns the stored value. */
+  async insertSettingIfAbsent(name: string, value: string): Promise<string> {
+    await this.#sql.run("INSERT INTO settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", name, value);
+    return String((await this.#sql.get("SELECT value FROM settings WHERE name = ?", name))?.value);
+  }
+
   async createAccount(account: AccountRecord, rootAccessKey: StoredAccessKey, setting?: { name: string; value: string }): Promise<boolean> {
     return this.#sql.readCommitted(async (tx) => {
       const inserted = await tx.run("INSERT INTO accounts(account_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING", account.accountId, account.createdAtMs);
