@@ -204,14 +204,17 @@ export class KeyRepository {
           continue;
         }
         const created = create.map((record) => ({ ...record, revision: 0 }));
+        // Every written record is cached before the first await: while a publish waits for the
+        // other workers, one of them may commit a newer revision of another record of the set
+        // and have it forgotten here, which a put after that wait would undo with a stale record.
         for (const record of [...update, ...created]) {
           const entry = this.#cache.putRecord(record);
           for (const { keyMaterialId, material, to } of added) {
             // Each entry gets its own copy: evicting one entry zeroes its buffers.
             if (to.some((target) => keyHandle(target) === keyHandle(record))) entry.materials.set(keyMaterialId, Buffer.from(material));
           }
-          await this.#bus.publish({ kind: "key", keyId: keyHandle(record) });
         }
+        for (const record of [...update, ...created]) await this.#bus.publish({ kind: "key", keyId: keyHandle(record) });
         for (const record of remove) await this.#deleted(keyHandle(record));
         const removed = new Set(remove.map(keyHandle));
         const written = new Map(update.map((record) => [keyHandle(record), record]));
