@@ -45,6 +45,8 @@ export interface OptionDefinition {
   readonly description: string;
   /** More for the docs table only. */
   readonly details?: string;
+  /** The value may hold a secret (a password in a URL): messages never repeat it. */
+  readonly sensitive?: boolean;
 }
 
 const ACCOUNT_ID = { regex: /^[0-9]{12}$/, means: "12 digits" } as const;
@@ -78,6 +80,18 @@ export const OPTIONS = {
     default: "./data",
     description: "Directory with the root key, database, audit trail and credentials.",
     details: "Created with mode 0700 on the first start.",
+  },
+  databaseUrl: {
+    flag: "database",
+    env: "KMSD_DATABASE_URL",
+    kind: "string",
+    pattern: { regex: /^postgres(ql)?:\/\/./i, means: "a postgres:// URL (postgres://user:password@host:port/database)" },
+    sensitive: true,
+    valueName: "URL",
+    defaultText: "SQLite in the data directory",
+    description: "PostgreSQL database that several kmsd nodes share, instead of SQLite files in the data directory.",
+    details:
+      "Every node of a deployment names the same database and holds the same root key in its data directory. See [deployment.md](deployment.md).",
   },
   defaultAccount: {
     flag: "default-account",
@@ -252,6 +266,7 @@ export const SERVE_OPTIONS = {
   port: OPTIONS.port,
   dataDir: OPTIONS.dataDir,
   ephemeral: OPTIONS.ephemeral,
+  databaseUrl: OPTIONS.databaseUrl,
   defaultAccount: OPTIONS.defaultAccount,
   dev: OPTIONS.dev,
   workers: OPTIONS.workers,

@@ -1,11 +1,14 @@
 /**
  * The data directory: created on first use with mode 0700, holding the root key file
- * (0600), the SQLite database and, after the first start, the default account's
- * credentials file (0600).
+ * (0600), the SQLite database (unless the deployment's database is PostgreSQL) and, after
+ * the first start, the default account's credentials file (0600).
  */
+import { createHmac } from "node:crypto";
 import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { FileRootKey, type RootKey } from "./crypto/rootKey.ts";
+import { redactedUrl } from "./store/open.ts";
+import { openPgStore, type PgStore } from "./store/postgres/pgStore.ts";
 import { SqliteStore } from "./store/sqlite/sqliteStore.ts";
 import type { Store } from "./store/store.ts";
 
@@ -16,8 +19,54 @@ export interface DataDir {
   rootKey: RootKey;
 }
 
+/** An opened data directory whose store is a PostgreSQL database shared with other nodes. */
+export interface PostgresDataDir extends DataDir {
+  store: PgStore;
+  databaseUrl: string;
+}
+
+/** The setting that records which root key a database was initialised with (a check value, not the key). */
+const ROOT_KEY_CHECK_SETTING = "root_key_check";
+
+/**
+ * Opens the data directory (root key, credentials) with its state in the PostgreSQL
+ * database at `databaseUrl`. The first node to start records a check value of its root
+ * key there; a node with another root key could not unwrap anything stored, so it refuses
+ * to start, saying why.
+ */
+export async function openDataDirOnPostgres(path: string, databaseUrl: string): Promise<PostgresDataDir> {
+  const { rootKey } = prepareDataDir(path);
+  const store = await openPgStore(databaseUrl);
+  try {
+    const check = rootKeyCheck(rootKey);
+    const stored = (await store.getSetting(ROOT_KEY_CHECK_SETTING)) ?? (await store.insertSettingIfAbsent(ROOT_KEY_CHECK_SETTING, check));
+    if (stored !== check) {
+      throw new Error(
+        `the database ${redactedUrl(databaseUrl)} was initialised with another root key than ${join(path, "root.key")}: ` +
+          "every node of a deployment must use the same root key (copy root.key from a node that already serves)",
+      );
+    }
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return { path, store, rootKey, databaseUrl };
+}
+
+/** A value that tells root keys apart without revealing anything about them (HMAC under a purpose-derived key). */
+function rootKeyCheck(rootKey: RootKey): string {
+  return createHmac("sha256", rootKey.deriveKey("kmsd database root key check")).update("kmsd").digest("hex");
+}
+
 /** Opens (creating if needed) the data directory. */
 export function openDataDir(path: string): DataDir {
+  const { rootKey } = prepareDataDir(path);
+  const store = new SqliteStore(join(path, "kmsd.db"));
+  return { path, store, rootKey };
+}
+
+/** Creates the directory if needed and loads (or creates) its root key. */
+function prepareDataDir(path: string): { rootKey: RootKey } {
   // Everything kmsd writes (database, WAL, root key, credentials) is for its own user only.
   process.umask(0o077);
   let created = false;
@@ -28,9 +77,7 @@ export function openDataDir(path: string): DataDir {
     created = true;
   }
   if (created) chmodSync(path, 0o700); // mkdir's mode is filtered by the umask
-  const rootKey = FileRootKey.loadOrCreate(join(path, "root.key"));
-  const store = new SqliteStore(join(path, "kmsd.db"));
-  return { path, store, rootKey };
+  return { rootKey: FileRootKey.loadOrCreate(join(path, "root.key")) };
 }
 
 /** Where the default account's credentials are written. */

@@ -8,6 +8,7 @@ import type { CreatedAccount } from "../identity/accounts.ts";
 import { log } from "../server/log.ts";
 import type { ListeningLine } from "./listeningLine.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
+import { redactedUrl } from "../store/open.ts";
 import { VERSION } from "./version.ts";
 
 /** The URL clients use: IPv6 hosts in brackets. */
@@ -19,9 +20,10 @@ export function endpointUrl(host: string, port: number): string {
 export function announceListening(config: ServeConfig, port: number, defaultAccount: string): void {
   const url = endpointUrl(config.host, port);
   const workers = `${config.workers} worker${config.workers === 1 ? "" : "s"}`;
-  const sentence = `kmsd ${VERSION} listening on ${url} (data ${config.dataDir}, default account ${defaultAccount}, ${workers})`;
+  const database = config.databaseUrl === undefined ? undefined : redactedUrl(config.databaseUrl);
+  const sentence = `kmsd ${VERSION} listening on ${url} (data ${config.dataDir}${database ? `, database ${database}` : ""}, default account ${defaultAccount}, ${workers})`;
   if (config.logFormat === "text") return log.info(sentence);
-  const fields: Omit<ListeningLine, "message"> = { url, host: config.host, port, dataDir: config.dataDir, defaultAccount, workers: config.workers, version: VERSION };
+  const fields: Omit<ListeningLine, "message"> = { url, host: config.host, port, dataDir: config.dataDir, database, defaultAccount, workers: config.workers, version: VERSION };
   log.info(sentence, fields);
 }
 

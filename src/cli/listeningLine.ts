@@ -12,6 +12,8 @@ export interface ListeningLine {
   host: string;
   port: number;
   dataDir: string;
+  /** The PostgreSQL database it serves from, password hidden (absent on SQLite). */
+  database?: string | undefined;
   defaultAccount: string;
   workers: number;
   version: string;

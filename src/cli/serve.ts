@@ -1,7 +1,9 @@
 /**
  * `kmsd serve`: checks that it can start (preflight.ts), opens the data directory
  * (creating it, the root key, the database and the default account on first start) and
- * the audit trail, then serves the API until SIGINT/SIGTERM.
+ * the audit trail, then serves the API until SIGINT/SIGTERM. With `--database postgres://...`
+ * the state lives in PostgreSQL, shared with the deployment's other nodes: changes travel
+ * between nodes by LISTEN/NOTIFY and one node at a time runs the scheduler.
  */
 import cluster from "node:cluster";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -10,11 +12,13 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { LocalChangeBus, type ChangeBus } from "../cluster/changes.ts";
 import { IpcChangeBus } from "../cluster/ipcChangeBus.ts";
+import { AdvisoryLockLeadership, SOLE_LEADER, type Leadership } from "../cluster/leadership.ts";
+import { PgChangeBus } from "../cluster/pgChangeBus.ts";
 import { runPrimary } from "../cluster/primary.ts";
-import type { DataDir } from "../dataDir.ts";
+import type { DataDir, PostgresDataDir } from "../dataDir.ts";
 import { AdjustableClock } from "../clock.ts";
 import type { ServeConfig } from "../config.ts";
-import { credentialsPath, openDataDir } from "../dataDir.ts";
+import { credentialsPath, openDataDir, openDataDirOnPostgres } from "../dataDir.ts";
 import { AccessKeyDirectory } from "../identity/accessKeys.ts";
 import { ensureDefaultAccount, type CreatedAccount } from "../identity/accounts.ts";
 import { writeCredentialsFile } from "../credentialsFile.ts";
@@ -28,7 +32,7 @@ import { createKmsdServer } from "../server/httpServer.ts";
 import { httpTimeoutsFromEnv } from "../server/httpConnection.ts";
 import { configureLog, log } from "../server/log.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
-import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
+import { auditLocation, openAuditStoreAt } from "../store/open.ts";
 import { announceListening, endpointUrl, printCredentials } from "./announce.ts";
 import { checkBeforeStart } from "./preflight.ts";
 
@@ -50,10 +54,14 @@ export async function serve(options: ServeConfig): Promise<void | number> {
       return 0;
     }
     // First-start initialisation happens once, here, before any worker opens the data directory.
-    const dataDir = openDataDir(config.dataDir);
-    const start = await initialise(dataDir, config.defaultAccount, Date.now());
-    await dataDir.store.close();
-    if (config.audit === "on") await openSqliteAuditStore(auditDbPath(dataDir.path)).close();
+    const dataDir = await openDeployment(config);
+    let start: Start;
+    try {
+      start = await initialise(dataDir, config.defaultAccount, Date.now());
+    } finally {
+      await dataDir.store.close();
+    }
+    if (config.audit === "on") await (await openAuditStoreAt(auditLocation(dataDir.path, config.databaseUrl))).close();
     return await runPrimary(config.workers, (port) => {
       listened = true;
       announce(config, port, start);
@@ -131,10 +139,24 @@ async function serveUntilStopped(
   onListening: (port: number, start: Start) => void,
 ): Promise<void> {
   const worker = workerIndex();
-  const bus: ChangeBus = cluster.isWorker ? new IpcChangeBus() : new LocalChangeBus();
+  const nodeBus: ChangeBus = cluster.isWorker ? new IpcChangeBus() : new LocalChangeBus();
   const clock = new AdjustableClock();
-  const dataDir = openDataDir(config.dataDir);
+  const dataDir = await openDeployment(config);
   onClose(() => dataDir.store.close());
+  let bus = nodeBus;
+  let leadership: Leadership = SOLE_LEADER;
+  if ("databaseUrl" in dataDir) {
+    const pgBus = new PgChangeBus(dataDir.databaseUrl, nodeBus, dataDir.store.pool);
+    onClose(() => pgBus.close());
+    await pgBus.ready();
+    bus = pgBus;
+    if (worker === 0) {
+      const advisory = new AdvisoryLockLeadership(dataDir.databaseUrl);
+      onClose(() => advisory.close());
+      await advisory.start();
+      leadership = advisory;
+    }
+  }
   const start = await initialise(dataDir, config.defaultAccount, clock.nowMs());
   const { accountId } = start;
   if (config.dev && worker === 0) {
@@ -148,6 +170,7 @@ async function serveUntilStopped(
     config.audit === "on"
       ? await openAuditTrail({
         dataDir: dataDir.path,
+        databaseUrl: config.databaseUrl,
         rootKey: dataDir.rootKey,
         accessKeys,
         defaultAccountId: accountId,
@@ -169,8 +192,9 @@ async function serveUntilStopped(
     authorizer: new Authorizer(accessKeys),
     audit,
   };
-  // One worker runs the time-driven jobs; the others would only repeat them.
-  const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined) : undefined;
+  // One worker runs the time-driven jobs; the others would only repeat them. On PostgreSQL,
+  // worker 0 of the node that holds the leadership lock.
+  const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined, leadership) : undefined;
   if (scheduler) onClose(() => scheduler.stop());
   bus.subscribe(async (change) => {
     if (change.kind !== "clock") return;
@@ -203,6 +227,11 @@ async function serveUntilStopped(
     process.once("SIGINT", () => shutdown("SIGINT"));
     process.once("SIGTERM", () => shutdown("SIGTERM"));
   });
+}
+
+/** The data directory, with its store in PostgreSQL when the deployment names a database. */
+async function openDeployment(config: ServeConfig): Promise<DataDir | PostgresDataDir> {
+  return config.databaseUrl === undefined ? openDataDir(config.dataDir) : openDataDirOnPostgres(config.dataDir, config.databaseUrl);
 }
 
 /** The default account, and its credentials if this start created it. */

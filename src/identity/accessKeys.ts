@@ -104,6 +104,11 @@ export class AccessKeyDirectory {
     bus.subscribe((change) => {
       if (change.kind === "accessKey") this.#forgetLocally(change.accessKeyId);
       if (change.kind === "identityPolicies") this.#identitiesChangedLocally();
+      if (change.kind === "everything") {
+        this.#known.clear();
+        this.#unknownUntil.clear();
+        this.#policies.invalidate();
+      }
     });
   }
 

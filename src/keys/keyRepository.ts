@@ -46,6 +46,13 @@ export class KeyRepository {
     this.#bus = bus;
     // Another worker changed a key (or its aliases): forget what this one cached, re-read on next use.
     bus.subscribe((change) => {
+      if (change.kind === "everything") {
+        this.#forgets++;
+        this.#cache.forgetAll();
+        this.#aliasGeneration++;
+        this.#aliasTargets.clear();
+        this.#aliasesByTarget.clear();
+      }
       if (change.kind !== "key") return;
       this.#forgets++;
       this.#cache.forget(change.keyId);
