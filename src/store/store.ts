@@ -41,6 +41,10 @@ export interface Store {
    */
   createAccount(account: AccountRecord, rootAccessKey: StoredAccessKey, setting?: { name: string; value: string }): Promise<boolean>;
   getAccount(accountId: string): Promise<AccountRecord | undefined>;
+  /** Every account's id, in order. */
+  listAccountIds(): Promise<string[]>;
+  /** `--dev` reset: the account back to its first-start state (resetAccount.ts); false if there is no such account. */
+  resetAccount(accountId: string): Promise<boolean>;
 
   /*
    * Keys, their material and grants are named by handle (records.ts keyHandle): the key id,

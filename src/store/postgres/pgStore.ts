@@ -28,6 +28,7 @@ import type { SqlExecutor } from "../sqlRunner.ts";
 import type { KeyBatch, Page, Store } from "../store.ts";
 import { migratePostgres } from "./migrations.ts";
 import { openPool, PgRunner, type PgPoolOptions } from "./pgRunner.ts";
+import { accountIds, resetAccount } from "../resetAccount.ts";
 
 /** Opens the Store on the database at `url`, bringing its schema up to date. */
 export async function openPgStore(url: string, options: PgPoolOptions = {}): Promise<PgStore> {
@@ -85,6 +86,14 @@ export class PgStore implements Store {
     const row = await this.#sql.get("SELECT account_id, created_at FROM accounts WHERE account_id = ?", accountId);
     return row ? { accountId: String(row.account_id), createdAtMs: Number(row.created_at) } : undefined;
   }
+  async listAccountIds(): Promise<string[]> {
+    return accountIds(this.#sql);
+  }
+
+  async resetAccount(accountId: string): Promise<boolean> {
+    return resetAccount(this.#sql, accountId);
+  }
+
 
   async getKey(handle: string): Promise<KeyRecord | undefined> {
     const row = await this.#sql.get("SELECT revision, record FROM keys WHERE key_id = ?", handle);

@@ -14,6 +14,7 @@ import type { KeyBatch, Page, Store } from "../store.ts";
 import { openSharedDatabase, SqliteConnection } from "./connection.ts";
 import { migrate } from "./migrations.ts";
 import { insertAccessKeyRow, SqlIdentityStore } from "../sqlIdentityStore.ts";
+import { accountIds, resetAccount } from "../resetAccount.ts";
 
 type Row = Record<string, SQLInputValue>;
 
@@ -70,6 +71,14 @@ export class SqliteStore implements Store {
     const row = await this.#turn(() => this.#get("SELECT account_id, created_at FROM accounts WHERE account_id = ?", accountId));
     return row ? { accountId: String(row.account_id), createdAtMs: Number(row.created_at) } : undefined;
   }
+  async listAccountIds(): Promise<string[]> {
+    return accountIds(this.#connection);
+  }
+
+  async resetAccount(accountId: string): Promise<boolean> {
+    return resetAccount(this.#connection, accountId);
+  }
+
 
   async getKey(handle: string): Promise<KeyRecord | undefined> {
     const row = await this.#turn(() => this.#get("SELECT revision, record FROM keys WHERE key_id = ?", handle));
