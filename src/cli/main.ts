@@ -5,6 +5,7 @@
 import { account } from "./account.ts";
 import { audit } from "./audit.ts";
 import { serve } from "./serve.ts";
+import { decryptCommand, encryptCommand } from "../tools/fileCrypto.ts";
 
 const USAGE = `usage: kmsd <command> [options]
 
@@ -20,10 +21,15 @@ commands:
              write pending events into log and digest files (and copy them to --out)
   audit public-key --data-dir DIR
              print the public key that signs digest files
+  encrypt    --key-id KEY [--key-id KEY...] [--context NAME=VALUE...] --in FILE --out FILE
+             encrypt a file into an AWS Encryption SDK message (any of the keys can open it)
+  decrypt    --in FILE --out FILE [--key-id KEY...] [--context NAME=VALUE...]
+             decrypt an AWS Encryption SDK message (only with the given keys, if any; the context must match)
+  (encrypt and decrypt are KMS clients: --endpoint-url URL, --region R, --profile P, AWS_* variables as the AWS CLI)
 `;
 
 /** A command resolves to its exit status (0 if it returns nothing). */
-const COMMANDS: Record<string, (args: string[]) => Promise<void | number>> = { serve, account, audit };
+const COMMANDS: Record<string, (args: string[]) => Promise<void | number>> = { serve, account, audit, encrypt: encryptCommand, decrypt: decryptCommand };
 
 /** Runs the command line. */
 export async function main(argv: string[]): Promise<number> {
