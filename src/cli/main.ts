@@ -5,6 +5,8 @@
 import { account } from "./account.ts";
 import { audit } from "./audit.ts";
 import { serve } from "./serve.ts";
+import { envCommand } from "../tools/envFile.ts";
+import { execCommand } from "../tools/exec.ts";
 import { decryptCommand, encryptCommand } from "../tools/fileCrypto.ts";
 
 const USAGE = `usage: kmsd <command> [options]
@@ -25,11 +27,17 @@ commands:
              encrypt a file into an AWS Encryption SDK message (any of the keys can open it)
   decrypt    --in FILE --out FILE [--key-id KEY...] [--context NAME=VALUE...]
              decrypt an AWS Encryption SDK message (only with the given keys, if any; the context must match)
-  (encrypt and decrypt are KMS clients: --endpoint-url URL, --region R, --profile P, AWS_* variables as the AWS CLI)
+  env encrypt --key-id KEY [--key-id KEY...] [--context NAME=VALUE...] < .env > .env.kms
+             encrypt each value of a dotenv file (its name in the encryption context); names and comments stay readable
+  env decrypt [--key-id KEY...] [--context NAME=VALUE...] [--force] < .env.kms
+             print the plain file (to a terminal only with --force)
+  exec       --env-file .env.kms [--key-id KEY...] [--context NAME=VALUE...] -- COMMAND [ARGS...]
+             run COMMAND with the decrypted variables added to its environment (in memory only)
+  (encrypt, decrypt, env and exec are KMS clients: --endpoint-url URL, --region R, --profile P, AWS_* variables as the AWS CLI)
 `;
 
 /** A command resolves to its exit status (0 if it returns nothing). */
-const COMMANDS: Record<string, (args: string[]) => Promise<void | number>> = { serve, account, audit, encrypt: encryptCommand, decrypt: decryptCommand };
+const COMMANDS: Record<string, (args: string[]) => Promise<void | number>> = { serve, account, audit, encrypt: encryptCommand, decrypt: decryptCommand, env: envCommand, exec: execCommand };
 
 /** Runs the command line. */
 export async function main(argv: string[]): Promise<number> {
