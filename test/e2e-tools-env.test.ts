@@ -67,7 +67,7 @@ void describe("kmsd env and kmsd exec (dotenv files with encrypted values)", () 
     const lines = encrypted.split("\n");
     assert.equal(lines[0], "# database");
     assert.match(lines[1] ?? "", /^DB_HOST=ENC\[/);
-    assert.match(lines[2] ?? "", /^DB_PASSWORD=ENC\[esdk:[^\]]+\]   # the password$/);
+    assert.match(lines[2] ?? "", /^DB_PASSWORD=ENC\[esdk:[^\]]+\] {3}# the password$/);
     assert.match(lines[3] ?? "", /^export API_TOKEN=ENC\[/);
     assert.equal(lines[4], "");
     for (const name of ["DB_HOST", "DB_PASSWORD", "API_TOKEN", "EMPTY", "UNICODE"]) assert.match(valueOf(encrypted, name), ENCRYPTED_VALUE, name);
