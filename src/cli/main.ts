@@ -5,6 +5,7 @@
 import { account } from "./account.ts";
 import { audit } from "./audit.ts";
 import { serve } from "./serve.ts";
+import { costCommand } from "../tools/cost.ts";
 import { envCommand } from "../tools/envFile.ts";
 import { execCommand } from "../tools/exec.ts";
 import { decryptCommand, encryptCommand } from "../tools/fileCrypto.ts";
@@ -33,11 +34,13 @@ commands:
              print the plain file (to a terminal only with --force)
   exec       --env-file .env.kms [--key-id KEY...] [--context NAME=VALUE...] -- COMMAND [ARGS...]
              run COMMAND with the decrypted variables added to its environment (in memory only)
+  cost       --data-dir DIR [--month YYYY-MM] [--account ID] [--format table|json|csv] [--prices FILE]
+             what the recorded keys and requests would cost on AWS KMS (per account, key and request class)
   (encrypt, decrypt, env and exec are KMS clients: --endpoint-url URL, --region R, --profile P, AWS_* variables as the AWS CLI)
 `;
 
 /** A command resolves to its exit status (0 if it returns nothing). */
-const COMMANDS: Record<string, (args: string[]) => Promise<void | number>> = { serve, account, audit, encrypt: encryptCommand, decrypt: decryptCommand, env: envCommand, exec: execCommand };
+const COMMANDS: Record<string, (args: string[]) => Promise<void | number>> = { serve, account, audit, encrypt: encryptCommand, decrypt: decryptCommand, env: envCommand, exec: execCommand, cost: costCommand };
 
 /** Runs the command line. */
 export async function main(argv: string[]): Promise<number> {
