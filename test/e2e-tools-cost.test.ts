@@ -179,13 +179,13 @@ void describe("kmsd cost over a scripted month", () => {
     assert.match(table, new RegExp(`\\ntotal +\\$${json.total.toFixed(2)}\\n$`));
   });
 
-  void it("reports nothing for another account, and refuses a malformed month or format with one line", async () => {
+  void it("reports nothing for another account, and refuses a malformed month, format or account as bad usage", async () => {
     const other = JSON.parse(await cost("--format", "json", "--account", "999999999999")) as Report;
     assert.deepEqual(other.accounts, []);
     for (const args of [["--month", "2026-13"], ["--format", "xml"], ["--account", "12"]]) {
       const run = await runTool(["cost", "--data-dir", kmsd.dataDir, ...args], { env: { PATH: process.env.PATH ?? "" } });
-      assert.equal(run.code, 1, args.join(" "));
-      assert.match(run.stderr, /^kmsd cost: .+\n$/);
+      assert.equal(run.code, 2, args.join(" "));
+      assert.match(run.stderr, /^kmsd cost: --(month|format|account) must be .+\nRun 'kmsd cost --help' for usage\.\n$/);
     }
   });
 });

@@ -103,7 +103,7 @@ void describe("kmsd env and kmsd exec (dotenv files with encrypted values)", () 
     const moved = `DB_HOST=${valueOf(encrypted, "DB_PASSWORD")}\n`;
     const run = await tool(["env", "decrypt"], moved);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /^kmsd env: DB_HOST \(line 1\): the message's encryption context does not match the required context \('variable' missing or different\)\n$/);
+    assert.match(run.stderr, /^kmsd env decrypt: DB_HOST \(line 1\): the message's encryption context does not match the required context \('variable' missing or different\)\n$/);
     assert.equal(run.stdout, "");
   });
 
@@ -115,7 +115,7 @@ void describe("kmsd env and kmsd exec (dotenv files with encrypted values)", () 
     await kmsd.kms().send(new PutKeyPolicyCommand({ KeyId: guarded.KeyId, Policy: policy(rootStatement(kmsd.accountId), denyPassword) }));
     const run = await tool(["env", "decrypt"], sealed.stdout);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, new RegExp(`^kmsd env: DB_PASSWORD \\(line 2\\): KMS Decrypt with ${guarded.Arn} failed: AccessDeniedException: .*kms:Decrypt`));
+    assert.match(run.stderr, new RegExp(`^kmsd env decrypt: DB_PASSWORD \\(line 2\\): KMS Decrypt with ${guarded.Arn} failed: AccessDeniedException: .*kms:Decrypt`));
     assert.equal(run.stdout, "");
   });
 
@@ -126,13 +126,13 @@ void describe("kmsd env and kmsd exec (dotenv files with encrypted values)", () 
     await kmsd.kms().send(new RevokeGrantCommand({ KeyId: key.KeyId, GrantId }));
     const run = await tool(["env", "decrypt"], encrypted, user.credentials);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /^kmsd env: DB_HOST \(line 2\): KMS Decrypt with arn:aws:kms:[^ ]+ failed: AccessDeniedException: /);
+    assert.match(run.stderr, /^kmsd env decrypt: DB_HOST \(line 2\): KMS Decrypt with arn:aws:kms:[^ ]+ failed: AccessDeniedException: /);
   });
 
   void it("refuses a line that is not an assignment without echoing it", async () => {
     const run = await tool(["env", "encrypt", "--key-id", key.Arn], "GOOD=1\nsecret-looking garbage\n");
     assert.equal(run.code, 1);
-    assert.equal(run.stderr, "kmsd env: line 2: not a NAME=value assignment\n");
+    assert.equal(run.stderr, "kmsd env encrypt: line 2: not a NAME=value assignment\n");
   });
 
   void it("exec runs the command with the values in its environment and exits with its status", async () => {

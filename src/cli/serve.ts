@@ -1,19 +1,20 @@
 /**
- * `kmsd serve`: opens the data directory (creating it, the root key, the database and
- * the default account on first start) and the audit trail, then serves the API until
- * SIGINT/SIGTERM.
+ * `kmsd serve`: checks that it can start (preflight.ts), opens the data directory
+ * (creating it, the root key, the database and the default account on first start) and
+ * the audit trail, then serves the API until SIGINT/SIGTERM.
  */
 import cluster from "node:cluster";
+import { existsSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { LocalChangeBus, type ChangeBus } from "../cluster/changes.ts";
 import { IpcChangeBus } from "../cluster/ipcChangeBus.ts";
 import { runPrimary } from "../cluster/primary.ts";
 import type { DataDir } from "../dataDir.ts";
 import { AdjustableClock } from "../clock.ts";
-import { parseServeConfig, type ServeConfig } from "../config.ts";
+import type { ServeConfig } from "../config.ts";
 import { credentialsPath, openDataDir } from "../dataDir.ts";
 import { AccessKeyDirectory } from "../identity/accessKeys.ts";
-import { ensureDefaultAccount, writeCredentialsFile } from "../identity/accounts.ts";
+import { ensureDefaultAccount, writeCredentialsFile, type CreatedAccount } from "../identity/accounts.ts";
 import { Scheduler } from "../jobs/scheduler.ts";
 import { KeyRepository } from "../keys/keyRepository.ts";
 import { Authorizer } from "../authorization/authorizer.ts";
@@ -22,23 +23,46 @@ import { auditFaultsFromEnv, DISABLED_AUDIT_TRAIL, openAuditTrail } from "../aud
 import type { Services } from "../server/context.ts";
 import { createKmsdServer } from "../server/httpServer.ts";
 import { httpTimeoutsFromEnv } from "../server/httpConnection.ts";
-import { log } from "../server/log.ts";
+import { configureLog, log } from "../server/log.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
 import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
+import { announceListening, endpointUrl, printCredentials } from "./announce.ts";
+import { checkBeforeStart } from "./preflight.ts";
 
 /** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
-export async function serve(args: string[]): Promise<void | number> {
-  const config = parseServeConfig(args, process.env);
-  if (config.workers > 1 && cluster.isPrimary) {
+export async function serve(config: ServeConfig): Promise<void | number> {
+  configureLog({ format: config.logFormat, level: config.logLevel });
+  // Workers run the same command line; the primary has already checked and initialised.
+  if (cluster.isWorker) return serveAsWorker(config);
+  await checkBeforeStart(config);
+  const fresh = !existsSync(config.dataDir);
+  let listened = false;
+  try {
+    if (config.workers === 1) {
+      await serveOne(config, (port, start) => {
+        listened = true;
+        announce(config, port, start);
+      });
+      return 0;
+    }
     // First-start initialisation happens once, here, before any worker opens the data directory.
     const dataDir = openDataDir(config.dataDir);
-    await initialise(dataDir, config.defaultAccount, Date.now());
+    const start = await initialise(dataDir, config.defaultAccount, Date.now());
     await dataDir.store.close();
-    if (config.audit) await openSqliteAuditStore(auditDbPath(dataDir.path)).close();
-    return runPrimary(config.workers);
+    if (config.audit === "on") await openSqliteAuditStore(auditDbPath(dataDir.path)).close();
+    return await runPrimary(config.workers, (port) => {
+      listened = true;
+      announce(config, port, start);
+    });
+  } finally {
+    // A start that failed leaves nothing behind: not even the directory it had just created.
+    if (fresh && !listened) rmSync(config.dataDir, { recursive: true, force: true });
   }
+}
+
+async function serveAsWorker(config: ServeConfig): Promise<void> {
   try {
-    await serveOne(config);
+    await serveOne(config, (port, start) => log.debug("listening", { host: config.host, port, dataDir: config.dataDir, defaultAccount: start.accountId, worker: workerIndex() }));
   } finally {
     // The IPC channel to the primary would keep a stopped (or failed) worker alive. Through
     // the worker's own disconnect, the process then ends with its exit status, not 0.
@@ -46,29 +70,53 @@ export async function serve(args: string[]): Promise<void | number> {
   }
 }
 
+/** The first start's credentials (unless --quiet-credentials), then the one "listening" line. */
+function announce(config: ServeConfig, port: number, start: Start): void {
+  if (start.created && !config.quietCredentials) {
+    printCredentials(start.created, { file: credentialsPath(config.dataDir), endpoint: endpointUrl(config.host, port) });
+  }
+  if (start.created && config.quietCredentials) {
+    log.info("first start: created the default account; its root credentials are in the credentials file", {
+      defaultAccount: start.accountId,
+      credentialsFile: credentialsPath(config.dataDir),
+    });
+  }
+  announceListening(config, port, start.accountId);
+}
+
+/** This process's worker index (0 when it serves alone). */
+function workerIndex(): number {
+  return cluster.isWorker ? Number(process.env.KMSD_WORKER_INDEX ?? "0") : 0;
+}
+
 /**
  * Serves as the only process, or as one worker of several. Whatever was opened is
  * closed again, also when start-up fails half-way (a taken port, say): an audit
  * writer thread left running would keep the process alive.
  */
-async function serveOne(config: ServeConfig): Promise<void> {
+async function serveOne(config: ServeConfig, onListening: (port: number, start: Start) => void): Promise<void> {
   /** Closers of what is open so far, the last opened first. */
   const opened: Array<() => Promise<void>> = [];
   try {
-    await serveUntilStopped(config, (close) => opened.unshift(close));
+    await serveUntilStopped(config, (close) => opened.unshift(close), onListening);
   } finally {
     for (const close of opened) await close();
   }
 }
 
 /** Opens everything, listens, and returns on SIGINT/SIGTERM; registers a closer for each thing it opens. */
-async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Promise<void>) => void): Promise<void> {
-  const worker = cluster.isWorker ? Number(process.env.KMSD_WORKER_INDEX ?? "0") : 0;
+async function serveUntilStopped(
+  config: ServeConfig,
+  onClose: (close: () => Promise<void>) => void,
+  onListening: (port: number, start: Start) => void,
+): Promise<void> {
+  const worker = workerIndex();
   const bus: ChangeBus = cluster.isWorker ? new IpcChangeBus() : new LocalChangeBus();
   const clock = new AdjustableClock();
   const dataDir = openDataDir(config.dataDir);
   onClose(() => dataDir.store.close());
-  const accountId = await initialise(dataDir, config.defaultAccount, clock.nowMs());
+  const start = await initialise(dataDir, config.defaultAccount, clock.nowMs());
+  const { accountId } = start;
   if (config.dev && worker === 0) {
     log.warn("--dev: unknown access keys act as the default account's root and the clock can be moved; never use this in production", {
       defaultAccount: accountId,
@@ -76,8 +124,9 @@ async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Pro
   }
   const keys = new KeyRepository(dataDir.store, dataDir.rootKey, config.keyCacheSize, bus);
   const accessKeys = new AccessKeyDirectory(dataDir.store, dataDir.rootKey, bus);
-  const audit = config.audit
-    ? await openAuditTrail({
+  const audit =
+    config.audit === "on"
+      ? await openAuditTrail({
         dataDir: dataDir.path,
         rootKey: dataDir.rootKey,
         accessKeys,
@@ -88,7 +137,7 @@ async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Pro
       })
     : DISABLED_AUDIT_TRAIL;
   onClose(() => audit.close());
-  if (!config.audit) log.warn("--audit off: requests are not recorded; use it only to measure what the audit trail costs");
+  if (config.audit === "off") log.warn("--audit off: requests are not recorded; use it only to measure what the audit trail costs");
   const services: Services = {
     store: dataDir.store,
     keys,
@@ -119,13 +168,14 @@ async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Pro
   });
   scheduler?.start();
   const { port } = server.address() as AddressInfo;
-  log.info("listening", { host: config.host, port, dataDir: dataDir.path, defaultAccount: accountId, worker });
+  onListening(port, start);
   // A worker whose primary is gone (killed) stops too, rather than serve alone forever.
   if (cluster.isWorker) process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
 
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
-      log.info("shutting down", { signal });
+      // One line per node, like "listening": the primary says it for all its workers.
+      (cluster.isWorker ? log.debug : log.info)("shutting down", { signal });
       server.close(() => resolve());
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 5000).unref();
@@ -135,24 +185,27 @@ async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Pro
   });
 }
 
+/** The default account, and its credentials if this start created it. */
+interface Start {
+  accountId: string;
+  created: CreatedAccount | undefined;
+}
+
 /**
- * Creates the default account on the first start (printing its credentials once, then
- * writing the credentials file); returns the default account's id. The secret is printed
- * first: the account is already committed, so if writing the file failed, a secret not yet
- * shown would be lost for good.
+ * Creates the default account on the first start and writes its credentials file. The
+ * credentials are shown once the server listens; if the file cannot be written they are
+ * shown at once instead, as the account is already committed and its secret would
+ * otherwise be lost for good.
  */
-async function initialise(dataDir: DataDir, requestedAccount: string | undefined, nowMs: number): Promise<string> {
+async function initialise(dataDir: DataDir, requestedAccount: string | undefined, nowMs: number): Promise<Start> {
   const { accountId, created } = await ensureDefaultAccount(dataDir.store, dataDir.rootKey, requestedAccount, nowMs);
   if (created) {
-    process.stdout.write(
-      [
-        `kmsd: created account ${created.AccountId} with a root access key (shown once; also written to ${credentialsPath(dataDir.path)}):`,
-        `  aws_access_key_id     = ${created.AccessKeyId}`,
-        `  aws_secret_access_key = ${created.SecretAccessKey}`,
-        "",
-      ].join("\n"),
-    );
-    writeCredentialsFile(credentialsPath(dataDir.path), created, DEFAULT_REGION);
+    try {
+      writeCredentialsFile(credentialsPath(dataDir.path), created, DEFAULT_REGION);
+    } catch (error) {
+      printCredentials(created, {});
+      throw error;
+    }
   }
-  return accountId;
+  return { accountId, created };
 }

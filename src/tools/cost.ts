@@ -5,14 +5,14 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { checkAccountId, dataDirOf } from "../config.ts";
+import type { OptionValues } from "../config.ts";
 import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
 import { SqliteStore } from "../store/sqlite/sqliteStore.ts";
 import { computeCost, monthWindow } from "./cost/compute.ts";
-import { COST_FORMATS, formatCost, type CostFormat } from "./cost/format.ts";
+import { formatCost, type CostFormat } from "./cost/format.ts";
 import { loadPrices } from "./cost/prices.ts";
 import { readUsage } from "./cost/usage.ts";
+import type { COST_OPTIONS } from "./options.ts";
 
 /** What `kmsd cost` takes. */
 export interface CostOptions {
@@ -45,15 +45,7 @@ export async function reportCost(options: CostOptions): Promise<void> {
   }
 }
 
-/** `kmsd cost` from its arguments. */
-export async function costCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: { "data-dir": { type: "string" }, month: { type: "string" }, account: { type: "string" }, format: { type: "string" }, prices: { type: "string" } },
-    strict: true,
-  });
-  if (values.account !== undefined) checkAccountId(values.account);
-  const format = values.format ?? "table";
-  if (!(COST_FORMATS as readonly string[]).includes(format)) throw new Error(`--format must be one of ${COST_FORMATS.join(", ")}, not '${format}'`);
-  await reportCost({ dataDir: dataDirOf(values["data-dir"]), month: values.month, accountId: values.account, format: format as CostFormat, pricesPath: values.prices });
+/** `kmsd cost`, with its options parsed by the CLI (cli/commands.ts). */
+export async function costCommand(values: OptionValues<typeof COST_OPTIONS>): Promise<void> {
+  await reportCost({ dataDir: values.dataDir, month: values.month, accountId: values.account, format: values.format, pricesPath: values.prices });
 }

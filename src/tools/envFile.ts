@@ -10,12 +10,13 @@
  * add some 200 bytes to every line of a file meant to be read.
  */
 import { AlgorithmSuiteIdentifier, type EncryptionContext } from "@aws-crypto/client-node";
-import { parseArgs } from "node:util";
+import { UsageError } from "../cli/parseOptions.ts";
 import { formatDotenv, formatVariable, parseDotenv, type DotenvLine } from "./dotenv.ts";
 import { parseContextPairs, requireContext } from "./encryptionContext.ts";
 import { explainFailure } from "./failures.ts";
 import { decryptingKeyring, encryptingKeyring, encryptionSdk } from "./keyrings.ts";
-import { CLIENT_FLAGS, clientSettingsOf, KmsClients, type ClientSettings } from "./kmsClients.ts";
+import { clientSettingsOf, KmsClients, type ClientSettings } from "./kmsClients.ts";
+import { ENV_DECRYPT_OPTIONS, ENV_ENCRYPT_OPTIONS, listOf, parseToolArgs, type ToolArgs } from "./options.ts";
 
 /** The encryption context name that carries a value's variable name. */
 export const VARIABLE_CONTEXT_NAME = "variable";
@@ -117,37 +118,25 @@ async function withClients<T>(settings: ClientSettings, work: (clients: KmsClien
   }
 }
 
-/** The flags of `env encrypt`, `env decrypt` and `exec`. */
-export const ENV_FLAGS = {
-  ...CLIENT_FLAGS,
-  "key-id": { type: "string", multiple: true },
-  context: { type: "string", multiple: true },
-} as const;
-
-/** The options out of parsed ENV_FLAGS values. */
-export function envCryptoOptionsOf(values: { "key-id"?: string[] | undefined; context?: string[] | undefined } & Parameters<typeof clientSettingsOf>[0]): EnvCryptoOptions {
-  return { keyIds: values["key-id"] ?? [], context: parseContextPairs(values.context ?? []), client: clientSettingsOf(values) };
+/** The options out of parsed tool arguments. */
+export function envCryptoOptionsOf(values: ToolArgs): EnvCryptoOptions {
+  return { keyIds: listOf(values, "key-id"), context: parseContextPairs(listOf(values, "context")), client: clientSettingsOf(values) };
 }
 
-/** `kmsd env encrypt|decrypt`: stdin to stdout. */
-export async function envCommand(args: string[]): Promise<void> {
-  const [subcommand, ...rest] = args;
-  if (subcommand === "encrypt") {
-    const { values } = parseArgs({ args: rest, options: ENV_FLAGS, strict: true });
-    const options = envCryptoOptionsOf(values);
-    if (options.keyIds.length === 0) throw new Error("--key-id is required");
-    process.stdout.write(await encryptDotenv(await readStdin(), options));
-    return;
-  }
-  if (subcommand === "decrypt") {
-    const { values } = parseArgs({ args: rest, options: { ...ENV_FLAGS, force: { type: "boolean" } }, strict: true });
-    if (process.stdout.isTTY && !values.force) throw new Error("refusing to print secrets to a terminal (redirect the output, or add --force)");
-    const { lines, variables } = await decryptDotenv(await readStdin(), envCryptoOptionsOf(values));
-    const byLine = new Map(variables.map((variable) => [variable.line, variable.value]));
-    process.stdout.write(formatDotenv(lines, (line) => formatVariable({ ...line, value: byLine.get(line.line) ?? line.value })));
-    return;
-  }
-  throw new Error("usage: kmsd env encrypt --key-id KEY [--context NAME=VALUE...] < .env > .env.kms | kmsd env decrypt [--key-id KEY...] [--force] < .env.kms");
+/** `kmsd env encrypt`: a dotenv file on stdin, encrypted on stdout. */
+export async function envEncryptCommand(args: readonly string[]): Promise<void> {
+  const options = envCryptoOptionsOf(parseToolArgs(ENV_ENCRYPT_OPTIONS, args));
+  if (options.keyIds.length === 0) throw new UsageError("--key-id is required");
+  process.stdout.write(await encryptDotenv(await readStdin(), options));
+}
+
+/** `kmsd env decrypt`: an encrypted dotenv file on stdin, plain on stdout (a terminal only with --force). */
+export async function envDecryptCommand(args: readonly string[]): Promise<void> {
+  const values = parseToolArgs(ENV_DECRYPT_OPTIONS, args);
+  if (process.stdout.isTTY && values.force !== true) throw new Error("refusing to print secrets to a terminal (redirect the output, or add --force)");
+  const { lines, variables } = await decryptDotenv(await readStdin(), envCryptoOptionsOf(values));
+  const byLine = new Map(variables.map((variable) => [variable.line, variable.value]));
+  process.stdout.write(formatDotenv(lines, (line) => formatVariable({ ...line, value: byLine.get(line.line) ?? line.value })));
 }
 
 async function readStdin(): Promise<string> {

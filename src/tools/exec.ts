@@ -7,22 +7,24 @@
  */
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
-import { decryptDotenv, ENV_FLAGS, envCryptoOptionsOf } from "./envFile.ts";
+import { UsageError } from "../cli/parseOptions.ts";
+import { decryptDotenv, envCryptoOptionsOf } from "./envFile.ts";
+import { EXEC_OPTIONS, parseToolArgs, stringOf } from "./options.ts";
 
 /** Signals a supervisor passes on (SIGKILL and SIGSTOP cannot be caught, so cannot be). */
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"];
 
 /** Runs `kmsd exec`; resolves to the child's exit status (or never, when the child was killed by a signal: kmsd then dies of it too). */
-export async function execCommand(args: string[]): Promise<number> {
+export async function execCommand(args: readonly string[]): Promise<number> {
   const separator = args.indexOf("--");
   const [command, ...commandArgs] = separator === -1 ? [] : args.slice(separator + 1);
-  if (command === undefined) throw new Error("usage: kmsd exec --env-file FILE [--key-id KEY...] [--context NAME=VALUE...] -- COMMAND [ARGS...]");
-  const { values } = parseArgs({ args: args.slice(0, separator), options: { ...ENV_FLAGS, "env-file": { type: "string" } }, strict: true });
-  if (values["env-file"] === undefined) throw new Error("--env-file is required");
+  if (command === undefined) throw new UsageError("give the command to run after --");
+  const values = parseToolArgs(EXEC_OPTIONS, args.slice(0, separator));
+  const envFile = stringOf(values, "env-file");
+  if (envFile === undefined) throw new UsageError("--env-file is required");
   // The environment kmsd was started with, before a client setting (--profile) touches it.
   const inherited = { ...process.env };
-  const { variables } = await decryptDotenv(await readFile(values["env-file"], "utf8"), envCryptoOptionsOf(values));
+  const { variables } = await decryptDotenv(await readFile(envFile, "utf8"), envCryptoOptionsOf(values));
   const env: NodeJS.ProcessEnv = { ...inherited };
   for (const variable of variables) env[variable.name] = variable.value;
   return runForwardingSignals(command, commandArgs, env);

@@ -8,12 +8,13 @@ import type { EncryptionContext } from "@aws-crypto/client-node";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
-import { parseArgs } from "node:util";
+import { UsageError } from "../cli/parseOptions.ts";
 import { writeAtomically } from "./atomicFile.ts";
 import { parseContextPairs, requireContext } from "./encryptionContext.ts";
 import { explainFailure } from "./failures.ts";
 import { decryptingKeyring, encryptingKeyring, encryptionSdk } from "./keyrings.ts";
-import { CLIENT_FLAGS, clientSettingsOf, KmsClients, type ClientSettings } from "./kmsClients.ts";
+import { clientSettingsOf, KmsClients, type ClientSettings } from "./kmsClients.ts";
+import { DECRYPT_OPTIONS, ENCRYPT_OPTIONS, listOf, parseToolArgs, stringOf, type ToolArgs } from "./options.ts";
 import { progressBar } from "./progress.ts";
 
 /** What `kmsd encrypt` and `kmsd decrypt` take. */
@@ -77,34 +78,21 @@ function isFileError(error: unknown): boolean {
   return error instanceof Error && "syscall" in error;
 }
 
-const FILE_FLAGS = {
-  ...CLIENT_FLAGS,
-  "key-id": { type: "string", multiple: true },
-  context: { type: "string", multiple: true },
-  in: { type: "string" },
-  out: { type: "string" },
-} as const;
-
 /** `kmsd encrypt --key-id KEY [--key-id KEY…] [--context k=v…] --in FILE --out FILE.enc`. */
-export async function encryptCommand(args: string[]): Promise<void> {
-  const options = fileOptions(args, "encrypt");
-  if (options.keyIds.length === 0) throw new Error("--key-id is required");
+export async function encryptCommand(args: readonly string[]): Promise<void> {
+  const options = fileOptions(parseToolArgs(ENCRYPT_OPTIONS, args));
+  if (options.keyIds.length === 0) throw new UsageError("--key-id is required");
   await encryptFile(options);
 }
 
 /** `kmsd decrypt --in FILE.enc --out FILE [--key-id KEY…] [--context k=v…]`. */
-export async function decryptCommand(args: string[]): Promise<void> {
-  await decryptFile(fileOptions(args, "decrypt"));
+export async function decryptCommand(args: readonly string[]): Promise<void> {
+  await decryptFile(fileOptions(parseToolArgs(DECRYPT_OPTIONS, args)));
 }
 
-function fileOptions(args: string[], command: string): FileCryptoOptions {
-  const { values } = parseArgs({ args, options: FILE_FLAGS, strict: true });
-  if (values.in === undefined || values.out === undefined) throw new Error(`usage: kmsd ${command} --in FILE --out FILE (see kmsd --help)`);
-  return {
-    keyIds: values["key-id"] ?? [],
-    context: parseContextPairs(values.context ?? []),
-    inPath: values.in,
-    outPath: values.out,
-    client: clientSettingsOf(values),
-  };
+function fileOptions(values: ToolArgs): FileCryptoOptions {
+  const inPath = stringOf(values, "in");
+  const outPath = stringOf(values, "out");
+  if (inPath === undefined || outPath === undefined) throw new UsageError("--in and --out are required");
+  return { keyIds: listOf(values, "key-id"), context: parseContextPairs(listOf(values, "context")), inPath, outPath, client: clientSettingsOf(values) };
 }

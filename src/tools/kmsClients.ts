@@ -9,6 +9,7 @@
  * long message with stack traces.
  */
 import { KMS, type KMSClientConfig } from "@aws-sdk/client-kms";
+import { stringOf, type ToolArgs } from "./options.ts";
 
 /** The client flags every tool takes, named as the AWS CLI names them. */
 export interface ClientSettings {
@@ -95,14 +96,7 @@ function defaultRegionOfAwsCli(env: NodeJS.ProcessEnv): string | undefined {
   return env.AWS_DEFAULT_REGION || undefined;
 }
 
-/** The client flags in node:util parseArgs's terms, for a tool's own option table. */
-export const CLIENT_FLAGS = {
-  "endpoint-url": { type: "string" },
-  region: { type: "string" },
-  profile: { type: "string" },
-} as const;
-
-/** The client settings out of parsed CLIENT_FLAGS values. */
-export function clientSettingsOf(values: { "endpoint-url"?: string | undefined; region?: string | undefined; profile?: string | undefined }): ClientSettings {
-  return { endpointUrl: values["endpoint-url"], region: values.region, profile: values.profile };
+/** The client settings out of parsed tool arguments (options.ts). */
+export function clientSettingsOf(values: ToolArgs): ClientSettings {
+  return { endpointUrl: stringOf(values, "endpoint-url"), region: stringOf(values, "region"), profile: stringOf(values, "profile") };
 }

@@ -1,0 +1,144 @@
+/**
+ * The commands of `kmsd`, as data: name, one-line summary, options (from config.ts) and
+ * what each exit status means. main.ts dispatches through this tree; `--help` and the
+ * docs table are rendered from it. A command's code is imported only when it runs, so
+ * `--help` and `--version` answer without loading the server.
+ */
+import { OPTIONS, SERVE_OPTIONS, type OptionSet, type OptionValues } from "../config.ts";
+import { COST_OPTIONS, DECRYPT_OPTIONS, ENCRYPT_OPTIONS, ENV_DECRYPT_OPTIONS, ENV_ENCRYPT_OPTIONS, EXEC_OPTIONS } from "../tools/options.ts";
+import { parseOptions } from "./parseOptions.ts";
+
+/** A command that runs. */
+export interface Command {
+  /** The words that name it (`audit verify`). */
+  name: string;
+  summary: string;
+  options: OptionSet;
+  /** What the command's own exit statuses mean, beyond the ones every command shares. */
+  exitStatus?: Record<number, string>;
+  /** Parses its arguments and runs; resolves to the exit status (0 if nothing). */
+  run(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number | void>;
+}
+
+/** A word that groups subcommands (`account`, `audit`). */
+export interface CommandGroup {
+  name: string;
+  summary: string;
+  subcommands: Command[];
+}
+
+/** Binds a command's typed runner to its options. */
+function command<S extends OptionSet>(spec: Omit<Command, "run" | "options"> & { options: S; run(values: OptionValues<S>): Promise<number | void> }): Command {
+  return { ...spec, run: (args, env) => spec.run(parseOptions(spec.options, args, env)) };
+}
+
+/** What each exit status means for every command; a command's `exitStatus` says more for its own. */
+export const EXIT_STATUS: Record<number, string> = {
+  0: "success",
+  1: "the command failed",
+  2: "bad usage: unknown command or option, missing or invalid value (of a flag or a KMSD_* variable); nothing was changed",
+};
+
+/** Every command, in the order help lists them. */
+export const COMMANDS: Array<Command | CommandGroup> = [
+  command({
+    name: "serve",
+    summary: "Serve the AWS KMS, IAM, STS and CloudTrail (LookupEvents) APIs.",
+    options: SERVE_OPTIONS,
+    exitStatus: { 0: "stopped by SIGINT or SIGTERM", 1: "could not start (port taken, data directory unusable; nothing is left behind) or stopped on an error" },
+    run: async (config) => (await import("./serve.ts")).serve(config),
+  }),
+  {
+    name: "account",
+    summary: "Manage accounts.",
+    subcommands: [
+      command({
+        name: "account create",
+        summary: "Add an account with a root access key (safe while a server runs on the same data directory).",
+        options: { dataDir: OPTIONS.dataDir, id: OPTIONS.accountId, json: OPTIONS.json },
+        run: async (values) => (await import("./account.ts")).createAccountCommand(values),
+      }),
+    ],
+  },
+  {
+    name: "audit",
+    summary: "Check and export the audit trail of a data directory (offline or next to a running server).",
+    subcommands: [
+      command({
+        name: "audit verify",
+        summary: "Check the audit trail's digests, log files and records, like `aws cloudtrail validate-logs`.",
+        options: {
+          dataDir: OPTIONS.dataDir,
+          account: OPTIONS.auditAccount,
+          region: OPTIONS.auditRegion,
+          start: OPTIONS.auditStart,
+          end: OPTIONS.auditEnd,
+          json: OPTIONS.json,
+        },
+        exitStatus: { 1: "a file or record is missing, changed or not valid" },
+        run: async (values) => (await import("./audit.ts")).verify(values),
+      }),
+      command({
+        name: "audit export",
+        summary: "Write pending events into log and digest files (and copy them with the public key to --out).",
+        options: { dataDir: OPTIONS.dataDir, out: OPTIONS.exportOut },
+        run: async (values) => (await import("./audit.ts")).exportLogs(values),
+      }),
+      command({
+        name: "audit public-key",
+        summary: "Print the public key (PEM) that signs digest files.",
+        options: { dataDir: OPTIONS.dataDir },
+        run: async (values) => (await import("./audit.ts")).publicKey(values),
+      }),
+    ],
+  },
+  // The tools (src/tools/): KMS clients, so their options are the AWS CLI's, and --key-id and --context repeat: they parse their own arguments from these definitions.
+  {
+    name: "encrypt",
+    summary: "Encrypt a file into an AWS Encryption SDK message that any of the keys can open.",
+    options: ENCRYPT_OPTIONS,
+    run: async (args) => (await import("../tools/fileCrypto.ts")).encryptCommand(args),
+  },
+  {
+    name: "decrypt",
+    summary: "Decrypt an AWS Encryption SDK message (only with the given keys, if any; the given context must match).",
+    options: DECRYPT_OPTIONS,
+    run: async (args) => (await import("../tools/fileCrypto.ts")).decryptCommand(args),
+  },
+  {
+    name: "env",
+    summary: "Encrypt and decrypt the values of dotenv files, names and comments left readable.",
+    subcommands: [
+      {
+        name: "env encrypt",
+        summary: "Encrypt each value of the dotenv file on stdin (its name in the encryption context) to stdout.",
+        options: ENV_ENCRYPT_OPTIONS,
+        run: async (args) => (await import("../tools/envFile.ts")).envEncryptCommand(args),
+      },
+      {
+        name: "env decrypt",
+        summary: "Print the plain dotenv file of the encrypted one on stdin.",
+        options: ENV_DECRYPT_OPTIONS,
+        run: async (args) => (await import("../tools/envFile.ts")).envDecryptCommand(args),
+      },
+    ],
+  },
+  {
+    name: "exec",
+    summary: "Run `-- COMMAND ARGS...` with the decrypted values of an encrypted dotenv file added to its environment (in memory only).",
+    options: EXEC_OPTIONS,
+    exitStatus: { 0: "the command's own exit status (any), or kmsd dies of the signal that killed the command" },
+    run: async (args) => (await import("../tools/exec.ts")).execCommand(args),
+  },
+  command({
+    name: "cost",
+    summary: "What the recorded keys and requests would cost on AWS KMS, per account, key and request class.",
+    options: COST_OPTIONS,
+    run: async (values) => (await import("../tools/cost.ts")).costCommand(values),
+  }),
+];
+
+/** Every runnable command, groups flattened. */
+export function allCommands(): Command[] {
+  return COMMANDS.flatMap((entry) => ("subcommands" in entry ? entry.subcommands : [entry]));
+}
