@@ -1,5 +1,5 @@
 /**
- * Runs a walk-through (docs/walkthroughs/*.md) as the reader would: the fenced blocks the
+ * Runs a documentation page (the walk-throughs, docs/secrets.md...) as the reader would: the fenced blocks the
  * document marks are extracted from the markdown itself and run in order with bash, so the
  * document and its test cannot drift apart.
  *
@@ -229,11 +229,23 @@ export function runBlocks(blocks: Block[], context: WalkthroughContext, values: 
  * reader for something the test never checked.
  */
 export function walkthroughContext(kmsd: Kmsd, blocks: Block[]): WalkthroughContext {
-  const provided: Record<string, string> = { AWS_ENDPOINT_URL: kmsd.endpoint, KMSD_DATA_DIR: kmsd.dataDir };
+  const available: Record<string, string> = {
+    AWS_ENDPOINT_URL: kmsd.endpoint,
+    KMSD_DATA_DIR: kmsd.dataDir,
+    AWS_REGION: "us-east-1",
+    // The AWS CLI v1 reads the region from this one only.
+    AWS_DEFAULT_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: kmsd.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: kmsd.credentials.secretAccessKey,
+  };
+  // Only what the page's setup exports: a page that uses profiles gets no credentials in its environment.
+  const provided: Record<string, string> = {};
   for (const block of blocks) {
     if (block.kind !== "setup") continue;
-    const unknown = exportedNames(block.script).filter((name) => !(name in provided));
+    const names = exportedNames(block.script);
+    const unknown = names.filter((name) => !(name in available));
     if (unknown.length > 0) throw new Error(`the setup exports ${unknown.join(", ")}, which the harness does not provide`);
+    for (const name of names) provided[name] = available[name] ?? "";
   }
   const dir = mkdtempSync(join(tmpdir(), "kmsd-walkthrough-"));
   const repository = new URL("../../", import.meta.url).pathname;
