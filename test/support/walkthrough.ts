@@ -16,7 +16,7 @@
  * shows `<name>` again (so `<key-b>` in step 5 is the key step 1 created, not just any key).
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Kmsd } from "./kmsd.ts";
@@ -223,7 +223,7 @@ export function runBlocks(blocks: Block[], context: WalkthroughContext, values: 
 
 /**
  * A fresh working directory for a walk-through against `kmsd`, as the page's setup leaves the
- * reader's: `kmsd` on the PATH (this checkout's), the SDK importable (node_modules), and the
+ * reader's: `kmsd` on the PATH (this checkout's), the SDK and `kmsd` importable (node_modules), and the
  * variables the setup blocks export set to where the harness's kmsd listens. Throws if a
  * setup block exports a variable the harness does not provide, so the page cannot ask the
  * reader for something the test never checked.
@@ -249,7 +249,10 @@ export function walkthroughContext(kmsd: Kmsd, blocks: Block[]): WalkthroughCont
   }
   const dir = mkdtempSync(join(tmpdir(), "kmsd-walkthrough-"));
   const repository = new URL("../../", import.meta.url).pathname;
-  symlinkSync(join(repository, "node_modules"), join(dir, "node_modules"));
+  // node_modules as a project that installed kmsd has it: the dependencies, and kmsd itself (this checkout).
+  mkdirSync(join(dir, "node_modules"));
+  for (const entry of readdirSync(join(repository, "node_modules"))) symlinkSync(join(repository, "node_modules", entry), join(dir, "node_modules", entry));
+  symlinkSync(repository, join(dir, "node_modules", "kmsd"));
   const bin = join(dir, ".bin");
   mkdirSync(bin);
   writeFileSync(join(bin, "kmsd"), `#!/bin/sh\nexec "${process.execPath}" "${join(repository, "bin/kmsd.mjs")}" "$@"\n`);
