@@ -237,6 +237,7 @@ export function walkthroughContext(kmsd: Kmsd, blocks: Block[]): WalkthroughCont
     AWS_DEFAULT_REGION: "us-east-1",
     AWS_ACCESS_KEY_ID: kmsd.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: kmsd.credentials.secretAccessKey,
+    AWS_SHARED_CREDENTIALS_FILE: join(kmsd.dataDir, "credentials"),
   };
   // Only what the page's setup exports: a page that uses profiles gets no credentials in its environment.
   const provided: Record<string, string> = {};
