@@ -121,10 +121,26 @@ describe("kmsd as an installed package", () => {
 
   it("ships the bin, the built JavaScript, the LICENSE and README, and no source, test or dev-only file", () => {
     const files = filesUnder(join(app, "node_modules", "kmsd"));
-    const unexpected = files.filter((file) => !/^(LICENSE|README\.md|package\.json|bin\/kmsd\.mjs|dist\/src\/.+\.js)$/.test(file));
+    const unexpected = files.filter((file) => !/^(LICENSE|README\.md|package\.json|bin\/kmsd\.mjs|dist\/src\/.+\.(js|d\.ts))$/.test(file));
     assert.deepEqual(unexpected, []);
     assert.ok(files.includes("dist/src/cli/main.js"));
     assert.ok(files.includes("LICENSE"));
+  });
+
+  it("kmsd/testing imports from the installed package and starts an ephemeral kmsd that answers, then stops it", async () => {
+    writeFileSync(
+      join(app, "uses-testing.mjs"),
+      [
+        'import { startKmsd } from "kmsd/testing";',
+        "const kmsd = await startKmsd();",
+        'const answer = await fetch(`${kmsd.endpoint}/health`);',
+        "await kmsd.stop();",
+        "console.log(answer.status, kmsd.region, kmsd.accountId.length, kmsd.credentials.accessKeyId.length > 0);",
+      ].join("\n"),
+    );
+    const { stdout } = await run(process.execPath, ["uses-testing.mjs"], { cwd: app, env: ENV });
+    assert.equal(stdout, "200 us-east-1 12 true\n");
+    assert.ok(readdirSync(join(app, "node_modules", "kmsd", "dist", "src")).includes("testing.d.ts"), "kmsd/testing ships its types");
   });
 
   it("kmsd --version runs from node_modules/.bin", async () => {
