@@ -59,6 +59,13 @@ export const COMMANDS: Array<Command | CommandGroup> = [
       }),
     ],
   },
+  command({
+    name: "migrate",
+    summary: "Copy a SQLite data directory's keys, identities and audit trail into an empty PostgreSQL database, and check the copy.",
+    options: { from: OPTIONS.migrateFrom, to: OPTIONS.migrateTo },
+    exitStatus: { 1: "the copy failed (the target is left empty) or its row counts or audit trail do not check out" },
+    run: async (values) => (await import("./migrate.ts")).migrate(values),
+  }),
   {
     name: "audit",
     summary: "Check and export the audit trail of a data directory (offline or next to a running server).",
