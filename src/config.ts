@@ -50,6 +50,7 @@ export interface OptionDefinition {
 }
 
 const ACCOUNT_ID = { regex: /^[0-9]{12}$/, means: "12 digits" } as const;
+const POSTGRES_URL = { regex: /^postgres(ql)?:\/\/./i, means: "a postgres:// URL (postgres://user:password@host:port/database)" } as const;
 
 /** Every option, keyed by its configuration name. Commands pick theirs (cli/commands.ts). */
 export const OPTIONS = {
@@ -85,7 +86,7 @@ export const OPTIONS = {
     flag: "database",
     env: "KMSD_DATABASE_URL",
     kind: "string",
-    pattern: { regex: /^postgres(ql)?:\/\/./i, means: "a postgres:// URL (postgres://user:password@host:port/database)" },
+    pattern: POSTGRES_URL,
     sensitive: true,
     valueName: "URL",
     defaultText: "SQLite in the data directory",
@@ -234,6 +235,22 @@ export const OPTIONS = {
     valueName: "DIR",
     defaultText: "none",
     description: "Also copy the log and digest files, and the public key, to this directory.",
+  },
+  migrateFrom: {
+    flag: "from",
+    kind: "string",
+    valueName: "DIR",
+    defaultText: "required",
+    description: "The data directory whose SQLite databases are copied (the server stopped).",
+  },
+  migrateTo: {
+    flag: "to",
+    kind: "string",
+    pattern: POSTGRES_URL,
+    sensitive: true,
+    valueName: "URL",
+    defaultText: "required",
+    description: "The empty PostgreSQL database to copy into.",
   },
   json: {
     flag: "json",

@@ -53,6 +53,11 @@ export async function openDataDirOnPostgres(path: string, databaseUrl: string): 
   return { path, store, rootKey, databaseUrl };
 }
 
+/** The data directory of a deployment: its state in PostgreSQL when `databaseUrl` is given, else SQLite inside it. */
+export async function openDeploymentDataDir(path: string, databaseUrl: string | undefined): Promise<DataDir | PostgresDataDir> {
+  return databaseUrl === undefined ? openDataDir(path) : openDataDirOnPostgres(path, databaseUrl);
+}
+
 /** A value that tells root keys apart without revealing anything about them (HMAC under a purpose-derived key). */
 function rootKeyCheck(rootKey: RootKey): string {
   return createHmac("sha256", rootKey.deriveKey("kmsd database root key check")).update("kmsd").digest("hex");

@@ -113,6 +113,39 @@ describe("three kmsd nodes on one PostgreSQL database", () => {
     assert.ok(p99 < 1000, `p99 ${p99.toFixed(1)} ms`);
   });
 
+  it("three nodes appending to one audit chain at once: kmsd audit verify --database says the trail is intact", async () => {
+    const { KeyMetadata } = await (nodes[0] as Kmsd).kms().send(new CreateKeyCommand({}));
+    const KeyId = KeyMetadata?.KeyId as string;
+    // 3 nodes x 4 connections x 20 calls, every one recorded in the same account's chain.
+    await Promise.all(
+      nodes.flatMap((node) =>
+        Array.from({ length: 4 }, async () => {
+          const kms = node.kms();
+          for (let i = 0; i < 20; i++) {
+            await (i % 2 === 0 ? kms.send(new EncryptCommand({ KeyId, Plaintext: Buffer.from("chain") })) : kms.send(new DescribeKeyCommand({ KeyId })));
+          }
+        }),
+      ),
+    );
+    const { code, stdout, stderr } = await runKmsdCli(["audit", "verify", "--data-dir", dataDir, "--database", database, "--json"]);
+    assert.equal(code, 0, `${stdout}\n${stderr}`);
+    const report = JSON.parse(stdout) as { ok: boolean; records: unknown[]; chains: Array<{ accountId: string; events?: number }> };
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.records, []);
+    assert.ok(report.chains.some((chain) => chain.accountId === (nodes[0] as Kmsd).accountId));
+  });
+
+  it("kmsd account create --database adds an account every node accepts at once", async () => {
+    const { code, stdout, stderr } = await runKmsdCli(["account", "create", "--data-dir", dataDir, "--database", database, "--json"]);
+    assert.equal(code, 0, stderr);
+    const created = JSON.parse(stdout) as { AccountId: string; AccessKeyId: string; SecretAccessKey: string };
+    for (const node of nodes) {
+      const kms = node.kms({ credentials: { accessKeyId: created.AccessKeyId, secretAccessKey: created.SecretAccessKey } });
+      const { KeyMetadata } = await kms.send(new CreateKeyCommand({}));
+      assert.equal(KeyMetadata?.AWSAccountId, created.AccountId);
+    }
+  });
+
   it("kill -9 of one node during a burst of CreateKey + Encrypt + TagResource loses no acknowledged change", async () => {
     const [a, b, c] = nodes as [Kmsd, Kmsd, Kmsd];
     const acknowledged: { keyId: string; ciphertext: Uint8Array; tag: string }[] = [];

@@ -1,14 +1,14 @@
 /**
  * `kmsd account create`: adds an account with a root access key. Safe while a server runs
- * on the same data directory (SQLite locks), and that server accepts the new key on its
- * next request.
+ * on the same data directory (SQLite locks) or database (--database), and the servers
+ * accept the new key on its first request (an unknown access key is looked up in the store).
  */
-import { openDataDir } from "../dataDir.ts";
+import { openDeploymentDataDir } from "../dataDir.ts";
 import { createAccount } from "../identity/accounts.ts";
 
 /** Runs `kmsd account create`. */
-export async function createAccountCommand(options: { dataDir: string; id: string | undefined; json: boolean }): Promise<void> {
-  const dataDir = openDataDir(options.dataDir);
+export async function createAccountCommand(options: { dataDir: string; databaseUrl: string | undefined; id: string | undefined; json: boolean }): Promise<void> {
+  const dataDir = await openDeploymentDataDir(options.dataDir, options.databaseUrl);
   try {
     const created = await createAccount(dataDir.store, dataDir.rootKey, options.id, Date.now());
     if (options.json) process.stdout.write(`${JSON.stringify(created)}\n`);

@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { LogDelivery } from "../audit/delivery.ts";
 import { auditDir } from "../audit/logPaths.ts";
 import { loadOrCreateSigner, readPublicKey } from "../audit/signingKey.ts";
-import { verifyAuditTrail, type VerifyReport } from "../audit/verify.ts";
-import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
+import { verifyStoredTrail, type VerifyReport } from "../audit/verify.ts";
+import type { AuditStore } from "../store/auditStore.ts";
+import { auditLocation, openAuditStoreAt } from "../store/open.ts";
 import { FileRootKey } from "../crypto/rootKey.ts";
 import { UsageError } from "./parseOptions.ts";
 
@@ -19,6 +20,7 @@ export const PUBLIC_KEY_FILE = "kmsd-digest-public-key.pem";
 /** `kmsd audit verify`: exit status 1 if any file or record is not valid. */
 export async function verify(options: {
   dataDir: string;
+  databaseUrl: string | undefined;
   account: string | undefined;
   region: string | undefined;
   start: number | undefined;
@@ -27,18 +29,22 @@ export async function verify(options: {
 }): Promise<number> {
   const { dataDir, start: startMs, end: endMs } = options;
   if (startMs !== undefined && endMs !== undefined && startMs > endMs) throw new UsageError("--start is after --end");
-  const report = await verifyAuditTrail({ dataDir, accountId: options.account, region: options.region, startMs, endMs });
+  const store = await openTrailStore(dataDir, options.databaseUrl, { readOnly: true });
+  let report: VerifyReport;
+  try {
+    report = await verifyStoredTrail(store, auditDir(dataDir), { accountId: options.account, region: options.region, startMs, endMs });
+  } finally {
+    await store.close();
+  }
   process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report, dataDir));
   return report.ok ? 0 : 1;
 }
 
 /** `kmsd audit export`: delivers pending events, then copies the files (and the public key) to `out` if given. */
-export async function exportLogs(options: { dataDir: string; out: string | undefined }): Promise<number> {
+export async function exportLogs(options: { dataDir: string; databaseUrl: string | undefined; out: string | undefined }): Promise<number> {
   const { dataDir, out } = options;
-  const dbPath = auditDbPath(dataDir);
-  if (!existsSync(dbPath)) throw new Error(`no audit database (${dbPath})`);
   const rootKey = FileRootKey.load(join(dataDir, "root.key"));
-  const store = openSqliteAuditStore(dbPath);
+  const store = await openTrailStore(dataDir, options.databaseUrl, { readOnly: false });
   try {
     const signer = await loadOrCreateSigner(store, rootKey);
     const dir = auditDir(dataDir);
@@ -56,10 +62,8 @@ export async function exportLogs(options: { dataDir: string; out: string | undef
 }
 
 /** `kmsd audit public-key`: prints the digest signing key (PEM). */
-export async function publicKey(options: { dataDir: string }): Promise<number> {
-  const dbPath = auditDbPath(options.dataDir);
-  if (!existsSync(dbPath)) throw new Error(`no audit database (${dbPath})`);
-  const store = openSqliteAuditStore(dbPath, { readOnly: true });
+export async function publicKey(options: { dataDir: string; databaseUrl: string | undefined }): Promise<number> {
+  const store = await openTrailStore(options.dataDir, options.databaseUrl, { readOnly: true });
   try {
     const key = await readPublicKey(store);
     if (!key) throw new Error("no digest signing key yet (it is made when the server first starts)");
@@ -68,6 +72,13 @@ export async function publicKey(options: { dataDir: string }): Promise<number> {
     await store.close();
   }
   return 0;
+}
+
+/** The audit store of a deployment: its PostgreSQL database, else audit.db in the data directory (which must exist). */
+async function openTrailStore(dataDir: string, databaseUrl: string | undefined, options: { readOnly: boolean }): Promise<AuditStore> {
+  const location = auditLocation(dataDir, databaseUrl);
+  if (databaseUrl === undefined && !existsSync(location)) throw new Error(`no audit database (${location})`);
+  return openAuditStoreAt(location, options);
 }
 
 /** The report in the style of `aws cloudtrail validate-logs`: one line per file and per changed record, then totals. */
@@ -79,7 +90,7 @@ function describe(report: VerifyReport, dataDir: string): string {
     lines.push(`${label}\t${file.path}\t${state}`);
   }
   for (const record of report.records) {
-    const where = record.where === "database" ? "audit.db" : `log file ${record.file ?? ""}`;
+    const where = record.where === "database" ? "the audit database" : `log file ${record.file ?? ""}`;
     const id = [record.seq === undefined ? undefined : `seq ${record.seq}`, record.eventId && `eventID ${record.eventId}`].filter(Boolean).join(", ");
     lines.push(`Record\t${record.accountId}/${record.region} ${id} in ${where}\tINVALID: ${record.status}${record.detail ? ` (${record.detail})` : ""}`);
   }

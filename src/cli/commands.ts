@@ -55,11 +55,18 @@ export const COMMANDS: Array<Command | CommandGroup> = [
       command({
         name: "account create",
         summary: "Add an account with a root access key (safe while a server runs on the same data directory).",
-        options: { dataDir: OPTIONS.dataDir, id: OPTIONS.accountId, json: OPTIONS.json },
+        options: { dataDir: OPTIONS.dataDir, databaseUrl: OPTIONS.databaseUrl, id: OPTIONS.accountId, json: OPTIONS.json },
         run: async (values) => (await import("./account.ts")).createAccountCommand(values),
       }),
     ],
   },
+  command({
+    name: "migrate",
+    summary: "Copy a SQLite data directory's keys, identities and audit trail into an empty PostgreSQL database, and check the copy.",
+    options: { from: OPTIONS.migrateFrom, to: OPTIONS.migrateTo },
+    exitStatus: { 1: "the copy failed (the target is left empty) or its row counts or audit trail do not check out" },
+    run: async (values) => (await import("./migrate.ts")).migrate(values),
+  }),
   {
     name: "audit",
     summary: "Check and export the audit trail of a data directory (offline or next to a running server).",
@@ -69,6 +76,7 @@ export const COMMANDS: Array<Command | CommandGroup> = [
         summary: "Check the audit trail's digests, log files and records, like `aws cloudtrail validate-logs`.",
         options: {
           dataDir: OPTIONS.dataDir,
+          databaseUrl: OPTIONS.databaseUrl,
           account: OPTIONS.auditAccount,
           region: OPTIONS.auditRegion,
           start: OPTIONS.auditStart,
@@ -81,13 +89,13 @@ export const COMMANDS: Array<Command | CommandGroup> = [
       command({
         name: "audit export",
         summary: "Write pending events into log and digest files (and copy them with the public key to --out).",
-        options: { dataDir: OPTIONS.dataDir, out: OPTIONS.exportOut },
+        options: { dataDir: OPTIONS.dataDir, databaseUrl: OPTIONS.databaseUrl, out: OPTIONS.exportOut },
         run: async (values) => (await import("./audit.ts")).exportLogs(values),
       }),
       command({
         name: "audit public-key",
         summary: "Print the public key (PEM) that signs digest files.",
-        options: { dataDir: OPTIONS.dataDir },
+        options: { dataDir: OPTIONS.dataDir, databaseUrl: OPTIONS.databaseUrl },
         run: async (values) => (await import("./audit.ts")).publicKey(values),
       }),
     ],

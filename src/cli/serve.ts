@@ -15,10 +15,10 @@ import { IpcChangeBus } from "../cluster/ipcChangeBus.ts";
 import { AdvisoryLockLeadership, SOLE_LEADER, type Leadership } from "../cluster/leadership.ts";
 import { PgChangeBus } from "../cluster/pgChangeBus.ts";
 import { runPrimary } from "../cluster/primary.ts";
-import type { DataDir, PostgresDataDir } from "../dataDir.ts";
+import type { DataDir } from "../dataDir.ts";
 import { AdjustableClock } from "../clock.ts";
 import type { ServeConfig } from "../config.ts";
-import { credentialsPath, openDataDir, openDataDirOnPostgres } from "../dataDir.ts";
+import { credentialsPath, openDeploymentDataDir } from "../dataDir.ts";
 import { AccessKeyDirectory } from "../identity/accessKeys.ts";
 import { ensureDefaultAccount, type CreatedAccount } from "../identity/accounts.ts";
 import { writeCredentialsFile } from "../credentialsFile.ts";
@@ -54,7 +54,7 @@ export async function serve(options: ServeConfig): Promise<void | number> {
       return 0;
     }
     // First-start initialisation happens once, here, before any worker opens the data directory.
-    const dataDir = await openDeployment(config);
+    const dataDir = await openDeploymentDataDir(config.dataDir, config.databaseUrl);
     let start: Start;
     try {
       start = await initialise(dataDir, config.defaultAccount, Date.now());
@@ -141,7 +141,7 @@ async function serveUntilStopped(
   const worker = workerIndex();
   const nodeBus: ChangeBus = cluster.isWorker ? new IpcChangeBus() : new LocalChangeBus();
   const clock = new AdjustableClock();
-  const dataDir = await openDeployment(config);
+  const dataDir = await openDeploymentDataDir(config.dataDir, config.databaseUrl);
   onClose(() => dataDir.store.close());
   let bus = nodeBus;
   let leadership: Leadership = SOLE_LEADER;
@@ -227,11 +227,6 @@ async function serveUntilStopped(
     process.once("SIGINT", () => shutdown("SIGINT"));
     process.once("SIGTERM", () => shutdown("SIGTERM"));
   });
-}
-
-/** The data directory, with its store in PostgreSQL when the deployment names a database. */
-async function openDeployment(config: ServeConfig): Promise<DataDir | PostgresDataDir> {
-  return config.databaseUrl === undefined ? openDataDir(config.dataDir) : openDataDirOnPostgres(config.dataDir, config.databaseUrl);
 }
 
 /** The default account, and its credentials if this start created it. */

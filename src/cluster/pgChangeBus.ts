@@ -52,9 +52,30 @@ export class PgChangeBus implements ChangeBus {
     return this.#connected;
   }
 
+  /**
+   * Publishes a committed change. The NOTIFY cannot fail the request that made the change:
+   * that is committed and must be acknowledged. A NOTIFY that fails is tried again a few
+   * times in the background; if PostgreSQL stays unreachable, the other nodes' listeners
+   * lose their connections too and refresh every cache when they are back.
+   */
   async publish(change: Change): Promise<void> {
     const payload = JSON.stringify({ origin: this.#origin, change } satisfies Notification);
-    await Promise.all([this.#local.publish(change), this.#pool.query("SELECT pg_notify($1, $2)", [CHANNEL, payload])]);
+    void this.#notify(payload);
+    await this.#local.publish(change);
+  }
+
+  async #notify(payload: string): Promise<void> {
+    for (const delayMs of [0, ...RECONNECT_DELAYS_MS]) {
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      try {
+        await this.#pool.query("SELECT pg_notify($1, $2)", [CHANNEL, payload]);
+        return;
+      } catch (error) {
+        if (this.#closed) return;
+        log.warn("could not notify the other nodes of a change; trying again", { error: String(error) });
+      }
+    }
+    log.error("the other nodes were not notified of a change; they refresh their caches when their listeners reconnect");
   }
 
   subscribe(handler: ChangeHandler): void {

@@ -17,6 +17,7 @@
  *   writer committed, so a compare-and-set cannot pass on a stale revision.
  */
 import pg from "pg";
+import { DependencyTimeoutException } from "../../errors.ts";
 import type { SqlExecutor, SqlRow, SqlRunner, SqlValue } from "../sqlRunner.ts";
 
 /** How long a request waits for a connection before it fails (PostgreSQL down or every connection busy). */
@@ -34,6 +35,8 @@ const RETRYABLE = new Set(["40001", "40P01"]);
 export interface PgPoolOptions {
   /** Connections this pool may open (default 10). */
   max?: number;
+  /** How long a statement may run before the server cancels it (default STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs?: number;
 }
 
 /** Opens a pool on `url` (postgres://user:password@host:port/database). */
@@ -42,7 +45,7 @@ export function openPool(url: string, options: PgPoolOptions = {}): pg.Pool {
     connectionString: url,
     max: options.max ?? 10,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    statement_timeout: STATEMENT_TIMEOUT_MS,
+    statement_timeout: options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
     types: { getTypeParser: typeParser },
   });
@@ -81,7 +84,26 @@ export async function query(on: Queryable, sql: string, params: readonly SqlValu
     text = numberPlaceholders(sql);
     numbered.set(sql, text);
   }
-  return on.query<SqlRow>(text, params.map(toParam));
+  try {
+    return await on.query<SqlRow>(text, params.map(toParam));
+  } catch (error) {
+    throw asTimeout(error);
+  }
+}
+
+/**
+ * A PostgreSQL call that ran out of time (the server cancelled a statement past its
+ * timeout, or no connection could be had in time) becomes DependencyTimeoutException, as
+ * AWS KMS answers when a dependency does not answer in time; any other error is returned as is.
+ */
+export function asTimeout(error: unknown): unknown {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const message = error instanceof Error ? error.message : "";
+  // 57014: query_canceled, which statement_timeout raises; node-postgres words its own connect timeouts.
+  if (code === "57014" || /timeout exceeded when trying to connect|connection timeout/i.test(message)) {
+    return new DependencyTimeoutException("The request timed out while waiting for the key store's database. Retry the request.");
+  }
+  return error;
 }
 
 function toParam(value: SqlValue): unknown {
@@ -132,7 +154,9 @@ export class PgRunner implements SqlRunner {
 
   async #transaction<T>(begin: string, body: (tx: SqlExecutor, client: pg.PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
+      const client = await this.pool.connect().catch((error: unknown) => {
+        throw asTimeout(error);
+      });
       let broken: Error | undefined;
       try {
         await client.query(begin);
