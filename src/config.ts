@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
+import { SEAL_MODES, type SealMode } from "./seal/sealFile.ts";
 
 /** Options of `kmsd serve`. */
 export interface ServeConfig {
@@ -21,6 +22,10 @@ export interface ServeConfig {
   audit: boolean;
   /** Days audit events and log files are kept; undefined keeps everything (the default). */
   auditRetentionDays: number | undefined;
+  /** --seal: how the root key is protected (src/seal/); undefined: as the data directory says. */
+  seal: SealMode | undefined;
+  /** --seal-key-id, --seal-endpoint, --seal-region: the `kms` seal's key and service. */
+  kms: { keyId: string | undefined; endpoint: string | undefined; region: string | undefined };
 }
 
 /** Parses `kmsd serve` arguments and the environment. */
@@ -37,6 +42,10 @@ export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeC
       audit: { type: "string" },
       workers: { type: "string" },
       "audit-retention-days": { type: "string" },
+      seal: { type: "string" },
+      "seal-key-id": { type: "string" },
+      "seal-endpoint": { type: "string" },
+      "seal-region": { type: "string" },
     },
     strict: true,
   });
@@ -57,6 +66,8 @@ export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeC
   if (auditRetentionDays !== undefined && !(Number.isFinite(auditRetentionDays) && auditRetentionDays > 0)) {
     throw new Error(`--audit-retention-days must be a positive number of days, not '${retention}'`);
   }
+  const seal = values.seal ?? envValue(env, "KMSD_SEAL");
+  if (seal !== undefined && !(SEAL_MODES as readonly string[]).includes(seal)) throw new Error(`--seal must be one of ${SEAL_MODES.join(", ")}, not '${seal}'`);
   return {
     host: values.host ?? envValue(env, "KMSD_HOST") ?? "127.0.0.1",
     port,
@@ -67,6 +78,12 @@ export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeC
     workers,
     audit: audit === "on",
     auditRetentionDays,
+    seal: seal as SealMode | undefined,
+    kms: {
+      keyId: values["seal-key-id"] ?? envValue(env, "KMSD_SEAL_KEY_ID"),
+      endpoint: values["seal-endpoint"] ?? envValue(env, "KMSD_SEAL_ENDPOINT"),
+      region: values["seal-region"] ?? envValue(env, "KMSD_SEAL_REGION"),
+    },
   };
 }
 

@@ -1,11 +1,14 @@
 /**
- * The data directory: created on first use with mode 0700, holding the root key file
- * (0600), the SQLite database and, after the first start, the default account's
- * credentials file (0600).
+ * The data directory: created on first use with mode 0700, holding the SQLite database,
+ * after the first start the default account's credentials file (0600), and what the seal
+ * needs (src/seal/): the plaintext root key file `root.key` (0600) in the `file` mode, or
+ * the seal file `seal.json` with the root key wrapped in every other mode.
  */
 import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { FileRootKey, type RootKey } from "./crypto/rootKey.ts";
+import { readSealRecord } from "./seal/sealFile.ts";
+import { checkRootKeyFits } from "./seal/rootKeyCheck.ts";
 import { SqliteStore } from "./store/sqlite/sqliteStore.ts";
 import type { Store } from "./store/store.ts";
 
@@ -16,20 +19,43 @@ export interface DataDir {
   rootKey: RootKey;
 }
 
-/** Opens (creating if needed) the data directory. */
-export function openDataDir(path: string): DataDir {
+/** Creates the data directory (mode 0700) unless it exists; true if it created it. */
+export function ensureDataDirectory(path: string): boolean {
   // Everything kmsd writes (database, WAL, root key, credentials) is for its own user only.
   process.umask(0o077);
-  let created = false;
   try {
     statSync(path);
+    return false;
   } catch {
     mkdirSync(path, { recursive: true, mode: 0o700 });
-    created = true;
+    chmodSync(path, 0o700); // mkdir's mode is filtered by the umask
+    return true;
   }
-  if (created) chmodSync(path, 0o700); // mkdir's mode is filtered by the umask
-  const rootKey = FileRootKey.loadOrCreate(join(path, "root.key"));
+}
+
+/**
+ * Opens (creating if needed) a data directory in the `file` seal mode, with its root key
+ * file. A sealed data directory has no root key here: it is refused, naming its mode.
+ */
+export async function openDataDir(path: string): Promise<DataDir> {
+  ensureDataDirectory(path);
+  const seal = readSealRecord(path);
+  if (seal !== undefined) {
+    throw new Error(`${path} is sealed (seal mode ${seal.mode}): its root key is not on disk; run this through an unsealed node instead`);
+  }
+  return openUnsealedDataDir(path, FileRootKey.loadOrCreate(join(path, "root.key")));
+}
+
+/** Opens the database of a data directory with its root key; throws if the key is not the one the database was written with. */
+export async function openUnsealedDataDir(path: string, rootKey: RootKey): Promise<DataDir> {
+  ensureDataDirectory(path);
   const store = new SqliteStore(join(path, "kmsd.db"));
+  try {
+    await checkRootKeyFits(store, rootKey);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   return { path, store, rootKey };
 }
 

@@ -18,7 +18,7 @@ export async function account(args: string[]): Promise<void> {
     strict: true,
   });
   if (values.id !== undefined) checkAccountId(values.id);
-  const dataDir = openDataDir(dataDirOf(values["data-dir"]));
+  const dataDir = await openDataDir(dataDirOf(values["data-dir"]));
   try {
     const created = await createAccount(dataDir.store, dataDir.rootKey, values.id, Date.now());
     if (values.json) process.stdout.write(`${JSON.stringify(created)}\n`);

@@ -1,17 +1,24 @@
 /**
- * `kmsd serve`: opens the data directory (creating it, the root key, the database and
- * the default account on first start) and the audit trail, then serves the API until
- * SIGINT/SIGTERM.
+ * `kmsd serve`: listens, obtains the root key from the node's seal (src/seal/: at once in
+ * the `file` mode, from shares or an auto-unseal otherwise), then opens the data directory
+ * (creating the database and the default account on first start) and the audit trail and
+ * serves the API until SIGINT/SIGTERM; while sealed the API is refused.
  */
 import cluster from "node:cluster";
 import type { AddressInfo } from "node:net";
-import { LocalChangeBus, type ChangeBus } from "../cluster/changes.ts";
+import type { RequestListener } from "node:http";
+import { LocalChangeBus, ScopedChangeBus } from "../cluster/changes.ts";
 import { IpcChangeBus } from "../cluster/ipcChangeBus.ts";
 import { runPrimary } from "../cluster/primary.ts";
+import { PrimarySealRelay, WorkerSealProxy } from "../cluster/sealRelay.ts";
+import type { RootKey } from "../crypto/rootKey.ts";
 import type { DataDir } from "../dataDir.ts";
 import { AdjustableClock } from "../clock.ts";
 import { parseServeConfig, type ServeConfig } from "../config.ts";
-import { credentialsPath, openDataDir } from "../dataDir.ts";
+import { credentialsPath, ensureDataDirectory, openUnsealedDataDir } from "../dataDir.ts";
+import { NodeSeal, type SealControl, type SealListener } from "../seal/nodeSeal.ts";
+import { rootKeySourceOf, warnIfUnprotected } from "../seal/rootKeySource.ts";
+import { SealedFront } from "../seal/sealedFront.ts";
 import { AccessKeyDirectory } from "../identity/accessKeys.ts";
 import { ensureDefaultAccount, writeCredentialsFile } from "../identity/accounts.ts";
 import { Scheduler } from "../jobs/scheduler.ts";
@@ -21,7 +28,7 @@ import { auditDbPath, openAuditDb } from "../audit/auditDb.ts";
 import { auditFaultsFromEnv, DISABLED_AUDIT_TRAIL, openAuditTrail } from "../audit/trail.ts";
 
 import type { Services } from "../server/context.ts";
-import { createKmsdServer } from "../server/httpServer.ts";
+import { createHttpServer, kmsdRequestListener } from "../server/httpServer.ts";
 import { httpTimeoutsFromEnv } from "../server/httpConnection.ts";
 import { log } from "../server/log.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
@@ -29,20 +36,41 @@ import { DEFAULT_REGION } from "../server/regions.ts";
 /** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
 export async function serve(args: string[]): Promise<void | number> {
   const config = parseServeConfig(args, process.env);
-  if (config.workers > 1 && cluster.isPrimary) {
-    // First-start initialisation happens once, here, before any worker opens the data directory.
-    const dataDir = openDataDir(config.dataDir);
-    await initialise(dataDir, config.defaultAccount, Date.now());
-    await dataDir.store.close();
-    if (config.audit) openAuditDb(auditDbPath(dataDir.path)).close();
-    return runPrimary(config.workers);
-  }
+  if (config.workers > 1 && cluster.isPrimary) return servePrimary(config);
   try {
     await serveOne(config);
   } finally {
     // The IPC channel to the primary would keep a stopped (or failed) worker alive. Through
     // the worker's own disconnect, the process then ends with its exit status, not 0.
     if (cluster.worker?.isConnected()) cluster.worker.disconnect();
+  }
+}
+
+/**
+ * The primary of several workers holds the seal: it unseals (at once in the `file` mode)
+ * and hands the root key to its workers. First-start initialisation happens here, once,
+ * before any worker opens the data directory with the key.
+ */
+async function servePrimary(config: ServeConfig): Promise<number> {
+  ensureDataDirectory(config.dataDir);
+  const source = rootKeySourceOf(config.dataDir, config);
+  warnIfUnprotected(source, config.dataDir, config.dev);
+  const relay = new PrimarySealRelay(async (rootKey) => {
+    const dataDir = await openUnsealedDataDir(config.dataDir, rootKey);
+    try {
+      await initialise(dataDir, config.defaultAccount, Date.now());
+    } finally {
+      await dataDir.store.close();
+    }
+    if (config.audit) openAuditDb(auditDbPath(dataDir.path)).close();
+  });
+  const seal = new NodeSeal(source, relay);
+  relay.attach(seal);
+  await seal.start();
+  try {
+    return await runPrimary(config.workers);
+  } finally {
+    seal.stop();
   }
 }
 
@@ -61,65 +89,54 @@ async function serveOne(config: ServeConfig): Promise<void> {
   }
 }
 
-/** Opens everything, listens, and returns on SIGINT/SIGTERM; registers a closer for each thing it opens. */
+/**
+ * Listens at once, sealed or not, and serves the API whenever the node is unsealed (at
+ * once in the `file` mode); returns on SIGINT/SIGTERM. Registers a closer for each thing it opens.
+ */
 async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Promise<void>) => void): Promise<void> {
   const worker = cluster.isWorker ? Number(process.env.KMSD_WORKER_INDEX ?? "0") : 0;
-  const bus: ChangeBus = cluster.isWorker ? new IpcChangeBus() : new LocalChangeBus();
+  const bus = new ScopedChangeBus(cluster.isWorker ? new IpcChangeBus() : new LocalChangeBus());
   const clock = new AdjustableClock();
-  const dataDir = openDataDir(config.dataDir);
-  onClose(() => dataDir.store.close());
-  const accountId = await initialise(dataDir, config.defaultAccount, clock.nowMs());
-  if (config.dev && worker === 0) {
-    log.warn("--dev: unknown access keys act as the default account's root and the clock can be moved; never use this in production", {
-      defaultAccount: accountId,
-    });
+  ensureDataDirectory(config.dataDir);
+  let open: OpenServices | undefined;
+  onClose(async () => open?.close());
+  const listener: SealListener = {
+    unsealed: async (rootKey) => {
+      open = await openServices(config, rootKey, { worker, bus, clock });
+      front.serve(open.listener, open.services);
+    },
+    sealed: async () => {
+      front.seal();
+      const closing = open;
+      open = undefined;
+      await closing?.close();
+    },
+  };
+  let seal: SealControl;
+  let ready: Promise<void>;
+  if (cluster.isWorker) {
+    const proxy = new WorkerSealProxy(listener);
+    // Serving from the first request when the primary is already unsealed (always, in the `file` mode).
+    ready = proxy.ready;
+    seal = proxy;
+  } else {
+    const source = rootKeySourceOf(config.dataDir, config);
+    warnIfUnprotected(source, config.dataDir, config.dev);
+    const nodeSeal = new NodeSeal(source, listener);
+    onClose(async () => nodeSeal.stop());
+    ready = nodeSeal.start();
+    seal = nodeSeal;
   }
-  const keys = new KeyRepository(dataDir.store, dataDir.rootKey, config.keyCacheSize, bus);
-  const accessKeys = new AccessKeyDirectory(dataDir.store, dataDir.rootKey, bus);
-  const audit = config.audit
-    ? await openAuditTrail({
-        dataDir: dataDir.path,
-        rootKey: dataDir.rootKey,
-        accessKeys,
-        defaultAccountId: accountId,
-        nowMs: clock.nowMs(),
-        retentionDays: config.auditRetentionDays,
-        faults: auditFaultsFromEnv(process.env),
-      })
-    : DISABLED_AUDIT_TRAIL;
-  onClose(() => audit.close());
-  if (!config.audit) log.warn("--audit off: requests are not recorded; use it only to measure what the audit trail costs");
-  const services: Services = {
-    store: dataDir.store,
-    keys,
-    accessKeys,
-    rootKey: dataDir.rootKey,
-    clock,
-    dev: config.dev,
-    defaultAccountId: accountId,
-    authorizer: new Authorizer(accessKeys),
-    audit,
-  };
-  // One worker runs the time-driven jobs; the others would only repeat them.
-  const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined) : undefined;
-  if (scheduler) onClose(() => scheduler.stop());
-  bus.subscribe(async (change) => {
-    if (change.kind !== "clock") return;
-    clock.adoptOffset(change.offsetMs);
-    await scheduler?.runDue();
-  });
-  const afterClockAdvance = async () => {
-    await scheduler?.runDue();
-    await bus.publish({ kind: "clock", offsetMs: clock.offsetMs });
-  };
-  const server = createKmsdServer(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env) });
+  const front = new SealedFront(seal, worker);
+  await ready;
+  const server = createHttpServer(front.listener, httpTimeoutsFromEnv(process.env));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);
   });
-  scheduler?.start();
   const { port } = server.address() as AddressInfo;
-  log.info("listening", { host: config.host, port, dataDir: dataDir.path, defaultAccount: accountId, worker });
+  const status = seal.status();
+  log.info("listening", { host: config.host, port, dataDir: config.dataDir, defaultAccount: open?.services.defaultAccountId, worker, sealed: status.sealed, seal: status.mode });
   // A worker whose primary is gone (killed) stops too, rather than serve alone forever.
   if (cluster.isWorker) process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
 
@@ -133,6 +150,77 @@ async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Pro
     process.once("SIGINT", () => shutdown("SIGINT"));
     process.once("SIGTERM", () => shutdown("SIGTERM"));
   });
+}
+
+/** What an unsealed node serves with, and how to close it again when it seals or stops. */
+interface OpenServices {
+  services: Services;
+  listener: RequestListener;
+  close(): Promise<void>;
+}
+
+/** Opens the database, the caches, the audit trail and the scheduler with `rootKey`; the first start creates the default account. */
+async function openServices(config: ServeConfig, rootKey: RootKey, node: { worker: number; bus: ScopedChangeBus; clock: AdjustableClock }): Promise<OpenServices> {
+  const { worker, bus, clock } = node;
+  /** Closers of what is open so far, the last opened first. */
+  const opened: Array<() => Promise<void>> = [];
+  const close = async () => {
+    bus.dropSubscriptions();
+    for (const closeOne of opened.splice(0)) await closeOne();
+  };
+  try {
+    const dataDir = await openUnsealedDataDir(config.dataDir, rootKey);
+    opened.unshift(() => dataDir.store.close());
+    const accountId = await initialise(dataDir, config.defaultAccount, clock.nowMs());
+    if (config.dev && worker === 0) {
+      log.warn("--dev: unknown access keys act as the default account's root and the clock can be moved; never use this in production", {
+        defaultAccount: accountId,
+      });
+    }
+    const keys = new KeyRepository(dataDir.store, rootKey, config.keyCacheSize, bus);
+    const accessKeys = new AccessKeyDirectory(dataDir.store, rootKey, bus);
+    const audit = config.audit
+      ? await openAuditTrail({
+          dataDir: dataDir.path,
+          rootKey,
+          accessKeys,
+          defaultAccountId: accountId,
+          nowMs: clock.nowMs(),
+          retentionDays: config.auditRetentionDays,
+          faults: auditFaultsFromEnv(process.env),
+        })
+      : DISABLED_AUDIT_TRAIL;
+    opened.unshift(() => audit.close());
+    if (!config.audit) log.warn("--audit off: requests are not recorded; use it only to measure what the audit trail costs");
+    const services: Services = {
+      store: dataDir.store,
+      keys,
+      accessKeys,
+      rootKey,
+      clock,
+      dev: config.dev,
+      defaultAccountId: accountId,
+      authorizer: new Authorizer(accessKeys),
+      audit,
+    };
+    // One worker runs the time-driven jobs; the others would only repeat them.
+    const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined) : undefined;
+    if (scheduler) opened.unshift(() => scheduler.stop());
+    bus.subscribe(async (change) => {
+      if (change.kind !== "clock") return;
+      clock.adoptOffset(change.offsetMs);
+      await scheduler?.runDue();
+    });
+    const afterClockAdvance = async () => {
+      await scheduler?.runDue();
+      await bus.publish({ kind: "clock", offsetMs: clock.offsetMs });
+    };
+    scheduler?.start();
+    return { services, listener: kmsdRequestListener(services, { worker, afterClockAdvance }), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /**

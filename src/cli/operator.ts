@@ -1,0 +1,189 @@
+/**
+ * `kmsd operator`: the root of trust's commands (docs/root-of-trust.md).
+ *
+ *   init    --data-dir DIR --shares N --threshold T [--default-account ID] [--json]
+ *           creates a data directory sealed by Shamir shares; prints the shares once, stores none
+ *   unseal  --endpoint URL      reads ONE share from standard input (never argv), submits it
+ *   seal    --endpoint URL      seals a running node; signed with the default account root's
+ *                               credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or --credentials-file)
+ *   status  --endpoint URL      the node's seal status
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { HttpRequest } from "@smithy/protocol-http";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { checkAccountId } from "../config.ts";
+import { WrappingKey } from "../crypto/rootKey.ts";
+import { credentialsPath, ensureDataDirectory, openUnsealedDataDir } from "../dataDir.ts";
+import { ensureDefaultAccount, writeCredentialsFile, type CreatedAccount } from "../identity/accounts.ts";
+import { OPERATOR_PATHS } from "../seal/sealedFront.ts";
+import { writeSealRecord } from "../seal/sealFile.ts";
+import { checkShamirParameters, sealWithShares } from "../seal/shamir.ts";
+import { DEFAULT_REGION } from "../server/regions.ts";
+import { PreparedSha256 } from "../server/sigv4Hash.ts";
+
+/** What `operator init` prints (once): the shares and the default account's root credentials. */
+export interface InitOutput extends CreatedAccount {
+  UnsealShares: string[];
+  Threshold: number;
+}
+
+/**
+ * Creates a data directory whose root key is sealed by `shares` Shamir shares (any
+ * `threshold` of them unseal it), with the default account and its credentials file, as a
+ * first start does. The seal file is written before the database, so a directory with a
+ * database always has its seal. Refuses a directory that already holds kmsd's files.
+ */
+export async function initShamir(options: { dataDir: string; shares: number; threshold: number; defaultAccount: string | undefined }): Promise<InitOutput> {
+  checkShamirParameters(options.shares, options.threshold);
+  if (options.defaultAccount !== undefined) checkAccountId(options.defaultAccount);
+  if (existsSync(options.dataDir) && readdirSync(options.dataDir).length > 0) {
+    throw new Error(`${options.dataDir} is not empty: operator init creates a new data directory (move an existing one with operator seal-migrate)`);
+  }
+  ensureDataDirectory(options.dataDir);
+  const rootKey = WrappingKey.generate();
+  try {
+    const { record, shares } = await sealWithShares(rootKey, options.shares, options.threshold);
+    writeSealRecord(options.dataDir, record);
+    const dataDir = await openUnsealedDataDir(options.dataDir, rootKey);
+    try {
+      const { created } = await ensureDefaultAccount(dataDir.store, rootKey, options.defaultAccount, Date.now());
+      if (created === undefined) throw new Error(`${options.dataDir} already had a default account`);
+      writeCredentialsFile(credentialsPath(options.dataDir), created, DEFAULT_REGION);
+      return { UnsealShares: shares, Threshold: options.threshold, ...created };
+    } finally {
+      await dataDir.store.close();
+    }
+  } finally {
+    rootKey.destroy();
+  }
+}
+
+/** The seal status a node answers (`{"Sealed", "Mode", "Progress", "Threshold"[, "Reason"]}`). */
+export type StatusOutput = Record<string, unknown>;
+
+/** Submits one share, read from `input` (standard input), to the node at `endpoint`. */
+export async function unseal(endpoint: string, input: NodeJS.ReadableStream): Promise<StatusOutput> {
+  const share = (await readAll(input)).trim();
+  if (share === "") throw new Error("no share on standard input: pipe or type one share (never pass it as an argument)");
+  if (/\s/.test(share)) throw new Error("standard input holds more than one line: submit one share per call");
+  return call(endpoint, OPERATOR_PATHS.unseal, JSON.stringify({ Share: share }));
+}
+
+/** Seals the node at `endpoint`, signed with `credentials` (the default account's root). */
+export async function seal(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }, region: string): Promise<StatusOutput> {
+  const url = new URL(OPERATOR_PATHS.seal, endpoint);
+  const body = "{}";
+  const request = new HttpRequest({
+    method: "POST",
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port === "" ? undefined : Number(url.port),
+    path: url.pathname,
+    headers: { host: url.host, "content-type": "application/json" },
+    body,
+  });
+  const signer = new SignatureV4({ service: "kms", region, credentials, sha256: PreparedSha256 });
+  const signed = await signer.sign(request);
+  return call(endpoint, OPERATOR_PATHS.seal, body, signed.headers);
+}
+
+/** The seal status of the node at `endpoint`. */
+export async function status(endpoint: string): Promise<StatusOutput> {
+  return call(endpoint, OPERATOR_PATHS.status, undefined);
+}
+
+async function call(endpoint: string, path: string, body: string | undefined, headers: Record<string, string> = {}): Promise<StatusOutput> {
+  const url = new URL(path, endpoint);
+  const { host: _host, ...sendable } = headers; // fetch sets Host itself, to the same value
+  const response = await fetch(url, {
+    method: body === undefined ? "GET" : "POST",
+    headers: body === undefined ? sendable : { "content-type": "application/json", ...sendable },
+    ...(body === undefined ? {} : { body }),
+  });
+  const answer = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`${String(answer.__type ?? response.status)}: ${String(answer.message ?? "")}`);
+  return answer;
+}
+
+async function readAll(input: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  const text = Buffer.concat(chunks).toString("utf8");
+  for (const chunk of chunks) chunk.fill(0);
+  return text;
+}
+
+/** The seal command's credentials: the environment's, else a shared-credentials file's default profile. */
+function sealCredentials(credentialsFile: string | undefined): { accessKeyId: string; secretAccessKey: string } {
+  if (credentialsFile !== undefined) return readCredentialsFile(credentialsFile);
+  const accessKeyId = process.env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) {
+    throw new Error("operator seal needs the default account root's credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or --credentials-file");
+  }
+  return { accessKeyId, secretAccessKey };
+}
+
+function readCredentialsFile(path: string): { accessKeyId: string; secretAccessKey: string } {
+  const text = readFileSync(path, "utf8");
+  const value = (name: string) => new RegExp(`^\\s*${name}\\s*=\\s*(\\S+)\\s*$`, "m").exec(text)?.[1];
+  const accessKeyId = value("aws_access_key_id");
+  const secretAccessKey = value("aws_secret_access_key");
+  if (accessKeyId === undefined || secretAccessKey === undefined) throw new Error(`${path} holds no aws_access_key_id and aws_secret_access_key`);
+  return { accessKeyId, secretAccessKey };
+}
+
+const USAGE = `usage: kmsd operator init --data-dir DIR --shares N --threshold T [--default-account ID] [--json]
+       kmsd operator unseal --endpoint URL          (one share on standard input)
+       kmsd operator seal --endpoint URL [--region R] [--credentials-file FILE]
+       kmsd operator status --endpoint URL`;
+
+/** Runs an `operator` subcommand. */
+export async function operator(args: string[]): Promise<number> {
+  const [subcommand, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      "data-dir": { type: "string" },
+      shares: { type: "string" },
+      threshold: { type: "string" },
+      "default-account": { type: "string" },
+      json: { type: "boolean" },
+      endpoint: { type: "string" },
+      region: { type: "string" },
+      "credentials-file": { type: "string" },
+    },
+    strict: true,
+  });
+  const print = (answer: object) => process.stdout.write(`${JSON.stringify(answer)}\n`);
+  const endpoint = () => {
+    if (values.endpoint === undefined) throw new Error(`--endpoint is required\n${USAGE}`);
+    return values.endpoint;
+  };
+  if (subcommand === "init") {
+    if (values["data-dir"] === undefined) throw new Error(`--data-dir is required\n${USAGE}`);
+    const output = await initShamir({ dataDir: values["data-dir"], shares: Number(values.shares ?? "5"), threshold: Number(values.threshold ?? "3"), defaultAccount: values["default-account"] });
+    if (values.json) print(output);
+    else {
+      process.stdout.write(
+        [
+          `kmsd: created ${values["data-dir"]} sealed by ${output.UnsealShares.length} shares, any ${output.Threshold} of which unseal it.`,
+          "Give each share to a different person; they are shown now only and stored nowhere:",
+          ...output.UnsealShares.map((share, index) => `  share ${index + 1}: ${share}`),
+          `Account ${output.AccountId} (root credentials also in ${join(values["data-dir"], "credentials")}):`,
+          `  aws_access_key_id     = ${output.AccessKeyId}`,
+          `  aws_secret_access_key = ${output.SecretAccessKey}`,
+          "",
+        ].join("\n"),
+      );
+    }
+    return 0;
+  }
+  if (subcommand === "unseal") return print(await unseal(endpoint(), process.stdin)), 0;
+  if (subcommand === "seal") return print(await seal(endpoint(), sealCredentials(values["credentials-file"]), values.region ?? DEFAULT_REGION)), 0;
+  if (subcommand === "status") return print(await status(endpoint())), 0;
+  process.stderr.write(`${USAGE}\n`);
+  return 2;
+}
