@@ -180,6 +180,12 @@ describe("audit redaction", () => {
   for (const { name, output, expected } of responses) {
     it(`response: ${name}`, () => assert.deepEqual(responseElements(output), expected));
   }
+
+  it("an encryption context key named __proto__ is recorded as written, as a member like any other", () => {
+    const context = JSON.parse('{"__proto__": "v", "other": "w"}') as Record<string, string>;
+    const recorded = requestParameters(KMS_MODEL, "Encrypt", { KeyId: "k", EncryptionContext: context });
+    assert.equal(JSON.stringify(recorded), '{"keyId":"k","encryptionContext":{"__proto__":"v","other":"w"}}');
+  });
 });
 
 function isBufferJson(value: unknown): boolean {

@@ -60,6 +60,7 @@ import { CreateKeyCommand, EncryptCommand, KMSClient, ListKeysCommand } from "@a
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type Credentials as StsCredentials } from "@aws-sdk/client-sts";
 import { CACHE_TTL_MS } from "../src/identity/accessKeys.ts";
 import { expectAwsError, rawRequest, startKmsd, type Kmsd } from "./support/kmsd.ts";
+import { awsCliEnv } from "./support/awsCli.ts";
 
 /** SDK credentials, with a session token for role sessions. */
 interface Creds {
@@ -621,15 +622,7 @@ void describe("IAM and STS", () => {
   });
 
   void it("round-trips `aws iam create-user` and `aws sts get-caller-identity` through the AWS CLI", async (t: TestContext) => {
-    const env = {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "/tmp",
-      AWS_ACCESS_KEY_ID: kmsd.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: kmsd.credentials.secretAccessKey,
-      AWS_DEFAULT_REGION: "us-east-1",
-      AWS_CONFIG_FILE: "/dev/null",
-      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-    };
+    const env = awsCliEnv(kmsd.credentials);
     const aws = async (...args: string[]) => {
       const { stdout } = await promisify(execFile)("aws", [...args, "--endpoint-url", kmsd.endpoint, "--output", "json"], { env });
       return JSON.parse(stdout) as Record<string, Record<string, string>>;

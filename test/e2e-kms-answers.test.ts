@@ -29,6 +29,7 @@ import { failure, requestIdOf, storedEvents } from "./support/audit.ts";
 import { createAccount, credentialsOf, expectAwsError, startKmsd, type CreatedAccount, type Kmsd } from "./support/kmsd.ts";
 import { bytes, createKey, type CreatedKey } from "./support/e2e.ts";
 import { policy, rootStatement } from "./support/identities.ts";
+import { awsCliEnv } from "./support/awsCli.ts";
 
 /** AWS's message for a ciphertext whose key the caller cannot reach (the AWS SDKs, sops and the Kubernetes aws-encryption-provider match on it). */
 const UNREACHABLE =
@@ -152,16 +153,7 @@ describe("answers that must match AWS", () => {
 
     it("the AWS CLI shows AWS's answer: aws kms decrypt fails with AccessDeniedException and its message", async (t: TestContext) => {
       const run = promisify(execFile);
-      const env = {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/tmp",
-        AWS_ACCESS_KEY_ID: kmsd.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: kmsd.credentials.secretAccessKey,
-        AWS_DEFAULT_REGION: "us-east-1",
-        AWS_CONFIG_FILE: "/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-        AWS_PAGER: "",
-      };
+      const env = awsCliEnv(kmsd.credentials);
       try {
         await run("aws", ["--version"], { env });
       } catch {

@@ -120,7 +120,7 @@ function byShape(model: ServiceModel, shapeName: string, value: unknown, depth: 
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(value)) {
         const walked = byShape(model, shape.value, item, depth + 1);
-        if (walked !== undefined) out[withinLimit(key, keyLimit)] = walked;
+        if (walked !== undefined) setMember(out, withinLimit(key, keyLimit), walked);
       }
       return out;
     }
@@ -147,7 +147,7 @@ function byValue(value: unknown, keepKeys: boolean, depth: number): unknown {
     for (const [key, member] of Object.entries(value)) {
       if (!keepKeys && isDeniedMember(key)) continue;
       const walked = byValue(member, !keepKeys && MAP_MEMBERS.has(key), depth + 1);
-      if (walked !== undefined) out[keepKeys ? key : cloudTrailName(key)] = walked;
+      if (walked !== undefined) setMember(out, keepKeys ? key : cloudTrailName(key), walked);
     }
     return out;
   }
@@ -158,6 +158,11 @@ function byValue(value: unknown, keepKeys: boolean, depth: number): unknown {
 /** A string cut to its model limit, with a marker (only a request that failed validation has a longer one). */
 function withinLimit(text: string, max: number | undefined): string {
   return max === undefined ? text : truncated(text, max);
+}
+
+/** Sets a member by definition, so that a caller's key such as `__proto__` (an encryption context's) stays data. */
+function setMember(out: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function isBytes(value: unknown): boolean {

@@ -164,7 +164,10 @@ describe("lost updates between two workers", () => {
     const KEYS = 10;
     const CONNECTIONS = 48;
     const ROUNDS = 5;
-    const connections = await Promise.all(Array.from({ length: CONNECTIONS }, (_, i) => clientOnWorker(i % 2)));
+    // One at a time: opened all at once, the callers' attempts can fall into step with the
+    // primary's round-robin so that one caller meets the same worker on every attempt.
+    const connections: KMSClient[] = [];
+    for (let i = 0; i < CONNECTIONS; i++) connections.push(await clientOnWorker(i % 2));
     const admin = connections[0] as KMSClient;
     const keyIds: string[] = [];
     for (let k = 0; k < KEYS; k++) keyIds.push((await admin.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId as string);
