@@ -7,6 +7,9 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { WrappingKey } from "../../src/crypto/rootKey.ts";
+import { readSealRecord } from "../../src/seal/sealFile.ts";
+import { ShareCollector } from "../../src/seal/shamir.ts";
 import { rawRequest, type Credentials } from "./kmsd.ts";
 
 const BIN = new URL("../../bin/kmsd.mjs", import.meta.url).pathname;
@@ -93,4 +96,20 @@ export function filesUnder(dir: string): Array<{ path: string; bytes: Buffer }> 
 /** The forms a secret may take in a file or a log: raw, base64, base64url, hex. */
 export function secretForms(secret: Buffer): Buffer[] {
   return [secret, Buffer.from(secret.toString("base64")), Buffer.from(secret.toString("base64url")), Buffer.from(secret.toString("hex"))];
+}
+
+/**
+ * The root key, rebuilt from `shares` and the data directory's seal file with kmsd's own
+ * code: the test's oracle for what must never be found anywhere.
+ */
+export async function rootKeyFromShares(dataDir: string, shares: readonly string[]): Promise<Buffer> {
+  const record = readSealRecord(dataDir);
+  if (record?.mode !== "shamir") throw new Error(`${dataDir} is not sealed by shares`);
+  const collector = new ShareCollector(record);
+  let rootKey: WrappingKey | undefined;
+  for (const share of shares) rootKey = await collector.add(share);
+  if (rootKey === undefined) throw new Error("not enough shares");
+  const bytes = rootKey.withBytes((key) => Buffer.from(key));
+  rootKey.destroy();
+  return bytes;
 }
