@@ -39,7 +39,8 @@ export function rootKeySourceOf(dataDir: string, options: SealOptions): RootKeyS
       const kms = kmsOptions(options);
       return { mode: "kms", unseal: () => initialiseKmsSeal(dataDir, kms) };
     }
-    throw new Error(`${dataDir} has no seal yet: create it with kmsd operator init --data-dir ${dataDir} --seal ${requested}`);
+    if (requested === "shamir") throw new Error(`${dataDir} has no seal yet: create it with kmsd operator init --data-dir ${dataDir} --shares N --threshold T`);
+    throw new Error(`seal mode ${requested} is not available in this build`);
   }
   if (requested !== undefined && requested !== record.mode) {
     throw new Error(`${dataDir} is sealed with seal mode ${record.mode}, not ${requested}; move it with kmsd operator seal-migrate`);
