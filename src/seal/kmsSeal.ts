@@ -23,7 +23,13 @@ async function kmsClient(options: Pick<KmsSealOptions, "endpoint" | "region">) {
   const { KMSClient } = await import("@aws-sdk/client-kms");
   const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (region === undefined || region === "") throw new Error("the kms seal needs a region: --seal-region, or AWS_REGION");
-  return new KMSClient({ region, ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }), maxAttempts: 2 });
+  return new KMSClient({
+    region,
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    maxAttempts: 2,
+    // A sealing service that hangs must not hang the start: the attempt fails, and is retried.
+    requestHandler: { connectionTimeout: 5000, requestTimeout: 15_000 },
+  });
 }
 
 /** Encrypts `rootKey` under the sealing key; returns the record to store. */

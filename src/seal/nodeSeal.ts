@@ -55,7 +55,7 @@ export class SealRequestRefused extends Error {}
 
 /** The longest pause between two auto-unseal attempts. */
 export const AUTO_UNSEAL_MAX_PAUSE_MS = 5000;
-const AUTO_UNSEAL_FIRST_PAUSE_MS = 250;
+const AUTO_UNSEAL_FIRST_PAUSE_MS = 500;
 
 /** The seal of the process that holds the root key. */
 export class NodeSeal implements SealControl {
@@ -75,11 +75,14 @@ export class NodeSeal implements SealControl {
     this.#listener = listener;
   }
 
-  /** Starts: `file` unseals now (throwing if it cannot); auto-unseal modes begin trying; `shamir` waits for shares. */
+  /**
+   * Starts: `file` unseals now (throwing if it cannot); auto-unseal modes try once and, if
+   * that fails, keep trying in the background; `shamir` waits for shares.
+   */
   async start(): Promise<void> {
     const source = this.#source;
     if (source.mode === "file") await this.#open(source.load());
-    else if (source.mode !== "shamir") void this.#autoUnseal(source.unseal);
+    else if (source.mode !== "shamir" && !(await this.#tryAutoUnseal(source.unseal))) void this.#keepTrying(source.unseal);
   }
 
   /** Calls `watcher` with the new status after every change (a share counted, unsealed, sealed, a failed attempt). */
@@ -166,18 +169,24 @@ export class NodeSeal implements SealControl {
     log.info("unsealed", { mode: this.#source.mode });
   }
 
-  async #autoUnseal(unseal: () => Promise<WrappingKey>): Promise<void> {
+  /** One auto-unseal attempt; true if the node is unsealed now, else the reason is recorded and logged. */
+  async #tryAutoUnseal(unseal: () => Promise<WrappingKey>): Promise<boolean> {
+    try {
+      await this.#serially(async () => this.#open(await unseal()));
+      return true;
+    } catch (error) {
+      this.#reason = `auto-unseal through ${this.#source.mode} failed: ${errorMessage(error)}`;
+      log.warn("sealed: auto-unseal failed; retrying", { mode: this.#source.mode, reason: this.#reason });
+      return false;
+    } finally {
+      this.#changed();
+    }
+  }
+
+  /** Tries again, pausing longer each time, until unsealed, sealed by an operator, or stopped. */
+  async #keepTrying(unseal: () => Promise<WrappingKey>): Promise<void> {
     let pauseMs = AUTO_UNSEAL_FIRST_PAUSE_MS;
-    while (!this.#stopped && this.#rootKey === undefined && !this.#sealedByOperator) {
-      try {
-        await this.#serially(async () => this.#open(await unseal()));
-        this.#changed();
-        return;
-      } catch (error) {
-        this.#reason = `auto-unseal through ${this.#source.mode} failed: ${errorMessage(error)}`;
-        log.warn("sealed: auto-unseal failed; retrying", { mode: this.#source.mode, reason: this.#reason, retryInMs: pauseMs });
-        this.#changed();
-      }
+    for (;;) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, pauseMs);
         this.#wake = () => {
@@ -185,6 +194,8 @@ export class NodeSeal implements SealControl {
           resolve();
         };
       });
+      if (this.#stopped || this.#rootKey !== undefined || this.#sealedByOperator) return;
+      if (await this.#tryAutoUnseal(unseal)) return;
       pauseMs = Math.min(pauseMs * 2, AUTO_UNSEAL_MAX_PAUSE_MS);
     }
   }

@@ -57,13 +57,13 @@ export async function startKmsdWorkers(workers: number): Promise<Kmsd> {
   return kmsd;
 }
 
-/** Starts kmsd; pass `dataDir` to restart on an existing directory. */
-export async function startKmsd(options: { dataDir?: string; dev?: boolean; args?: string[] } = {}): Promise<Kmsd> {
+/** Starts kmsd; pass `dataDir` to restart on an existing directory, `env` for variables beyond the test's own. */
+export async function startKmsd(options: { dataDir?: string; dev?: boolean; args?: string[]; env?: Record<string, string> } = {}): Promise<Kmsd> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "kmsd-test-"));
   // One worker unless a test asks for more: tests reason about one process's timing and crashes.
   const workers = options.args?.includes("--workers") ? [] : ["--workers", "1"];
   const args = ["serve", "--port", "0", "--data-dir", dataDir, ...workers, ...(options.dev ? ["--dev"] : []), ...(options.args ?? [])];
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
   let stderr = "";
   child.stdout.resume();
   const listening = new Promise<{ port: number; defaultAccount: string }>((resolve, reject) => {
