@@ -27,10 +27,13 @@ import { CloudTrailClient, LookupEventsCommand, type LookupAttributeKey } from "
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { auditDbPath, inTransaction, openAuditDb, openAuditDbReadOnly } from "../src/audit/auditDb.ts";
+import { DatabaseSync } from "node:sqlite";
 import { canonicalJson, chainHash, GENESIS_HASH } from "../src/audit/canonicalJson.ts";
-import { lookupEvents } from "../src/audit/lookup.ts";
 import { isoSeconds } from "../src/audit/times.ts";
+import { lookupEvents } from "../src/store/sqlite/auditLookupSql.ts";
+import { migrateAuditDb } from "../src/store/sqlite/auditMigrations.ts";
+import { inTransaction, openSharedDatabase } from "../src/store/sqlite/connection.ts";
+import { auditDbPath } from "../src/store/sqlite/sqliteAuditStore.ts";
 
 const BIN = new URL("../bin/kmsd.mjs", import.meta.url).pathname;
 
@@ -176,7 +179,9 @@ function generator(seed: number): () => number {
 
 /** Loads `count` events into a fresh audit.db: ~90% in one account, spread over 90 days; returns how long it took. */
 function loadHistory(dataDir: string, count: number, nowMs: number): { ms: number; sizeMb: number; sample: Record<string, string> } {
-  const db = openAuditDb(auditDbPath(dataDir));
+  // Straight into SQLite's schema (a bulk load, not the audit store's append), so a history of millions loads in seconds.
+  const db = openSharedDatabase(auditDbPath(dataDir));
+  migrateAuditDb(db);
   const random = generator(42);
   const insertEvent = db.prepare(
     "INSERT INTO events(account_id, region, seq, prev_hash, hash, event_time, event_id, event_name, event_source, read_only, username, access_key_id, request_id, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -290,7 +295,7 @@ async function main(): Promise<void> {
     const server = await startServer(["--default-account", ACCOUNT], dataDir, true);
     try {
       const client = new CloudTrailClient({ endpoint: `http://127.0.0.1:${server.port}`, region: REGION, credentials: server.credentials, maxAttempts: 1 });
-      const db = openAuditDbReadOnly(auditDbPath(dataDir));
+      const db = new DatabaseSync(auditDbPath(dataDir), { readOnly: true });
       const queries: { label: string; attribute?: { AttributeKey: LookupAttributeKey; AttributeValue: string }; startTime?: Date; endTime?: Date; pages?: number }[] = [
         { label: "none (newest 50)" },
         { label: "EventId", attribute: { AttributeKey: "EventId", AttributeValue: loaded.sample.EventId ?? "" } },

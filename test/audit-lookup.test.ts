@@ -8,10 +8,12 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openAuditDb } from "../src/audit/auditDb.ts";
+import { DatabaseSync } from "node:sqlite";
 import type { AuditEvent } from "../src/audit/events.ts";
-import { lookupEvents, lookupSql, type LookupAttributeKey, type LookupQuery } from "../src/audit/lookup.ts";
 import { AuditWriter } from "../src/audit/writer.ts";
+import type { LookupAttributeKey, LookupQuery } from "../src/store/auditStore.ts";
+import { lookupEvents, lookupSql } from "../src/store/sqlite/auditLookupSql.ts";
+import { openSqliteAuditStore } from "../src/store/sqlite/sqliteAuditStore.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kmsd-audit-lookup-"));
 const path = join(dir, "audit.db");
@@ -40,7 +42,7 @@ describe("audit lookups", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("loads a small history", async () => {
-    openAuditDb(path).close();
+    await openSqliteAuditStore(path).close();
     const writer = await AuditWriter.start(path);
     await writer.append(
       Array.from({ length: 40 }, (_, n) => event(n, n % 10 === 9 ? "222222222222" : "111111111111")),
@@ -73,7 +75,7 @@ describe("audit lookups", () => {
     });
 
     it(`${key ?? "no attribute"}: the query reads ${index} (no scan, no sort)`, () => {
-      const db = openAuditDb(path);
+      const db = new DatabaseSync(path, { readOnly: true });
       for (const page of [query(), query({ timeMs: 1_700_000_005_000, rowid: 20 })]) {
         const { sql, params } = lookupSql(page);
         const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((row) => row.detail);
@@ -85,7 +87,7 @@ describe("audit lookups", () => {
     });
 
     it(`${key ?? "no attribute"}: paging returns every matching event of the account once, newest first`, () => {
-      const db = openAuditDb(path);
+      const db = new DatabaseSync(path, { readOnly: true });
       const seen: { id: string; timeMs: number; rowid: number }[] = [];
       let after: LookupQuery["after"];
       for (;;) {

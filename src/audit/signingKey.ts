@@ -5,12 +5,9 @@
  * verify` and other tools can check digests without the root key.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from "node:crypto";
-import type { DatabaseSync } from "node:sqlite";
 import type { RootKey } from "../crypto/rootKey.ts";
-import { inTransaction } from "./auditDb.ts";
+import type { AuditStore } from "../store/auditStore.ts";
 
-const PRIVATE_KEY_META = "digest_signing_key";
-const PUBLIC_KEY_META = "digest_public_key";
 const WRAP_AAD = Buffer.from("kmsd/audit/digest-signing-key/v1", "utf8");
 
 /** Signs digest files. */
@@ -29,25 +26,19 @@ export interface DigestPublicKey {
 }
 
 /** Loads the signing key, creating it on first use (a concurrent creator's key wins if it was first). */
-export function loadOrCreateSigner(db: DatabaseSync, rootKey: RootKey): DigestSigner {
-  if (readMeta(db, PRIVATE_KEY_META) === undefined) {
+export async function loadOrCreateSigner(store: AuditStore, rootKey: RootKey): Promise<DigestSigner> {
+  let stored = await store.signingKey();
+  if (!stored) {
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const der = privateKey.export({ format: "der", type: "pkcs8" });
-    const wrapped = rootKey.wrap(der, WRAP_AAD).toString("base64");
+    const wrappedPrivateKey = rootKey.wrap(der, WRAP_AAD).toString("base64");
     der.fill(0);
-    const insert = db.prepare("INSERT INTO meta(name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING");
-    // Checked again under the write lock: a creator that got there first keeps its pair
-    // (both halves, written together), and the reads below return the winner's key.
-    inTransaction(db, () => {
-      if (readMeta(db, PRIVATE_KEY_META) !== undefined) return;
-      insert.run(PRIVATE_KEY_META, wrapped);
-      insert.run(PUBLIC_KEY_META, publicKey.export({ format: "pem", type: "spki" }).toString());
-    });
+    stored = await store.saveSigningKey({ wrappedPrivateKey, publicKeyPem: publicKey.export({ format: "pem", type: "spki" }).toString() });
   }
-  const der = rootKey.unwrap(Buffer.from(readMeta(db, PRIVATE_KEY_META) ?? "", "base64"), WRAP_AAD);
+  const der = rootKey.unwrap(Buffer.from(stored.wrappedPrivateKey, "base64"), WRAP_AAD);
   const privateKey = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
   der.fill(0);
-  const publicKeyPem = readMeta(db, PUBLIC_KEY_META) ?? "";
+  const { publicKeyPem } = stored;
   return {
     fingerprint: fingerprintOf(publicKeyPem),
     publicKeyPem,
@@ -56,9 +47,9 @@ export function loadOrCreateSigner(db: DatabaseSync, rootKey: RootKey): DigestSi
 }
 
 /** The public key of the data directory's signing key, if one was made. */
-export function readPublicKey(db: DatabaseSync): DigestPublicKey | undefined {
-  const publicKeyPem = readMeta(db, PUBLIC_KEY_META);
-  return publicKeyPem === undefined ? undefined : { publicKeyPem, fingerprint: fingerprintOf(publicKeyPem) };
+export async function readPublicKey(store: AuditStore): Promise<DigestPublicKey | undefined> {
+  const stored = await store.signingKey();
+  return stored && { publicKeyPem: stored.publicKeyPem, fingerprint: fingerprintOf(stored.publicKeyPem) };
 }
 
 /** Whether `signatureHex` is a valid SHA256withRSA signature of `text` by the key. */
@@ -78,9 +69,4 @@ export function verifySignature(publicKeyPem: string, text: string, signatureHex
 function fingerprintOf(publicKeyPem: string): string {
   const der = createPublicKey(publicKeyPem).export({ format: "der", type: "pkcs1" });
   return createHash("sha256").update(der).digest("hex").slice(0, 32);
-}
-
-function readMeta(db: DatabaseSync, name: string): string | undefined {
-  const row = db.prepare("SELECT value FROM meta WHERE name = ?").get(name) as { value: string } | undefined;
-  return row?.value;
 }

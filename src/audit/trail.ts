@@ -4,28 +4,19 @@
  * `--audit off` (benchmarks only) a disabled trail records nothing.
  */
 import { mkdirSync } from "node:fs";
-import type { DatabaseSync } from "node:sqlite";
 import type { RootKey } from "../crypto/rootKey.ts";
 import { KMSInternalException } from "../errors.ts";
 import type { CredentialLookup } from "../identity/accessKeys.ts";
 import { log } from "../server/log.ts";
 import { AWS_REGIONS, DEFAULT_REGION } from "../server/regions.ts";
-import { auditDbPath, openAuditDb } from "./auditDb.ts";
+import type { AuditStore, KeyLastUsageRecord, LookupPage, LookupQuery } from "../store/auditStore.ts";
+import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
 import { LogDelivery, type DeliveryResult } from "./delivery.ts";
 import { buildEvents, claimedCredential, type AuditEvent, type UnauthenticatedCaller } from "./events.ts";
 import { auditDir } from "./logPaths.ts";
-import { lookupEvents, type LookupQuery, type StoredEvent } from "./lookup.ts";
 import type { RequestAudit } from "./requestAudit.ts";
 import { loadOrCreateSigner } from "./signingKey.ts";
 import { AuditWriter, type WriterFaults } from "./writer.ts";
-
-/** A key's last successful cryptographic use, as recorded. */
-export interface KeyLastUsageRecord {
-  operation: string;
-  timeMs: number;
-  eventId: string;
-  requestId: string;
-}
 
 /** The audit trail of a running server. */
 export interface AuditTrail {
@@ -42,9 +33,9 @@ export interface AuditTrail {
   /** Records what KMS did to a key by itself (scheduled deletion, automatic rotation, expiry); resolves once on disk. */
   recordServiceEvent(event: AuditEvent): Promise<void>;
   /** One page of LookupEvents. */
-  lookup(query: LookupQuery): { events: StoredEvent[]; more: boolean };
+  lookup(query: LookupQuery): Promise<LookupPage>;
   /** A key's last recorded successful cryptographic use. */
-  keyLastUsage(keyArn: string): KeyLastUsageRecord | undefined;
+  keyLastUsage(keyArn: string): Promise<KeyLastUsageRecord | undefined>;
   /** Writes log and digest files for the events not yet delivered (and prunes, with a retention). */
   deliver(nowMs: number): Promise<DeliveryResult>;
   close(): Promise<void>;
@@ -75,30 +66,37 @@ export function auditFaultsFromEnv(env: NodeJS.ProcessEnv): WriterFaults {
   return after ? { failAfterEvents: Number(after[1]) } : { failAtStart: true };
 }
 
-/** Opens the audit trail of a data directory: audit.db, its writer thread, the digest signing key. */
+/**
+ * Opens the audit trail of a data directory: its audit store (audit.db), the writer thread
+ * (which opens a writing store of its own), the digest signing key.
+ */
 export async function openAuditTrail(options: AuditTrailOptions): Promise<AuditTrail> {
   const path = auditDbPath(options.dataDir);
-  const db = openAuditDb(path);
-  db.prepare("INSERT INTO meta(name, value) VALUES ('tracking_start_ms', ?) ON CONFLICT(name) DO NOTHING").run(String(options.nowMs));
-  const tracking = db.prepare("SELECT value FROM meta WHERE name = 'tracking_start_ms'").get() as { value: string };
-  const signer = loadOrCreateSigner(db, options.rootKey);
-  const dir = auditDir(options.dataDir);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const writer = await AuditWriter.start(path, options.faults);
-  return new SqliteAuditTrail(options, db, writer, new LogDelivery(db, dir, signer), Number(tracking.value));
+  const store = openSqliteAuditStore(path);
+  try {
+    const trackingStartMs = await store.trackingStart(options.nowMs);
+    const signer = await loadOrCreateSigner(store, options.rootKey);
+    const dir = auditDir(options.dataDir);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const writer = await AuditWriter.start(path, options.faults);
+    return new StoredAuditTrail(options, store, writer, new LogDelivery(store, dir, signer), trackingStartMs);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }
 
-class SqliteAuditTrail implements AuditTrail {
+class StoredAuditTrail implements AuditTrail {
   readonly enabled = true;
   readonly trackingStartMs: number;
   readonly #options: AuditTrailOptions;
-  readonly #db: DatabaseSync;
+  readonly #store: AuditStore;
   readonly #writer: AuditWriter;
   readonly #delivery: LogDelivery;
 
-  constructor(options: AuditTrailOptions, db: DatabaseSync, writer: AuditWriter, delivery: LogDelivery, trackingStartMs: number) {
+  constructor(options: AuditTrailOptions, store: AuditStore, writer: AuditWriter, delivery: LogDelivery, trackingStartMs: number) {
     this.#options = options;
-    this.#db = db;
+    this.#store = store;
     this.#writer = writer;
     this.#delivery = delivery;
     this.trackingStartMs = trackingStartMs;
@@ -128,15 +126,12 @@ class SqliteAuditTrail implements AuditTrail {
     return this.#writer.append([event], []);
   }
 
-  lookup(query: LookupQuery): { events: StoredEvent[]; more: boolean } {
-    return lookupEvents(this.#db, query);
+  lookup(query: LookupQuery): Promise<LookupPage> {
+    return this.#store.lookup(query);
   }
 
-  keyLastUsage(keyArn: string): KeyLastUsageRecord | undefined {
-    const row = this.#db.prepare("SELECT operation, time_ms, event_id, request_id FROM key_last_usage WHERE key_arn = ?").get(keyArn) as
-      | { operation: string; time_ms: number; event_id: string; request_id: string }
-      | undefined;
-    return row && { operation: row.operation, timeMs: row.time_ms, eventId: row.event_id, requestId: row.request_id };
+  keyLastUsage(keyArn: string): Promise<KeyLastUsageRecord | undefined> {
+    return this.#store.keyLastUsage(keyArn);
   }
 
   deliver(nowMs: number): Promise<DeliveryResult> {
@@ -146,7 +141,7 @@ class SqliteAuditTrail implements AuditTrail {
 
   async close(): Promise<void> {
     await this.#writer.close();
-    this.#db.close();
+    await this.#store.close();
   }
 
   /** Who a request that failed authentication claimed to be, and whose trail gets its event. */
@@ -176,8 +171,8 @@ export const DISABLED_AUDIT_TRAIL: AuditTrail = {
   assertAvailable: () => undefined,
   record: () => Promise.resolve(),
   recordServiceEvent: () => Promise.resolve(),
-  lookup: () => ({ events: [], more: false }),
-  keyLastUsage: () => undefined,
+  lookup: () => Promise.resolve({ events: [], more: false }),
+  keyLastUsage: () => Promise.resolve(undefined),
   deliver: () => Promise.resolve({ logFiles: [], digests: [], prunedDigests: 0 }),
   close: () => Promise.resolve(),
 };

@@ -5,7 +5,7 @@
  * - digest files: each one's signature (SHA256withRSA over CloudTrail's string to sign) and
  *   location, and the chain of digests (each names its predecessor's hash and signature);
  * - log files: each one's SHA-256 against the digest that lists it;
- * - records: inside each log file against audit.db, and audit.db's hash chain itself.
+ * - records: inside each log file against the audit store (audit.db), and its hash chain itself.
  *
  * Files are reported valid, modified, deleted (known to have existed: listed in a digest or
  * in audit.db, or named by a later digest, and not pruned), missing (delivered records no
@@ -17,9 +17,9 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import type { DatabaseSync } from "node:sqlite";
 import { gunzipSync } from "node:zlib";
-import { auditDbPath, openAuditDbReadOnly } from "./auditDb.ts";
+import type { AuditStore, ChainRecord } from "../store/auditStore.ts";
+import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
 import { canonicalJson, chainHash, GENESIS_HASH, sha256Hex } from "./canonicalJson.ts";
 import { digestStringToSign, type DigestFile } from "./digest.ts";
 import { auditDir, digestKeyEndMs, SIGNATURE_SUFFIX } from "./logPaths.ts";
@@ -69,14 +69,6 @@ export interface VerifyReport {
   ok: boolean;
 }
 
-interface EventRow {
-  seq: number;
-  prev_hash: string;
-  hash: string;
-  event_time: number;
-  record: string;
-}
-
 interface ParsedDigest {
   path: string;
   digest: DigestFile | undefined;
@@ -101,33 +93,35 @@ interface ListedLog {
 }
 
 /** Verifies the audit trail of a data directory. */
-export function verifyAuditTrail(options: VerifyOptions): VerifyReport {
+export async function verifyAuditTrail(options: VerifyOptions): Promise<VerifyReport> {
   const dbPath = auditDbPath(options.dataDir);
   if (!existsSync(dbPath)) throw new Error(`no audit database (${dbPath})`);
-  const db = openAuditDbReadOnly(dbPath);
+  const store = openSqliteAuditStore(dbPath, { readOnly: true });
   try {
-    const report: VerifyReport = { chains: [], files: [], records: [], ok: true };
-    const publicKey = readPublicKey(db);
-    const dir = auditDir(options.dataDir);
-    for (const chain of chainsOf(db, dir)) {
-      if (options.accountId !== undefined && chain.accountId !== options.accountId) continue;
-      if (options.region !== undefined && chain.region !== options.region) continue;
-      report.chains.push(chain);
-      new ChainVerifier(db, dir, publicKey, chain.accountId, chain.region, options, report).run();
-    }
-    report.ok = report.records.length === 0 && report.files.every((file) => file.status === "valid");
-    return report;
+    return await verifyStoredTrail(store, auditDir(options.dataDir), options);
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
-/** The (account, region) chains in audit.db and in the audit directory. */
-function chainsOf(db: DatabaseSync, dir: string): { accountId: string; region: string }[] {
-  const found = new Map<string, { accountId: string; region: string }>();
-  for (const row of db.prepare("SELECT account_id, region FROM chains").all() as { account_id: string; region: string }[]) {
-    found.set(`${row.account_id}/${row.region}`, { accountId: row.account_id, region: row.region });
+/** Verifies an audit store against the log and digest files of an audit directory. */
+export async function verifyStoredTrail(store: AuditStore, dir: string, options: Omit<VerifyOptions, "dataDir">): Promise<VerifyReport> {
+  const report: VerifyReport = { chains: [], files: [], records: [], ok: true };
+  const publicKey = await readPublicKey(store);
+  for (const chain of await chainsOf(store, dir)) {
+    if (options.accountId !== undefined && chain.accountId !== options.accountId) continue;
+    if (options.region !== undefined && chain.region !== options.region) continue;
+    report.chains.push(chain);
+    await new ChainVerifier(store, dir, publicKey, chain.accountId, chain.region, options, report).run();
   }
+  report.ok = report.records.length === 0 && report.files.every((file) => file.status === "valid");
+  return report;
+}
+
+/** The (account, region) chains in the audit store and in the audit directory. */
+async function chainsOf(store: AuditStore, dir: string): Promise<{ accountId: string; region: string }[]> {
+  const found = new Map<string, { accountId: string; region: string }>();
+  for (const chain of await store.chains()) found.set(`${chain.accountId}/${chain.region}`, chain);
   const logs = join(dir, "AWSLogs");
   for (const accountId of listDir(logs)) {
     for (const kind of ["CloudTrail", "CloudTrail-Digest"]) {
@@ -138,16 +132,24 @@ function chainsOf(db: DatabaseSync, dir: string): { accountId: string; region: s
 }
 
 class ChainVerifier {
-  readonly #db: DatabaseSync;
+  readonly #store: AuditStore;
   readonly #dir: string;
   readonly #publicKey: DigestPublicKey | undefined;
   readonly #accountId: string;
   readonly #region: string;
-  readonly #options: VerifyOptions;
+  readonly #options: Omit<VerifyOptions, "dataDir">;
   readonly #report: VerifyReport;
 
-  constructor(db: DatabaseSync, dir: string, publicKey: DigestPublicKey | undefined, accountId: string, region: string, options: VerifyOptions, report: VerifyReport) {
-    this.#db = db;
+  constructor(
+    store: AuditStore,
+    dir: string,
+    publicKey: DigestPublicKey | undefined,
+    accountId: string,
+    region: string,
+    options: Omit<VerifyOptions, "dataDir">,
+    report: VerifyReport,
+  ) {
+    this.#store = store;
     this.#dir = dir;
     this.#publicKey = publicKey;
     this.#accountId = accountId;
@@ -156,18 +158,10 @@ class ChainVerifier {
     this.#report = report;
   }
 
-  run(): void {
-    const chain = this.#db
-      .prepare("SELECT last_seq, last_hash, first_seq, first_prev_hash, delivered_seq FROM chains WHERE account_id = ? AND region = ?")
-      .get(this.#accountId, this.#region) as { last_seq: number; last_hash: string; first_seq: number; first_prev_hash: string; delivered_seq: number } | undefined;
-    const firstKept = chain?.first_seq ?? 1;
-    const registry = new Map(
-      (
-        this.#db
-          .prepare("SELECT path, end_time, signature, first_seq, last_seq FROM digests WHERE account_id = ? AND region = ?")
-          .all(this.#accountId, this.#region) as { path: string; end_time: number; signature: string; first_seq: number; last_seq: number }[]
-      ).map((row) => [row.path, row]),
-    );
+  async run(): Promise<void> {
+    const chain = await this.#store.chain(this.#accountId, this.#region);
+    const firstKept = chain?.firstSeq ?? 1;
+    const registry = new Map((await this.#store.digests(this.#accountId, this.#region)).map((digest) => [digest.path, digest]));
 
     // Digests: signature, location, links.
     const parsed = new Map<string, ParsedDigest>();
@@ -178,7 +172,7 @@ class ChainVerifier {
     const retention = valid.at(-1)?.digest?.kmsdRetention;
     const prunedBeforeMs = retention?.prunedBefore ? Date.parse(retention.prunedBefore) : undefined;
     const pruned = (endMs: number | undefined) => prunedBeforeMs !== undefined && endMs !== undefined && endMs <= prunedBeforeMs;
-    const known = new Map<string, number | undefined>([...registry.values()].map((row) => [row.path, row.end_time]));
+    const known = new Map<string, number | undefined>([...registry.values()].map((digest) => [digest.path, digest.endMs]));
     for (const entry of valid) {
       const digest = entry.digest as DigestFile;
       const previousPath = digest.previousDigestS3Object;
@@ -220,39 +214,16 @@ class ChainVerifier {
         if (inWindow) windowed.add(file.s3Object);
       }
     }
-    const registryLogs = this.#db
-      .prepare(
-        "SELECT l.path, l.sha256, l.first_seq, l.last_seq, l.previous_hash, l.last_hash, d.start_time, d.end_time FROM log_files l JOIN digests d ON d.id = l.digest_id WHERE d.account_id = ? AND d.region = ?",
-      )
-      .all(this.#accountId, this.#region) as {
-      path: string;
-      sha256: string;
-      first_seq: number;
-      last_seq: number;
-      previous_hash: string;
-      last_hash: string;
-      start_time: number;
-      end_time: number;
-    }[];
-    for (const row of registryLogs) {
-      if (listed.has(row.path)) continue;
-      listed.set(row.path, {
-        path: row.path,
-        sha256: row.sha256,
-        firstSeq: row.first_seq,
-        lastSeq: row.last_seq,
-        previousHash: row.previous_hash,
-        lastHash: row.last_hash,
-        signed: false,
-        oldestMs: undefined,
-        newestMs: undefined,
-      });
-      if (this.#inWindow(row.start_time, row.end_time)) windowed.add(row.path);
+    for (const file of await this.#store.logFiles(this.#accountId, this.#region)) {
+      if (listed.has(file.path)) continue;
+      const { digestStartMs, digestEndMs, ...entry } = file;
+      listed.set(file.path, { ...entry, signed: false, oldestMs: undefined, newestMs: undefined });
+      if (this.#inWindow(digestStartMs, digestEndMs)) windowed.add(file.path);
     }
     const onDisk = new Set(this.#files("CloudTrail").filter((file) => file.endsWith(".json.gz")));
     for (const log of [...listed.values()].sort((a, b) => a.firstSeq - b.firstSeq)) {
       if (!windowed.has(log.path)) continue;
-      this.#checkLog(log, onDisk.has(log.path), firstKept);
+      await this.#checkLog(log, onDisk.has(log.path), firstKept);
     }
     for (const path of onDisk) {
       if (!listed.has(path)) this.#file("log", path, "unlisted", "no digest and no audit.db entry lists it");
@@ -263,12 +234,12 @@ class ChainVerifier {
     const covered = [
       ...valid.map((entry) => (entry.digest as DigestFile).kmsdRecordChain),
       // Digests reported deleted or modified still account for their records.
-      ...[...registry.values()].filter((row) => !validPaths.has(row.path)).map((row) => ({ firstSeq: row.first_seq, lastSeq: row.last_seq })),
+      ...[...registry.values()].filter((digest) => !validPaths.has(digest.path)).map((digest) => ({ firstSeq: digest.firstSeq, lastSeq: digest.lastSeq })),
     ]
       .filter((range) => range.lastSeq >= range.firstSeq)
       .sort((a, b) => a.firstSeq - b.firstSeq);
     let next = Math.max(firstKept, retention?.firstKeptSeq ?? 1);
-    const deliveredUpTo = Math.max(chain?.delivered_seq ?? 0, covered.at(-1)?.lastSeq ?? 0);
+    const deliveredUpTo = Math.max(chain?.deliveredSeq ?? 0, covered.at(-1)?.lastSeq ?? 0);
     for (const range of covered) {
       if (range.firstSeq > next) this.#missing(next, range.firstSeq - 1);
       next = Math.max(next, range.lastSeq + 1);
@@ -278,12 +249,12 @@ class ChainVerifier {
     // Records not yet delivered: the database's own chain, from the last signed hash.
     const newest = valid.at(-1)?.digest?.kmsdRecordChain;
     const tailFrom = Math.max((newest?.lastSeq ?? 0) + 1, firstKept);
-    const tailHash = newest && newest.lastSeq + 1 >= firstKept ? newest.lastHash : (chain?.first_prev_hash ?? GENESIS_HASH);
-    if (chain && chain.last_seq >= tailFrom) {
+    const tailHash = newest && newest.lastSeq + 1 >= firstKept ? newest.lastHash : (chain?.firstPrevHash ?? GENESIS_HASH);
+    if (chain && chain.lastSeq >= tailFrom) {
       // The chain is checked whole (a time window only decides whether to look at it at all).
-      const rows = this.#rows(tailFrom, chain.last_seq);
-      if (rows.length === 0 || rows.some((row) => this.#inWindow(row.event_time, row.event_time))) {
-        this.#chainFindings(rows, tailFrom, tailHash, chain.last_seq, undefined);
+      const rows = await this.#rows(tailFrom, chain.lastSeq);
+      if (rows.length === 0 || rows.some((row) => this.#inWindow(row.timeMs, row.timeMs))) {
+        this.#chainFindings(rows, tailFrom, tailHash, chain.lastSeq, undefined);
       }
     }
   }
@@ -318,7 +289,7 @@ class ChainVerifier {
     return { ...base, problem: undefined };
   }
 
-  #checkLog(log: ListedLog, present: boolean, firstKept: number): void {
+  async #checkLog(log: ListedLog, present: boolean, firstKept: number): Promise<void> {
     let records: RecordItem[] | undefined;
     let status: FileStatus = "deleted";
     let detail: string | undefined;
@@ -338,7 +309,7 @@ class ChainVerifier {
     this.#file("log", log.path, status, detail);
 
     const from = Math.max(log.firstSeq, firstKept);
-    const rows = from <= log.lastSeq ? this.#rows(from, log.lastSeq) : [];
+    const rows = from <= log.lastSeq ? await this.#rows(from, log.lastSeq) : [];
     const databaseItems = rows.map((row) => ({ ...itemOf(safeParse(row.record)), canonical: row.record, seq: row.seq }));
     const databaseChains = from === log.firstSeq && chainsTo(rows, log.firstSeq, log.lastSeq, log.previousHash, log.lastHash);
     if (status === "valid" && log.signed && records) {
@@ -348,13 +319,13 @@ class ChainVerifier {
     } else if (databaseChains) {
       if (records) this.#changes(diffRecords(databaseItems, records), "log file", log.path);
     } else {
-      this.#chainFindings(rows, from, from === log.firstSeq ? log.previousHash : (rows[0]?.prev_hash ?? log.previousHash), log.lastSeq, log.path);
+      this.#chainFindings(rows, from, from === log.firstSeq ? log.previousHash : (rows[0]?.prevHash ?? log.previousHash), log.lastSeq, log.path);
       if (records) this.#changes(diffRecords(databaseItems, records), "log file", log.path);
     }
   }
 
   /** A valid file whose records do not chain to its signed hashes was changed in the database before delivery. */
-  #deliveredChanged(records: RecordItem[], rows: EventRow[], log: ListedLog): void {
+  #deliveredChanged(records: RecordItem[], rows: ChainRecord[], log: ListedLog): void {
     let hash = log.previousHash;
     for (const record of records) hash = chainHash(hash, record.canonical);
     if (hash === log.lastHash) return;
@@ -370,7 +341,7 @@ class ChainVerifier {
   }
 
   /** Locates changes in database rows from their own hash chain, starting after `startHash`. */
-  #chainFindings(rows: EventRow[], firstSeq: number, startHash: string, lastSeq: number, file: string | undefined): void {
+  #chainFindings(rows: ChainRecord[], firstSeq: number, startHash: string, lastSeq: number, file: string | undefined): void {
     const hashes = new Set(rows.map((row) => row.hash));
     let expectedSeq = firstSeq;
     let running = startHash;
@@ -382,8 +353,8 @@ class ChainVerifier {
       }
       const eventId = itemOf(safeParse(row.record)).eventId;
       const where = { where: "database" as const, seq: row.seq, eventId, ...(file ? { file } : {}) };
-      if (chainHash(row.prev_hash, row.record) !== row.hash) this.#record({ status: "altered", ...where });
-      else if (row.prev_hash !== running && !afterGap) this.#record({ status: hashes.has(row.prev_hash) ? "reordered" : "inserted", ...where });
+      if (chainHash(row.prevHash, row.record) !== row.hash) this.#record({ status: "altered", ...where });
+      else if (row.prevHash !== running && !afterGap) this.#record({ status: hashes.has(row.prevHash) ? "reordered" : "inserted", ...where });
       running = row.hash;
       expectedSeq = row.seq + 1;
       afterGap = false;
@@ -401,10 +372,8 @@ class ChainVerifier {
     this.#file("digest", "-", "missing", `records ${fromSeq}..${toSeq} were delivered but no digest covers them`);
   }
 
-  #rows(fromSeq: number, toSeq: number): EventRow[] {
-    return this.#db
-      .prepare("SELECT seq, prev_hash, hash, event_time, record FROM events WHERE account_id = ? AND region = ? AND seq BETWEEN ? AND ? ORDER BY seq")
-      .all(this.#accountId, this.#region, fromSeq, toSeq) as unknown as EventRow[];
+  #rows(fromSeq: number, toSeq: number): Promise<ChainRecord[]> {
+    return this.#store.records(this.#accountId, this.#region, fromSeq, toSeq);
   }
 
   #files(kind: "CloudTrail" | "CloudTrail-Digest"): string[] {
@@ -426,11 +395,11 @@ class ChainVerifier {
 }
 
 /** Whether rows are exactly records firstSeq..lastSeq, each chained to the previous from `previousHash` to `lastHash`. */
-function chainsTo(rows: EventRow[], firstSeq: number, lastSeq: number, previousHash: string, lastHash: string): boolean {
+function chainsTo(rows: ChainRecord[], firstSeq: number, lastSeq: number, previousHash: string, lastHash: string): boolean {
   if (rows.length !== lastSeq - firstSeq + 1) return false;
   let hash = previousHash;
   for (const [index, row] of rows.entries()) {
-    if (row.seq !== firstSeq + index || row.prev_hash !== hash || chainHash(hash, row.record) !== row.hash) return false;
+    if (row.seq !== firstSeq + index || row.prevHash !== hash || chainHash(hash, row.record) !== row.hash) return false;
     hash = row.hash;
   }
   return hash === lastHash;

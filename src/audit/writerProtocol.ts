@@ -1,5 +1,5 @@
 /** The messages and shared memory between the audit writer (main thread) and its worker thread. */
-import type { AuditEvent, KeyUsage } from "./events.ts";
+import type { AuditBatch } from "../store/auditStore.ts";
 
 /**
  * Slots of the shared BigInt64Array (writer state the main thread can read without waiting
@@ -17,6 +17,7 @@ export const SIGNAL_SLOTS = 3;
 
 /** What the worker is started with. */
 export interface WriterWorkerData {
+  /** The audit database (SQLite today: the thread opens its own writing store on it). */
   path: string;
   /** SIGNAL_SLOTS BigInt64 slots of shared memory. */
   signal: SharedArrayBuffer;
@@ -25,10 +26,8 @@ export interface WriterWorkerData {
 }
 
 /** One batch of events (batch ids increase by one from 1; a Number is exact up to 2^53). */
-export interface WriterRequest {
+export interface WriterRequest extends AuditBatch {
   id: number;
-  events: AuditEvent[];
-  usages: KeyUsage[];
 }
 
 /** The worker's news: started (or not), batches committed up to an id, or failed from an id. */

@@ -11,11 +11,11 @@ import { cp, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { auditDbPath, openAuditDb, openAuditDbReadOnly } from "../audit/auditDb.ts";
 import { LogDelivery } from "../audit/delivery.ts";
 import { auditDir } from "../audit/logPaths.ts";
 import { loadOrCreateSigner, readPublicKey } from "../audit/signingKey.ts";
 import { verifyAuditTrail, type VerifyReport } from "../audit/verify.ts";
+import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
 import { checkAccountId, dataDirOf } from "../config.ts";
 import { FileRootKey } from "../crypto/rootKey.ts";
 
@@ -41,7 +41,7 @@ export async function audit(args: string[]): Promise<number> {
   }
 }
 
-function verify(args: string[]): number {
+async function verify(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -59,7 +59,7 @@ function verify(args: string[]): number {
   const endMs = parseTime(values.end, "--end");
   if (startMs !== undefined && endMs !== undefined && startMs > endMs) throw new Error("--start is after --end");
   const dataDir = dataDirOf(values["data-dir"]);
-  const report = verifyAuditTrail({ dataDir, accountId: values.account, region: values.region, startMs, endMs });
+  const report = await verifyAuditTrail({ dataDir, accountId: values.account, region: values.region, startMs, endMs });
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report, dataDir));
   return report.ok ? 0 : 1;
 }
@@ -70,11 +70,11 @@ async function exportLogs(args: string[]): Promise<number> {
   const dbPath = auditDbPath(dataDir);
   if (!existsSync(dbPath)) throw new Error(`no audit database (${dbPath})`);
   const rootKey = FileRootKey.load(join(dataDir, "root.key"));
-  const db = openAuditDb(dbPath);
+  const store = openSqliteAuditStore(dbPath);
   try {
-    const signer = loadOrCreateSigner(db, rootKey);
+    const signer = await loadOrCreateSigner(store, rootKey);
     const dir = auditDir(dataDir);
-    const result = await new LogDelivery(db, dir, signer).deliver(Date.now());
+    const result = await new LogDelivery(store, dir, signer).deliver(Date.now());
     process.stdout.write(`delivered ${result.logFiles.length} log file(s) and ${result.digests.length} digest file(s) into ${dir}\n`);
     if (values.out !== undefined) {
       if (existsSync(join(dir, "AWSLogs"))) await cp(join(dir, "AWSLogs"), join(values.out, "AWSLogs"), { recursive: true, force: true });
@@ -82,22 +82,22 @@ async function exportLogs(args: string[]): Promise<number> {
       process.stdout.write(`copied the log and digest files and ${PUBLIC_KEY_FILE} to ${values.out}\n`);
     }
   } finally {
-    db.close();
+    await store.close();
   }
   return 0;
 }
 
-function publicKey(args: string[]): number {
+async function publicKey(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { "data-dir": { type: "string" } }, strict: true });
   const dbPath = auditDbPath(dataDirOf(values["data-dir"]));
   if (!existsSync(dbPath)) throw new Error(`no audit database (${dbPath})`);
-  const db = openAuditDbReadOnly(dbPath);
+  const store = openSqliteAuditStore(dbPath, { readOnly: true });
   try {
-    const key = readPublicKey(db);
+    const key = await readPublicKey(store);
     if (!key) throw new Error("no digest signing key yet (it is made when the server first starts)");
     process.stdout.write(key.publicKeyPem.endsWith("\n") ? key.publicKeyPem : `${key.publicKeyPem}\n`);
   } finally {
-    db.close();
+    await store.close();
   }
   return 0;
 }

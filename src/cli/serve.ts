@@ -24,7 +24,6 @@ import { ensureDefaultAccount, writeCredentialsFile } from "../identity/accounts
 import { Scheduler } from "../jobs/scheduler.ts";
 import { KeyRepository } from "../keys/keyRepository.ts";
 import { Authorizer } from "../authorization/authorizer.ts";
-import { auditDbPath, openAuditDb } from "../audit/auditDb.ts";
 import { auditFaultsFromEnv, DISABLED_AUDIT_TRAIL, openAuditTrail } from "../audit/trail.ts";
 
 import type { Services } from "../server/context.ts";
@@ -32,6 +31,7 @@ import { createHttpServer, kmsdRequestListener } from "../server/httpServer.ts";
 import { httpTimeoutsFromEnv } from "../server/httpConnection.ts";
 import { log } from "../server/log.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
+import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
 
 /** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
 export async function serve(args: string[]): Promise<void | number> {
@@ -62,7 +62,7 @@ async function servePrimary(config: ServeConfig): Promise<number> {
     } finally {
       await dataDir.store.close();
     }
-    if (config.audit) openAuditDb(auditDbPath(dataDir.path)).close();
+    if (config.audit) await openSqliteAuditStore(auditDbPath(dataDir.path)).close();
   });
   const seal = new NodeSeal(source, relay);
   relay.attach(seal);

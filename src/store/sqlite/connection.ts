@@ -1,8 +1,15 @@
 /**
  * Opening a SQLite database file that other processes share: workers, the scheduler and
- * `kmsd account create` or `kmsd audit` use the same files at once.
+ * `kmsd account create` or `kmsd audit` use the same files at once; waiting for another
+ * process's lock; and SqliteConnection, which runs a connection's statements for the
+ * Store, synchronously or as the asynchronous SqlRunner.
+ *
+ * SQLite-specific, for whoever adds another engine: `PRAGMA journal_mode/synchronous/
+ * busy_timeout`, `BEGIN IMMEDIATE` (PostgreSQL: BEGIN, then row or advisory locks), and
+ * SQLITE_BUSY as the "another process holds the lock" signal.
  */
-import { DatabaseSync } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import type { SqlExecutor, SqlRow, SqlRunner, SqlValue } from "../sqlRunner.ts";
 
 /**
  * How long a connection waits for another process's lock before failing with "database is
@@ -71,19 +78,144 @@ const LOCK_POLL_MS = 0.1;
  * `attempt` must undo itself when it fails (a transaction rolls back), so that it can run again.
  */
 export function retryWhileLocked<T>(attempt: () => T): T {
-  const deadline = performance.now() + BUSY_TIMEOUT_MS;
+  const wait = lockWait();
   for (;;) {
     try {
       return attempt();
     } catch (error) {
-      if (!isBusy(error) || performance.now() > deadline) throw error;
-      Atomics.wait(sleeper, 0, 0, LOCK_POLL_MS);
+      wait(error);
     }
   }
+}
+
+/** retryWhileLocked for an asynchronous attempt (a transaction whose body awaits); waits the same way. */
+export async function retryWhileLockedAsync<T>(attempt: () => Promise<T>): Promise<T> {
+  const wait = lockWait();
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      wait(error);
+    }
+  }
+}
+
+/**
+ * One wait of retryWhileLocked: rethrows `error` unless it is SQLITE_BUSY within the
+ * deadline, else blocks the thread for LOCK_POLL_MS (no timer fires that soon).
+ */
+function lockWait(): (error: unknown) => void {
+  const deadline = performance.now() + BUSY_TIMEOUT_MS;
+  return (error) => {
+    if (!isBusy(error) || performance.now() > deadline) throw error;
+    Atomics.wait(sleeper, 0, 0, LOCK_POLL_MS);
+  };
 }
 
 /** Whether SQLite refused for a lock another connection holds (SQLITE_BUSY, with any extended code). */
 export function isBusy(error: unknown): boolean {
   const code = (error as { errcode?: number } | undefined)?.errcode;
   return code !== undefined && (code & 0xff) === 5;
+}
+
+/**
+ * One connection's statements for the Store and the IdentityStore of a process, with one
+ * statement cache. Statements run synchronously (`runNow`...) or through the SqlRunner
+ * methods. An asynchronous transaction keeps the connection across awaits, and SQLite has
+ * one transaction per connection: anything run on it meanwhile would join that transaction
+ * (or fail to BEGIN its own). So every use of the connection takes its turn (`turn`): at
+ * once when no asynchronous transaction holds it, else after it ends, in order of arrival
+ * among those that find it held.
+ */
+export class SqliteConnection implements SqlRunner {
+  readonly db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+  /** Settles when the asynchronous transaction holding the connection ends; undefined when none does. */
+  #held: Promise<void> | undefined;
+  /** The executor a transaction body gets: statements run at once, inside the transaction. */
+  readonly #inTransaction: SqlExecutor = {
+    get: async (sql, ...params) => this.getNow(sql, ...params),
+    all: async (sql, ...params) => this.allNow(sql, ...params),
+    run: async (sql, ...params) => this.runNow(sql, ...params),
+  };
+
+  /** Wraps an open connection whose busy timeout is 0 (locks of other processes are waited for by retryWhileLocked). */
+  constructor(db: DatabaseSync) {
+    this.db = db;
+  }
+
+  /**
+   * Runs a synchronous `body` in the connection's turn: at once (in this very call) when no
+   * asynchronous transaction holds it. The body must not await: it runs whole, so nothing
+   * interleaves with it.
+   */
+  async turn<T>(body: () => T): Promise<T> {
+    // Checked again after every wake-up, in the same synchronous stretch as the body.
+    while (this.#held) await this.#held;
+    return body();
+  }
+
+  /** A synchronous body in one IMMEDIATE transaction, in the connection's turn. */
+  transactionNow<T>(body: () => T): Promise<T> {
+    return this.turn(() => retryWhileLocked(() => inTransaction(this.db, body)));
+  }
+
+  get(sql: string, ...params: SqlValue[]): Promise<SqlRow | undefined> {
+    return this.turn(() => this.getNow(sql, ...params));
+  }
+
+  all(sql: string, ...params: SqlValue[]): Promise<SqlRow[]> {
+    return this.turn(() => this.allNow(sql, ...params));
+  }
+
+  run(sql: string, ...params: SqlValue[]): Promise<{ changes: number }> {
+    return this.turn(() => this.runNow(sql, ...params));
+  }
+
+  async transaction<T>(body: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    while (this.#held) await this.#held;
+    let release: () => void = () => undefined;
+    this.#held = new Promise<void>((resolve) => (release = resolve));
+    try {
+      return await retryWhileLockedAsync(async () => {
+        this.db.exec("BEGIN IMMEDIATE");
+        try {
+          const result = await body(this.#inTransaction);
+          this.db.exec("COMMIT");
+          return result;
+        } catch (error) {
+          if (this.db.isTransaction) this.db.exec("ROLLBACK");
+          throw error;
+        }
+      });
+    } finally {
+      this.#held = undefined;
+      release();
+    }
+  }
+
+  /** Runs a statement now: only inside the connection's turn or transaction. */
+  runNow(sql: string, ...params: SQLInputValue[]): { changes: number } {
+    const statement = this.#statement(sql);
+    return { changes: Number(retryWhileLocked(() => statement.run(...params)).changes) };
+  }
+
+  getNow(sql: string, ...params: SQLInputValue[]): SqlRow | undefined {
+    const statement = this.#statement(sql);
+    return retryWhileLocked(() => statement.get(...params) as SqlRow | undefined);
+  }
+
+  allNow(sql: string, ...params: SQLInputValue[]): SqlRow[] {
+    const statement = this.#statement(sql);
+    return retryWhileLocked(() => statement.all(...params) as SqlRow[]);
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
 }

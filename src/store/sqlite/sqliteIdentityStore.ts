@@ -1,9 +1,14 @@
 /**
- * The identity part of the SQLite store (see store/identityStore.ts). It shares the
- * SqliteStore's connection, statement cache and transaction helper, handed over as a
- * SqlRunner, so identity writes and key writes serialize on one database handle.
+ * The identity part of the SQLite store (see store/identityStore.ts), on the asynchronous
+ * SqlRunner (sqlRunner.ts): on SQLite the SqliteStore's connection, so identity writes and
+ * key writes take turns on one database handle.
+ *
+ * Most of the SQL is portable. SQLite-specific, to parameterize for another engine:
+ * `?` placeholders (the runner's); `INSERT ... ON CONFLICT DO NOTHING` with no conflict
+ * target (PostgreSQL accepts it too, but `changes` must then come from the row count);
+ * `substr(x, 1, length(?)) = ?` for path prefixes (portable, though PostgreSQL would use
+ * `left()` or `LIKE`); `CAST(substr(version_id, 2) AS INTEGER)`; BLOB columns (bytea).
  */
-import type { SQLInputValue } from "node:sqlite";
 import type {
   GroupRecord,
   IamTag,
@@ -30,25 +35,18 @@ import type {
   NewVersionOutcome,
   TagOutcome,
 } from "../identityStore.ts";
+import type { SqlExecutor, SqlRow, SqlRunner, SqlValue } from "../sqlRunner.ts";
 import type { Page } from "../store.ts";
 
-type Row = Record<string, SQLInputValue>;
-
-/** The statements helpers of the owning SqliteStore. */
-export interface SqlRunner {
-  get(sql: string, ...params: SQLInputValue[]): Row | undefined;
-  all(sql: string, ...params: SQLInputValue[]): Row[];
-  run(sql: string, ...params: SQLInputValue[]): { changes: number | bigint };
-  /** Runs `body` in one IMMEDIATE transaction (not reentrant). */
-  transaction<T>(body: () => T): T;
-}
+type Row = SqlRow;
 
 /**
- * Writes an access key's row: a root's (also inside account creation's transaction) or a
- * user's, whose user_id column lets per-user counts and deletes find it.
+ * Writes an access key's row with `run` (synchronous inside account creation's
+ * transaction, asynchronous here): a root's or a user's, whose user_id column lets
+ * per-user counts and deletes find it.
  */
-export function insertAccessKeyRow(sql: Pick<SqlRunner, "run">, key: IdentityAccessKey): void {
-  sql.run(
+export function insertAccessKeyRow<R>(run: (sql: string, ...params: SqlValue[]) => R, key: IdentityAccessKey): R {
+  return run(
     "INSERT INTO access_keys(access_key_id, account_id, owner, wrapped_secret, status, created_at, user_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
     key.accessKeyId,
     key.accountId,
@@ -91,7 +89,7 @@ export class SqliteIdentityStore implements IdentityStore {
   // ---- users
 
   async insertUser(user: UserRecord): Promise<boolean> {
-    const result = this.#sql.run(
+    const result = await this.#sql.run(
       "INSERT INTO iam_users(user_id, account_id, name, name_key, path, created_at, tags) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
       user.userId,
       user.accountId,
@@ -105,18 +103,18 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async getUser(accountId: string, userName: string): Promise<UserRecord | undefined> {
-    const row = this.#sql.get("SELECT * FROM iam_users WHERE account_id = ? AND name_key = ?", accountId, nameKey(userName));
+    const row = await this.#sql.get("SELECT * FROM iam_users WHERE account_id = ? AND name_key = ?", accountId, nameKey(userName));
     return row ? userFromRow(row) : undefined;
   }
 
   async getUserById(userId: string): Promise<UserRecord | undefined> {
-    const row = this.#sql.get("SELECT * FROM iam_users WHERE user_id = ?", userId);
+    const row = await this.#sql.get("SELECT * FROM iam_users WHERE user_id = ?", userId);
     return row ? userFromRow(row) : undefined;
   }
 
   async listUsers(accountId: string, options: ListOptions): Promise<Page<UserRecord>> {
     const { prefix, after, limit } = listParams(options);
-    const rows = this.#sql.all(
+    const rows = await this.#sql.all(
       "SELECT * FROM iam_users WHERE account_id = ? AND substr(path, 1, length(?)) = ? AND name_key > ? ORDER BY name_key LIMIT ?",
       accountId,
       prefix,
@@ -128,16 +126,16 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async deleteUser(userId: string): Promise<DeleteOutcome> {
-    return this.#sql.transaction(() => {
-      if (!this.#sql.get("SELECT 1 FROM iam_users WHERE user_id = ?", userId)) return missing();
-      const blocker = this.#firstBlocker([
+    return this.#sql.transaction(async (tx) => {
+      if (!(await tx.get("SELECT 1 FROM iam_users WHERE user_id = ?", userId))) return missing();
+      const blocker = await this.#firstBlocker(tx, [
         ["accessKeys", "SELECT 1 FROM access_keys WHERE user_id = ? LIMIT 1", userId],
         ["inlinePolicies", "SELECT 1 FROM iam_inline_policies WHERE owner_id = ? LIMIT 1", userId],
         ["attachedPolicies", "SELECT 1 FROM iam_policy_attachments WHERE owner_id = ? LIMIT 1", userId],
         ["groups", "SELECT 1 FROM iam_group_members WHERE user_id = ? LIMIT 1", userId],
       ]);
       if (blocker) return { deleted: false, blocker };
-      this.#sql.run("DELETE FROM iam_users WHERE user_id = ?", userId);
+      await tx.run("DELETE FROM iam_users WHERE user_id = ?", userId);
       return { deleted: true };
     });
   }
@@ -146,44 +144,44 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async insertAccessKey(key: IdentityAccessKey, limit: number): Promise<boolean> {
     const userId = key.owner.kind === "user" ? key.owner.userId : null;
-    return this.#sql.transaction(() => {
+    return this.#sql.transaction(async (tx) => {
       const count =
         userId === null
-          ? this.#sql.get("SELECT COUNT(*) AS n FROM access_keys WHERE account_id = ? AND user_id IS NULL", key.accountId)?.n
-          : this.#sql.get("SELECT COUNT(*) AS n FROM access_keys WHERE user_id = ?", userId)?.n;
+          ? (await tx.get("SELECT COUNT(*) AS n FROM access_keys WHERE account_id = ? AND user_id IS NULL", key.accountId))?.n
+          : (await tx.get("SELECT COUNT(*) AS n FROM access_keys WHERE user_id = ?", userId))?.n;
       if (Number(count ?? 0) >= limit) return false;
-      insertAccessKeyRow(this.#sql, key);
+      await insertAccessKeyRow((sql, ...params) => tx.run(sql, ...params), key);
       return true;
     });
   }
 
   async getAccessKey(accessKeyId: string): Promise<IdentityAccessKey | undefined> {
-    const row = this.#sql.get("SELECT * FROM access_keys WHERE access_key_id = ?", accessKeyId);
+    const row = await this.#sql.get("SELECT * FROM access_keys WHERE access_key_id = ?", accessKeyId);
     return row ? accessKeyFromRow(row) : undefined;
   }
 
   async wasAccessKeyDeleted(accessKeyId: string): Promise<boolean> {
-    return this.#sql.get("SELECT 1 FROM deleted_access_keys WHERE access_key_id = ?", accessKeyId) !== undefined;
+    return (await this.#sql.get("SELECT 1 FROM deleted_access_keys WHERE access_key_id = ?", accessKeyId)) !== undefined;
   }
 
   async listAccessKeys(accountId: string, userId: string | undefined): Promise<IdentityAccessKey[]> {
     const rows =
       userId === undefined
-        ? this.#sql.all("SELECT * FROM access_keys WHERE account_id = ? AND user_id IS NULL ORDER BY created_at, access_key_id", accountId)
-        : this.#sql.all("SELECT * FROM access_keys WHERE user_id = ? ORDER BY created_at, access_key_id", userId);
+        ? await this.#sql.all("SELECT * FROM access_keys WHERE account_id = ? AND user_id IS NULL ORDER BY created_at, access_key_id", accountId)
+        : await this.#sql.all("SELECT * FROM access_keys WHERE user_id = ? ORDER BY created_at, access_key_id", userId);
     return rows.map(accessKeyFromRow);
   }
 
   async setAccessKeyStatus(accessKeyId: string, status: "Active" | "Inactive"): Promise<boolean> {
-    return Number(this.#sql.run("UPDATE access_keys SET status = ? WHERE access_key_id = ?", status, accessKeyId).changes) > 0;
+    return Number((await this.#sql.run("UPDATE access_keys SET status = ? WHERE access_key_id = ?", status, accessKeyId)).changes) > 0;
   }
 
   async deleteAccessKey(accessKeyId: string, nowMs: number): Promise<boolean> {
-    return this.#sql.transaction(() => {
-      const row = this.#sql.get("SELECT account_id FROM access_keys WHERE access_key_id = ?", accessKeyId);
+    return this.#sql.transaction(async (tx) => {
+      const row = await tx.get("SELECT account_id FROM access_keys WHERE access_key_id = ?", accessKeyId);
       if (!row) return false;
-      this.#sql.run("DELETE FROM access_keys WHERE access_key_id = ?", accessKeyId);
-      this.#sql.run(
+      await tx.run("DELETE FROM access_keys WHERE access_key_id = ?", accessKeyId);
+      await tx.run(
         "INSERT INTO deleted_access_keys(access_key_id, account_id, deleted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         accessKeyId,
         row.account_id ?? "",
@@ -196,7 +194,7 @@ export class SqliteIdentityStore implements IdentityStore {
   // ---- groups
 
   async insertGroup(group: GroupRecord): Promise<boolean> {
-    const result = this.#sql.run(
+    const result = await this.#sql.run(
       "INSERT INTO iam_groups(group_id, account_id, name, name_key, path, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
       group.groupId,
       group.accountId,
@@ -209,13 +207,13 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async getGroup(accountId: string, groupName: string): Promise<GroupRecord | undefined> {
-    const row = this.#sql.get("SELECT * FROM iam_groups WHERE account_id = ? AND name_key = ?", accountId, nameKey(groupName));
+    const row = await this.#sql.get("SELECT * FROM iam_groups WHERE account_id = ? AND name_key = ?", accountId, nameKey(groupName));
     return row ? groupFromRow(row) : undefined;
   }
 
   async listGroups(accountId: string, options: ListOptions): Promise<Page<GroupRecord>> {
     const { prefix, after, limit } = listParams(options);
-    const rows = this.#sql.all(
+    const rows = await this.#sql.all(
       "SELECT * FROM iam_groups WHERE account_id = ? AND substr(path, 1, length(?)) = ? AND name_key > ? ORDER BY name_key LIMIT ?",
       accountId,
       prefix,
@@ -227,30 +225,30 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async deleteGroup(groupId: string): Promise<DeleteOutcome> {
-    return this.#sql.transaction(() => {
-      if (!this.#sql.get("SELECT 1 FROM iam_groups WHERE group_id = ?", groupId)) return missing();
-      const blocker = this.#firstBlocker([
+    return this.#sql.transaction(async (tx) => {
+      if (!(await tx.get("SELECT 1 FROM iam_groups WHERE group_id = ?", groupId))) return missing();
+      const blocker = await this.#firstBlocker(tx, [
         ["members", "SELECT 1 FROM iam_group_members WHERE group_id = ? LIMIT 1", groupId],
         ["inlinePolicies", "SELECT 1 FROM iam_inline_policies WHERE owner_id = ? LIMIT 1", groupId],
         ["attachedPolicies", "SELECT 1 FROM iam_policy_attachments WHERE owner_id = ? LIMIT 1", groupId],
       ]);
       if (blocker) return { deleted: false, blocker };
-      this.#sql.run("DELETE FROM iam_groups WHERE group_id = ?", groupId);
+      await tx.run("DELETE FROM iam_groups WHERE group_id = ?", groupId);
       return { deleted: true };
     });
   }
 
   async addUserToGroup(groupId: string, userId: string): Promise<void> {
-    this.#sql.run("INSERT INTO iam_group_members(group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING", groupId, userId);
+    await this.#sql.run("INSERT INTO iam_group_members(group_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING", groupId, userId);
   }
 
   async removeUserFromGroup(groupId: string, userId: string): Promise<boolean> {
-    return Number(this.#sql.run("DELETE FROM iam_group_members WHERE group_id = ? AND user_id = ?", groupId, userId).changes) > 0;
+    return Number((await this.#sql.run("DELETE FROM iam_group_members WHERE group_id = ? AND user_id = ?", groupId, userId)).changes) > 0;
   }
 
   async listGroupMembers(groupId: string, options: ListOptions): Promise<Page<UserRecord>> {
     const { after, limit } = listParams(options);
-    const rows = this.#sql.all(
+    const rows = await this.#sql.all(
       "SELECT u.* FROM iam_group_members m JOIN iam_users u ON u.user_id = m.user_id WHERE m.group_id = ? AND u.name_key > ? ORDER BY u.name_key LIMIT ?",
       groupId,
       after,
@@ -261,7 +259,7 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async listGroupsForUser(userId: string, options: ListOptions): Promise<Page<GroupRecord>> {
     const { after, limit } = listParams(options);
-    const rows = this.#sql.all(
+    const rows = await this.#sql.all(
       "SELECT g.* FROM iam_group_members m JOIN iam_groups g ON g.group_id = m.group_id WHERE m.user_id = ? AND g.name_key > ? ORDER BY g.name_key LIMIT ?",
       userId,
       after,
@@ -273,7 +271,7 @@ export class SqliteIdentityStore implements IdentityStore {
   // ---- roles
 
   async insertRole(role: RoleRecord): Promise<boolean> {
-    const result = this.#sql.run(
+    const result = await this.#sql.run(
       `INSERT INTO iam_roles(role_id, account_id, name, name_key, path, trust_policy, description, max_session_duration, created_at, tags)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       role.roleId,
@@ -291,13 +289,13 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async getRole(accountId: string, roleName: string): Promise<RoleRecord | undefined> {
-    const row = this.#sql.get("SELECT * FROM iam_roles WHERE account_id = ? AND name_key = ?", accountId, nameKey(roleName));
+    const row = await this.#sql.get("SELECT * FROM iam_roles WHERE account_id = ? AND name_key = ?", accountId, nameKey(roleName));
     return row ? roleFromRow(row) : undefined;
   }
 
   async listRoles(accountId: string, options: ListOptions): Promise<Page<RoleRecord>> {
     const { prefix, after, limit } = listParams(options);
-    const rows = this.#sql.all(
+    const rows = await this.#sql.all(
       "SELECT * FROM iam_roles WHERE account_id = ? AND substr(path, 1, length(?)) = ? AND name_key > ? ORDER BY name_key LIMIT ?",
       accountId,
       prefix,
@@ -310,21 +308,21 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async updateRole(roleId: string, changes: RoleChanges): Promise<boolean> {
     const fields = (Object.keys(ROLE_CHANGE_COLUMNS) as (keyof RoleChanges)[]).filter((field) => changes[field] !== undefined);
-    if (fields.length === 0) return this.#sql.get("SELECT 1 FROM iam_roles WHERE role_id = ?", roleId) !== undefined;
+    if (fields.length === 0) return (await this.#sql.get("SELECT 1 FROM iam_roles WHERE role_id = ?", roleId)) !== undefined;
     const assignments = fields.map((field) => `${ROLE_CHANGE_COLUMNS[field]} = ?`).join(", ");
     const values = fields.map((field) => changes[field] as string | number);
-    return Number(this.#sql.run(`UPDATE iam_roles SET ${assignments} WHERE role_id = ?`, ...values, roleId).changes) > 0;
+    return Number((await this.#sql.run(`UPDATE iam_roles SET ${assignments} WHERE role_id = ?`, ...values, roleId)).changes) > 0;
   }
 
   async deleteRole(roleId: string): Promise<DeleteOutcome> {
-    return this.#sql.transaction(() => {
-      if (!this.#sql.get("SELECT 1 FROM iam_roles WHERE role_id = ?", roleId)) return missing();
-      const blocker = this.#firstBlocker([
+    return this.#sql.transaction(async (tx) => {
+      if (!(await tx.get("SELECT 1 FROM iam_roles WHERE role_id = ?", roleId))) return missing();
+      const blocker = await this.#firstBlocker(tx, [
         ["inlinePolicies", "SELECT 1 FROM iam_inline_policies WHERE owner_id = ? LIMIT 1", roleId],
         ["attachedPolicies", "SELECT 1 FROM iam_policy_attachments WHERE owner_id = ? LIMIT 1", roleId],
       ]);
       if (blocker) return { deleted: false, blocker };
-      this.#sql.run("DELETE FROM iam_roles WHERE role_id = ?", roleId);
+      await tx.run("DELETE FROM iam_roles WHERE role_id = ?", roleId);
       return { deleted: true };
     });
   }
@@ -332,7 +330,7 @@ export class SqliteIdentityStore implements IdentityStore {
   // ---- inline policies
 
   async putInlinePolicy(ownerKind: PolicyOwnerKind, ownerId: string, policyName: string, document: string, nowMs: number): Promise<void> {
-    this.#sql.run(
+    await this.#sql.run(
       `INSERT INTO iam_inline_policies(owner_id, owner_kind, name, name_key, document, updated_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(owner_id, name_key) DO UPDATE SET name = excluded.name, document = excluded.document, updated_at = excluded.updated_at`,
       ownerId,
@@ -345,13 +343,13 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async getInlinePolicy(ownerId: string, policyName: string): Promise<{ policyName: string; document: string } | undefined> {
-    const row = this.#sql.get("SELECT name, document FROM iam_inline_policies WHERE owner_id = ? AND name_key = ?", ownerId, nameKey(policyName));
+    const row = await this.#sql.get("SELECT name, document FROM iam_inline_policies WHERE owner_id = ? AND name_key = ?", ownerId, nameKey(policyName));
     return row ? { policyName: String(row.name), document: String(row.document) } : undefined;
   }
 
   async listInlinePolicies(ownerId: string, options: ListOptions): Promise<Page<string>> {
     const { after, limit } = listParams(options);
-    const rows = this.#sql.all(
+    const rows = await this.#sql.all(
       "SELECT name, name_key FROM iam_inline_policies WHERE owner_id = ? AND name_key > ? ORDER BY name_key LIMIT ?",
       ownerId,
       after,
@@ -361,15 +359,15 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async deleteInlinePolicy(ownerId: string, policyName: string): Promise<boolean> {
-    const result = this.#sql.run("DELETE FROM iam_inline_policies WHERE owner_id = ? AND name_key = ?", ownerId, nameKey(policyName));
+    const result = await this.#sql.run("DELETE FROM iam_inline_policies WHERE owner_id = ? AND name_key = ?", ownerId, nameKey(policyName));
     return Number(result.changes) > 0;
   }
 
   // ---- managed policies
 
   async insertManagedPolicy(policy: ManagedPolicyRecord, firstVersion: PolicyVersionRecord): Promise<boolean> {
-    return this.#sql.transaction(() => {
-      const result = this.#sql.run(
+    return this.#sql.transaction(async (tx) => {
+      const result = await tx.run(
         `INSERT INTO iam_managed_policies(policy_id, account_id, name, name_key, path, description, default_version, created_at, updated_at, tags)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
         policy.policyId,
@@ -384,7 +382,7 @@ export class SqliteIdentityStore implements IdentityStore {
         JSON.stringify(policy.tags),
       );
       if (Number(result.changes) === 0) return false;
-      this.#sql.run(
+      await tx.run(
         "INSERT INTO iam_policy_versions(policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)",
         firstVersion.policyId,
         firstVersion.versionId,
@@ -396,7 +394,7 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async getManagedPolicy(accountId: string, policyName: string): Promise<ManagedPolicyRecord | undefined> {
-    const row = this.#sql.get(
+    const row = await this.#sql.get(
       `SELECT ${MANAGED_POLICY_COLUMNS} FROM iam_managed_policies p WHERE p.account_id = ? AND p.name_key = ?`,
       accountId,
       nameKey(policyName),
@@ -405,14 +403,14 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async getPolicyVersion(policyId: string, versionId: string): Promise<PolicyVersionRecord | undefined> {
-    const row = this.#sql.get("SELECT * FROM iam_policy_versions WHERE policy_id = ? AND version_id = ?", policyId, versionId);
+    const row = await this.#sql.get("SELECT * FROM iam_policy_versions WHERE policy_id = ? AND version_id = ?", policyId, versionId);
     return row ? policyVersionFromRow(row) : undefined;
   }
 
   async listManagedPolicies(accountId: string, options: ListOptions & { onlyAttached?: boolean }): Promise<Page<ManagedPolicyRecord>> {
     const { prefix, after, limit } = listParams(options);
     const attached = options.onlyAttached ? "AND EXISTS (SELECT 1 FROM iam_policy_attachments a WHERE a.policy_id = p.policy_id)" : "";
-    const rows = this.#sql.all(
+    const rows = await this.#sql.all(
       `SELECT ${MANAGED_POLICY_COLUMNS} FROM iam_managed_policies p
        WHERE p.account_id = ? AND substr(p.path, 1, length(?)) = ? AND p.name_key > ? ${attached} ORDER BY p.name_key LIMIT ?`,
       accountId,
@@ -425,15 +423,15 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async insertPolicyVersion(policyId: string, document: string, setAsDefault: boolean, maxVersions: number, nowMs: number): Promise<NewVersionOutcome> {
-    return this.#sql.transaction((): NewVersionOutcome => {
-      const row = this.#sql.get("SELECT next_version FROM iam_managed_policies WHERE policy_id = ?", policyId);
+    return this.#sql.transaction(async (tx): Promise<NewVersionOutcome> => {
+      const row = await tx.get("SELECT next_version FROM iam_managed_policies WHERE policy_id = ?", policyId);
       if (!row) return { created: undefined, reason: "missing" };
-      const count = Number(this.#sql.get("SELECT COUNT(*) AS n FROM iam_policy_versions WHERE policy_id = ?", policyId)?.n ?? 0);
+      const count = Number((await tx.get("SELECT COUNT(*) AS n FROM iam_policy_versions WHERE policy_id = ?", policyId))?.n ?? 0);
       if (count >= maxVersions) return { created: undefined, reason: "limit" };
       const versionId = `v${Number(row.next_version)}`;
-      this.#sql.run("INSERT INTO iam_policy_versions(policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)", policyId, versionId, document, nowMs);
+      await tx.run("INSERT INTO iam_policy_versions(policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)", policyId, versionId, document, nowMs);
       // UpdateDate is when the newest version was created, as AWS shows it.
-      this.#sql.run(
+      await tx.run(
         `UPDATE iam_managed_policies SET next_version = next_version + 1, updated_at = ?${setAsDefault ? ", default_version = ?" : ""} WHERE policy_id = ?`,
         nowMs,
         ...(setAsDefault ? [versionId] : []),
@@ -445,7 +443,7 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async listPolicyVersions(policyId: string): Promise<PolicyVersionRecord[]> {
     // Newest first: version numbers grow (compared as numbers, so v10 follows v9).
-    const rows = this.#sql.all(
+    const rows = await this.#sql.all(
       "SELECT * FROM iam_policy_versions WHERE policy_id = ? ORDER BY CAST(substr(version_id, 2) AS INTEGER) DESC",
       policyId,
     );
@@ -453,18 +451,18 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async deletePolicyVersion(policyId: string, versionId: string): Promise<DeleteVersionOutcome> {
-    return this.#sql.transaction((): DeleteVersionOutcome => {
-      const row = this.#sql.get("SELECT default_version FROM iam_managed_policies WHERE policy_id = ?", policyId);
-      if (!row || !this.#sql.get("SELECT 1 FROM iam_policy_versions WHERE policy_id = ? AND version_id = ?", policyId, versionId)) return "missing";
+    return this.#sql.transaction(async (tx): Promise<DeleteVersionOutcome> => {
+      const row = await tx.get("SELECT default_version FROM iam_managed_policies WHERE policy_id = ?", policyId);
+      if (!row || !(await tx.get("SELECT 1 FROM iam_policy_versions WHERE policy_id = ? AND version_id = ?", policyId, versionId))) return "missing";
       if (row.default_version === versionId) return "default";
-      this.#sql.run("DELETE FROM iam_policy_versions WHERE policy_id = ? AND version_id = ?", policyId, versionId);
+      await tx.run("DELETE FROM iam_policy_versions WHERE policy_id = ? AND version_id = ?", policyId, versionId);
       return "deleted";
     });
   }
 
   async setDefaultPolicyVersion(policyId: string, versionId: string): Promise<boolean> {
     // One statement: the version must exist when the default changes, whatever another process does.
-    const result = this.#sql.run(
+    const result = await this.#sql.run(
       `UPDATE iam_managed_policies SET default_version = ?
        WHERE policy_id = ? AND EXISTS (SELECT 1 FROM iam_policy_versions v WHERE v.policy_id = ? AND v.version_id = ?)`,
       versionId,
@@ -476,22 +474,22 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async deleteManagedPolicy(policyId: string): Promise<DeleteOutcome> {
-    return this.#sql.transaction(() => {
-      const row = this.#sql.get("SELECT default_version FROM iam_managed_policies WHERE policy_id = ?", policyId);
+    return this.#sql.transaction(async (tx) => {
+      const row = await tx.get("SELECT default_version FROM iam_managed_policies WHERE policy_id = ?", policyId);
       if (!row) return missing();
-      const blocker = this.#firstBlocker([
+      const blocker = await this.#firstBlocker(tx, [
         ["attachments", "SELECT 1 FROM iam_policy_attachments WHERE policy_id = ? LIMIT 1", policyId],
         ["versions", "SELECT 1 FROM iam_policy_versions WHERE policy_id = ? AND version_id <> ? LIMIT 1", policyId, row.default_version ?? ""],
       ]);
       if (blocker) return { deleted: false, blocker };
-      this.#sql.run("DELETE FROM iam_policy_versions WHERE policy_id = ?", policyId);
-      this.#sql.run("DELETE FROM iam_managed_policies WHERE policy_id = ?", policyId);
+      await tx.run("DELETE FROM iam_policy_versions WHERE policy_id = ?", policyId);
+      await tx.run("DELETE FROM iam_managed_policies WHERE policy_id = ?", policyId);
       return { deleted: true };
     });
   }
 
   async attachPolicy(ownerKind: PolicyOwnerKind, ownerId: string, policyId: string): Promise<void> {
-    this.#sql.run(
+    await this.#sql.run(
       "INSERT INTO iam_policy_attachments(owner_id, owner_kind, policy_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
       ownerId,
       ownerKind,
@@ -500,12 +498,12 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async detachPolicy(ownerId: string, policyId: string): Promise<boolean> {
-    return Number(this.#sql.run("DELETE FROM iam_policy_attachments WHERE owner_id = ? AND policy_id = ?", ownerId, policyId).changes) > 0;
+    return Number((await this.#sql.run("DELETE FROM iam_policy_attachments WHERE owner_id = ? AND policy_id = ?", ownerId, policyId)).changes) > 0;
   }
 
   async listAttachedPolicies(ownerId: string, options: ListOptions): Promise<Page<ManagedPolicyRecord>> {
     const { prefix, after, limit } = listParams(options);
-    const rows = this.#sql.all(
+    const rows = await this.#sql.all(
       `SELECT ${MANAGED_POLICY_COLUMNS} FROM iam_policy_attachments x JOIN iam_managed_policies p ON p.policy_id = x.policy_id
        WHERE x.owner_id = ? AND substr(p.path, 1, length(?)) = ? AND p.name_key > ? ORDER BY p.name_key LIMIT ?`,
       ownerId,
@@ -528,14 +526,14 @@ export class SqliteIdentityStore implements IdentityStore {
       "JOIN iam_managed_policies p ON p.policy_id = a.policy_id JOIN iam_policy_versions v ON v.policy_id = p.policy_id AND v.version_id = p.default_version";
     let rows: Row[];
     if (owner.kind === "role") {
-      rows = this.#sql.all(
+      rows = await this.#sql.all(
         `${inline("role-inline", "FROM iam_inline_policies i WHERE i.owner_id = ?")}
          UNION ALL ${managed("role-managed", `FROM iam_policy_attachments a ${managedJoin} WHERE a.owner_id = ?`)}`,
         owner.roleId,
         owner.roleId,
       );
     } else {
-      rows = this.#sql.all(
+      rows = await this.#sql.all(
         `${inline("user-inline", "FROM iam_inline_policies i WHERE i.owner_id = ?")}
          UNION ALL ${managed("user-managed", `FROM iam_policy_attachments a ${managedJoin} WHERE a.owner_id = ?`)}
          UNION ALL ${inline("group-inline", "FROM iam_group_members m JOIN iam_inline_policies i ON i.owner_id = m.group_id WHERE m.user_id = ?")}
@@ -560,22 +558,22 @@ export class SqliteIdentityStore implements IdentityStore {
   async tagEntity(kind: TaggableKind, id: string, tags: readonly IamTag[], limit: number): Promise<TagOutcome> {
     const sql = TAGGED_TABLES[kind];
     // Read and write in one transaction: a concurrent tag or untag (any process) is never lost.
-    return this.#sql.transaction((): TagOutcome => {
-      const row = this.#sql.get(sql.select, id);
+    return this.#sql.transaction(async (tx): Promise<TagOutcome> => {
+      const row = await tx.get(sql.select, id);
       if (!row) return "missing";
       const merged = overrideTags(tagsFrom(row.tags), tags);
       if (merged.length > limit) return "limit";
-      this.#sql.run(sql.update, JSON.stringify(merged), id);
+      await tx.run(sql.update, JSON.stringify(merged), id);
       return "tagged";
     });
   }
 
   async untagEntity(kind: TaggableKind, id: string, keys: readonly string[]): Promise<boolean> {
     const sql = TAGGED_TABLES[kind];
-    return this.#sql.transaction(() => {
-      const row = this.#sql.get(sql.select, id);
+    return this.#sql.transaction(async (tx) => {
+      const row = await tx.get(sql.select, id);
       if (!row) return false;
-      this.#sql.run(sql.update, JSON.stringify(removeTags(tagsFrom(row.tags), keys)), id);
+      await tx.run(sql.update, JSON.stringify(removeTags(tagsFrom(row.tags), keys)), id);
       return true;
     });
   }
@@ -583,7 +581,7 @@ export class SqliteIdentityStore implements IdentityStore {
   // ---- sessions
 
   async insertSession(session: SessionRecord): Promise<void> {
-    this.#sql.run(
+    await this.#sql.run(
       `INSERT INTO sts_sessions(access_key_id, account_id, token_hash, wrapped_secret, role_id, role_name, role_path, session_name, session_policy,
          policy_arns, session_tags, transitive_tag_keys, created_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -605,7 +603,7 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async getSession(accessKeyId: string): Promise<SessionRecord | undefined> {
-    const row = this.#sql.get("SELECT * FROM sts_sessions WHERE access_key_id = ?", accessKeyId);
+    const row = await this.#sql.get("SELECT * FROM sts_sessions WHERE access_key_id = ?", accessKeyId);
     if (!row) return undefined;
     return {
       accessKeyId: String(row.access_key_id),
@@ -626,7 +624,7 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async insertTokenSession(session: TokenSessionRecord): Promise<void> {
-    this.#sql.run(
+    await this.#sql.run(
       `INSERT INTO sts_token_sessions(access_key_id, account_id, token_hash, wrapped_secret, user_id, created_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
       session.accessKeyId,
@@ -640,7 +638,7 @@ export class SqliteIdentityStore implements IdentityStore {
   }
 
   async getTokenSession(accessKeyId: string): Promise<TokenSessionRecord | undefined> {
-    const row = this.#sql.get("SELECT * FROM sts_token_sessions WHERE access_key_id = ?", accessKeyId);
+    const row = await this.#sql.get("SELECT * FROM sts_token_sessions WHERE access_key_id = ?", accessKeyId);
     if (!row) return undefined;
     return {
       accessKeyId: String(row.access_key_id),
@@ -655,16 +653,16 @@ export class SqliteIdentityStore implements IdentityStore {
 
   async purgeSessions(beforeMs: number): Promise<number> {
     return this.#sql.transaction(
-      () =>
-        Number(this.#sql.run("DELETE FROM sts_sessions WHERE expires_at < ?", beforeMs).changes) +
-        Number(this.#sql.run("DELETE FROM sts_token_sessions WHERE expires_at < ?", beforeMs).changes),
+      async (tx) =>
+        Number((await tx.run("DELETE FROM sts_sessions WHERE expires_at < ?", beforeMs)).changes) +
+        Number((await tx.run("DELETE FROM sts_token_sessions WHERE expires_at < ?", beforeMs)).changes),
     );
   }
 
   /** The first dependent that exists, checked in order (inside the caller's transaction). */
-  #firstBlocker(checks: [DeleteBlocker, string, ...SQLInputValue[]][]): DeleteBlocker | undefined {
+  async #firstBlocker(tx: SqlExecutor, checks: [DeleteBlocker, string, ...SqlValue[]][]): Promise<DeleteBlocker | undefined> {
     for (const [blocker, sql, ...params] of checks) {
-      if (this.#sql.get(sql, ...params)) return blocker;
+      if (await tx.get(sql, ...params)) return blocker;
     }
     return undefined;
   }
@@ -691,11 +689,11 @@ function page<T>(rows: Row[], limit: number, map: (row: Row) => T): Page<T> {
   return rows.length > limit && last ? { items: mapped, next: String(last.name_key) } : { items: mapped };
 }
 
-function tagsFrom(value: SQLInputValue | undefined): IamTag[] {
+function tagsFrom(value: SqlValue | undefined): IamTag[] {
   return jsonList<IamTag>(value);
 }
 
-function jsonList<T>(value: SQLInputValue | undefined): T[] {
+function jsonList<T>(value: SqlValue | undefined): T[] {
   return typeof value === "string" ? (JSON.parse(value) as T[]) : [];
 }
 
@@ -708,7 +706,7 @@ function policyVersionFromRow(row: Row): PolicyVersionRecord {
   };
 }
 
-function optionalText(value: SQLInputValue | undefined): string | undefined {
+function optionalText(value: SqlValue | undefined): string | undefined {
   return value === null || value === undefined ? undefined : String(value);
 }
 

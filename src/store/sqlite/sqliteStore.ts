@@ -4,23 +4,27 @@
  * Several processes may open the same file (a running server and `kmsd account
  * create`); busy_timeout makes a writer wait for the other instead of failing.
  */
-import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import { InvalidMarkerException } from "../../errors.ts";
 import type { GrantRecord } from "../../keys/grants.ts";
 import { nextDueMs,
  type AccountRecord, type AliasRecord, type KeyRecord, type NewKeyRecord, type StoredAccessKey, type StoredMaterial } from "../../keys/records.ts";
 import type { IdentityStore } from "../identityStore.ts";
 import type { Page, Store } from "../store.ts";
-import { inTransaction, openSharedDatabase, retryWhileLocked } from "./connection.ts";
+import { openSharedDatabase, SqliteConnection } from "./connection.ts";
 import { migrate } from "./migrations.ts";
 import { insertAccessKeyRow, SqliteIdentityStore } from "./sqliteIdentityStore.ts";
 
 type Row = Record<string, SQLInputValue>;
 
-/** Store on a SQLite database file. */
+/**
+ * Store on a SQLite database file. Its methods run their statements synchronously, in the
+ * connection's turn (`#turn`, `#transaction`): an identity transaction may hold the
+ * connection across awaits (SqliteConnection).
+ */
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #connection: SqliteConnection;
   readonly identities: IdentityStore;
 
   constructor(path: string) {
@@ -35,21 +39,17 @@ export class SqliteStore implements Store {
     // From here on a lock another worker holds is waited for by retryWhileLocked (every
     // 0.1 ms), not by SQLite's busy handler, which sleeps whole milliseconds on the event loop.
     this.#db.exec("PRAGMA busy_timeout = 0");
-    this.identities = new SqliteIdentityStore({
-      get: (sql, ...params) => this.#get(sql, ...params),
-      all: (sql, ...params) => this.#all(sql, ...params),
-      run: (sql, ...params) => this.#run(sql, ...params),
-      transaction: (body) => this.#transaction(body),
-    });
+    this.#connection = new SqliteConnection(this.#db);
+    this.identities = new SqliteIdentityStore(this.#connection);
   }
 
   async getSetting(name: string): Promise<string | undefined> {
-    const row = this.#get("SELECT value FROM settings WHERE name = ?", name);
+    const row = await this.#turn(() => this.#get("SELECT value FROM settings WHERE name = ?", name));
     return row ? String(row.value) : undefined;
   }
 
   async setSetting(name: string, value: string): Promise<void> {
-    this.#setSetting(name, value);
+    await this.#turn(() => this.#setSetting(name, value));
   }
 
   async createAccount(account: AccountRecord, rootAccessKey: StoredAccessKey, setting?: { name: string; value: string }): Promise<boolean> {
@@ -60,24 +60,24 @@ export class SqliteStore implements Store {
         account.createdAtMs,
       );
       if (inserted.changes === 0) return false;
-      insertAccessKeyRow({ run: (sql, ...params) => this.#run(sql, ...params) }, rootAccessKey);
+      insertAccessKeyRow((sql, ...params) => this.#run(sql, ...params), rootAccessKey);
       if (setting) this.#setSetting(setting.name, setting.value);
       return true;
     });
   }
 
   async getAccount(accountId: string): Promise<AccountRecord | undefined> {
-    const row = this.#get("SELECT account_id, created_at FROM accounts WHERE account_id = ?", accountId);
+    const row = await this.#turn(() => this.#get("SELECT account_id, created_at FROM accounts WHERE account_id = ?", accountId));
     return row ? { accountId: String(row.account_id), createdAtMs: Number(row.created_at) } : undefined;
   }
 
   async getKey(keyId: string): Promise<KeyRecord | undefined> {
-    const row = this.#get("SELECT revision, record FROM keys WHERE key_id = ?", keyId);
+    const row = await this.#turn(() => this.#get("SELECT revision, record FROM keys WHERE key_id = ?", keyId));
     return row ? keyFromRow(row) : undefined;
   }
 
   async insertKey(record: NewKeyRecord, material: StoredMaterial | undefined): Promise<void> {
-    this.#transaction(() => {
+    await this.#transaction(() => {
       this.#run(
         "INSERT INTO keys(key_id, account_id, region, due_at, revision, record) VALUES (?, ?, ?, ?, 0, ?)",
         record.keyId,
@@ -91,7 +91,7 @@ export class SqliteStore implements Store {
   }
 
   async updateKey(record: KeyRecord): Promise<boolean> {
-    return this.#updateKey(record);
+    return this.#turn(() => this.#updateKey(record));
   }
 
   async putMaterial(record: KeyRecord, material: StoredMaterial): Promise<boolean> {
@@ -122,7 +122,7 @@ export class SqliteStore implements Store {
   }
 
   async getMaterial(keyId: string, keyMaterialId: string): Promise<StoredMaterial | undefined> {
-    const row = this.#get("SELECT * FROM key_materials WHERE key_id = ? AND key_material_id = ?", keyId, keyMaterialId);
+    const row = await this.#turn(() => this.#get("SELECT * FROM key_materials WHERE key_id = ? AND key_material_id = ?", keyId, keyMaterialId));
     if (!row) return undefined;
     return {
       keyId: String(row.key_id),
@@ -134,12 +134,8 @@ export class SqliteStore implements Store {
 
   async listKeys(accountId: string, region: string, limit: number, cursor: string | undefined): Promise<Page<KeyRecord>> {
     const after = cursor === undefined ? 0 : parseSeqCursor(cursor);
-    const rows = this.#all(
-      "SELECT seq, revision, record FROM keys WHERE account_id = ? AND region = ? AND seq > ? ORDER BY seq LIMIT ?",
-      accountId,
-      region,
-      after,
-      limit + 1,
+    const rows = await this.#turn(() =>
+      this.#all("SELECT seq, revision, record FROM keys WHERE account_id = ? AND region = ? AND seq > ? ORDER BY seq LIMIT ?", accountId, region, after, limit + 1),
     );
     const page = rows.slice(0, limit);
     const items = page.map(keyFromRow);
@@ -148,15 +144,13 @@ export class SqliteStore implements Store {
   }
 
   async keysDue(nowMs: number): Promise<string[]> {
-    return this.#all("SELECT key_id FROM keys WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at", nowMs).map((row) =>
-      String(row.key_id),
-    );
+    const rows = await this.#turn(() => this.#all("SELECT key_id FROM keys WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at", nowMs));
+    return rows.map((row) => String(row.key_id));
   }
 
   async listGrants(keyId: string): Promise<GrantRecord[]> {
-    return this.#all("SELECT record FROM grants WHERE key_id = ? ORDER BY seq", keyId).map(
-      (row) => JSON.parse(String(row.record)) as GrantRecord,
-    );
+    const rows = await this.#turn(() => this.#all("SELECT record FROM grants WHERE key_id = ? ORDER BY seq", keyId));
+    return rows.map((row) => JSON.parse(String(row.record)) as GrantRecord);
   }
 
   async listRetirableGrants(
@@ -167,13 +161,15 @@ export class SqliteStore implements Store {
     cursor: string | undefined,
   ): Promise<Page<GrantRecord>> {
     const after = cursor === undefined ? -1 : parseSeqCursor(cursor);
-    const rows = this.#all(
-      "SELECT seq, record FROM grants WHERE account_id = ? AND region = ? AND retiring_principal = ? AND seq > ? ORDER BY seq LIMIT ?",
-      accountId,
-      region,
-      retiringPrincipal,
-      after,
-      limit + 1,
+    const rows = await this.#turn(() =>
+      this.#all(
+        "SELECT seq, record FROM grants WHERE account_id = ? AND region = ? AND retiring_principal = ? AND seq > ? ORDER BY seq LIMIT ?",
+        accountId,
+        region,
+        retiringPrincipal,
+        after,
+        limit + 1,
+      ),
     );
     const page = rows.slice(0, limit);
     const last = page.at(-1);
@@ -182,7 +178,7 @@ export class SqliteStore implements Store {
   }
 
   async getGrant(grantId: string): Promise<GrantRecord | undefined> {
-    const row = this.#get("SELECT record FROM grants WHERE grant_id = ?", grantId);
+    const row = await this.#turn(() => this.#get("SELECT record FROM grants WHERE grant_id = ?", grantId));
     return row ? (JSON.parse(String(row.record)) as GrantRecord) : undefined;
   }
 
@@ -190,7 +186,7 @@ export class SqliteStore implements Store {
     // A grant's place in the listings is one past the last grant's, taken under the write lock:
     // unique across every process on the database (a per-process counter tied across workers,
     // and a tie made ListRetirableGrants skip a grant at a page boundary).
-    this.#transaction(() =>
+    await this.#transaction(() =>
       this.#run(
         "INSERT INTO grants(grant_id, key_id, seq, retiring_principal, account_id, region, record) " +
           "SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM grants",
@@ -205,40 +201,44 @@ export class SqliteStore implements Store {
   }
 
   async deleteGrant(grantId: string): Promise<void> {
-    this.#run("DELETE FROM grants WHERE grant_id = ?", grantId);
+    await this.#turn(() => this.#run("DELETE FROM grants WHERE grant_id = ?", grantId));
   }
 
   async getAlias(accountId: string, region: string, aliasName: string): Promise<AliasRecord | undefined> {
-    const row = this.#get("SELECT * FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ?", accountId, region, aliasName);
+    const row = await this.#turn(() => this.#get("SELECT * FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ?", accountId, region, aliasName));
     return row ? aliasFromRow(row) : undefined;
   }
 
   async insertAlias(alias: AliasRecord): Promise<boolean> {
-    const result = this.#run(
-      "INSERT INTO aliases(account_id, region, alias_name, target_key_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-      alias.accountId,
-      alias.region,
-      alias.aliasName,
-      alias.targetKeyId,
-      alias.createdAtMs,
-      alias.updatedAtMs,
+    const result = await this.#turn(() =>
+      this.#run(
+        "INSERT INTO aliases(account_id, region, alias_name, target_key_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        alias.accountId,
+        alias.region,
+        alias.aliasName,
+        alias.targetKeyId,
+        alias.createdAtMs,
+        alias.updatedAtMs,
+      ),
     );
     return result.changes > 0;
   }
 
   async updateAlias(alias: AliasRecord): Promise<void> {
-    this.#run(
-      "UPDATE aliases SET target_key_id = ?, updated_at = ? WHERE account_id = ? AND region = ? AND alias_name = ?",
-      alias.targetKeyId,
-      alias.updatedAtMs,
-      alias.accountId,
-      alias.region,
-      alias.aliasName,
+    await this.#turn(() =>
+      this.#run(
+        "UPDATE aliases SET target_key_id = ?, updated_at = ? WHERE account_id = ? AND region = ? AND alias_name = ?",
+        alias.targetKeyId,
+        alias.updatedAtMs,
+        alias.accountId,
+        alias.region,
+        alias.aliasName,
+      ),
     );
   }
 
   async deleteAlias(accountId: string, region: string, aliasName: string): Promise<void> {
-    this.#run("DELETE FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ?", accountId, region, aliasName);
+    await this.#turn(() => this.#run("DELETE FROM aliases WHERE account_id = ? AND region = ? AND alias_name = ?", accountId, region, aliasName));
   }
 
   async listAliases(
@@ -249,7 +249,7 @@ export class SqliteStore implements Store {
     cursor: string | undefined,
   ): Promise<Page<AliasRecord>> {
     const after = cursor ?? "";
-    const rows =
+    const rows = await this.#turn(() =>
       targetKeyId === undefined
         ? this.#all(
             "SELECT * FROM aliases WHERE account_id = ? AND region = ? AND alias_name > ? ORDER BY alias_name LIMIT ?",
@@ -265,7 +265,8 @@ export class SqliteStore implements Store {
             targetKeyId,
             after,
             limit + 1,
-          );
+          ),
+    );
     const items = rows.slice(0, limit).map(aliasFromRow);
     const last = items.at(-1);
     return rows.length > limit && last ? { items, next: last.aliasName } : { items };
@@ -304,33 +305,27 @@ export class SqliteStore implements Store {
     );
   }
 
-  /** Runs `body` in one IMMEDIATE transaction, waiting for a lock another process holds. */
-  #transaction<T>(body: () => T): T {
-    return retryWhileLocked(() => inTransaction(this.#db, body));
+  /** Runs `body` in one IMMEDIATE transaction, in the connection's turn, waiting for a lock another process holds. */
+  #transaction<T>(body: () => T): Promise<T> {
+    return this.#connection.transactionNow(body);
   }
 
-  #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+  /** Runs statements outside a transaction, in the connection's turn (at once when no identity transaction holds it). */
+  #turn<T>(body: () => T): Promise<T> {
+    return this.#connection.turn(body);
   }
 
-  #run(sql: string, ...params: SQLInputValue[]) {
-    const statement = this.#statement(sql);
-    return retryWhileLocked(() => statement.run(...params));
+  // Statements run at once: only inside #turn or #transaction.
+  #run(sql: string, ...params: SQLInputValue[]): { changes: number } {
+    return this.#connection.runNow(sql, ...params);
   }
 
   #get(sql: string, ...params: SQLInputValue[]): Row | undefined {
-    const statement = this.#statement(sql);
-    return retryWhileLocked(() => statement.get(...params) as Row | undefined);
+    return this.#connection.getNow(sql, ...params);
   }
 
   #all(sql: string, ...params: SQLInputValue[]): Row[] {
-    const statement = this.#statement(sql);
-    return retryWhileLocked(() => statement.all(...params) as Row[]);
+    return this.#connection.allNow(sql, ...params);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Event, LookupAttribute, Resource } from "@aws-sdk/client-cloudtrail";
-import type { LookupAttributeKey } from "../../../audit/lookup.ts";
+import type { LookupAttributeKey } from "../../../store/auditStore.ts";
 import { authorizeCloudTrailCall } from "../authorize.ts";
 import { InvalidLookupAttributesException, InvalidNextTokenException, InvalidTimeRangeException } from "../errors.ts";
 import type { CloudTrailHandler } from "../registry.ts";
@@ -27,7 +27,7 @@ export const LookupEvents: CloudTrailHandler<"LookupEvents"> = async (ctx, input
   const filter = filterFingerprint(ctx.accountId, ctx.region, attribute, input.StartTime, input.EndTime);
   const after = input.NextToken === undefined ? undefined : parseToken(input.NextToken, filter);
   const limit = input.MaxResults ?? DEFAULT_MAX_RESULTS;
-  const page = ctx.services.audit.lookup({
+  const page = await ctx.services.audit.lookup({
     accountId: ctx.accountId,
     region: ctx.region,
     attribute: attribute && { key: attribute.AttributeKey as LookupAttributeKey, value: attribute.AttributeValue ?? "" },

@@ -14,7 +14,7 @@ export const GetKeyLastUsage: Handler<"GetKeyLastUsage"> = async (ctx, input) =>
   const key = await keyForOperation(ctx, "GetKeyLastUsage", input.KeyId, "key-only");
   const audit = ctx.services.audit;
   if (!audit.enabled) throw new UnsupportedOperationException("GetKeyLastUsage needs the audit trail, which is off (--audit off).");
-  const usage = audit.keyLastUsage(keyArn(key));
+  const usage = await audit.keyLastUsage(keyArn(key));
   return {
     KeyId: key.keyId,
     ...(usage

@@ -1,24 +1,15 @@
 /**
- * The audit database, `<data-dir>/audit.db`: a SQLite file of its own (WAL,
- * synchronous=FULL) so that audit commits never wait on key-state writes and the other
- * way round. It holds the chained events with a column (and an index) for every
- * LookupEvents attribute, the chain tails, the registry of delivered log and digest
- * files, each key's last usage, and a few facts (the digest signing key, the date
- * tracking started). Migrations are applied in order and tracked by PRAGMA user_version.
+ * The schema of the SQLite audit database (`<data-dir>/audit.db`): the chained events with
+ * a column (and an index) for every LookupEvents attribute, the chain tails, the registry
+ * of delivered log and digest files, each key's last usage, and a few facts (the digest
+ * signing key, the date tracking started). Migrations are applied in order and tracked by
+ * PRAGMA user_version. Add a migration; never edit a released one.
+ *
+ * SQLite-specific: `INTEGER PRIMARY KEY` as the row id (PostgreSQL: a sequence), `WITHOUT
+ * ROWID`, partial indexes' syntax (portable), PRAGMA user_version (a version table).
  */
-import { DatabaseSync } from "node:sqlite";
-import { join } from "node:path";
-import { BUSY_TIMEOUT_MS, inTransaction, openSharedDatabase, retryWhileLocked } from "../store/sqlite/connection.ts";
-
-export { inTransaction };
-
-/** The file name of the audit database in a data directory. */
-export const AUDIT_DB_FILE = "audit.db";
-
-/** Where the audit database of a data directory lives. */
-export function auditDbPath(dataDir: string): string {
-  return join(dataDir, AUDIT_DB_FILE);
-}
+import type { DatabaseSync } from "node:sqlite";
+import { inTransaction } from "./connection.ts";
 
 const MIGRATIONS: readonly string[] = [
   `
@@ -114,34 +105,8 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** Opens the audit database read-write (creating it and bringing its schema up to date). */
-export function openAuditDb(path: string): DatabaseSync {
-  const db = openSharedDatabase(path);
-  try {
-    migrate(db);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return db;
-}
-
-/** Opens an existing audit database for reading only. */
-export function openAuditDbReadOnly(path: string): DatabaseSync {
-  return new DatabaseSync(path, { readOnly: true, timeout: BUSY_TIMEOUT_MS });
-}
-
-/**
- * `inTransaction` for the audit writer thread, which shares audit.db with the writers of
- * the other workers: it waits for the write lock by polling (`retryWhileLocked`), not
- * through SQLite's busy handler, whose millisecond sleeps made two workers serve barely
- * more than one. Blocks the calling thread while it waits: for worker threads only.
- */
-export function inTransactionPollingLock<T>(db: DatabaseSync, body: () => T): T {
-  return retryWhileLocked(() => inTransaction(db, body));
-}
-
-function migrate(db: DatabaseSync): void {
+/** Brings the audit database's schema up to date. */
+export function migrateAuditDb(db: DatabaseSync): void {
   inTransaction(db, () => {
     const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
     for (let version = row.user_version; version < MIGRATIONS.length; version++) {

@@ -3,37 +3,13 @@
  * attribute, a time range, newest first, paged by (eventTime, row id). Every attribute
  * has its own index ending in the event time, so each page is an index range read
  * whatever the history's size (a test checks the query plans).
+ *
+ * SQLite-specific: `INDEXED BY` (PostgreSQL has no index hints; its planner picks the
+ * index, to be checked with EXPLAIN there too). Row-value comparison `(a, b) < (?, ?)`
+ * is portable.
  */
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
-
-/** The attributes LookupEvents filters on. */
-export type LookupAttributeKey = "EventId" | "EventName" | "ReadOnly" | "Username" | "ResourceType" | "ResourceName" | "EventSource" | "AccessKeyId";
-
-/** One LookupEvents page request. */
-export interface LookupQuery {
-  accountId: string;
-  region: string;
-  attribute?: { key: LookupAttributeKey; value: string } | undefined;
-  /** Inclusive bounds on the event time, in ms. */
-  startMs: number;
-  endMs: number;
-  limit: number;
-  /** Resume after this event (the last one of the previous page). */
-  after?: { timeMs: number; rowid: number } | undefined;
-}
-
-/** A stored event as LookupEvents returns it. */
-export interface StoredEvent {
-  rowid: number;
-  timeMs: number;
-  eventId: string;
-  eventName: string;
-  eventSource: string;
-  readOnly: string;
-  username: string | null;
-  accessKeyId: string | null;
-  record: string;
-}
+import type { LookupPage, LookupQuery, LookupAttributeKey } from "../auditStore.ts";
 
 /** The columns of `events` each attribute is matched against. */
 const EVENT_COLUMNS: Readonly<Partial<Record<LookupAttributeKey, string>>> = {
@@ -83,7 +59,7 @@ export function lookupSql(query: LookupQuery): { sql: string; params: SQLInputVa
 }
 
 /** One page of events, newest first, and whether more follow. */
-export function lookupEvents(db: DatabaseSync, query: LookupQuery): { events: StoredEvent[]; more: boolean } {
+export function lookupEvents(db: DatabaseSync, query: LookupQuery): LookupPage {
   const { sql, params } = lookupSql(query);
   const rows = db.prepare(sql).all(...params) as {
     id: number;

@@ -1,0 +1,92 @@
+/**
+ * The storage engines the conformance suite runs against, the way Backstage's
+ * TestDatabases does it: every test of a suite runs once per engine, each time on fresh,
+ * migrated databases of its own. SQLite only for now (files in a temporary directory);
+ * the PostgreSQL engine joins ENGINES, and every suite then runs on it unchanged.
+ */
+import { afterEach, beforeEach, describe } from "node:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AuditStore } from "../../src/store/auditStore.ts";
+import type { SqlRunner } from "../../src/store/sqlRunner.ts";
+import type { Store } from "../../src/store/store.ts";
+import { openSharedDatabase, SqliteConnection } from "../../src/store/sqlite/connection.ts";
+import { auditDbPath, openSqliteAuditStore } from "../../src/store/sqlite/sqliteAuditStore.ts";
+import { SqliteStore } from "../../src/store/sqlite/sqliteStore.ts";
+
+/** The databases of one test: the store (keys and identities), the audit store, a SQL runner. */
+export interface EngineDatabases {
+  store: Store;
+  audit: AuditStore;
+  /** Another connection to the same audit database, as a second process would open (closed with the rest). */
+  openAuditPeer(): Promise<AuditStore>;
+  /** The SqlRunner the portable SQL runs on, over a scratch database of its own. */
+  runner: SqlRunner;
+  /** A directory for files (delivered audit logs), removed with the rest. */
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** An engine the contracts are implemented on. */
+export interface StoreEngine {
+  name: string;
+  /** Fresh, migrated databases. */
+  open(): Promise<EngineDatabases>;
+}
+
+const sqlite: StoreEngine = {
+  name: "sqlite",
+  async open() {
+    const dir = mkdtempSync(join(tmpdir(), "kmsd-store-conformance-"));
+    const store = new SqliteStore(join(dir, "kmsd.db"));
+    const audit = openSqliteAuditStore(auditDbPath(dir));
+    const scratch = openSharedDatabase(join(dir, "scratch.db"));
+    scratch.exec("PRAGMA busy_timeout = 0");
+    const peers: AuditStore[] = [];
+    return {
+      store,
+      audit,
+      runner: new SqliteConnection(scratch),
+      dir,
+      async openAuditPeer() {
+        const peer = openSqliteAuditStore(auditDbPath(dir));
+        peers.push(peer);
+        return peer;
+      },
+      async close() {
+        for (const peer of peers) await peer.close();
+        await audit.close();
+        await store.close();
+        scratch.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+/** Every engine the suite runs on. */
+export const ENGINES: readonly StoreEngine[] = [sqlite];
+
+/**
+ * Declares `suite` once per engine, as `title [engine]`; `databases()` gives the running
+ * test's fresh databases (opened before each test, closed after it).
+ */
+export function describeEachEngine(title: string, suite: (databases: () => EngineDatabases) => void): void {
+  for (const engine of ENGINES) {
+    describe(`${title} [${engine.name}]`, () => {
+      let current: EngineDatabases | undefined;
+      beforeEach(async () => {
+        current = await engine.open();
+      });
+      afterEach(async () => {
+        await current?.close();
+        current = undefined;
+      });
+      suite(() => {
+        if (!current) throw new Error("the databases exist only while a test runs");
+        return current;
+      });
+    });
+  }
+}

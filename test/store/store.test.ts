@@ -1,0 +1,138 @@
+/**
+ * The Store contract (keys, aliases, grants, accounts), once per engine: paging that
+ * neither repeats nor misses a row while rows are inserted between pages, unique names,
+ * a write that fails rolling back whole, and the revision compare-and-set.
+ */
+import { it } from "node:test";
+import assert from "node:assert/strict";
+import type { Page } from "../../src/store/store.ts";
+import { describeEachEngine } from "./engines.ts";
+import { ACCOUNT, alias, grant, newKey, OTHER_ACCOUNT, REGION, rootAccessKey } from "./fixtures.ts";
+
+/** Every item of a listing, page by page, calling `between` after each page but the last. */
+async function allPages<T>(list: (cursor: string | undefined) => Promise<Page<T>>, between: (page: number) => Promise<void>): Promise<T[]> {
+  const seen: T[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; ; page++) {
+    const { items, next } = await list(cursor);
+    seen.push(...items);
+    if (next === undefined) return seen;
+    cursor = next;
+    await between(page);
+  }
+}
+
+describeEachEngine("Store", (databases) => {
+  it("listKeys pages in creation order: keys inserted between pages come once, at the end, and none is repeated or missed", async () => {
+    const { store } = databases();
+    const ids: string[] = [];
+    for (let n = 0; n < 7; n++) {
+      const key = newKey();
+      await store.insertKey(key, undefined);
+      ids.push(key.keyId);
+    }
+    await store.insertKey(newKey(OTHER_ACCOUNT), undefined);
+    const seen = await allPages(
+      (cursor) => store.listKeys(ACCOUNT, REGION, 3, cursor),
+      async () => {
+        const key = newKey();
+        await store.insertKey(key, undefined);
+        ids.push(key.keyId);
+      },
+    );
+    assert.deepEqual(
+      seen.map((key) => key.keyId),
+      ids,
+    );
+  });
+
+  it("listAliases pages by name: no alias twice, every alias there from the start, and those inserted after the cursor", async () => {
+    const { store } = databases();
+    const key = newKey();
+    await store.insertKey(key, undefined);
+    const names = ["alias/b", "alias/d", "alias/f", "alias/h", "alias/j"];
+    for (const name of names) assert.equal(await store.insertAlias(alias(name, key.keyId)), true);
+    // Between pages: one name before everything read so far (not listed any more) and one after (listed).
+    const late = ["alias/k", "alias/l"];
+    const seen = await allPages(
+      (cursor) => store.listAliases(ACCOUNT, REGION, undefined, 2, cursor),
+      async (page) => {
+        await store.insertAlias(alias(`alias/a${page}`, key.keyId));
+        const name = late[page];
+        if (name) await store.insertAlias(alias(name, key.keyId));
+      },
+    );
+    assert.deepEqual(
+      seen.map((item) => item.aliasName),
+      [...names, ...late],
+    );
+  });
+
+  it("listRetirableGrants pages: grants inserted between pages come once, after the others", async () => {
+    const { store } = databases();
+    const key = newKey();
+    await store.insertKey(key, undefined);
+    const retiring = `arn:aws:iam::${ACCOUNT}:role/retirer`;
+    const ids: string[] = [];
+    for (let n = 0; n < 5; n++) {
+      const record = grant(key.keyId, retiring);
+      await store.insertGrant(record);
+      ids.push(record.grantId);
+      await store.insertGrant(grant(key.keyId, `arn:aws:iam::${ACCOUNT}:role/someone-else`));
+    }
+    const seen = await allPages(
+      (cursor) => store.listRetirableGrants(ACCOUNT, REGION, retiring, 2, cursor),
+      async () => {
+        const record = grant(key.keyId, retiring);
+        await store.insertGrant(record);
+        ids.push(record.grantId);
+      },
+    );
+    assert.deepEqual(
+      seen.map((item) => item.grantId),
+      ids,
+    );
+  });
+
+  it("an alias name is unique per account and region: the second insert is refused and changes nothing", async () => {
+    const { store } = databases();
+    const [first, second] = [newKey(), newKey()];
+    await store.insertKey(first, undefined);
+    await store.insertKey(second, undefined);
+    assert.equal(await store.insertAlias(alias("alias/taken", first.keyId)), true);
+    assert.equal(await store.insertAlias(alias("alias/taken", second.keyId)), false);
+    assert.equal((await store.getAlias(ACCOUNT, REGION, "alias/taken"))?.targetKeyId, first.keyId);
+    assert.equal(await store.insertAlias(alias("alias/taken", second.keyId, OTHER_ACCOUNT)), true, "another account may use the name");
+  });
+
+  it("createAccount of an existing account is refused and writes nothing, its setting included", async () => {
+    const { store } = databases();
+    assert.equal(await store.createAccount({ accountId: ACCOUNT, createdAtMs: 1 }, rootAccessKey(ACCOUNT)), true);
+    const again = rootAccessKey(ACCOUNT);
+    assert.equal(await store.createAccount({ accountId: ACCOUNT, createdAtMs: 2 }, again, { name: "default_account", value: ACCOUNT }), false);
+    assert.equal((await store.getAccount(ACCOUNT))?.createdAtMs, 1);
+    assert.equal(await store.identities.getAccessKey(again.accessKeyId), undefined);
+    assert.equal(await store.getSetting("default_account"), undefined);
+  });
+
+  it("a write that fails part-way rolls back whole: an account whose root access key id is taken is not created", async () => {
+    const { store } = databases();
+    const key = rootAccessKey(ACCOUNT);
+    await store.createAccount({ accountId: ACCOUNT, createdAtMs: 1 }, key);
+    await assert.rejects(store.createAccount({ accountId: OTHER_ACCOUNT, createdAtMs: 1 }, rootAccessKey(OTHER_ACCOUNT, key.accessKeyId), { name: "default_account", value: OTHER_ACCOUNT }));
+    assert.equal(await store.getAccount(OTHER_ACCOUNT), undefined);
+    assert.equal(await store.getSetting("default_account"), undefined);
+    assert.equal((await store.identities.getAccessKey(key.accessKeyId))?.accountId, ACCOUNT);
+  });
+
+  it("updateKey is a compare-and-set on the revision: of two writers that read the same revision, the second is refused", async () => {
+    const { store } = databases();
+    const key = newKey();
+    await store.insertKey(key, undefined);
+    const stored = await store.getKey(key.keyId);
+    assert.equal(stored?.revision, 0);
+    assert.equal(await store.updateKey({ ...key, revision: 1, description: "first" }), true);
+    assert.equal(await store.updateKey({ ...key, revision: 1, description: "second" }), false);
+    assert.deepEqual(await store.getKey(key.keyId), { ...key, revision: 1, description: "first" });
+  });
+});
