@@ -26,6 +26,8 @@ export interface ServeConfig {
   seal: SealMode | undefined;
   /** --seal-key-id, --seal-endpoint, --seal-region: the `kms` seal's key and service. */
   kms: { keyId: string | undefined; endpoint: string | undefined; region: string | undefined };
+  /** --pkcs11-module, --pkcs11-token-label, --pkcs11-key-label: the `pkcs11` seal's token (its PIN: KMSD_PKCS11_PIN). */
+  pkcs11: { module: string | undefined; tokenLabel: string | undefined; keyLabel: string | undefined };
 }
 
 /** Parses `kmsd serve` arguments and the environment. */
@@ -46,6 +48,9 @@ export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeC
       "seal-key-id": { type: "string" },
       "seal-endpoint": { type: "string" },
       "seal-region": { type: "string" },
+      "pkcs11-module": { type: "string" },
+      "pkcs11-token-label": { type: "string" },
+      "pkcs11-key-label": { type: "string" },
     },
     strict: true,
   });
@@ -83,6 +88,11 @@ export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeC
       keyId: values["seal-key-id"] ?? envValue(env, "KMSD_SEAL_KEY_ID"),
       endpoint: values["seal-endpoint"] ?? envValue(env, "KMSD_SEAL_ENDPOINT"),
       region: values["seal-region"] ?? envValue(env, "KMSD_SEAL_REGION"),
+    },
+    pkcs11: {
+      module: values["pkcs11-module"] ?? envValue(env, "KMSD_PKCS11_MODULE"),
+      tokenLabel: values["pkcs11-token-label"] ?? envValue(env, "KMSD_PKCS11_TOKEN_LABEL"),
+      keyLabel: values["pkcs11-key-label"] ?? envValue(env, "KMSD_PKCS11_KEY_LABEL"),
     },
   };
 }

@@ -9,8 +9,9 @@ import { join } from "node:path";
 import { FileRootKey, WrappingKey } from "../crypto/rootKey.ts";
 import { log } from "../server/log.ts";
 import { sealWithKms, unsealWithKms, type KmsSealOptions } from "./kmsSeal.ts";
+import { PIN_VARIABLE, sealWithPkcs11, unsealWithPkcs11, type Pkcs11Options } from "./pkcs11Seal.ts";
 import type { RootKeySource } from "./nodeSeal.ts";
-import { readSealRecord, writeSealRecord, type SealMode } from "./sealFile.ts";
+import { readSealRecord, writeSealRecord, type Pkcs11Seal, type SealMode, type SealRecord } from "./sealFile.ts";
 import { ShareCollector } from "./shamir.ts";
 
 /** The seal options of `kmsd serve`. */
@@ -19,6 +20,8 @@ export interface SealOptions {
   seal: SealMode | undefined;
   /** --seal-key-id, --seal-endpoint, --seal-region (the `kms` mode). */
   kms: { keyId: string | undefined; endpoint: string | undefined; region: string | undefined };
+  /** --pkcs11-module, --pkcs11-token-label, --pkcs11-key-label (the `pkcs11` mode; the PIN is KMSD_PKCS11_PIN's). */
+  pkcs11: { module: string | undefined; tokenLabel: string | undefined; keyLabel: string | undefined };
 }
 
 /** The plaintext root key file of the `file` mode. */
@@ -37,7 +40,11 @@ export function rootKeySourceOf(dataDir: string, options: SealOptions): RootKeyS
     }
     if (requested === "kms") {
       const kms = kmsOptions(options);
-      return { mode: "kms", unseal: () => initialiseKmsSeal(dataDir, kms) };
+      return { mode: "kms", unseal: () => initialiseSeal(dataDir, options, (rootKey) => sealWithKms(rootKey, kms)) };
+    }
+    if (requested === "pkcs11") {
+      const pkcs11 = pkcs11Options(options, undefined);
+      return { mode: "pkcs11", unseal: () => initialiseSeal(dataDir, options, (rootKey) => sealWithPkcs11(rootKey, pkcs11)) };
     }
     if (requested === "shamir") throw new Error(`${dataDir} has no seal yet: create it with kmsd operator init --data-dir ${dataDir} --shares N --threshold T`);
     throw new Error(`seal mode ${requested} is not available in this build`);
@@ -52,7 +59,8 @@ export function rootKeySourceOf(dataDir: string, options: SealOptions): RootKeyS
     }
     return { mode: "kms", unseal: () => unsealWithKms(record, options.kms) };
   }
-  throw new Error(`seal mode ${record.mode} is not available in this build`);
+  const pkcs11 = pkcs11Options(options, record);
+  return { mode: "pkcs11", unseal: () => unsealWithPkcs11(record, pkcs11) };
 }
 
 /** Logs the one warning a server in the `file` mode owes its operator (unless --dev). */
@@ -71,16 +79,38 @@ function kmsOptions(options: SealOptions): KmsSealOptions {
   return { keyId, endpoint, region };
 }
 
-/** A new data directory's first auto-unseal: a fresh root key, sealed by KMS, recorded. */
-async function initialiseKmsSeal(dataDir: string, options: KmsSealOptions): Promise<WrappingKey> {
-  const existing = readSealRecord(dataDir);
-  if (existing?.mode === "kms") return unsealWithKms(existing, options); // another worker or an earlier attempt got there first
+/** The pkcs11 options; a data directory's record names the token and key, and flags that disagree are refused. */
+function pkcs11Options(options: SealOptions, record: Pkcs11Seal | undefined): Pkcs11Options {
+  const { module } = options.pkcs11;
+  const tokenLabel = options.pkcs11.tokenLabel ?? record?.tokenLabel;
+  const keyLabel = options.pkcs11.keyLabel ?? record?.keyLabel;
+  if (module === undefined) throw new Error("--seal pkcs11 needs --pkcs11-module (the path of the token's PKCS#11 library)");
+  if (tokenLabel === undefined || keyLabel === undefined) throw new Error("--seal pkcs11 needs --pkcs11-token-label and --pkcs11-key-label");
+  if (record !== undefined && (record.tokenLabel !== tokenLabel || record.keyLabel !== keyLabel)) {
+    throw new Error(`the root key is sealed by key '${record.keyLabel}' of token '${record.tokenLabel}', not '${keyLabel}' of '${tokenLabel}'`);
+  }
+  const pin = process.env[PIN_VARIABLE];
+  if (pin === undefined || pin === "") throw new Error(`--seal pkcs11 needs the token's user PIN in ${PIN_VARIABLE}`);
+  return { module, tokenLabel, keyLabel, pin };
+}
+
+/**
+ * A new data directory's first auto-unseal: a fresh root key, sealed by the service or
+ * token, recorded. When a seal file appeared meanwhile (an earlier attempt got that far),
+ * its root key is the one.
+ */
+async function initialiseSeal(dataDir: string, options: SealOptions, sealWith: (rootKey: WrappingKey) => Promise<SealRecord>): Promise<WrappingKey> {
+  if (readSealRecord(dataDir) !== undefined) {
+    const source = rootKeySourceOf(dataDir, options);
+    if ("unseal" in source) return source.unseal();
+  }
   const rootKey = WrappingKey.generate();
   try {
-    writeSealRecord(dataDir, await sealWithKms(rootKey, options));
+    writeSealRecord(dataDir, await sealWith(rootKey));
   } catch (error) {
     rootKey.destroy();
     throw error;
   }
+  log.info("created the root key and sealed it", { mode: options.seal });
   return rootKey;
 }
