@@ -3,14 +3,17 @@
  * would (a share on standard input, never in argv), a node's seal status, and a search of
  * a data directory for secret bytes.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { WrappingKey } from "../../src/crypto/rootKey.ts";
 import { readSealRecord } from "../../src/seal/sealFile.ts";
 import { ShareCollector } from "../../src/seal/shamir.ts";
-import { rawRequest, type Credentials } from "./kmsd.ts";
+import { unsealWithPkcs11 } from "../../src/seal/pkcs11Seal.ts";
+import { CreateKeyCommand, DecryptCommand } from "@aws-sdk/client-kms";
+import { rawRequest, startKmsd, type Credentials, type Kmsd } from "./kmsd.ts";
 
 const BIN = new URL("../../bin/kmsd.mjs", import.meta.url).pathname;
 
@@ -112,4 +115,120 @@ export async function rootKeyFromShares(dataDir: string, shares: readonly string
   const bytes = rootKey.withBytes((key) => Buffer.from(key));
   rootKey.destroy();
   return bytes;
+}
+
+/** The seal modes every root-of-trust suite runs in. */
+export type ModeUnderTest = "file" | "shamir" | "kms" | "pkcs11";
+
+/** A data directory in one seal mode: how to start a node on it (unsealed), and its secrets as the test's oracle. */
+export interface SealUnderTest {
+  mode: ModeUnderTest;
+  dataDir: string;
+  /** Starts kmsd on the data directory and unseals it (shares submitted, auto-unseal done). */
+  start(options?: { dev?: boolean }): Promise<Kmsd>;
+  /** The secrets of the seal: the root key and what unseals it (shares, the sealing service's credentials, the PIN). */
+  secrets(): Promise<Map<string, Buffer>>;
+  /** Stops what the seal needed (the sealing kmsd) and removes the data directory. */
+  dispose(): Promise<void>;
+}
+
+/** Where SoftHSM2's PKCS#11 library is on Debian. */
+export const SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so";
+
+/** A data directory sealed in `mode` (not yet created: the first `start` or operator init makes it). */
+export async function sealUnderTest(mode: ModeUnderTest): Promise<SealUnderTest> {
+  const scratch = mkdtempSync(join(tmpdir(), `kmsd-seal-${mode}-`));
+  const dataDir = join(scratch, "data");
+  const remove = async () => rmSync(scratch, { recursive: true, force: true });
+  if (mode === "file") {
+    return {
+      mode,
+      dataDir,
+      start: (options = {}) => startKmsd({ dataDir, dev: options.dev ?? false }),
+      secrets: async () => new Map([["root key", readFileSync(join(dataDir, "root.key"))]]),
+      dispose: remove,
+    };
+  }
+  if (mode === "shamir") {
+    const { code, stdout, stderr } = await runCli(["operator", "init", "--data-dir", dataDir, "--shares", "3", "--threshold", "2", "--json"]);
+    if (code !== 0) throw new Error(`operator init exited with ${code}: ${stderr}`);
+    const init = JSON.parse(stdout) as InitOutput;
+    return {
+      mode,
+      dataDir,
+      async start(options = {}) {
+        const kmsd = await startKmsd({ dataDir, dev: options.dev ?? false });
+        await unsealWith(kmsd.endpoint, init.UnsealShares.slice(0, 2));
+        return kmsd;
+      },
+      secrets: async () =>
+        new Map([
+          ...init.UnsealShares.map((share, index): [string, Buffer] => [`unseal share ${index + 1}`, Buffer.from(share, "base64")]),
+          ["root key", await rootKeyFromShares(dataDir, init.UnsealShares.slice(1, 3))],
+        ]),
+      dispose: remove,
+    };
+  }
+  if (mode === "kms") {
+    const sealing = await startKmsd({ dataDir: join(scratch, "sealing"), dev: true });
+    const keyArn = (await sealing.kms().send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? "";
+    const env = { AWS_ACCESS_KEY_ID: sealing.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: sealing.credentials.secretAccessKey };
+    return {
+      mode,
+      dataDir,
+      start: (options = {}) =>
+        startKmsd({ dataDir, dev: options.dev ?? false, env, args: ["--seal", "kms", "--seal-key-id", keyArn, "--seal-endpoint", sealing.endpoint, "--seal-region", "us-east-1"] }),
+      async secrets() {
+        const record = readSealRecord(dataDir);
+        if (record?.mode !== "kms") throw new Error("not sealed by kms");
+        const { Plaintext } = await sealing.kms().send(
+          new DecryptCommand({ KeyId: keyArn, CiphertextBlob: Buffer.from(record.wrappedRootKey, "base64"), EncryptionContext: record.encryptionContext }),
+        );
+        return new Map([
+          ["sealing service secret access key", Buffer.from(env.AWS_SECRET_ACCESS_KEY)],
+          ["root key", Buffer.from(Plaintext ?? [])],
+        ]);
+      },
+      async dispose() {
+        await sealing.stop();
+        await remove();
+      },
+    };
+  }
+  const pin = `pin-${randomBytes(6).toString("hex")}`;
+  const token = "kmsd-test";
+  const softhsm = { SOFTHSM2_CONF: join(scratch, "softhsm2.conf") };
+  mkdirSync(join(scratch, "tokens"));
+  writeFileSync(softhsm.SOFTHSM2_CONF, `directories.tokendir = ${join(scratch, "tokens")}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  execFileSync("softhsm2-util", ["--init-token", "--free", "--label", token, "--so-pin", "so-pin-0000", "--pin", pin], { env: { ...process.env, ...softhsm }, stdio: "ignore" });
+  return {
+    mode,
+    dataDir,
+    start: (options = {}) =>
+      startKmsd({
+        dataDir,
+        dev: options.dev ?? false,
+        env: { ...softhsm, KMSD_PKCS11_PIN: pin },
+        args: ["--seal", "pkcs11", "--pkcs11-module", SOFTHSM_MODULE, "--pkcs11-token-label", token, "--pkcs11-key-label", "root-wrap"],
+      }),
+    async secrets() {
+      const record = readSealRecord(dataDir);
+      if (record?.mode !== "pkcs11") throw new Error("not sealed by pkcs11");
+      const previous = process.env.SOFTHSM2_CONF;
+      process.env.SOFTHSM2_CONF = softhsm.SOFTHSM2_CONF;
+      try {
+        const rootKey = await unsealWithPkcs11(record, { module: SOFTHSM_MODULE, tokenLabel: token, keyLabel: "root-wrap", pin });
+        const bytes = rootKey.withBytes((key) => Buffer.from(key));
+        rootKey.destroy();
+        return new Map([
+          ["PIN", Buffer.from(pin)],
+          ["root key", bytes],
+        ]);
+      } finally {
+        if (previous === undefined) delete process.env.SOFTHSM2_CONF;
+        else process.env.SOFTHSM2_CONF = previous;
+      }
+    },
+    dispose: remove,
+  };
 }
