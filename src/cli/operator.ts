@@ -7,6 +7,8 @@
  *   seal    --endpoint URL      seals a running node; signed with the default account root's
  *                               credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or --credentials-file)
  *   status  --endpoint URL      the node's seal status
+ *   seal-migrate --data-dir DIR --to shamir|kms|pkcs11 [that mode's options] [--json]
+ *           moves a `file` data directory (server stopped) to a sealed mode, then destroys root.key
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,7 +20,11 @@ import { WrappingKey } from "../crypto/rootKey.ts";
 import { credentialsPath, ensureDataDirectory, openUnsealedDataDir } from "../dataDir.ts";
 import { ensureDefaultAccount, writeCredentialsFile, type CreatedAccount } from "../identity/accounts.ts";
 import { OPERATOR_PATHS } from "../seal/sealedFront.ts";
-import { writeSealRecord } from "../seal/sealFile.ts";
+import { sealWithKms } from "../seal/kmsSeal.ts";
+import { migrateFromFile, type SealTarget } from "../seal/migrate.ts";
+import { sealWithPkcs11 } from "../seal/pkcs11Seal.ts";
+import { kmsOptions, pkcs11Options, type SealOptions } from "../seal/rootKeySource.ts";
+import { writeSealRecord, type SealMode } from "../seal/sealFile.ts";
 import { checkShamirParameters, sealWithShares } from "../seal/shamir.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
 import { PreparedSha256 } from "../server/sigv4Hash.ts";
@@ -58,6 +64,37 @@ export async function initShamir(options: { dataDir: string; shares: number; thr
   } finally {
     rootKey.destroy();
   }
+}
+
+/** What `operator seal-migrate` prints: the new mode, and for `shamir` the shares (once). */
+export interface MigrateOutput {
+  Mode: SealMode;
+  UnsealShares?: string[];
+  Threshold?: number;
+}
+
+/** Moves a `file` data directory to the sealed mode `options.to` (see src/seal/migrate.ts); `show` prints the result before root.key is destroyed. */
+export async function sealMigrate(
+  options: { dataDir: string; to: string; shares: number; threshold: number; seal: SealOptions },
+  show: (output: MigrateOutput) => void,
+): Promise<void> {
+  const to = options.to;
+  let target: SealTarget;
+  if (to === "shamir") {
+    checkShamirParameters(options.shares, options.threshold);
+    target = (rootKey) => sealWithShares(rootKey, options.shares, options.threshold);
+  } else if (to === "kms") {
+    const kms = kmsOptions(options.seal);
+    target = async (rootKey) => ({ record: await sealWithKms(rootKey, kms) });
+  } else if (to === "pkcs11") {
+    const pkcs11 = pkcs11Options(options.seal, undefined);
+    target = async (rootKey) => ({ record: await sealWithPkcs11(rootKey, pkcs11) });
+  } else {
+    throw new Error(`--to must be shamir, kms or pkcs11, not '${to}'`);
+  }
+  await migrateFromFile(options.dataDir, target, (shares) =>
+    show(shares === undefined ? { Mode: to } : { Mode: to, UnsealShares: shares, Threshold: options.threshold }),
+  );
 }
 
 /** The seal status a node answers (`{"Sealed", "Mode", "Progress", "Threshold"[, "Reason"]}`). */
@@ -138,7 +175,10 @@ function readCredentialsFile(path: string): { accessKeyId: string; secretAccessK
 const USAGE = `usage: kmsd operator init --data-dir DIR --shares N --threshold T [--default-account ID] [--json]
        kmsd operator unseal --endpoint URL          (one share on standard input)
        kmsd operator seal --endpoint URL [--region R] [--credentials-file FILE]
-       kmsd operator status --endpoint URL`;
+       kmsd operator status --endpoint URL
+       kmsd operator seal-migrate --data-dir DIR --to shamir [--shares N --threshold T] [--json]
+       kmsd operator seal-migrate --data-dir DIR --to kms --seal-key-id ARN [--seal-endpoint URL] [--seal-region R]
+       kmsd operator seal-migrate --data-dir DIR --to pkcs11 --pkcs11-module PATH --pkcs11-token-label L --pkcs11-key-label L  (PIN: KMSD_PKCS11_PIN)`;
 
 /** Runs an `operator` subcommand. */
 export async function operator(args: string[]): Promise<number> {
@@ -154,6 +194,13 @@ export async function operator(args: string[]): Promise<number> {
       endpoint: { type: "string" },
       region: { type: "string" },
       "credentials-file": { type: "string" },
+      to: { type: "string" },
+      "seal-key-id": { type: "string" },
+      "seal-endpoint": { type: "string" },
+      "seal-region": { type: "string" },
+      "pkcs11-module": { type: "string" },
+      "pkcs11-token-label": { type: "string" },
+      "pkcs11-key-label": { type: "string" },
     },
     strict: true,
   });
@@ -179,6 +226,24 @@ export async function operator(args: string[]): Promise<number> {
         ].join("\n"),
       );
     }
+    return 0;
+  }
+  if (subcommand === "seal-migrate") {
+    if (values["data-dir"] === undefined || values.to === undefined) throw new Error(`--data-dir and --to are required\n${USAGE}`);
+    const seal: SealOptions = {
+      seal: undefined,
+      kms: { keyId: values["seal-key-id"], endpoint: values["seal-endpoint"], region: values["seal-region"] },
+      pkcs11: { module: values["pkcs11-module"], tokenLabel: values["pkcs11-token-label"], keyLabel: values["pkcs11-key-label"] },
+    };
+    await sealMigrate({ dataDir: values["data-dir"], to: values.to, shares: Number(values.shares ?? "5"), threshold: Number(values.threshold ?? "3"), seal }, (output) => {
+      if (values.json) return print(output);
+      const lines = [`kmsd: ${values["data-dir"]} is now sealed (seal mode ${output.Mode}); its plaintext root key file is being destroyed.`];
+      if (output.UnsealShares !== undefined) {
+        lines.push(`Give each share to a different person; any ${output.Threshold} unseal the node. They are shown now only and stored nowhere:`);
+        lines.push(...output.UnsealShares.map((share, index) => `  share ${index + 1}: ${share}`));
+      }
+      process.stdout.write(`${lines.join("\n")}\n`);
+    });
     return 0;
   }
   if (subcommand === "unseal") return print(await unseal(endpoint(), process.stdin)), 0;

@@ -49,6 +49,9 @@ export function rootKeySourceOf(dataDir: string, options: SealOptions): RootKeyS
     if (requested === "shamir") throw new Error(`${dataDir} has no seal yet: create it with kmsd operator init --data-dir ${dataDir} --shares N --threshold T`);
     throw new Error(`seal mode ${requested} is not available in this build`);
   }
+  if (existsSync(rootKeyFilePath(dataDir))) {
+    throw new Error(`${dataDir} has both a seal file and a plaintext root key file: a seal-migrate did not finish; run it again (kmsd operator seal-migrate)`);
+  }
   if (requested !== undefined && requested !== record.mode) {
     throw new Error(`${dataDir} is sealed with seal mode ${record.mode}, not ${requested}; move it with kmsd operator seal-migrate`);
   }
@@ -73,14 +76,15 @@ export function warnIfUnprotected(source: RootKeySource, dataDir: string, dev: b
   );
 }
 
-function kmsOptions(options: SealOptions): KmsSealOptions {
+/** The kms options from --seal-key-id, --seal-endpoint, --seal-region. */
+export function kmsOptions(options: SealOptions): KmsSealOptions {
   const { keyId, endpoint, region } = options.kms;
   if (keyId === undefined) throw new Error("--seal kms needs --seal-key-id (the ARN of the key that seals the root key)");
   return { keyId, endpoint, region };
 }
 
 /** The pkcs11 options; a data directory's record names the token and key, and flags that disagree are refused. */
-function pkcs11Options(options: SealOptions, record: Pkcs11Seal | undefined): Pkcs11Options {
+export function pkcs11Options(options: SealOptions, record: Pkcs11Seal | undefined): Pkcs11Options {
   const { module } = options.pkcs11;
   const tokenLabel = options.pkcs11.tokenLabel ?? record?.tokenLabel;
   const keyLabel = options.pkcs11.keyLabel ?? record?.keyLabel;

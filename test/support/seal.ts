@@ -170,31 +170,60 @@ export async function sealUnderTest(mode: ModeUnderTest): Promise<SealUnderTest>
     };
   }
   if (mode === "kms") {
-    const sealing = await startKmsd({ dataDir: join(scratch, "sealing"), dev: true });
-    const keyArn = (await sealing.kms().send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? "";
-    const env = { AWS_ACCESS_KEY_ID: sealing.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: sealing.credentials.secretAccessKey };
+    const kms = await sealingKmsd(join(scratch, "sealing"));
     return {
       mode,
       dataDir,
-      start: (options = {}) =>
-        startKmsd({ dataDir, dev: options.dev ?? false, env, args: ["--seal", "kms", "--seal-key-id", keyArn, "--seal-endpoint", sealing.endpoint, "--seal-region", "us-east-1"] }),
-      async secrets() {
-        const record = readSealRecord(dataDir);
-        if (record?.mode !== "kms") throw new Error("not sealed by kms");
-        const { Plaintext } = await sealing.kms().send(
-          new DecryptCommand({ KeyId: keyArn, CiphertextBlob: Buffer.from(record.wrappedRootKey, "base64"), EncryptionContext: record.encryptionContext }),
-        );
-        return new Map([
-          ["sealing service secret access key", Buffer.from(env.AWS_SECRET_ACCESS_KEY)],
-          ["root key", Buffer.from(Plaintext ?? [])],
-        ]);
-      },
+      start: (options = {}) => startKmsd({ dataDir, dev: options.dev ?? false, env: kms.env, args: ["--seal", "kms", ...kms.args] }),
+      secrets: () => kms.secrets(dataDir),
       async dispose() {
-        await sealing.stop();
+        await kms.stop();
         await remove();
       },
     };
   }
+  const token = softHsmToken(scratch);
+  return {
+    mode,
+    dataDir,
+    start: (options = {}) => startKmsd({ dataDir, dev: options.dev ?? false, env: token.env, args: ["--seal", "pkcs11", ...token.args] }),
+    secrets: () => token.secrets(dataDir),
+    dispose: remove,
+  };
+}
+
+/** How a node is pointed at its sealing service or token: flags, environment, and the seal's secrets (root key included) for a data directory. */
+export interface SealingDependency {
+  args: string[];
+  env: Record<string, string>;
+  secrets(dataDir: string): Promise<Map<string, Buffer>>;
+}
+
+/** A second kmsd whose key seals the node's root key (the `kms` mode), with credentials for it in the environment. */
+export async function sealingKmsd(dataDir: string): Promise<SealingDependency & { stop(): Promise<void> }> {
+  const sealing = await startKmsd({ dataDir, dev: true });
+  const keyArn = (await sealing.kms().send(new CreateKeyCommand({}))).KeyMetadata?.Arn ?? "";
+  const env = { AWS_ACCESS_KEY_ID: sealing.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: sealing.credentials.secretAccessKey };
+  return {
+    args: ["--seal-key-id", keyArn, "--seal-endpoint", sealing.endpoint, "--seal-region", "us-east-1"],
+    env,
+    async secrets(sealedDir) {
+      const record = readSealRecord(sealedDir);
+      if (record?.mode !== "kms") throw new Error("not sealed by kms");
+      const { Plaintext } = await sealing.kms().send(
+        new DecryptCommand({ KeyId: keyArn, CiphertextBlob: Buffer.from(record.wrappedRootKey, "base64"), EncryptionContext: record.encryptionContext }),
+      );
+      return new Map([
+        ["sealing service secret access key", Buffer.from(env.AWS_SECRET_ACCESS_KEY)],
+        ["root key", Buffer.from(Plaintext ?? [])],
+      ]);
+    },
+    stop: () => sealing.stop(),
+  };
+}
+
+/** A SoftHSM2 token of its own under `scratch` (the `pkcs11` mode), its PIN in the environment. */
+export function softHsmToken(scratch: string): SealingDependency {
   const pin = `pin-${randomBytes(6).toString("hex")}`;
   const token = "kmsd-test";
   const softhsm = { SOFTHSM2_CONF: join(scratch, "softhsm2.conf") };
@@ -202,17 +231,10 @@ export async function sealUnderTest(mode: ModeUnderTest): Promise<SealUnderTest>
   writeFileSync(softhsm.SOFTHSM2_CONF, `directories.tokendir = ${join(scratch, "tokens")}\nobjectstore.backend = file\nlog.level = ERROR\n`);
   execFileSync("softhsm2-util", ["--init-token", "--free", "--label", token, "--so-pin", "so-pin-0000", "--pin", pin], { env: { ...process.env, ...softhsm }, stdio: "ignore" });
   return {
-    mode,
-    dataDir,
-    start: (options = {}) =>
-      startKmsd({
-        dataDir,
-        dev: options.dev ?? false,
-        env: { ...softhsm, KMSD_PKCS11_PIN: pin },
-        args: ["--seal", "pkcs11", "--pkcs11-module", SOFTHSM_MODULE, "--pkcs11-token-label", token, "--pkcs11-key-label", "root-wrap"],
-      }),
-    async secrets() {
-      const record = readSealRecord(dataDir);
+    args: ["--pkcs11-module", SOFTHSM_MODULE, "--pkcs11-token-label", token, "--pkcs11-key-label", "root-wrap"],
+    env: { ...softhsm, KMSD_PKCS11_PIN: pin },
+    async secrets(sealedDir) {
+      const record = readSealRecord(sealedDir);
       if (record?.mode !== "pkcs11") throw new Error("not sealed by pkcs11");
       const previous = process.env.SOFTHSM2_CONF;
       process.env.SOFTHSM2_CONF = softhsm.SOFTHSM2_CONF;
@@ -229,6 +251,5 @@ export async function sealUnderTest(mode: ModeUnderTest): Promise<SealUnderTest>
         else process.env.SOFTHSM2_CONF = previous;
       }
     },
-    dispose: remove,
   };
 }
