@@ -7,6 +7,7 @@
 import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { FileRootKey, type RootKey } from "./crypto/rootKey.ts";
+import { rootKeyFilePath } from "./seal/rootKeySource.ts";
 import { readSealRecord } from "./seal/sealFile.ts";
 import { checkRootKeyFits } from "./seal/rootKeyCheck.ts";
 import { SqliteStore } from "./store/sqlite/sqliteStore.ts";
@@ -39,11 +40,17 @@ export function ensureDataDirectory(path: string): boolean {
  */
 export async function openDataDir(path: string): Promise<DataDir> {
   ensureDataDirectory(path);
+  return openUnsealedDataDir(path, FileRootKey.loadOrCreate(fileModeRootKeyPath(path)));
+}
+
+/**
+ * The root key file of a data directory in the `file` mode. A sealed directory has none:
+ * offline commands that need the root key refuse it, naming its seal mode.
+ */
+export function fileModeRootKeyPath(path: string): string {
   const seal = readSealRecord(path);
-  if (seal !== undefined) {
-    throw new Error(`${path} is sealed (seal mode ${seal.mode}): its root key is not on disk; run this through an unsealed node instead`);
-  }
-  return openUnsealedDataDir(path, FileRootKey.loadOrCreate(join(path, "root.key")));
+  if (seal !== undefined) throw new Error(`${path} is sealed (seal mode ${seal.mode}): its root key is not on disk, so offline commands cannot use it`);
+  return rootKeyFilePath(path);
 }
 
 /** Opens the database of a data directory with its root key; throws if the key is not the one the database was written with. */

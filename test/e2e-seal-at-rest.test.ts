@@ -87,10 +87,12 @@ for (const mode of ["shamir", "kms", "pkcs11"] as const) {
       for (const { path, bytes } of bytesAtRest(seal.dataDir)) assert.equal(bytes.indexOf(rootKey), -1, `the root key is in ${path}`);
     });
 
-    it("kmsd's offline commands refuse it, naming its seal", async () => {
-      const { code, stderr } = await runKmsdCli(["account", "create", "--data-dir", seal.dataDir, "--json"]);
-      assert.equal(code, 1);
-      assert.match(stderr, new RegExp(`is sealed \\(seal mode ${mode}\\)`));
+    it("kmsd's offline commands that need the root key refuse it, naming its seal", async () => {
+      for (const command of [["account", "create", "--json"], ["audit", "export"]]) {
+        const { code, stderr } = await runKmsdCli([...command, "--data-dir", seal.dataDir]);
+        assert.equal(code, 1, command.join(" "));
+        assert.match(stderr, new RegExp(`is sealed \\(seal mode ${mode}\\): its root key is not on disk`));
+      }
     });
   });
 }

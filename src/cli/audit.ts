@@ -18,6 +18,7 @@ import { verifyAuditTrail, type VerifyReport } from "../audit/verify.ts";
 import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
 import { checkAccountId, dataDirOf } from "../config.ts";
 import { FileRootKey } from "../crypto/rootKey.ts";
+import { fileModeRootKeyPath } from "../dataDir.ts";
 
 const USAGE = `usage: kmsd audit verify --data-dir DIR [--account ID] [--region R] [--start TIME] [--end TIME] [--json]
        kmsd audit export --data-dir DIR [--out DIR]
@@ -69,7 +70,8 @@ async function exportLogs(args: string[]): Promise<number> {
   const dataDir = dataDirOf(values["data-dir"]);
   const dbPath = auditDbPath(dataDir);
   if (!existsSync(dbPath)) throw new Error(`no audit database (${dbPath})`);
-  const rootKey = FileRootKey.load(join(dataDir, "root.key"));
+  // Digests are signed with a key the root key wraps: offline, only the file mode has it.
+  const rootKey = FileRootKey.load(fileModeRootKeyPath(dataDir));
   const store = openSqliteAuditStore(dbPath);
   try {
     const signer = await loadOrCreateSigner(store, rootKey);

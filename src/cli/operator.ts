@@ -101,10 +101,10 @@ export async function sealMigrate(
 export type StatusOutput = Record<string, unknown>;
 
 /** Submits one share, read from `input` (standard input), to the node at `endpoint`. */
-export async function unseal(endpoint: string, input: NodeJS.ReadableStream): Promise<StatusOutput> {
-  const share = (await readAll(input)).trim();
+export async function unseal(endpoint: string, input: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<StatusOutput> {
+  if (input.isTTY) process.stderr.write("Unseal share: ");
+  const share = (await readLine(input)).trim();
   if (share === "") throw new Error("no share on standard input: pipe or type one share (never pass it as an argument)");
-  if (/\s/.test(share)) throw new Error("standard input holds more than one line: submit one share per call");
   return call(endpoint, OPERATOR_PATHS.unseal, JSON.stringify({ Share: share }));
 }
 
@@ -144,10 +144,15 @@ async function call(endpoint: string, path: string, body: string | undefined, he
   return answer;
 }
 
-async function readAll(input: NodeJS.ReadableStream): Promise<string> {
+/** The first line of `input` (all of it if it has no newline); the bytes read are zeroed. */
+async function readLine(input: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of input) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  const text = Buffer.concat(chunks).toString("utf8");
+  for await (const chunk of input) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    chunks.push(bytes);
+    if (bytes.includes(0x0a)) break;
+  }
+  const text = Buffer.concat(chunks).toString("utf8").split("\n")[0] ?? "";
   for (const chunk of chunks) chunk.fill(0);
   return text;
 }
