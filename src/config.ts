@@ -1,121 +1,369 @@
 /**
- * Server options, each from a flag or its KMSD_* environment variable (the flag wins).
- * Parsing is strict: an unknown flag or a bad value stops the command with a message.
+ * Every option of the kmsd command, declared once: its flag, its KMSD_* environment
+ * variable, default, meaning and validation. The parser (cli/parseOptions.ts), `--help`
+ * (cli/help.ts) and the table in docs/configuration.md (scripts/options-doc.ts) are all
+ * derived from these records. They are plain data keyed by the name a configuration file
+ * will use, so a later config file can be read through the same definitions.
  */
 import { availableParallelism } from "node:os";
-import { parseArgs } from "node:util";
-import { SEAL_MODES, type SealMode } from "./seal/sealFile.ts";
+import { SEAL_MODES } from "./seal/sealFile.ts";
+import { LOG_LEVELS } from "./server/log.ts";
 
-/** Options of `kmsd serve`. */
-export interface ServeConfig {
-  host: string;
-  port: number;
-  dataDir: string;
-  /** The account created on first start (12 digits); random if not given. */
-  defaultAccount: string | undefined;
-  dev: boolean;
-  /** How many keys the in-memory cache holds. */
-  keyCacheSize: number;
-  /** Worker processes sharing the port and the data directory (1: serve in this process). */
-  workers: number;
-  /** Record every request in the audit trail (on by default; off only to measure what it costs). */
-  audit: boolean;
-  /** Days audit events and log files are kept; undefined keeps everything (the default). */
-  auditRetentionDays: number | undefined;
-  /** --seal: how the root key is protected (src/seal/); undefined: as the data directory says. */
-  seal: SealMode | undefined;
-  /** --seal-key-id, --seal-endpoint, --seal-region: the `kms` seal's key and service. */
-  kms: { keyId: string | undefined; endpoint: string | undefined; region: string | undefined };
-  /** --pkcs11-module, --pkcs11-token-label, --pkcs11-key-label: the `pkcs11` seal's token (its PIN: KMSD_PKCS11_PIN). */
-  pkcs11: { module: string | undefined; tokenLabel: string | undefined; keyLabel: string | undefined };
+/** How an option's text becomes a value, and what it must satisfy. */
+export type OptionKind =
+  /** Any text (`pattern` may restrict it). */
+  | "string"
+  /** A whole number from `min` to `max`. */
+  | "integer"
+  /** A number greater than zero. */
+  | "positive-number"
+  /** One of `choices`. */
+  | "choice"
+  /** A flag: `--dev`, `--no-dev`, `--dev=false`; `true`/`false`/`1`/`0` in the environment. */
+  | "boolean"
+  /** An ISO 8601 time or epoch seconds, parsed to epoch milliseconds. */
+  | "time";
+
+/** One option of one or more commands. */
+export interface OptionDefinition {
+  /** The flag without its dashes (`data-dir`). */
+  readonly flag: string;
+  /** The environment variable read when the flag is not given; an empty value counts as unset. */
+  readonly env?: `KMSD_${string}`;
+  readonly kind: OptionKind;
+  /** The placeholder for the value in usage lines (`DIR`). */
+  readonly valueName?: string;
+  readonly choices?: readonly string[];
+  readonly min?: number;
+  readonly max?: number;
+  /** A pattern the whole value must match, and how to say it in a message ("12 digits"). */
+  readonly pattern?: { readonly regex: RegExp; readonly means: string };
+  /** The value when neither flag nor variable is given: a constant, or computed at parse time. */
+  readonly default?: string | number | boolean | (() => string | number | boolean);
+  /** How the default reads in help and docs, when the value itself would not say it (or there is none). */
+  readonly defaultText?: string;
+  /** One line for `--help` and the docs table. */
+  readonly description: string;
+  /** More for the docs table only. */
+  readonly details?: string;
 }
 
-/** Parses `kmsd serve` arguments and the environment. */
-export function parseServeConfig(args: string[], env: NodeJS.ProcessEnv): ServeConfig {
-  const { values } = parseArgs({
-    args,
-    options: {
-      host: { type: "string" },
-      port: { type: "string" },
-      "data-dir": { type: "string" },
-      "default-account": { type: "string" },
-      dev: { type: "boolean" },
-      "key-cache-size": { type: "string" },
-      audit: { type: "string" },
-      workers: { type: "string" },
-      "audit-retention-days": { type: "string" },
-      seal: { type: "string" },
-      "seal-key-id": { type: "string" },
-      "seal-endpoint": { type: "string" },
-      "seal-region": { type: "string" },
-      "pkcs11-module": { type: "string" },
-      "pkcs11-token-label": { type: "string" },
-      "pkcs11-key-label": { type: "string" },
-    },
-    strict: true,
-  });
-  const port = Number(values.port ?? envValue(env, "KMSD_PORT") ?? "8080");
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, not '${values.port ?? envValue(env, "KMSD_PORT")}'`);
-  const defaultAccount = values["default-account"] ?? envValue(env, "KMSD_DEFAULT_ACCOUNT");
-  if (defaultAccount !== undefined) checkAccountId(defaultAccount);
-  const keyCacheSize = Number(values["key-cache-size"] ?? envValue(env, "KMSD_KEY_CACHE_SIZE") ?? "100000");
-  if (!Number.isInteger(keyCacheSize) || keyCacheSize < 1) throw new Error("--key-cache-size must be a positive whole number");
-  const workers = Number(values.workers ?? envValue(env, "KMSD_WORKERS") ?? String(availableParallelism()));
-  if (!Number.isInteger(workers) || workers < 1 || workers > 256) {
-    throw new Error(`--workers must be a whole number from 1 to 256, not '${values.workers ?? envValue(env, "KMSD_WORKERS")}'`);
-  }
-  const audit = (values.audit ?? envValue(env, "KMSD_AUDIT") ?? "on").toLowerCase();
-  if (audit !== "on" && audit !== "off") throw new Error(`--audit must be on or off, not '${audit}'`);
-  const retention = values["audit-retention-days"] ?? envValue(env, "KMSD_AUDIT_RETENTION_DAYS");
-  const auditRetentionDays = retention === undefined || retention === "" ? undefined : Number(retention);
-  if (auditRetentionDays !== undefined && !(Number.isFinite(auditRetentionDays) && auditRetentionDays > 0)) {
-    throw new Error(`--audit-retention-days must be a positive number of days, not '${retention}'`);
-  }
-  const seal = values.seal ?? envValue(env, "KMSD_SEAL");
-  if (seal !== undefined && !(SEAL_MODES as readonly string[]).includes(seal)) throw new Error(`--seal must be one of ${SEAL_MODES.join(", ")}, not '${seal}'`);
-  return {
-    host: values.host ?? envValue(env, "KMSD_HOST") ?? "127.0.0.1",
-    port,
-    dataDir: dataDirOf(values["data-dir"], env),
-    defaultAccount,
-    dev: values.dev ?? isTrue(envValue(env, "KMSD_DEV")),
-    keyCacheSize,
-    workers,
-    audit: audit === "on",
-    auditRetentionDays,
-    seal: seal as SealMode | undefined,
-    kms: {
-      keyId: values["seal-key-id"] ?? envValue(env, "KMSD_SEAL_KEY_ID"),
-      endpoint: values["seal-endpoint"] ?? envValue(env, "KMSD_SEAL_ENDPOINT"),
-      region: values["seal-region"] ?? envValue(env, "KMSD_SEAL_REGION"),
-    },
-    pkcs11: {
-      module: values["pkcs11-module"] ?? envValue(env, "KMSD_PKCS11_MODULE"),
-      tokenLabel: values["pkcs11-token-label"] ?? envValue(env, "KMSD_PKCS11_TOKEN_LABEL"),
-      keyLabel: values["pkcs11-key-label"] ?? envValue(env, "KMSD_PKCS11_KEY_LABEL"),
-    },
-  };
-}
+const ACCOUNT_ID = { regex: /^[0-9]{12}$/, means: "12 digits" } as const;
 
-/** The data directory of a command: its --data-dir flag, else KMSD_DATA_DIR, else ./data. */
-export function dataDirOf(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return flag ?? envValue(env, "KMSD_DATA_DIR") ?? "./data";
-}
+/** Every option, keyed by its configuration name. Commands pick theirs (cli/commands.ts). */
+export const OPTIONS = {
+  host: {
+    flag: "host",
+    env: "KMSD_HOST",
+    kind: "string",
+    valueName: "HOST",
+    default: "127.0.0.1",
+    description: "Address to listen on.",
+    details: "Loopback by default: expose kmsd deliberately.",
+  },
+  port: {
+    flag: "port",
+    env: "KMSD_PORT",
+    kind: "integer",
+    min: 0,
+    max: 65535,
+    valueName: "PORT",
+    default: 8080,
+    description: "TCP port; 0 picks a free one (the listening line names it).",
+  },
+  dataDir: {
+    flag: "data-dir",
+    env: "KMSD_DATA_DIR",
+    kind: "string",
+    valueName: "DIR",
+    default: "./data",
+    description: "Directory with the root key, database, audit trail and credentials.",
+    details: "Created with mode 0700 on the first start.",
+  },
+  defaultAccount: {
+    flag: "default-account",
+    env: "KMSD_DEFAULT_ACCOUNT",
+    kind: "string",
+    pattern: ACCOUNT_ID,
+    valueName: "ID",
+    defaultText: "random",
+    description: "12-digit id of the account created on the first start (ignored afterwards).",
+  },
+  dev: {
+    flag: "dev",
+    env: "KMSD_DEV",
+    kind: "boolean",
+    default: false,
+    description: "Development mode: unknown access keys act as the default account's root, and the server clock can be moved.",
+    details: "The clock moves with `POST /kmsd/dev/clock`. Never in production.",
+  },
+  keyCacheSize: {
+    flag: "key-cache-size",
+    env: "KMSD_KEY_CACHE_SIZE",
+    kind: "integer",
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    valueName: "N",
+    default: 100000,
+    description: "How many keys (metadata and unwrapped material) the in-memory cache holds.",
+  },
+  workers: {
+    flag: "workers",
+    env: "KMSD_WORKERS",
+    kind: "integer",
+    min: 1,
+    max: 256,
+    valueName: "N",
+    default: () => availableParallelism(),
+    defaultText: "number of cores",
+    description: "Worker processes sharing the port and the data directory (1 serves in the kmsd process itself).",
+    details:
+      "A change made through one worker is applied by all before it is acknowledged (a worker that does not answer within 1 s is not waited for longer).",
+  },
+  audit: {
+    flag: "audit",
+    env: "KMSD_AUDIT",
+    kind: "choice",
+    choices: ["on", "off"],
+    default: "on",
+    description: "Record every request in the audit trail; off only to measure what it costs.",
+    details: "See [audit.md](audit.md).",
+  },
+  auditRetentionDays: {
+    flag: "audit-retention-days",
+    env: "KMSD_AUDIT_RETENTION_DAYS",
+    kind: "positive-number",
+    valueName: "DAYS",
+    defaultText: "keep everything",
+    description: "Prune audit events and log files older than this many days.",
+  },
+  logFormat: {
+    flag: "log-format",
+    env: "KMSD_LOG_FORMAT",
+    kind: "choice",
+    choices: ["text", "json"],
+    default: () => (process.stderr.isTTY ? "text" : "json"),
+    defaultText: "text on a terminal, else json",
+    description: "How log lines on stderr read: text for people, one JSON object per line for machines.",
+  },
+  logLevel: {
+    flag: "log-level",
+    env: "KMSD_LOG_LEVEL",
+    kind: "choice",
+    choices: LOG_LEVELS,
+    default: "info",
+    description: "The least severe log lines written.",
+    details: "`debug` adds what is routine for a server but may explain a client's trouble: each worker's own listening line, requests the HTTP parser refused or a client abandoned mid-body.",
+  },
+  logRequests: {
+    flag: "log-requests",
+    env: "KMSD_LOG_REQUESTS",
+    kind: "boolean",
+    default: true,
+    description: "Log one info line per API request: request id, caller, operation, key, outcome, duration.",
+    details: "Identifiers only: never a request or response body, a message or a secret. `--log-requests=false` turns it off.",
+  },
+  quietCredentials: {
+    flag: "quiet-credentials",
+    env: "KMSD_QUIET_CREDENTIALS",
+    kind: "boolean",
+    default: false,
+    description: "On the first start, write the new credentials only to the credentials file, not to stdout.",
+  },
+  accountId: {
+    flag: "id",
+    kind: "string",
+    pattern: ACCOUNT_ID,
+    valueName: "ID",
+    defaultText: "random",
+    description: "The new account's 12-digit id.",
+  },
+  auditAccount: {
+    flag: "account",
+    kind: "string",
+    pattern: ACCOUNT_ID,
+    valueName: "ID",
+    defaultText: "every account",
+    description: "Only this account's trail.",
+  },
+  auditRegion: {
+    flag: "region",
+    kind: "string",
+    valueName: "REGION",
+    defaultText: "every region",
+    description: "Only this region's trail.",
+  },
+  auditStart: {
+    flag: "start",
+    kind: "time",
+    valueName: "TIME",
+    defaultText: "the beginning",
+    description: "Only files and records from this time (ISO 8601 or epoch seconds).",
+  },
+  auditEnd: {
+    flag: "end",
+    kind: "time",
+    valueName: "TIME",
+    defaultText: "now",
+    description: "Only files and records up to this time (ISO 8601 or epoch seconds).",
+  },
+  exportOut: {
+    flag: "out",
+    kind: "string",
+    valueName: "DIR",
+    defaultText: "none",
+    description: "Also copy the log and digest files, and the public key, to this directory.",
+  },
+  json: {
+    flag: "json",
+    kind: "boolean",
+    default: false,
+    description: "Print the result as JSON.",
+  },
+  seal: {
+    flag: "seal",
+    env: "KMSD_SEAL",
+    kind: "choice",
+    choices: SEAL_MODES,
+    valueName: "MODE",
+    defaultText: "the data directory's (file for a new one)",
+    description: "Where the root key comes from: file, shamir, kms or pkcs11.",
+    details:
+      "file keeps it in plaintext in root.key (a start outside --dev warns about it); shamir, kms and pkcs11 keep it sealed (docs/root-of-trust.md). Must agree with the data directory's seal; kms and pkcs11 seal a new directory's root key on its first start.",
+  },
+  sealKeyId: {
+    flag: "seal-key-id",
+    env: "KMSD_SEAL_KEY_ID",
+    kind: "string",
+    valueName: "ARN",
+    defaultText: "none",
+    description: "--seal kms: the KMS key that encrypts the root key.",
+    details: "Credentials for that KMS come from the AWS SDK's default chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, shared files, instance roles), never from a flag.",
+  },
+  sealEndpoint: {
+    flag: "seal-endpoint",
+    env: "KMSD_SEAL_ENDPOINT",
+    kind: "string",
+    valueName: "URL",
+    defaultText: "AWS KMS in --seal-region",
+    description: "--seal kms: the endpoint of that KMS (another kmsd, say).",
+  },
+  sealRegion: {
+    flag: "seal-region",
+    env: "KMSD_SEAL_REGION",
+    kind: "string",
+    valueName: "REGION",
+    defaultText: "AWS_REGION",
+    description: "--seal kms: the region of that KMS.",
+  },
+  pkcs11Module: {
+    flag: "pkcs11-module",
+    env: "KMSD_PKCS11_MODULE",
+    kind: "string",
+    valueName: "PATH",
+    defaultText: "none",
+    description: "--seal pkcs11: the token's PKCS#11 library.",
+    details: "The token's user PIN is read from KMSD_PKCS11_PIN only, never a flag. The binding (pkcs11js) is an optional dependency loaded only in this mode.",
+  },
+  pkcs11TokenLabel: {
+    flag: "pkcs11-token-label",
+    env: "KMSD_PKCS11_TOKEN_LABEL",
+    kind: "string",
+    valueName: "LABEL",
+    defaultText: "the data directory's",
+    description: "--seal pkcs11: the label of the token.",
+  },
+  pkcs11KeyLabel: {
+    flag: "pkcs11-key-label",
+    env: "KMSD_PKCS11_KEY_LABEL",
+    kind: "string",
+    valueName: "LABEL",
+    defaultText: "the data directory's",
+    description: "--seal pkcs11: the label of the token's AES key (made on first use) that wraps the root key.",
+  },
+  shares: {
+    flag: "shares",
+    kind: "integer",
+    min: 2,
+    max: 255,
+    valueName: "N",
+    default: 5,
+    description: "How many unseal shares to make.",
+  },
+  threshold: {
+    flag: "threshold",
+    kind: "integer",
+    min: 2,
+    max: 255,
+    valueName: "T",
+    default: 3,
+    description: "How many of the shares unseal the node (at most --shares).",
+  },
+  endpoint: {
+    flag: "endpoint",
+    env: "KMSD_ENDPOINT",
+    kind: "string",
+    valueName: "URL",
+    default: "http://127.0.0.1:8080",
+    description: "The kmsd node to talk to.",
+  },
+  migrateTo: {
+    flag: "to",
+    kind: "choice",
+    choices: ["shamir", "kms", "pkcs11"],
+    valueName: "MODE",
+    defaultText: "none (required)",
+    description: "The seal mode to move the data directory to.",
+  },
+  credentialsFile: {
+    flag: "credentials-file",
+    kind: "string",
+    valueName: "FILE",
+    defaultText: "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+    description: "The default account root's credentials, in an AWS shared-credentials file (profile default).",
+  },
+} as const satisfies Record<string, OptionDefinition>;
 
-/** Throws unless `accountId` is 12 digits. */
-export function checkAccountId(accountId: string): void {
-  if (!/^[0-9]{12}$/.test(accountId)) throw new Error(`an account id is 12 digits, not '${accountId}'`);
-}
+/** A set of option definitions, keyed by configuration name. */
+export type OptionSet = Record<string, OptionDefinition>;
 
-/**
- * A KMSD_* environment variable, undefined when it is unset or empty: `KMSD_HOST=` must not
- * make the server listen on every interface, nor `KMSD_PORT=` pick a random port.
- */
-export function envValue(env: NodeJS.ProcessEnv, name: `KMSD_${string}`): string | undefined {
-  const value = env[name];
-  return value === "" ? undefined : value;
-}
+/** The value an option definition yields. */
+type ValueOf<D extends OptionDefinition> = D["kind"] extends "boolean"
+  ? boolean
+  : D["kind"] extends "integer" | "positive-number" | "time"
+    ? number
+    : D["choices"] extends readonly string[]
+      ? D["choices"][number]
+      : string;
 
-function isTrue(value: string | undefined): boolean {
-  return value === "1" || value?.toLowerCase() === "true";
-}
+/** The parsed values of a set of options: optional where an option has no default. */
+export type OptionValues<S extends OptionSet> = {
+  -readonly [K in keyof S]: S[K] extends { default: unknown } ? ValueOf<S[K]> : ValueOf<S[K]> | undefined;
+};
+
+/** The options of `kmsd serve`. */
+export const SERVE_OPTIONS = {
+  host: OPTIONS.host,
+  port: OPTIONS.port,
+  dataDir: OPTIONS.dataDir,
+  defaultAccount: OPTIONS.defaultAccount,
+  dev: OPTIONS.dev,
+  workers: OPTIONS.workers,
+  keyCacheSize: OPTIONS.keyCacheSize,
+  audit: OPTIONS.audit,
+  auditRetentionDays: OPTIONS.auditRetentionDays,
+  logFormat: OPTIONS.logFormat,
+  logLevel: OPTIONS.logLevel,
+  logRequests: OPTIONS.logRequests,
+  quietCredentials: OPTIONS.quietCredentials,
+  seal: OPTIONS.seal,
+  sealKeyId: OPTIONS.sealKeyId,
+  sealEndpoint: OPTIONS.sealEndpoint,
+  sealRegion: OPTIONS.sealRegion,
+  pkcs11Module: OPTIONS.pkcs11Module,
+  pkcs11TokenLabel: OPTIONS.pkcs11TokenLabel,
+  pkcs11KeyLabel: OPTIONS.pkcs11KeyLabel,
+} as const;
+
+/** The configuration `kmsd serve` runs with. */
+export type ServeConfig = OptionValues<typeof SERVE_OPTIONS>;

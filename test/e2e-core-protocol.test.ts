@@ -169,7 +169,7 @@ describe("kmsd core: protocol and authentication", () => {
         }
       }
       // The custom key store family is not part of the core.
-      for (const operation of ["CreateCustomKeyStore", "ConnectCustomKeyStore", "DescribeCustomKeyStores", "UpdatePrimaryRegion"]) {
+      for (const operation of ["CreateCustomKeyStore", "ConnectCustomKeyStore", "DescribeCustomKeyStores"]) {
         assert.ok(unsupported.includes(operation), `${operation} answers UnsupportedOperationException`);
       }
     });

@@ -85,7 +85,7 @@ describe("HTTP edges: incomplete and unparseable requests", () => {
   before(async () => {
     process.env.KMSD_TEST_REQUEST_TIMEOUT_MS = String(DEADLINE_MS);
     try {
-      kmsd = await startKmsd();
+      kmsd = await startKmsd({ args: ["--log-level", "debug"] });
     } finally {
       delete process.env.KMSD_TEST_REQUEST_TIMEOUT_MS;
     }

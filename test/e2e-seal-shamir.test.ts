@@ -165,7 +165,8 @@ describe("shamir seal with --workers: the node unseals once and every worker ser
 
   before(async () => {
     ({ dataDir, init } = await initShamir(3, 2));
-    kmsd = await startKmsd({ dataDir, args: ["--workers", String(WORKERS)] });
+    // Debug level: each worker's own "listening" line shows it is up.
+    kmsd = await startKmsd({ dataDir, args: ["--workers", String(WORKERS), "--log-level", "debug"] });
     await waitForHealth(kmsd.endpoint, () => (kmsd.stderr().match(/"message":"listening"/g) ?? []).length === WORKERS);
   });
   after(async () => {

@@ -131,7 +131,7 @@ export function buildEvents(audit: RequestAudit, caller: UnauthenticatedCaller, 
 }
 
 /** What KMS does on its own, on the server clock, and records as an AwsServiceEvent. */
-export type ServiceEventName = "DeleteKey" | "RotateKey" | "DeleteExpiredKeyMaterial";
+export type ServiceEventName = "DeleteKey" | "RotateKey" | "DeleteExpiredKeyMaterial" | "CreateKey" | "UpdatePrimaryRegion";
 
 /** Who acts in a service event, as CloudTrail shows it. */
 const AWS_INTERNAL = "AWS Internal";

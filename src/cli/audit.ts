@@ -1,73 +1,41 @@
 /**
- * `kmsd audit`: the audit trail of a data directory, offline or next to a running server.
- *
- *   verify     --data-dir DIR [--account ID] [--region R] [--start TIME] [--end TIME] [--json]
- *              like `aws cloudtrail validate-logs`: exit 1 if any file or record is not valid
- *   export     --data-dir DIR [--out DIR]   delivers pending events into log and digest files,
- *              then copies them (and the public key) to --out
- *   public-key --data-dir DIR               prints the digest signing key (PEM)
+ * `kmsd audit verify|export|public-key`: the audit trail of a data directory, offline or
+ * next to a running server (options and help in commands.ts).
  */
 import { cp, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { LogDelivery } from "../audit/delivery.ts";
 import { auditDir } from "../audit/logPaths.ts";
 import { loadOrCreateSigner, readPublicKey } from "../audit/signingKey.ts";
 import { verifyAuditTrail, type VerifyReport } from "../audit/verify.ts";
 import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
-import { checkAccountId, dataDirOf } from "../config.ts";
 import { FileRootKey } from "../crypto/rootKey.ts";
 import { fileModeRootKeyPath } from "../dataDir.ts";
-
-const USAGE = `usage: kmsd audit verify --data-dir DIR [--account ID] [--region R] [--start TIME] [--end TIME] [--json]
-       kmsd audit export --data-dir DIR [--out DIR]
-       kmsd audit public-key --data-dir DIR`;
+import { UsageError } from "./parseOptions.ts";
 
 /** The file name of the public key `export --out` writes next to the logs. */
 export const PUBLIC_KEY_FILE = "kmsd-digest-public-key.pem";
 
-/** Runs an `audit` subcommand; returns the exit status. */
-export async function audit(args: string[]): Promise<number> {
-  const [subcommand, ...rest] = args;
-  switch (subcommand) {
-    case "verify":
-      return verify(rest);
-    case "export":
-      return exportLogs(rest);
-    case "public-key":
-      return publicKey(rest);
-    default:
-      throw new Error(USAGE);
-  }
-}
-
-async function verify(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      "data-dir": { type: "string" },
-      account: { type: "string" },
-      region: { type: "string" },
-      start: { type: "string" },
-      end: { type: "string" },
-      json: { type: "boolean" },
-    },
-    strict: true,
-  });
-  if (values.account !== undefined) checkAccountId(values.account);
-  const startMs = parseTime(values.start, "--start");
-  const endMs = parseTime(values.end, "--end");
-  if (startMs !== undefined && endMs !== undefined && startMs > endMs) throw new Error("--start is after --end");
-  const dataDir = dataDirOf(values["data-dir"]);
-  const report = await verifyAuditTrail({ dataDir, accountId: values.account, region: values.region, startMs, endMs });
-  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report, dataDir));
+/** `kmsd audit verify`: exit status 1 if any file or record is not valid. */
+export async function verify(options: {
+  dataDir: string;
+  account: string | undefined;
+  region: string | undefined;
+  start: number | undefined;
+  end: number | undefined;
+  json: boolean;
+}): Promise<number> {
+  const { dataDir, start: startMs, end: endMs } = options;
+  if (startMs !== undefined && endMs !== undefined && startMs > endMs) throw new UsageError("--start is after --end");
+  const report = await verifyAuditTrail({ dataDir, accountId: options.account, region: options.region, startMs, endMs });
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : describe(report, dataDir));
   return report.ok ? 0 : 1;
 }
 
-async function exportLogs(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { "data-dir": { type: "string" }, out: { type: "string" } }, strict: true });
-  const dataDir = dataDirOf(values["data-dir"]);
+/** `kmsd audit export`: delivers pending events, then copies the files (and the public key) to `out` if given. */
+export async function exportLogs(options: { dataDir: string; out: string | undefined }): Promise<number> {
+  const { dataDir, out } = options;
   const dbPath = auditDbPath(dataDir);
   if (!existsSync(dbPath)) throw new Error(`no audit database (${dbPath})`);
   // Digests are signed with a key the root key wraps: offline, only the file mode has it.
@@ -78,10 +46,10 @@ async function exportLogs(args: string[]): Promise<number> {
     const dir = auditDir(dataDir);
     const result = await new LogDelivery(store, dir, signer).deliver(Date.now());
     process.stdout.write(`delivered ${result.logFiles.length} log file(s) and ${result.digests.length} digest file(s) into ${dir}\n`);
-    if (values.out !== undefined) {
-      if (existsSync(join(dir, "AWSLogs"))) await cp(join(dir, "AWSLogs"), join(values.out, "AWSLogs"), { recursive: true, force: true });
-      await writeFile(join(values.out, PUBLIC_KEY_FILE), signer.publicKeyPem);
-      process.stdout.write(`copied the log and digest files and ${PUBLIC_KEY_FILE} to ${values.out}\n`);
+    if (out !== undefined) {
+      if (existsSync(join(dir, "AWSLogs"))) await cp(join(dir, "AWSLogs"), join(out, "AWSLogs"), { recursive: true, force: true });
+      await writeFile(join(out, PUBLIC_KEY_FILE), signer.publicKeyPem);
+      process.stdout.write(`copied the log and digest files and ${PUBLIC_KEY_FILE} to ${out}\n`);
     }
   } finally {
     await store.close();
@@ -89,9 +57,9 @@ async function exportLogs(args: string[]): Promise<number> {
   return 0;
 }
 
-async function publicKey(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { "data-dir": { type: "string" } }, strict: true });
-  const dbPath = auditDbPath(dataDirOf(values["data-dir"]));
+/** `kmsd audit public-key`: prints the digest signing key (PEM). */
+export async function publicKey(options: { dataDir: string }): Promise<number> {
+  const dbPath = auditDbPath(options.dataDir);
   if (!existsSync(dbPath)) throw new Error(`no audit database (${dbPath})`);
   const store = openSqliteAuditStore(dbPath, { readOnly: true });
   try {
@@ -124,11 +92,4 @@ function describe(report: VerifyReport, dataDir: string): string {
   };
   lines.push("", `${count("digest")}; ${count("log")}; ${report.records.length} record(s) changed`, report.ok ? "OK" : "TAMPERING DETECTED", "");
   return lines.join("\n");
-}
-
-function parseTime(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new Error(`${flag} must be an ISO 8601 time or epoch seconds, not '${value}'`);
-  return ms;
 }

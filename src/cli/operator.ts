@@ -1,21 +1,14 @@
 /**
- * `kmsd operator`: the root of trust's commands (docs/root-of-trust.md).
- *
- *   init    --data-dir DIR --shares N --threshold T [--default-account ID] [--json]
- *           creates a data directory sealed by Shamir shares; prints the shares once, stores none
- *   unseal  --endpoint URL      reads ONE share from standard input (never argv), submits it
- *   seal    --endpoint URL      seals a running node; signed with the default account root's
- *                               credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or --credentials-file)
- *   status  --endpoint URL      the node's seal status
- *   seal-migrate --data-dir DIR --to shamir|kms|pkcs11 [that mode's options] [--json]
- *           moves a `file` data directory (server stopped) to a sealed mode, then destroys root.key
+ * `kmsd operator`: the root of trust's commands (docs/root-of-trust.md; options and help
+ * in cli/commands.ts). `init` creates a data directory sealed by Shamir shares and prints
+ * them once; `unseal` reads one share from standard input (never argv, which `ps` shows);
+ * `seal` seals a running node, signed with the default account root's credentials;
+ * `status` shows a node's seal; `seal-migrate` moves a `file` data directory (server
+ * stopped) to a sealed mode and then destroys its root.key.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { checkAccountId } from "../config.ts";
 import { WrappingKey } from "../crypto/rootKey.ts";
 import { credentialsPath, ensureDataDirectory, openUnsealedDataDir } from "../dataDir.ts";
 import { ensureDefaultAccount, writeCredentialsFile, type CreatedAccount } from "../identity/accounts.ts";
@@ -28,6 +21,7 @@ import { writeSealRecord, type SealMode } from "../seal/sealFile.ts";
 import { checkShamirParameters, sealWithShares } from "../seal/shamir.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
 import { PreparedSha256 } from "../server/sigv4Hash.ts";
+import { UsageError } from "./parseOptions.ts";
 
 /** What `operator init` prints (once): the shares and the default account's root credentials. */
 export interface InitOutput extends CreatedAccount {
@@ -43,7 +37,6 @@ export interface InitOutput extends CreatedAccount {
  */
 export async function initShamir(options: { dataDir: string; shares: number; threshold: number; defaultAccount: string | undefined }): Promise<InitOutput> {
   checkShamirParameters(options.shares, options.threshold);
-  if (options.defaultAccount !== undefined) checkAccountId(options.defaultAccount);
   if (existsSync(options.dataDir) && readdirSync(options.dataDir).length > 0) {
     throw new Error(`${options.dataDir} is not empty: operator init creates a new data directory (move an existing one with operator seal-migrate)`);
   }
@@ -177,83 +170,53 @@ function readCredentialsFile(path: string): { accessKeyId: string; secretAccessK
   return { accessKeyId, secretAccessKey };
 }
 
-const USAGE = `usage: kmsd operator init --data-dir DIR --shares N --threshold T [--default-account ID] [--json]
-       kmsd operator unseal --endpoint URL          (one share on standard input)
-       kmsd operator seal --endpoint URL [--region R] [--credentials-file FILE]
-       kmsd operator status --endpoint URL
-       kmsd operator seal-migrate --data-dir DIR --to shamir [--shares N --threshold T] [--json]
-       kmsd operator seal-migrate --data-dir DIR --to kms --seal-key-id ARN [--seal-endpoint URL] [--seal-region R]
-       kmsd operator seal-migrate --data-dir DIR --to pkcs11 --pkcs11-module PATH --pkcs11-token-label L --pkcs11-key-label L  (PIN: KMSD_PKCS11_PIN)`;
+/** `kmsd operator init`. */
+export async function initCommand(options: { dataDir: string; shares: number; threshold: number; defaultAccount: string | undefined; json: boolean }): Promise<void> {
+  const output = await initShamir(options);
+  if (options.json) return print(output);
+  process.stdout.write(
+    [
+      `kmsd: created ${options.dataDir} sealed by ${output.UnsealShares.length} shares, any ${output.Threshold} of which unseal it.`,
+      "Give each share to a different person; they are shown now only and stored nowhere:",
+      ...output.UnsealShares.map((share, index) => `  share ${index + 1}: ${share}`),
+      `Account ${output.AccountId} (root credentials also in ${credentialsPath(options.dataDir)}):`,
+      `  aws_access_key_id     = ${output.AccessKeyId}`,
+      `  aws_secret_access_key = ${output.SecretAccessKey}`,
+      "",
+    ].join("\n"),
+  );
+}
 
-/** Runs an `operator` subcommand. */
-export async function operator(args: string[]): Promise<number> {
-  const [subcommand, ...rest] = args;
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      "data-dir": { type: "string" },
-      shares: { type: "string" },
-      threshold: { type: "string" },
-      "default-account": { type: "string" },
-      json: { type: "boolean" },
-      endpoint: { type: "string" },
-      region: { type: "string" },
-      "credentials-file": { type: "string" },
-      to: { type: "string" },
-      "seal-key-id": { type: "string" },
-      "seal-endpoint": { type: "string" },
-      "seal-region": { type: "string" },
-      "pkcs11-module": { type: "string" },
-      "pkcs11-token-label": { type: "string" },
-      "pkcs11-key-label": { type: "string" },
-    },
-    strict: true,
-  });
-  const print = (answer: object) => process.stdout.write(`${JSON.stringify(answer)}\n`);
-  const endpoint = () => {
-    if (values.endpoint === undefined) throw new Error(`--endpoint is required\n${USAGE}`);
-    return values.endpoint;
-  };
-  if (subcommand === "init") {
-    if (values["data-dir"] === undefined) throw new Error(`--data-dir is required\n${USAGE}`);
-    const output = await initShamir({ dataDir: values["data-dir"], shares: Number(values.shares ?? "5"), threshold: Number(values.threshold ?? "3"), defaultAccount: values["default-account"] });
-    if (values.json) print(output);
-    else {
-      process.stdout.write(
-        [
-          `kmsd: created ${values["data-dir"]} sealed by ${output.UnsealShares.length} shares, any ${output.Threshold} of which unseal it.`,
-          "Give each share to a different person; they are shown now only and stored nowhere:",
-          ...output.UnsealShares.map((share, index) => `  share ${index + 1}: ${share}`),
-          `Account ${output.AccountId} (root credentials also in ${join(values["data-dir"], "credentials")}):`,
-          `  aws_access_key_id     = ${output.AccessKeyId}`,
-          `  aws_secret_access_key = ${output.SecretAccessKey}`,
-          "",
-        ].join("\n"),
-      );
+/** `kmsd operator unseal`: one share from standard input. */
+export async function unsealCommand(options: { endpoint: string }): Promise<void> {
+  print(await unseal(options.endpoint, process.stdin));
+}
+
+/** `kmsd operator seal`. */
+export async function sealCommand(options: { endpoint: string; credentialsFile: string | undefined }): Promise<void> {
+  print(await seal(options.endpoint, sealCredentials(options.credentialsFile), DEFAULT_REGION));
+}
+
+/** `kmsd operator status`. */
+export async function statusCommand(options: { endpoint: string }): Promise<void> {
+  print(await status(options.endpoint));
+}
+
+/** `kmsd operator seal-migrate`. */
+export async function sealMigrateCommand(options: SealOptions & { dataDir: string; to: string | undefined; shares: number; threshold: number; json: boolean }): Promise<void> {
+  const to = options.to;
+  if (to === undefined) throw new UsageError("--to is required (shamir, kms or pkcs11)");
+  await sealMigrate({ ...options, to, seal: options }, (output) => {
+    if (options.json) return print(output);
+    const lines = [`kmsd: ${options.dataDir} is now sealed (seal mode ${output.Mode}); its plaintext root key file is being destroyed.`];
+    if (output.UnsealShares !== undefined) {
+      lines.push(`Give each share to a different person; any ${output.Threshold} unseal the node. They are shown now only and stored nowhere:`);
+      lines.push(...output.UnsealShares.map((share, index) => `  share ${index + 1}: ${share}`));
     }
-    return 0;
-  }
-  if (subcommand === "seal-migrate") {
-    if (values["data-dir"] === undefined || values.to === undefined) throw new Error(`--data-dir and --to are required\n${USAGE}`);
-    const seal: SealOptions = {
-      seal: undefined,
-      kms: { keyId: values["seal-key-id"], endpoint: values["seal-endpoint"], region: values["seal-region"] },
-      pkcs11: { module: values["pkcs11-module"], tokenLabel: values["pkcs11-token-label"], keyLabel: values["pkcs11-key-label"] },
-    };
-    await sealMigrate({ dataDir: values["data-dir"], to: values.to, shares: Number(values.shares ?? "5"), threshold: Number(values.threshold ?? "3"), seal }, (output) => {
-      if (values.json) return print(output);
-      const lines = [`kmsd: ${values["data-dir"]} is now sealed (seal mode ${output.Mode}); its plaintext root key file is being destroyed.`];
-      if (output.UnsealShares !== undefined) {
-        lines.push(`Give each share to a different person; any ${output.Threshold} unseal the node. They are shown now only and stored nowhere:`);
-        lines.push(...output.UnsealShares.map((share, index) => `  share ${index + 1}: ${share}`));
-      }
-      process.stdout.write(`${lines.join("\n")}\n`);
-    });
-    return 0;
-  }
-  if (subcommand === "unseal") return print(await unseal(endpoint(), process.stdin)), 0;
-  if (subcommand === "seal") return print(await seal(endpoint(), sealCredentials(values["credentials-file"]), values.region ?? DEFAULT_REGION)), 0;
-  if (subcommand === "status") return print(await status(endpoint())), 0;
-  process.stderr.write(`${USAGE}\n`);
-  return 2;
+    process.stdout.write(`${lines.join("\n")}\n`);
+  });
+}
+
+function print(answer: object): void {
+  process.stdout.write(`${JSON.stringify(answer)}\n`);
 }

@@ -1,12 +1,14 @@
 /**
- * `kmsd serve`: listens, obtains the root key from the node's seal (src/seal/: at once in
- * the `file` mode, from shares or an auto-unseal otherwise), then opens the data directory
- * (creating the database and the default account on first start) and the audit trail and
- * serves the API until SIGINT/SIGTERM; while sealed the API is refused.
+ * `kmsd serve`: checks that it can start (preflight.ts), listens, obtains the root key from
+ * the node's seal (src/seal/: at once in the `file` mode, from shares or an auto-unseal
+ * otherwise), then opens the data directory (creating the database and the default account
+ * on first start) and the audit trail and serves the API until SIGINT/SIGTERM; while
+ * sealed the API is refused.
  */
 import cluster from "node:cluster";
-import type { AddressInfo } from "node:net";
+import { existsSync, rmSync } from "node:fs";
 import type { RequestListener } from "node:http";
+import type { AddressInfo } from "node:net";
 import { LocalChangeBus, ScopedChangeBus } from "../cluster/changes.ts";
 import { IpcChangeBus } from "../cluster/ipcChangeBus.ts";
 import { runPrimary } from "../cluster/primary.ts";
@@ -14,35 +16,48 @@ import { PrimarySealRelay, WorkerSealProxy } from "../cluster/sealRelay.ts";
 import type { RootKey } from "../crypto/rootKey.ts";
 import type { DataDir } from "../dataDir.ts";
 import { AdjustableClock } from "../clock.ts";
-import { parseServeConfig, type ServeConfig } from "../config.ts";
+import type { ServeConfig } from "../config.ts";
 import { credentialsPath, ensureDataDirectory, openUnsealedDataDir } from "../dataDir.ts";
-import { NodeSeal, type SealControl, type SealListener } from "../seal/nodeSeal.ts";
-import { rootKeySourceOf, warnIfUnprotected } from "../seal/rootKeySource.ts";
-import { SealedFront } from "../seal/sealedFront.ts";
 import { AccessKeyDirectory } from "../identity/accessKeys.ts";
-import { ensureDefaultAccount, writeCredentialsFile } from "../identity/accounts.ts";
+import { ensureDefaultAccount, writeCredentialsFile, type CreatedAccount } from "../identity/accounts.ts";
 import { Scheduler } from "../jobs/scheduler.ts";
 import { KeyRepository } from "../keys/keyRepository.ts";
 import { Authorizer } from "../authorization/authorizer.ts";
 import { auditFaultsFromEnv, DISABLED_AUDIT_TRAIL, openAuditTrail } from "../audit/trail.ts";
+import { NodeSeal, type SealControl, type SealListener, type SealStatus } from "../seal/nodeSeal.ts";
+import { rootKeySourceOf, warnIfUnprotected } from "../seal/rootKeySource.ts";
+import { SealedFront } from "../seal/sealedFront.ts";
 
 import type { Services } from "../server/context.ts";
 import { createHttpServer, kmsdRequestListener } from "../server/httpServer.ts";
 import { httpTimeoutsFromEnv } from "../server/httpConnection.ts";
-import { log } from "../server/log.ts";
+import { configureLog, log } from "../server/log.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
 import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
+import { announceListening, endpointUrl, printCredentials } from "./announce.ts";
+import { checkBeforeStart } from "./preflight.ts";
 
 /** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
-export async function serve(args: string[]): Promise<void | number> {
-  const config = parseServeConfig(args, process.env);
-  if (config.workers > 1 && cluster.isPrimary) return servePrimary(config);
+export async function serve(config: ServeConfig): Promise<void | number> {
+  configureLog({ format: config.logFormat, level: config.logLevel });
+  // Workers run the same command line; the primary has already checked and holds the seal.
+  if (cluster.isWorker) return serveAsWorker(config);
+  await checkBeforeStart(config);
+  const fresh = !existsSync(config.dataDir);
+  let listened = false;
+  const onListening = (port: number, start: Start | undefined, seal: SealStatus) => {
+    listened = true;
+    announce(config, port, start, seal);
+  };
   try {
-    await serveOne(config);
+    if (config.workers === 1) {
+      await serveOne(config, onListening);
+      return 0;
+    }
+    return await servePrimary(config, onListening);
   } finally {
-    // The IPC channel to the primary would keep a stopped (or failed) worker alive. Through
-    // the worker's own disconnect, the process then ends with its exit status, not 0.
-    if (cluster.worker?.isConnected()) cluster.worker.disconnect();
+    // A start that failed leaves nothing behind: not even the directory it had just created.
+    if (fresh && !listened) rmSync(config.dataDir, { recursive: true, force: true });
   }
 }
 
@@ -51,27 +66,68 @@ export async function serve(args: string[]): Promise<void | number> {
  * and hands the root key to its workers. First-start initialisation happens here, once,
  * before any worker opens the data directory with the key.
  */
-async function servePrimary(config: ServeConfig): Promise<number> {
+async function servePrimary(config: ServeConfig, onListening: (port: number, start: Start | undefined, seal: SealStatus) => void): Promise<number> {
   ensureDataDirectory(config.dataDir);
   const source = rootKeySourceOf(config.dataDir, config);
   warnIfUnprotected(source, config.dataDir, config.dev);
+  let start: Start | undefined;
+  let listeningPort: number | undefined;
   const relay = new PrimarySealRelay(async (rootKey) => {
     const dataDir = await openUnsealedDataDir(config.dataDir, rootKey);
     try {
-      await initialise(dataDir, config.defaultAccount, Date.now());
+      start = await initialise(dataDir, config.defaultAccount, Date.now());
     } finally {
       await dataDir.store.close();
     }
-    if (config.audit) await openSqliteAuditStore(auditDbPath(dataDir.path)).close();
+    if (config.audit === "on") await openSqliteAuditStore(auditDbPath(dataDir.path)).close();
+    if (listeningPort !== undefined) showCreated(config, listeningPort, start);
   });
   const seal = new NodeSeal(source, relay);
   relay.attach(seal);
   await seal.start();
   try {
-    return await runPrimary(config.workers);
+    return await runPrimary(config.workers, (port) => {
+      listeningPort = port;
+      onListening(port, start, seal.status());
+    });
   } finally {
     seal.stop();
   }
+}
+
+async function serveAsWorker(config: ServeConfig): Promise<void> {
+  try {
+    await serveOne(config, (port, start) => log.debug("listening", { host: config.host, port, dataDir: config.dataDir, defaultAccount: start?.accountId, worker: workerIndex() }));
+  } finally {
+    // The IPC channel to the primary would keep a stopped (or failed) worker alive. Through
+    // the worker's own disconnect, the process then ends with its exit status, not 0.
+    if (cluster.worker?.isConnected()) cluster.worker.disconnect();
+  }
+}
+
+/** The first start's credentials (unless --quiet-credentials), then the one "listening" line. */
+function announce(config: ServeConfig, port: number, start: Start | undefined, seal: SealStatus): void {
+  showCreated(config, port, start);
+  announceListening(config, port, start?.accountId, seal);
+}
+
+/** A first start's credentials, once: framed on stdout, or (--quiet-credentials) where to find them. */
+function showCreated(config: ServeConfig, port: number, start: Start | undefined): void {
+  if (!start?.created || start.shown) return;
+  start.shown = true;
+  if (!config.quietCredentials) {
+    printCredentials(start.created, { file: credentialsPath(config.dataDir), endpoint: endpointUrl(config.host, port) });
+  } else {
+    log.info("first start: created the default account; its root credentials are in the credentials file", {
+      defaultAccount: start.accountId,
+      credentialsFile: credentialsPath(config.dataDir),
+    });
+  }
+}
+
+/** This process's worker index (0 when it serves alone). */
+function workerIndex(): number {
+  return cluster.isWorker ? Number(process.env.KMSD_WORKER_INDEX ?? "0") : 0;
 }
 
 /**
@@ -79,11 +135,11 @@ async function servePrimary(config: ServeConfig): Promise<number> {
  * closed again, also when start-up fails half-way (a taken port, say): an audit
  * writer thread left running would keep the process alive.
  */
-async function serveOne(config: ServeConfig): Promise<void> {
+async function serveOne(config: ServeConfig, onListening: (port: number, start: Start | undefined, seal: SealStatus) => void): Promise<void> {
   /** Closers of what is open so far, the last opened first. */
   const opened: Array<() => Promise<void>> = [];
   try {
-    await serveUntilStopped(config, (close) => opened.unshift(close));
+    await serveUntilStopped(config, (close) => opened.unshift(close), onListening);
   } finally {
     for (const close of opened) await close();
   }
@@ -93,17 +149,24 @@ async function serveOne(config: ServeConfig): Promise<void> {
  * Listens at once, sealed or not, and serves the API whenever the node is unsealed (at
  * once in the `file` mode); returns on SIGINT/SIGTERM. Registers a closer for each thing it opens.
  */
-async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Promise<void>) => void): Promise<void> {
-  const worker = cluster.isWorker ? Number(process.env.KMSD_WORKER_INDEX ?? "0") : 0;
+async function serveUntilStopped(
+  config: ServeConfig,
+  onClose: (close: () => Promise<void>) => void,
+  onListening: (port: number, start: Start | undefined, seal: SealStatus) => void,
+): Promise<void> {
+  const worker = workerIndex();
   const bus = new ScopedChangeBus(cluster.isWorker ? new IpcChangeBus() : new LocalChangeBus());
   const clock = new AdjustableClock();
   ensureDataDirectory(config.dataDir);
   let open: OpenServices | undefined;
+  /** Set once the server listens: a first start's credentials made by a later unseal are shown then. */
+  const listening: { port?: number } = {};
   onClose(async () => open?.close());
   const listener: SealListener = {
     unsealed: async (rootKey) => {
       open = await openServices(config, rootKey, { worker, bus, clock });
       front.serve(open.listener, open.services);
+      if (listening.port !== undefined && !cluster.isWorker) showCreated(config, listening.port, open.start);
     },
     sealed: async () => {
       front.seal();
@@ -135,14 +198,15 @@ async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Pro
     server.listen(config.port, config.host, resolve);
   });
   const { port } = server.address() as AddressInfo;
-  const status = seal.status();
-  log.info("listening", { host: config.host, port, dataDir: config.dataDir, defaultAccount: open?.services.defaultAccountId, worker, sealed: status.sealed, seal: status.mode });
+  listening.port = port;
+  onListening(port, open?.start, seal.status());
   // A worker whose primary is gone (killed) stops too, rather than serve alone forever.
   if (cluster.isWorker) process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
 
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
-      log.info("shutting down", { signal });
+      // One line per node, like "listening": the primary says it for all its workers.
+      (cluster.isWorker ? log.debug : log.info)("shutting down", { signal });
       server.close(() => resolve());
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 5000).unref();
@@ -156,6 +220,7 @@ async function serveUntilStopped(config: ServeConfig, onClose: (close: () => Pro
 interface OpenServices {
   services: Services;
   listener: RequestListener;
+  start: Start;
   close(): Promise<void>;
 }
 
@@ -171,7 +236,8 @@ async function openServices(config: ServeConfig, rootKey: RootKey, node: { worke
   try {
     const dataDir = await openUnsealedDataDir(config.dataDir, rootKey);
     opened.unshift(() => dataDir.store.close());
-    const accountId = await initialise(dataDir, config.defaultAccount, clock.nowMs());
+    const start = await initialise(dataDir, config.defaultAccount, clock.nowMs());
+    const { accountId } = start;
     if (config.dev && worker === 0) {
       log.warn("--dev: unknown access keys act as the default account's root and the clock can be moved; never use this in production", {
         defaultAccount: accountId,
@@ -179,19 +245,20 @@ async function openServices(config: ServeConfig, rootKey: RootKey, node: { worke
     }
     const keys = new KeyRepository(dataDir.store, rootKey, config.keyCacheSize, bus);
     const accessKeys = new AccessKeyDirectory(dataDir.store, rootKey, bus);
-    const audit = config.audit
-      ? await openAuditTrail({
-          dataDir: dataDir.path,
-          rootKey,
-          accessKeys,
-          defaultAccountId: accountId,
-          nowMs: clock.nowMs(),
-          retentionDays: config.auditRetentionDays,
-          faults: auditFaultsFromEnv(process.env),
-        })
-      : DISABLED_AUDIT_TRAIL;
+    const audit =
+      config.audit === "on"
+        ? await openAuditTrail({
+            dataDir: dataDir.path,
+            rootKey,
+            accessKeys,
+            defaultAccountId: accountId,
+            nowMs: clock.nowMs(),
+            retentionDays: config.auditRetentionDays,
+            faults: auditFaultsFromEnv(process.env),
+          })
+        : DISABLED_AUDIT_TRAIL;
     opened.unshift(() => audit.close());
-    if (!config.audit) log.warn("--audit off: requests are not recorded; use it only to measure what the audit trail costs");
+    if (config.audit === "off") log.warn("--audit off: requests are not recorded; use it only to measure what the audit trail costs");
     const services: Services = {
       store: dataDir.store,
       keys,
@@ -216,31 +283,36 @@ async function openServices(config: ServeConfig, rootKey: RootKey, node: { worke
       await bus.publish({ kind: "clock", offsetMs: clock.offsetMs });
     };
     scheduler?.start();
-    return { services, listener: kmsdRequestListener(services, { worker, afterClockAdvance }), close };
+    const listener = kmsdRequestListener(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env), logRequests: config.logRequests });
+    return { services, listener, start, close };
   } catch (error) {
     await close();
     throw error;
   }
 }
 
+/** The default account, its credentials if this start created it, and whether they were shown yet. */
+interface Start {
+  accountId: string;
+  created: CreatedAccount | undefined;
+  shown?: boolean;
+}
+
 /**
- * Creates the default account on the first start (printing its credentials once, then
- * writing the credentials file); returns the default account's id. The secret is printed
- * first: the account is already committed, so if writing the file failed, a secret not yet
- * shown would be lost for good.
+ * Creates the default account on the first start and writes its credentials file. The
+ * credentials are shown once the server listens; if the file cannot be written they are
+ * shown at once instead, as the account is already committed and its secret would
+ * otherwise be lost for good.
  */
-async function initialise(dataDir: DataDir, requestedAccount: string | undefined, nowMs: number): Promise<string> {
+async function initialise(dataDir: DataDir, requestedAccount: string | undefined, nowMs: number): Promise<Start> {
   const { accountId, created } = await ensureDefaultAccount(dataDir.store, dataDir.rootKey, requestedAccount, nowMs);
   if (created) {
-    process.stdout.write(
-      [
-        `kmsd: created account ${created.AccountId} with a root access key (shown once; also written to ${credentialsPath(dataDir.path)}):`,
-        `  aws_access_key_id     = ${created.AccessKeyId}`,
-        `  aws_secret_access_key = ${created.SecretAccessKey}`,
-        "",
-      ].join("\n"),
-    );
-    writeCredentialsFile(credentialsPath(dataDir.path), created, DEFAULT_REGION);
+    try {
+      writeCredentialsFile(credentialsPath(dataDir.path), created, DEFAULT_REGION);
+    } catch (error) {
+      printCredentials(created, {});
+      throw error;
+    }
   }
-  return accountId;
+  return { accountId, created };
 }

@@ -15,9 +15,13 @@ import { isClusterMessage, type ClusterMessage } from "./ipcChangeBus.ts";
 /** How long the primary waits for a worker to apply a change before acknowledging anyway. */
 export const APPLY_TIMEOUT_MS = 1000;
 
-/** Runs the primary until every worker has stopped; resolves to the exit status. */
-export async function runPrimary(workers: number): Promise<number> {
+/**
+ * Runs the primary until every worker has stopped; resolves to the exit status.
+ * `onListening` is called once, with the port, when all the first workers listen.
+ */
+export async function runPrimary(workers: number, onListening: (port: number) => void): Promise<number> {
   let stopping = false;
+  let waitingToListen = workers;
   let exitStatus = 0;
   let nextRelayId = 1;
   const relays = new Map<number, { waiting: Set<number>; done: () => void }>();
@@ -25,7 +29,10 @@ export async function runPrimary(workers: number): Promise<number> {
   const fork = (index: number): Worker => {
     const worker = cluster.fork({ KMSD_WORKER_INDEX: String(index) });
     let listened = false;
-    worker.once("listening", () => (listened = true));
+    worker.once("listening", (address: { port: number }) => {
+      listened = true;
+      if (--waitingToListen === 0) onListening(address.port);
+    });
     worker.on("message", (message: unknown) => {
       if (!isClusterMessage(message)) return;
       if (message.type === "kmsd:publish") void relay(worker, message.id, message);
@@ -72,10 +79,11 @@ export async function runPrimary(workers: number): Promise<number> {
 
   const stop = (signal: NodeJS.Signals) => {
     stopping = true;
+    log.info("shutting down", { signal, workers });
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
   };
   for (let index = 0; index < workers; index++) fork(index);
-  log.info("primary started", { workers });
+  log.debug("primary started", { workers });
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));

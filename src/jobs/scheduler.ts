@@ -14,6 +14,7 @@ import type { KeyRepository } from "../keys/keyRepository.ts";
 import { log } from "../server/log.ts";
 import { expireImportedMaterial } from "../keys/importedMaterial.ts";
 import { rotateIfDue } from "../keys/rotation.ts";
+import { deleteMultiRegionKeyIfDue } from "../keys/multiRegionKeys.ts";
 import { nextRotationMs, type KeyRecord } from "../keys/records.ts";
 import { buildServiceEvent, type AuditEvent, type ServiceEventName } from "../audit/events.ts";
 
@@ -111,7 +112,11 @@ export class Scheduler {
     // Each job decides again on the stored record as it writes: a change another worker
     // committed since this look (CancelKeyDeletion, a new import, DisableKey) wins.
     if (key.deletionDateMs !== undefined && key.deletionDateMs <= nowMs) {
-      if (await this.#keys.delete(keyId, (current) => current.deletionDateMs !== undefined && current.deletionDateMs <= nowMs)) {
+      // A multi-Region key leaves every related key's replica list in the same transaction.
+      const deleted = key.multiRegionConfig
+        ? await deleteMultiRegionKeyIfDue(this.#keys, key, nowMs)
+        : await this.#keys.delete(keyId, (current) => current.deletionDateMs !== undefined && current.deletionDateMs <= nowMs);
+      if (deleted) {
         log.info("key deleted", { keyId });
         await this.#record("DeleteKey", key, nowMs);
       }
@@ -124,9 +129,9 @@ export class Scheduler {
       }
     }
     if (key.rotation && key.state === "Enabled" && nextRotationMs(key.rotation) <= nowMs) {
-      if (await rotateIfDue(this.#keys, keyId, nowMs)) {
+      if (await rotateIfDue(this.#keys, key, nowMs)) {
         log.info("key rotated", { keyId });
-        await this.#record("RotateKey", key, nowMs, { rotationType: "AUTOMATIC", keyId });
+        await this.#record("RotateKey", key, nowMs, { rotationType: "AUTOMATIC", keyId: key.keyId });
       }
     }
   }

@@ -97,7 +97,7 @@ async function create(keys: KeyRepository, scope: { accountId: string; region: s
     updatedAtMs: nowMs,
   });
   if (inserted) {
-    await keys.aliasesChanged(record.keyId);
+    await keys.aliasesChanged(record);
     return record.keyId;
   }
   // Another process created it first: keep theirs.

@@ -11,8 +11,8 @@ import type { KeyRepository, MaterialChange } from "./keyRepository.ts";
 import type { KeyRecord } from "./records.ts";
 
 /** Deletes a key's imported material versions (all of them). */
-export async function deleteImportedMaterial(keys: KeyRepository, keyId: string): Promise<KeyRecord> {
-  return keys.changeMaterial(keyId, withoutImportedMaterial);
+export async function deleteImportedMaterial(keys: KeyRepository, handle: string): Promise<KeyRecord> {
+  return keys.changeMaterial(handle, withoutImportedMaterial);
 }
 
 /**
@@ -20,9 +20,9 @@ export async function deleteImportedMaterial(keys: KeyRepository, keyId: string)
  * expired by `nowMs` (a re-import with a later ValidTo may have raced the scheduler's look);
  * true if it did.
  */
-export async function expireImportedMaterial(keys: KeyRepository, keyId: string, nowMs: number): Promise<boolean> {
+export async function expireImportedMaterial(keys: KeyRepository, handle: string, nowMs: number): Promise<boolean> {
   let expired = false;
-  await keys.changeMaterial(keyId, (current) => {
+  await keys.changeMaterial(handle, (current) => {
     expired = current.imported?.validToMs !== undefined && current.imported.validToMs <= nowMs;
     return expired ? withoutImportedMaterial(current) : { record: current };
   });
@@ -43,8 +43,8 @@ function withoutImportedMaterial(current: KeyRecord): MaterialChange {
  * It was never part of the key, so the key's state stays as it is, and other material may
  * be imported in its place.
  */
-export async function deletePendingMaterial(keys: KeyRepository, keyId: string, keyMaterialId: string): Promise<KeyRecord> {
-  return keys.changeMaterial(keyId, (current) => {
+export async function deletePendingMaterial(keys: KeyRepository, handle: string, keyMaterialId: string): Promise<KeyRecord> {
+  return keys.changeMaterial(handle, (current) => {
     if (current.pendingKeyMaterialId !== keyMaterialId) return { record: current };
     const { pendingKeyMaterialId: _pending, materialDescriptions, ...rest } = current;
     const { [keyMaterialId]: _description, ...otherDescriptions } = materialDescriptions ?? {};

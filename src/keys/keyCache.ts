@@ -5,7 +5,7 @@
  */
 import type { PreparedAsymmetricKey } from "../crypto/asymmetric/index.ts";
 import type { GrantRecord } from "./grants.ts";
-import type { KeyRecord } from "./records.ts";
+import { keyHandle, type KeyRecord } from "./records.ts";
 
 /** A cached key: its record and whichever material versions were unwrapped so far. */
 export interface CachedKey {
@@ -19,7 +19,7 @@ export interface CachedKey {
   aliases?: string[];
 }
 
-/** LRU map from key id to CachedKey. */
+/** LRU map from key handle (keyHandle: the id, Region-qualified for multi-Region keys) to CachedKey. */
 export class KeyCache {
   readonly #entries = new Map<string, CachedKey>();
   readonly #maxEntries: number;
@@ -28,12 +28,12 @@ export class KeyCache {
     this.#maxEntries = maxEntries;
   }
 
-  get(keyId: string): CachedKey | undefined {
-    const entry = this.#entries.get(keyId);
+  get(handle: string): CachedKey | undefined {
+    const entry = this.#entries.get(handle);
     if (entry) {
       // Re-insert to mark as most recently used (Map keeps insertion order).
-      this.#entries.delete(keyId);
-      this.#entries.set(keyId, entry);
+      this.#entries.delete(handle);
+      this.#entries.set(handle, entry);
     }
     return entry;
   }
@@ -43,7 +43,8 @@ export class KeyCache {
    * than the cached one (a lower revision: a read that raced a newer write) is ignored.
    */
   putRecord(record: KeyRecord): CachedKey {
-    const existing = this.#entries.get(record.keyId);
+    const handle = keyHandle(record);
+    const existing = this.#entries.get(handle);
     if (existing && existing.record.revision > record.revision) return existing;
     const entry: CachedKey = { record, materials: existing?.materials ?? new Map() };
     if (existing?.prepared && existing.record.currentKeyMaterialId === record.currentKeyMaterialId) {
@@ -52,22 +53,22 @@ export class KeyCache {
     if (existing?.grants) entry.grants = existing.grants;
     if (existing?.aliases) entry.aliases = existing.aliases;
 
-    this.#entries.delete(record.keyId);
-    this.#entries.set(record.keyId, entry);
+    this.#entries.delete(handle);
+    this.#entries.set(handle, entry);
     this.#evict();
     return entry;
   }
 
   /** Drops an entry without zeroing its material (another worker changed the key; this copy is merely stale). */
-  forget(keyId: string): void {
-    this.#entries.delete(keyId);
+  forget(handle: string): void {
+    this.#entries.delete(handle);
   }
 
   /** Drops an entry and zeroes its material (the key is gone or evicted). */
-  delete(keyId: string): void {
-    const entry = this.#entries.get(keyId);
+  delete(handle: string): void {
+    const entry = this.#entries.get(handle);
     if (entry) for (const material of entry.materials.values()) material.fill(0);
-    this.#entries.delete(keyId);
+    this.#entries.delete(handle);
   }
 
   get size(): number {

@@ -11,7 +11,7 @@ import { awsManagedService, createAwsManagedKey } from "./awsManagedKeys.ts";
 import { checkAliasNameCharacters } from "./aliasNames.ts";
 import type { KeyRepository } from "./keyRepository.ts";
 
-import { keyArn, type KeyRecord } from "./records.ts";
+import { keyArn, keyHandle, type KeyRecord } from "./records.ts";
 
 /** Where a request comes from: the caller's account and the region it addressed. */
 export interface Scope {
@@ -52,7 +52,7 @@ export async function resolveKey(
 
 /** The key with this id in exactly this account and region. */
 export async function findKey(keys: KeyRepository, scope: Scope, keyId: string): Promise<KeyRecord> {
-  const record = await keys.find(keyId);
+  const record = await keys.find(keyHandle({ keyId, region: scope.region }));
   if (!record || record.accountId !== scope.accountId || record.region !== scope.region) {
     throw new NotFoundException(`Key '${keyArn({ ...scope, keyId })}' does not exist`);
   }

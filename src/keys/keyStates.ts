@@ -46,6 +46,21 @@ const REFUSED_WHILE_PENDING_DELETION = new Set([
 ]);
 
 
+/**
+ * Refused while a multi-Region key changes its primary Region (Updating); cryptographic
+ * operations go on as in the state the key returns to.
+ */
+const REFUSED_WHILE_UPDATING = new Set([
+  "EnableKey",
+  "DisableKey",
+  "ReplicateKey",
+  "UpdatePrimaryRegion",
+  "ScheduleKeyDeletion",
+  "EnableKeyRotation",
+  "DisableKeyRotation",
+  "RotateKeyOnDemand",
+]);
+
 /** Refused while the key is disabled, besides the cryptographic operations. */
 const REFUSED_WHILE_DISABLED = new Set(["EnableKeyRotation", "DisableKeyRotation"]);
 
@@ -56,14 +71,19 @@ const REFUSED_WHILE_PENDING_IMPORT = new Set(["EnableKey", "DisableKey"]);
 export function assertKeyStateAllows(operation: string, key: KeyRecord): void {
   const state = key.state as KeyState;
   if (operation === "CancelKeyDeletion") {
-    if (state !== "PendingDeletion") throw new KMSInvalidStateException(`${keyArn(key)} is not pending deletion.`);
+    if (state !== "PendingDeletion" && state !== "PendingReplicaDeletion") throw new KMSInvalidStateException(`${keyArn(key)} is not pending deletion.`);
     return;
   }
   if (state === "Enabled") return;
+  if (state === "Updating") {
+    if (REFUSED_WHILE_UPDATING.has(operation)) throw stateError(key);
+    if (key.stateBeforeUpdate !== undefined && key.stateBeforeUpdate !== "Updating") assertKeyStateAllows(operation, { ...key, state: key.stateBeforeUpdate });
+    return;
+  }
   if (CRYPTOGRAPHIC.has(operation)) throw stateError(key);
   if (state === "Disabled" && REFUSED_WHILE_DISABLED.has(operation)) throw stateError(key);
 
-  if (state === "PendingDeletion" && REFUSED_WHILE_PENDING_DELETION.has(operation)) throw stateError(key);
+  if ((state === "PendingDeletion" || state === "PendingReplicaDeletion") && REFUSED_WHILE_PENDING_DELETION.has(operation)) throw stateError(key);
   if (state === "PendingImport" && REFUSED_WHILE_PENDING_IMPORT.has(operation)) throw stateError(key);
 }
 
@@ -76,6 +96,12 @@ function stateError(key: KeyRecord): Error {
       return new KMSInvalidStateException(`${arn} is pending deletion.`);
     case "PendingImport":
       return new KMSInvalidStateException(`${arn} is pending import.`);
+    case "PendingReplicaDeletion":
+      return new KMSInvalidStateException(`${arn} is pending replica deletion.`);
+    case "Creating":
+      return new KMSInvalidStateException(`${arn} is creating.`);
+    case "Updating":
+      return new KMSInvalidStateException(`${arn} is updating.`);
     case "Unavailable":
       return new KMSInvalidStateException(`${arn} is unavailable.`);
     default:

@@ -40,6 +40,18 @@ export interface KeyRecord {
   /** The material version new encryptions use (absent for keys without material). */
   currentKeyMaterialId?: string;
   multiRegion: boolean;
+  /**
+   * Multi-Region keys only: where the primary and the replicas are. Every related key
+   * carries the same copy, and every change to it writes all of them in one transaction.
+   */
+  multiRegionConfig?: MultiRegionConfig;
+  /**
+   * A multi-Region primary waiting for its replicas' deletion (PendingReplicaDeletion):
+   * the waiting period ScheduleKeyDeletion asked for, which starts when the last replica is gone.
+   */
+  pendingWindowInDays?: number;
+  /** The state a key returns to when its transient Updating state ends (UpdatePrimaryRegion). */
+  stateBeforeUpdate?: KeyState;
   /** Present while automatic rotation is enabled. */
   rotation?: AutomaticRotation;
   /** Completed rotations, oldest first. */
@@ -52,6 +64,13 @@ export interface KeyRecord {
   firstKeyMaterialId?: string;
   /** ImportKeyMaterial's KeyMaterialDescription, by material id (Origin EXTERNAL only). */
   materialDescriptions?: Record<string, string>;
+}
+
+/** The Regions of a set of related multi-Region keys. */
+export interface MultiRegionConfig {
+  primaryRegion: string;
+  /** In the order the replicas were created. */
+  replicaRegions: string[];
 }
 
 /** A key as its creator describes it: the store gives it its first revision. */
@@ -92,8 +111,9 @@ export function nextDueMs(record: NewKeyRecord): number | undefined {
   const candidates: number[] = [];
   if (record.deletionDateMs !== undefined) candidates.push(record.deletionDateMs);
   if (record.imported?.validToMs !== undefined && record.state !== "PendingDeletion") candidates.push(record.imported.validToMs);
-  // A disabled key is not rotated; enabling it again puts its date back in the schedule.
-  if (record.rotation && record.state === "Enabled") candidates.push(nextRotationMs(record.rotation));
+  // A disabled key is not rotated; enabling it again puts its date back in the schedule. A
+  // replica carries its primary's schedule but is rotated with the primary, never by itself.
+  if (record.rotation && record.state === "Enabled" && !isReplicaKey(record)) candidates.push(nextRotationMs(record.rotation));
 
   return candidates.length === 0 ? undefined : Math.min(...candidates);
 }
@@ -101,6 +121,7 @@ export function nextDueMs(record: NewKeyRecord): number | undefined {
 
 /** One version of a key's material, wrapped by the root key. */
 export interface StoredMaterial {
+  /** The key's handle (keyHandle). */
   keyId: string;
   /** 64 hex characters, named in every ciphertext made with it. */
   keyMaterialId: string;
@@ -136,6 +157,29 @@ export interface StoredAccessKey {
   wrappedSecret: Buffer;
   status: "Active" | "Inactive";
   createdAtMs: number;
+}
+
+/** True for a multi-Region key id: `mrk-` and 32 hex digits. */
+export function isMultiRegionKeyId(keyId: string): boolean {
+  return /^mrk-[0-9a-f]{32}$/.test(keyId);
+}
+
+/**
+ * The name a key is stored, cached, locked and announced under: its id, qualified by its
+ * Region for a multi-Region key, whose related keys share one id (one key per Region).
+ */
+export function keyHandle(key: Pick<KeyRecord, "keyId" | "region">): string {
+  return isMultiRegionKeyId(key.keyId) ? `${key.keyId}/${key.region}` : key.keyId;
+}
+
+/** True for a multi-Region replica key. */
+export function isReplicaKey(key: Pick<KeyRecord, "region" | "multiRegionConfig">): boolean {
+  return key.multiRegionConfig !== undefined && key.multiRegionConfig.primaryRegion !== key.region;
+}
+
+/** True for a multi-Region primary key. */
+export function isPrimaryKey(key: Pick<KeyRecord, "region" | "multiRegionConfig">): boolean {
+  return key.multiRegionConfig !== undefined && key.multiRegionConfig.primaryRegion === key.region;
 }
 
 /** The ARN of a key. */

@@ -1,12 +1,13 @@
 /**
  * Key rotation: a new material version becomes current and every older one is kept, so
- * what it encrypted still decrypts. Automatic rotation (the scheduler) and on-demand
+ * what it encrypted still decrypts. Related multi-Region keys rotate together. Automatic rotation (the scheduler) and on-demand
  * rotation (RotateKeyOnDemand) share this one function.
  */
 import { randomBytes } from "node:crypto";
 import type { RotationType } from "@aws-sdk/client-kms";
 import type { KeyRepository } from "./keyRepository.ts";
-import { nextRotationMs, type KeyRecord } from "./records.ts";
+import { NotFoundException } from "../errors.ts";
+import { isReplicaKey, keyArn, nextRotationMs, type KeyRecord } from "./records.ts";
 
 
 /** AWS's default automatic rotation period. */
@@ -15,39 +16,56 @@ export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
 export const MAX_ON_DEMAND_ROTATIONS = 10;
 
 /**
- * Rotates a key with fresh material (keys of Origin AWS_KMS). `precondition` is checked on
- * the stored record as it is written, and may throw to refuse (a limit another worker's
- * rotation reached meanwhile).
+ * Rotates a key with fresh material (keys of Origin AWS_KMS); a multi-Region primary and
+ * every replica together, in one transaction, so each Region has every version. `precondition`
+ * is checked on the stored record as it is written, and may throw to refuse (a limit another
+ * worker's rotation reached meanwhile).
  */
-export async function rotateKey(keys: KeyRepository, keyId: string, type: RotationType, nowMs: number, precondition: (current: KeyRecord) => void = () => {}): Promise<KeyRecord> {
+export async function rotateKey(
+  keys: KeyRepository,
+  key: Pick<KeyRecord, "keyId" | "region">,
+  type: RotationType,
+  nowMs: number,
+  precondition: (current: KeyRecord) => void = () => {},
+): Promise<KeyRecord> {
   const material = randomBytes(32);
-  const keyMaterialId = keys.materialIdFor(keyId, material);
-  return keys.changeMaterial(keyId, (current) => {
-    precondition(current);
-    return { record: withRotation(current, keyMaterialId, type, nowMs), add: material };
+  const keyMaterialId = keys.materialIdFor(key.keyId, material);
+  const { related } = await keys.changeRelated(key, (related) => {
+    precondition(named(related, key));
+    return { update: related.map((record) => withRotation(record, keyMaterialId, type, nowMs)), materials: [{ material, to: related }] };
   });
+  return named(related, key);
 }
 
 /**
  * The scheduler's automatic rotation: decided again on the stored record as it is written,
  * so a change that raced the scheduler's look at the key (DisableKey, DisableKeyRotation,
- * another rotation, on any worker) wins and nothing rotates.
+ * another rotation, on any worker) wins and nothing rotates. A multi-Region primary rotates
+ * with its replicas; a replica is never rotated on its own.
  */
-export async function rotateIfDue(keys: KeyRepository, keyId: string, nowMs: number): Promise<boolean> {
+export async function rotateIfDue(keys: KeyRepository, key: Pick<KeyRecord, "keyId" | "region">, nowMs: number): Promise<boolean> {
   const material = randomBytes(32);
-  const keyMaterialId = keys.materialIdFor(keyId, material);
+  const keyMaterialId = keys.materialIdFor(key.keyId, material);
   let rotated = false;
-  await keys.changeMaterial(keyId, (current) => {
-    rotated = current.state === "Enabled" && current.rotation !== undefined && nextRotationMs(current.rotation) <= nowMs;
-    if (!rotated) return { record: current, remove: [] };
-    return { record: withRotation(current, keyMaterialId, "AUTOMATIC", nowMs), add: material };
+  await keys.changeRelated(key, (related) => {
+    const current = named(related, key);
+    rotated = current.state === "Enabled" && current.rotation !== undefined && !isReplicaKey(current) && nextRotationMs(current.rotation) <= nowMs;
+    if (!rotated) return {};
+    return { update: related.map((record) => withRotation(record, keyMaterialId, "AUTOMATIC", nowMs)), materials: [{ material, to: related }] };
   });
   return rotated;
 }
 
+/** The record of `key` among related keys. */
+function named(related: readonly KeyRecord[], key: Pick<KeyRecord, "keyId" | "region">): KeyRecord {
+  const record = related.find((candidate) => candidate.region === key.region);
+  if (!record) throw new NotFoundException(`Key '${keyArn({ ...key, accountId: related[0]?.accountId ?? "" })}' does not exist`);
+  return record;
+}
+
 /** Makes imported material that waited for rotation (ImportType NEW_KEY_MATERIAL) current; `precondition` as for rotateKey. */
-export async function rotateToPendingMaterial(keys: KeyRepository, keyId: string, nowMs: number, precondition: (current: KeyRecord) => void = () => {}): Promise<KeyRecord> {
-  return keys.update(keyId, (current) => {
+export async function rotateToPendingMaterial(keys: KeyRepository, handle: string, nowMs: number, precondition: (current: KeyRecord) => void = () => {}): Promise<KeyRecord> {
+  return keys.update(handle, (current) => {
     precondition(current);
     if (!current.pendingKeyMaterialId) return current;
     const { pendingKeyMaterialId, ...rest } = current;

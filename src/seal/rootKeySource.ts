@@ -14,14 +14,18 @@ import type { RootKeySource } from "./nodeSeal.ts";
 import { readSealRecord, writeSealRecord, type Pkcs11Seal, type SealMode, type SealRecord } from "./sealFile.ts";
 import { ShareCollector } from "./shamir.ts";
 
-/** The seal options of `kmsd serve`. */
+/** The seal options of `kmsd serve` (and `operator seal-migrate`), as config.ts names them. */
 export interface SealOptions {
   /** --seal; undefined: whatever the data directory is sealed with (`file` for a new one). */
   seal: SealMode | undefined;
   /** --seal-key-id, --seal-endpoint, --seal-region (the `kms` mode). */
-  kms: { keyId: string | undefined; endpoint: string | undefined; region: string | undefined };
+  sealKeyId: string | undefined;
+  sealEndpoint: string | undefined;
+  sealRegion: string | undefined;
   /** --pkcs11-module, --pkcs11-token-label, --pkcs11-key-label (the `pkcs11` mode; the PIN is KMSD_PKCS11_PIN's). */
-  pkcs11: { module: string | undefined; tokenLabel: string | undefined; keyLabel: string | undefined };
+  pkcs11Module: string | undefined;
+  pkcs11TokenLabel: string | undefined;
+  pkcs11KeyLabel: string | undefined;
 }
 
 /** The plaintext root key file of the `file` mode. */
@@ -57,10 +61,10 @@ export function rootKeySourceOf(dataDir: string, options: SealOptions): RootKeyS
   }
   if (record.mode === "shamir") return { mode: "shamir", collector: new ShareCollector(record) };
   if (record.mode === "kms") {
-    if (options.kms.keyId !== undefined && options.kms.keyId !== record.keyId) {
-      throw new Error(`${dataDir} is sealed by KMS key ${record.keyId}, not ${options.kms.keyId}`);
+    if (options.sealKeyId !== undefined && options.sealKeyId !== record.keyId) {
+      throw new Error(`${dataDir} is sealed by KMS key ${record.keyId}, not ${options.sealKeyId}`);
     }
-    return { mode: "kms", unseal: () => unsealWithKms(record, options.kms) };
+    return { mode: "kms", unseal: () => unsealWithKms(record, { endpoint: options.sealEndpoint, region: options.sealRegion }) };
   }
   const pkcs11 = pkcs11Options(options, record);
   return { mode: "pkcs11", unseal: () => unsealWithPkcs11(record, pkcs11) };
@@ -78,16 +82,16 @@ export function warnIfUnprotected(source: RootKeySource, dataDir: string, dev: b
 
 /** The kms options from --seal-key-id, --seal-endpoint, --seal-region. */
 export function kmsOptions(options: SealOptions): KmsSealOptions {
-  const { keyId, endpoint, region } = options.kms;
+  const { sealKeyId: keyId, sealEndpoint: endpoint, sealRegion: region } = options;
   if (keyId === undefined) throw new Error("--seal kms needs --seal-key-id (the ARN of the key that seals the root key)");
   return { keyId, endpoint, region };
 }
 
 /** The pkcs11 options; a data directory's record names the token and key, and flags that disagree are refused. */
 export function pkcs11Options(options: SealOptions, record: Pkcs11Seal | undefined): Pkcs11Options {
-  const { module } = options.pkcs11;
-  const tokenLabel = options.pkcs11.tokenLabel ?? record?.tokenLabel;
-  const keyLabel = options.pkcs11.keyLabel ?? record?.keyLabel;
+  const module = options.pkcs11Module;
+  const tokenLabel = options.pkcs11TokenLabel ?? record?.tokenLabel;
+  const keyLabel = options.pkcs11KeyLabel ?? record?.keyLabel;
   if (module === undefined) throw new Error("--seal pkcs11 needs --pkcs11-module (the path of the token's PKCS#11 library)");
   if (tokenLabel === undefined || keyLabel === undefined) throw new Error("--seal pkcs11 needs --pkcs11-token-label and --pkcs11-key-label");
   if (record !== undefined && (record.tokenLabel !== tokenLabel || record.keyLabel !== keyLabel)) {

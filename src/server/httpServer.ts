@@ -18,6 +18,7 @@ import { JSON_CONTENT_TYPE, serializeError } from "./jsonProtocol.ts";
 import { boundedOperationName, handleKmsRequest, KMS_TARGET_PREFIX } from "./kmsEndpoint.ts";
 import { answerClientError, answerUnmetExpectation, DEFAULT_HTTP_TIMEOUTS, MAX_HEADER_BYTES, type HttpTimeouts } from "./httpConnection.ts";
 import { log } from "./log.ts";
+import { logRequest } from "./requestLog.ts";
 import { handleQueryRequest, queryErrorResponse, queryServiceOf, type QueryServiceName } from "./queryEndpoint.ts";
 import { parseQueryForm, QUERY_CONTENT_TYPE, queryErrorCode, XML_CONTENT_TYPE } from "./queryProtocol.ts";
 import { newRequestAudit, type RequestAudit } from "../audit/requestAudit.ts";
@@ -35,6 +36,8 @@ export interface ServerHooks {
   afterClockAdvance(): Promise<void>;
   /** node:http's deadlines (DEFAULT_HTTP_TIMEOUTS unless a test shortens them). */
   timeouts?: HttpTimeouts;
+  /** Log a line per API request (requestLog.ts). */
+  logRequests: boolean;
 }
 
 /** Creates the HTTP server (not yet listening) that serves the API with `services`. */
@@ -92,6 +95,7 @@ export function refuseApiRequest(req: IncomingMessage, res: ServerResponse, erro
 class IncompleteRequestError extends Error {}
 
 async function handle(req: IncomingMessage, res: ServerResponse, services: Services, hooks: ServerHooks): Promise<void> {
+  const arrivedMs = performance.now();
   const requestId = randomUUID();
   // Null for a request target URL cannot parse (`POST http://[x/ HTTP/1.1`): dispatch refuses it, audited.
   const url = URL.parse(req.url ?? "/", "http://localhost");
@@ -140,7 +144,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
   } catch (error) {
     const awsError = error instanceof AwsError ? error : internalError(error, requestId);
     answer = errorAnswer(awsError, protocol.queryService, requestId);
+    audit.errorCode = awsError.code; // what the caller gets, for the request log (the record was not written)
   }
+  if (hooks.logRequests) logRequest(audit, performance.now() - arrivedMs);
   send(res, requestId, answer.status, answer.body, answer.contentType);
 }
 

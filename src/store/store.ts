@@ -15,6 +15,18 @@ export interface Page<T> {
   next?: string;
 }
 
+/** Several key writes that stand or fall together (see Store.writeKeys). */
+export interface KeyBatch {
+  /** Successors of stored records, as updateKey takes them. */
+  update: readonly KeyRecord[];
+  /** New keys, at revision 0. */
+  insert: readonly NewKeyRecord[];
+  /** Keys to delete with everything naming them, each at the revision it was read. */
+  delete: readonly KeyRecord[];
+  /** Material versions to add (or replace), named by key handle. */
+  materials: readonly StoredMaterial[];
+}
+
 export interface Store {
   /** IAM users, groups, roles, policies, user access keys and STS sessions (same database, same transactions rules). */
   readonly identities: IdentityStore;
@@ -30,7 +42,11 @@ export interface Store {
   createAccount(account: AccountRecord, rootAccessKey: StoredAccessKey, setting?: { name: string; value: string }): Promise<boolean>;
   getAccount(accountId: string): Promise<AccountRecord | undefined>;
 
-  getKey(keyId: string): Promise<KeyRecord | undefined>;
+  /*
+   * Keys, their material and grants are named by handle (records.ts keyHandle): the key id,
+   * qualified by the Region for multi-Region keys, whose related keys share one id.
+   */
+  getKey(handle: string): Promise<KeyRecord | undefined>;
   /** Inserts a new key (at revision 0) and, if it has material, its first material version. */
   insertKey(record: NewKeyRecord, material: StoredMaterial | undefined): Promise<void>;
   /**
@@ -40,20 +56,26 @@ export interface Store {
    */
   updateKey(record: KeyRecord): Promise<boolean>;
   /** Deletes a key, all its material and every alias and grant naming it; false (nothing deleted) if its revision is no longer `revision`. */
-  deleteKey(keyId: string, revision: number): Promise<boolean>;
-  getMaterial(keyId: string, keyMaterialId: string): Promise<StoredMaterial | undefined>;
+  deleteKey(handle: string, revision: number): Promise<boolean>;
+  getMaterial(handle: string, keyMaterialId: string): Promise<StoredMaterial | undefined>;
   /** Keys of one account and region in creation order, `limit` at a time after `cursor`. */
   listKeys(accountId: string, region: string, limit: number, cursor: string | undefined): Promise<Page<KeyRecord>>;
   /** Adds (or replaces, on re-import) one material version and updates the key as updateKey does, in one transaction; false if the revision moved. */
   putMaterial(record: KeyRecord, material: StoredMaterial): Promise<boolean>;
   /** Deletes material versions and updates the key as updateKey does, in one transaction; false if the revision moved. */
   deleteMaterials(record: KeyRecord, keyMaterialIds: readonly string[]): Promise<boolean>;
-  /** Ids of keys with something scheduled (deletion, expiry, rotation) at or before `nowMs`. */
+  /**
+   * Writes a change to several keys (related multi-Region keys) in one transaction: each
+   * updated or deleted record is compared-and-set as updateKey and deleteKey do; false (and
+   * nothing written) if any revision moved or a key to insert already exists.
+   */
+  writeKeys(batch: KeyBatch): Promise<boolean>;
+  /** Handles of keys with something scheduled (deletion, expiry, rotation) at or before `nowMs`. */
   keysDue(nowMs: number): Promise<string[]>;
 
 
   /** Every grant of a key, oldest first. */
-  listGrants(keyId: string): Promise<GrantRecord[]>;
+  listGrants(handle: string): Promise<GrantRecord[]>;
   /** Grants in an account and region whose retiring principal is `retiringPrincipal`, paged. */
   listRetirableGrants(accountId: string, region: string, retiringPrincipal: string, limit: number, cursor: string | undefined): Promise<Page<GrantRecord>>;
   getGrant(grantId: string): Promise<GrantRecord | undefined>;

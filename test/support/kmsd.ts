@@ -45,11 +45,11 @@ export interface Kmsd {
 }
 
 /**
- * Starts `kmsd serve --dev --workers N` and waits until every worker has logged that it
- * listens (startKmsd returns at the first).
+ * Starts `kmsd serve --dev --workers N`; returns once the node's "listening" line is out
+ * and every worker's own (debug) "listening" line too.
  */
 export async function startKmsdWorkers(workers: number): Promise<Kmsd> {
-  const kmsd = await startKmsd({ dev: true, args: ["--workers", String(workers)] });
+  const kmsd = await startKmsd({ dev: true, args: ["--workers", String(workers), "--log-level", "debug"] });
   const deadline = Date.now() + 10_000;
   while ((kmsd.stderr().match(/"message":"listening"/g) ?? []).length < workers && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -57,23 +57,52 @@ export async function startKmsdWorkers(workers: number): Promise<Kmsd> {
   return kmsd;
 }
 
+/** The fields of a node's "listening" log line. */
+export interface ListeningLine {
+  message: string;
+  url: string;
+  host: string;
+  port: number;
+  dataDir: string;
+  defaultAccount: string;
+  workers: number;
+}
+
+/** The node's "listening" line in JSON logs (`kmsd 0.1.0 listening on http://...`), parsed, if `line` (a whole line) is one. */
+export function parseListeningLine(line: string): ListeningLine | undefined {
+  if (!line.startsWith("{") || !line.includes(" listening on http")) return undefined;
+  const parsed = JSON.parse(line) as Partial<ListeningLine>;
+  return parsed.url !== undefined && parsed.message?.startsWith("kmsd ") ? (parsed as ListeningLine) : undefined;
+}
+
 /** Starts kmsd; pass `dataDir` to restart on an existing directory, `env` for variables beyond the test's own. */
 export async function startKmsd(options: { dataDir?: string; dev?: boolean; args?: string[]; env?: Record<string, string> } = {}): Promise<Kmsd> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "kmsd-test-"));
   // One worker unless a test asks for more: tests reason about one process's timing and crashes.
   const workers = options.args?.includes("--workers") ? [] : ["--workers", "1"];
-  const args = ["serve", "--port", "0", "--data-dir", dataDir, ...workers, ...(options.dev ? ["--dev"] : []), ...(options.args ?? [])];
+  // JSON logs whatever KMSD_LOG_FORMAT the developer's shell sets: the harness reads them.
+  const args = ["serve", "--port", "0", "--data-dir", dataDir, "--log-format", "json", ...workers, ...(options.dev ? ["--dev"] : []), ...(options.args ?? [])];
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
   let stderr = "";
   child.stdout.resume();
   const listening = new Promise<{ port: number; defaultAccount: string }>((resolve, reject) => {
+    // Lines already looked at: the request log makes stderr long, and it is scanned only until listening.
+    let scanned = 0;
+    let listened = false;
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString("utf8");
-      for (const line of stderr.split("\n")) {
-        if (!line.includes('"listening"')) continue;
-        const parsed = JSON.parse(line) as { port: number; defaultAccount: string };
-        resolve(parsed);
+      if (listened) return;
+      // Whole lines only: the last piece may be a line still being written.
+      const end = stderr.lastIndexOf("\n");
+      if (end < scanned) return;
+      for (const line of stderr.slice(scanned, end).split("\n")) {
+        const parsed = parseListeningLine(line);
+        if (parsed) {
+          listened = true;
+          resolve(parsed);
+        }
       }
+      scanned = end + 1;
     });
     child.once("exit", (code) => reject(new Error(`kmsd exited with ${code} before listening:\n${stderr}`)));
   });
@@ -143,9 +172,9 @@ export function readCredentials(path: string): Credentials {
   return { accessKeyId: value("aws_access_key_id"), secretAccessKey: value("aws_secret_access_key") };
 }
 
-/** Runs the kmsd command line to completion and returns its output. */
-export async function runKmsdCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+/** Runs the kmsd command line to completion (with `env` added to the environment) and returns its output. */
+export async function runKmsdCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));

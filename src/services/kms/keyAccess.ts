@@ -22,7 +22,7 @@ import { checkGrantTokens } from "./grantRules.ts";
 import { grantLike, requestFacts } from "./requestFacts.ts";
 import { resolveKey, type AliasPolicy } from "../../keys/keyResolver.ts";
 import { assertKeyStateAllows } from "../../keys/keyStates.ts";
-import { keyArn, type KeyRecord } from "../../keys/records.ts";
+import { keyArn, keyHandle, type KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
 import type { KmsOperation } from "./registry.ts";
 
@@ -47,7 +47,7 @@ export async function keyForOperation(
  * overwritten by a change AWS would have refused in that state.
  */
 export async function changeKey(ctx: RequestContext, operation: KmsOperation, key: KeyRecord, change: (current: KeyRecord) => KeyRecord): Promise<KeyRecord> {
-  return ctx.services.keys.update(key.keyId, (current) => {
+  return ctx.services.keys.update(keyHandle(key), (current) => {
     assertKeyStateAllows(operation, current);
     return change(current);
   });
@@ -82,7 +82,8 @@ export const CIPHERTEXT_KEY_UNREACHABLE =
  * recorded and refused like any other.
  */
 export async function keyNamedByCiphertext(ctx: RequestContext, operation: KmsOperation, keyId: string): Promise<KeyRecord> {
-  const key = await ctx.services.keys.find(keyId);
+  // A multi-Region key's blob opens with the related key of the caller's Region.
+  const key = await ctx.services.keys.find(keyHandle({ keyId, region: ctx.region }));
   if (!key || key.region !== ctx.region) throw new AccessDeniedException(CIPHERTEXT_KEY_UNREACHABLE);
   if (key.accountId === ctx.accountId) {
     await authorizeKeyUse(ctx, operation, key);
@@ -164,11 +165,21 @@ export function conditionContext(
       now: new Date(ctx.nowMs),
       sourceIp: ctx.sourceIp,
       secureTransport: ctx.secureTransport,
-      requestedRegion: ctx.region,
+      requestedRegion: requestedRegion(ctx, operation, ref),
       userAgent: ctx.userAgent,
     }),
     ...kmsRequestContext(requestFacts(ctx, operation, ref, key, keyAliases)),
   };
+}
+
+/**
+ * `aws:RequestedRegion` of a check. ReplicateKey's checks that name no key (kms:CreateKey,
+ * kms:TagResource) are about the replica, which AWS creates in the replica Region: an IAM
+ * policy allows them there, not in the primary's Region the request was sent to.
+ */
+function requestedRegion(ctx: RequestContext, operation: KmsOperation, ref: KmsResourceRef): string {
+  if (operation === "ReplicateKey" && ref === "none" && typeof ctx.input.ReplicaRegion === "string") return ctx.input.ReplicaRegion;
+  return ctx.region;
 }
 
 /** Throws InvalidKeyUsageException unless the key's usage is `usage`. */

@@ -4,7 +4,7 @@
  */
 import type { KeyMetadata } from "@aws-sdk/client-kms";
 import { algorithmsFor } from "../../crypto/asymmetric/index.ts";
-import { keyArn, type KeyRecord } from "../../keys/records.ts";
+import { isReplicaKey, keyArn, type KeyRecord } from "../../keys/records.ts";
 
 /** KeyMetadata as AWS shows it for this key. */
 export function toKeyMetadata(key: KeyRecord): KeyMetadata {
@@ -23,15 +23,26 @@ export function toKeyMetadata(key: KeyRecord): KeyMetadata {
     KeySpec: key.keySpec,
     MultiRegion: key.multiRegion,
   };
+  if (key.multiRegionConfig) {
+    const { primaryRegion, replicaRegions } = key.multiRegionConfig;
+    const inRegion = (region: string) => ({ Arn: keyArn({ ...key, region }), Region: region });
+    metadata.MultiRegionConfiguration = {
+      MultiRegionKeyType: isReplicaKey(key) ? "REPLICA" : "PRIMARY",
+      PrimaryKey: inRegion(primaryRegion),
+      ReplicaKeys: replicaRegions.map(inRegion),
+    };
+  }
   if (key.deletionDateMs !== undefined) metadata.DeletionDate = new Date(key.deletionDateMs);
+  if (key.state === "PendingReplicaDeletion" && key.pendingWindowInDays !== undefined) metadata.PendingDeletionWindowInDays = key.pendingWindowInDays;
   if (key.imported) {
     metadata.ExpirationModel = key.imported.expirationModel;
     if (key.imported.validToMs !== undefined) metadata.ValidTo = new Date(key.imported.validToMs);
   }
 
   Object.assign(metadata, keyAlgorithms(key));
-  // AWS shows the material id of symmetric encryption keys only (recorded for HMAC and asymmetric keys).
-  if (key.keySpec === "SYMMETRIC_DEFAULT" && key.currentKeyMaterialId) metadata.CurrentKeyMaterialId = key.currentKeyMaterialId;
+  // AWS shows the material id of symmetric encryption keys only (recorded for HMAC and asymmetric keys),
+  // and not yet for a replica in Creating (recorded in ReplicateKey's answer).
+  if (key.keySpec === "SYMMETRIC_DEFAULT" && key.currentKeyMaterialId && key.state !== "Creating") metadata.CurrentKeyMaterialId = key.currentKeyMaterialId;
   return metadata;
 }
 

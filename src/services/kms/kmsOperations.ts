@@ -37,6 +37,7 @@ import { ListResourceTags } from "./operations/ListResourceTags.ts";
 import { ListRetirableGrants } from "./operations/ListRetirableGrants.ts";
 import { PutKeyPolicy } from "./operations/PutKeyPolicy.ts";
 import { ReEncrypt } from "./operations/ReEncrypt.ts";
+import { ReplicateKey } from "./operations/ReplicateKey.ts";
 import { RetireGrant } from "./operations/RetireGrant.ts";
 import { RevokeGrant } from "./operations/RevokeGrant.ts";
 import { RotateKeyOnDemand } from "./operations/RotateKeyOnDemand.ts";
@@ -46,6 +47,7 @@ import { TagResource } from "./operations/TagResource.ts";
 import { UntagResource } from "./operations/UntagResource.ts";
 import { UpdateAlias } from "./operations/UpdateAlias.ts";
 import { UpdateKeyDescription } from "./operations/UpdateKeyDescription.ts";
+import { UpdatePrimaryRegion } from "./operations/UpdatePrimaryRegion.ts";
 import { Verify } from "./operations/Verify.ts";
 import { VerifyMac } from "./operations/VerifyMac.ts";
 import { notImplemented, type KmsRegistry } from "./registry.ts";
@@ -92,7 +94,7 @@ export const kmsOperations: KmsRegistry = {
   ListRetirableGrants,
   PutKeyPolicy,
   ReEncrypt,
-  ReplicateKey: notImplemented,
+  ReplicateKey,
   RetireGrant,
   RevokeGrant,
   RotateKeyOnDemand,
@@ -103,7 +105,7 @@ export const kmsOperations: KmsRegistry = {
   UpdateAlias,
   UpdateCustomKeyStore: notImplemented,
   UpdateKeyDescription,
-  UpdatePrimaryRegion: notImplemented,
+  UpdatePrimaryRegion,
   Verify,
   VerifyMac,
 };

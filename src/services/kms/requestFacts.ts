@@ -7,7 +7,7 @@
 import type { GrantConstraints, Tag } from "@aws-sdk/client-kms";
 import type { KmsRequestFacts, KmsResourceRef } from "../../authz/index.ts";
 import type { GrantRecord } from "../../keys/grants.ts";
-import type { KeyRecord } from "../../keys/records.ts";
+import { isReplicaKey, type KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
 import type { KmsOperation } from "./registry.ts";
 
@@ -52,7 +52,15 @@ export function requestFacts(
     viaService: ctx.viaService,
 
     key: key
-      ? { keySpec: key.keySpec, keyUsage: key.keyUsage, origin: key.origin, multiRegion: key.multiRegion, tags: tagMap(key.tags), aliases: keyAliases }
+      ? {
+          keySpec: key.keySpec,
+          keyUsage: key.keyUsage,
+          origin: key.origin,
+          multiRegion: key.multiRegion,
+          multiRegionKeyType: key.multiRegionConfig ? (isReplicaKey(key) ? "REPLICA" : "PRIMARY") : undefined,
+          tags: tagMap(key.tags),
+          aliases: keyAliases,
+        }
       : keyToCreate(operation, input),
     reEncryptOnSameKey: operation === "ReEncrypt" ? ctx.reEncryptOnSameKey : undefined,
     encryptionContext: record(destination ? input.DestinationEncryptionContext : (input.EncryptionContext ?? input.SourceEncryptionContext)),
@@ -78,6 +86,8 @@ export function requestFacts(
     wrappingKeySpec: text(input.WrappingKeySpec),
     expirationModel: text(input.ExpirationModel),
     validTo: input.ValidTo instanceof Date ? input.ValidTo : undefined,
+    replicaRegion: operation === "ReplicateKey" ? text(input.ReplicaRegion) : undefined,
+    primaryRegion: operation === "UpdatePrimaryRegion" ? text(input.PrimaryRegion) : undefined,
     requestTags: Array.isArray(input.Tags) ? tagMap(input.Tags as Tag[]) : undefined,
   };
 }

@@ -7,10 +7,10 @@
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import { InvalidMarkerException } from "../../errors.ts";
 import type { GrantRecord } from "../../keys/grants.ts";
-import { nextDueMs,
+import { keyHandle, nextDueMs,
  type AccountRecord, type AliasRecord, type KeyRecord, type NewKeyRecord, type StoredAccessKey, type StoredMaterial } from "../../keys/records.ts";
 import type { IdentityStore } from "../identityStore.ts";
-import type { Page, Store } from "../store.ts";
+import type { KeyBatch, Page, Store } from "../store.ts";
 import { openSharedDatabase, SqliteConnection } from "./connection.ts";
 import { migrate } from "./migrations.ts";
 import { insertAccessKeyRow, SqliteIdentityStore } from "./sqliteIdentityStore.ts";
@@ -71,23 +71,34 @@ export class SqliteStore implements Store {
     return row ? { accountId: String(row.account_id), createdAtMs: Number(row.created_at) } : undefined;
   }
 
-  async getKey(keyId: string): Promise<KeyRecord | undefined> {
-    const row = await this.#turn(() => this.#get("SELECT revision, record FROM keys WHERE key_id = ?", keyId));
+  async getKey(handle: string): Promise<KeyRecord | undefined> {
+    const row = await this.#turn(() => this.#get("SELECT revision, record FROM keys WHERE key_id = ?", handle));
     return row ? keyFromRow(row) : undefined;
   }
 
   async insertKey(record: NewKeyRecord, material: StoredMaterial | undefined): Promise<void> {
     await this.#transaction(() => {
-      this.#run(
-        "INSERT INTO keys(key_id, account_id, region, due_at, revision, record) VALUES (?, ?, ?, ?, 0, ?)",
-        record.keyId,
-        record.accountId,
-        record.region,
-        nextDueMs(record) ?? null,
-        JSON.stringify(record),
-      );
+      this.#insertKey(record);
       if (material) this.#insertMaterial(material);
     });
+  }
+
+  async writeKeys(batch: KeyBatch): Promise<boolean> {
+    try {
+      return await this.#transaction(() => {
+        const won =
+          batch.update.every((record) => this.#updateKey(record)) &&
+          batch.delete.every((record) => this.#deleteKey(keyHandle(record), record.revision)) &&
+          batch.insert.every((record) => this.#insertKey(record));
+        // Throwing rolls back what the batch already wrote before it lost.
+        if (!won) throw new LostBatch();
+        for (const material of batch.materials) this.#putMaterial(material);
+        return true;
+      });
+    } catch (error) {
+      if (error instanceof LostBatch) return false;
+      throw error;
+    }
   }
 
   async updateKey(record: KeyRecord): Promise<boolean> {
@@ -97,8 +108,7 @@ export class SqliteStore implements Store {
   async putMaterial(record: KeyRecord, material: StoredMaterial): Promise<boolean> {
     return this.#transaction(() => {
       if (!this.#updateKey(record)) return false;
-      this.#run("DELETE FROM key_materials WHERE key_id = ? AND key_material_id = ?", material.keyId, material.keyMaterialId);
-      this.#insertMaterial(material);
+      this.#putMaterial(material);
       return true;
     });
   }
@@ -106,23 +116,17 @@ export class SqliteStore implements Store {
   async deleteMaterials(record: KeyRecord, keyMaterialIds: readonly string[]): Promise<boolean> {
     return this.#transaction(() => {
       if (!this.#updateKey(record)) return false;
-      for (const id of keyMaterialIds) this.#run("DELETE FROM key_materials WHERE key_id = ? AND key_material_id = ?", record.keyId, id);
+      for (const id of keyMaterialIds) this.#run("DELETE FROM key_materials WHERE key_id = ? AND key_material_id = ?", keyHandle(record), id);
       return true;
     });
   }
 
-  async deleteKey(keyId: string, revision: number): Promise<boolean> {
-    return this.#transaction(() => {
-      if (this.#run("DELETE FROM keys WHERE key_id = ? AND revision = ?", keyId, revision).changes === 0) return false;
-      this.#run("DELETE FROM aliases WHERE target_key_id = ?", keyId);
-      this.#run("DELETE FROM grants WHERE key_id = ?", keyId);
-      this.#run("DELETE FROM key_materials WHERE key_id = ?", keyId);
-      return true;
-    });
+  async deleteKey(handle: string, revision: number): Promise<boolean> {
+    return this.#transaction(() => this.#deleteKey(handle, revision));
   }
 
-  async getMaterial(keyId: string, keyMaterialId: string): Promise<StoredMaterial | undefined> {
-    const row = await this.#turn(() => this.#get("SELECT * FROM key_materials WHERE key_id = ? AND key_material_id = ?", keyId, keyMaterialId));
+  async getMaterial(handle: string, keyMaterialId: string): Promise<StoredMaterial | undefined> {
+    const row = await this.#turn(() => this.#get("SELECT * FROM key_materials WHERE key_id = ? AND key_material_id = ?", handle, keyMaterialId));
     if (!row) return undefined;
     return {
       keyId: String(row.key_id),
@@ -148,8 +152,8 @@ export class SqliteStore implements Store {
     return rows.map((row) => String(row.key_id));
   }
 
-  async listGrants(keyId: string): Promise<GrantRecord[]> {
-    const rows = await this.#turn(() => this.#all("SELECT record FROM grants WHERE key_id = ? ORDER BY seq", keyId));
+  async listGrants(handle: string): Promise<GrantRecord[]> {
+    const rows = await this.#turn(() => this.#all("SELECT record FROM grants WHERE key_id = ? ORDER BY seq", handle));
     return rows.map((row) => JSON.parse(String(row.record)) as GrantRecord);
   }
 
@@ -191,7 +195,7 @@ export class SqliteStore implements Store {
         "INSERT INTO grants(grant_id, key_id, seq, retiring_principal, account_id, region, record) " +
           "SELECT ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM grants",
         grant.grantId,
-        grant.keyId,
+        keyHandle(grant),
         grant.retiringPrincipal ?? null,
         grant.accountId,
         grant.region,
@@ -288,12 +292,42 @@ export class SqliteStore implements Store {
       nextDueMs(record) ?? null,
       revision,
       JSON.stringify(stored),
-      record.keyId,
+      keyHandle(record),
       revision - 1,
     );
     return result.changes > 0;
   }
 
+  /** Inserts a key at revision 0; false if its handle is taken (a replica of the key already in that Region). */
+  #insertKey(record: NewKeyRecord): boolean {
+    const result = this.#run(
+      "INSERT INTO keys(key_id, account_id, region, due_at, revision, record) VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT(key_id) DO NOTHING",
+      keyHandle(record),
+      record.accountId,
+      record.region,
+      nextDueMs(record) ?? null,
+      JSON.stringify(record),
+    );
+    return result.changes > 0;
+  }
+
+  /** The compare-and-set of deleteKey; the key's aliases are those of its own Region. */
+  #deleteKey(handle: string, revision: number): boolean {
+    const row = this.#get("SELECT region, record FROM keys WHERE key_id = ? AND revision = ?", handle, revision);
+    if (!row) return false;
+    const { keyId } = JSON.parse(String(row.record)) as NewKeyRecord;
+    this.#run("DELETE FROM keys WHERE key_id = ?", handle);
+    this.#run("DELETE FROM aliases WHERE target_key_id = ? AND region = ?", keyId, String(row.region));
+    this.#run("DELETE FROM grants WHERE key_id = ?", handle);
+    this.#run("DELETE FROM key_materials WHERE key_id = ?", handle);
+    return true;
+  }
+
+  /** Adds a material version, replacing a stored copy of the same version (a re-import). */
+  #putMaterial(material: StoredMaterial): void {
+    this.#run("DELETE FROM key_materials WHERE key_id = ? AND key_material_id = ?", material.keyId, material.keyMaterialId);
+    this.#insertMaterial(material);
+  }
 
   #insertMaterial(material: StoredMaterial): void {
     this.#run(
@@ -328,6 +362,9 @@ export class SqliteStore implements Store {
     return this.#connection.allNow(sql, ...params);
   }
 }
+
+/** Thrown inside writeKeys' transaction to roll back a batch that lost a compare-and-set. */
+class LostBatch extends Error {}
 
 /** A key record from its row: the JSON document, with the revision from its own column (the one writes compare). */
 function keyFromRow(row: Row): KeyRecord {

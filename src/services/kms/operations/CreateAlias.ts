@@ -19,6 +19,6 @@ export const CreateAlias: Handler<"CreateAlias"> = async (ctx, input) => {
   if (!(await ctx.services.store.insertAlias(alias))) {
     throw new AlreadyExistsException(`An alias with the name ${aliasArn(alias)} already exists`);
   }
-  await ctx.services.keys.aliasesChanged(key.keyId);
+  await ctx.services.keys.aliasesChanged(key);
   return {};
 };

@@ -9,7 +9,7 @@ import {
   isHmacKeySpec,
   validateCreateKeySpecAndUsage,
 } from "../../../crypto/asymmetric/index.ts";
-import { newKeyId } from "../../../keys/keyRepository.ts";
+import { newKeyId, newMultiRegionKeyId } from "../../../keys/keyRepository.ts";
 import type { NewKeyRecord } from "../../../keys/records.ts";
 
 import { toKeyMetadata } from "../keyMetadata.ts";
@@ -30,8 +30,8 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
   if (input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) {
     throw new UnsupportedOperationException("Custom key stores are not supported by kmsd yet.");
   }
-  if (input.MultiRegion === true) throw new UnsupportedOperationException("Multi-Region keys are not supported by kmsd yet.");
-  const keyId = newKeyId();
+  const multiRegion = input.MultiRegion === true;
+  const keyId = multiRegion ? newMultiRegionKeyId() : newKeyId();
   const record: NewKeyRecord = {
     keyId,
     accountId: ctx.accountId,
@@ -46,7 +46,8 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
     state: origin === "EXTERNAL" ? "PendingImport" : "Enabled",
     policy: input.Policy ?? defaultKeyPolicy(ctx.accountId),
     tags: mergeTags([], input.Tags ?? []),
-    multiRegion: false,
+    multiRegion,
+    ...(multiRegion ? { multiRegionConfig: { primaryRegion: ctx.region, replicaRegions: [] } } : {}),
   };
   if (input.Policy !== undefined) await checkKeyPolicy(ctx, input.Policy, { ...record, revision: 0 }, input.BypassPolicyLockoutSafetyCheck === true);
   const created = await ctx.services.keys.create(record, origin === "EXTERNAL" ? undefined : await newKeyMaterial(keySpec));

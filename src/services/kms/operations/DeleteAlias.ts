@@ -7,6 +7,6 @@ export const DeleteAlias: Handler<"DeleteAlias"> = async (ctx, input) => {
   checkCustomerAliasName(aliasName);
   const key = await currentAliasTarget(ctx, "DeleteAlias", await existingAlias(ctx, aliasName));
   await ctx.services.store.deleteAlias(ctx.accountId, ctx.region, aliasName);
-  await ctx.services.keys.aliasesChanged(key.keyId);
+  await ctx.services.keys.aliasesChanged(key);
   return {};
 };

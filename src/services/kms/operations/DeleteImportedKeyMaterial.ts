@@ -5,7 +5,7 @@
  */
 import { NotFoundException } from "../../../errors.ts";
 import { deleteImportedMaterial, deletePendingMaterial, materialIdsOf } from "../../../keys/importedMaterial.ts";
-import { keyArn } from "../../../keys/records.ts";
+import { keyArn, keyHandle } from "../../../keys/records.ts";
 import { requireExternalOrigin } from "../importRules.ts";
 import { keyForOperation } from "../keyAccess.ts";
 import type { Handler } from "../registry.ts";
@@ -18,10 +18,10 @@ export const DeleteImportedKeyMaterial: Handler<"DeleteImportedKeyMaterial"> = a
     throw new NotFoundException(`Key material ${named} does not exist for KMS key ${keyArn(key)}.`);
   }
   if (named !== undefined && named === key.pendingKeyMaterialId) {
-    await deletePendingMaterial(ctx.services.keys, key.keyId, named);
+    await deletePendingMaterial(ctx.services.keys, keyHandle(key), named);
     return { KeyId: keyArn(key), KeyMaterialId: named };
   }
-  const deleted = await deleteImportedMaterial(ctx.services.keys, key.keyId);
+  const deleted = await deleteImportedMaterial(ctx.services.keys, keyHandle(key));
   const keyMaterialId = named ?? deleted.currentKeyMaterialId;
   return { KeyId: keyArn(deleted), ...(keyMaterialId ? { KeyMaterialId: keyMaterialId } : {}) };
 };

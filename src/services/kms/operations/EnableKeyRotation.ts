@@ -1,7 +1,8 @@
 /** EnableKeyRotation: rotate the key automatically every RotationPeriodInDays (90–2560, default 365). */
 import { ValidationException } from "../../../errors.ts";
 import { DEFAULT_ROTATION_PERIOD_DAYS } from "../../../keys/rotation.ts";
-import { changeKey, keyForOperation } from "../keyAccess.ts";
+import { keyForOperation } from "../keyAccess.ts";
+import { changeSharedProperty, requireNotReplica } from "../multiRegion.ts";
 import type { Handler } from "../registry.ts";
 import { requireAutomaticRotationSupport } from "../rotationRules.ts";
 
@@ -18,7 +19,9 @@ export const EnableKeyRotation: Handler<"EnableKeyRotation"> = async (ctx, input
   }
   const key = await keyForOperation(ctx, "EnableKeyRotation", input.KeyId, "key-only");
   requireAutomaticRotationSupport(key);
-  await changeKey(ctx, "EnableKeyRotation", key, (current) => {
+  requireNotReplica(key);
+  // A multi-Region primary's replicas carry the same settings (AWS keeps them shared).
+  await changeSharedProperty(ctx, "EnableKeyRotation", key, (current) => {
     // Re-enabling with the same period keeps the schedule; a new period starts counting now.
     if (current.rotation?.periodInDays === periodInDays) return current;
     return { ...current, rotation: { periodInDays, sinceMs: ctx.nowMs } };

@@ -5,13 +5,15 @@
  * for RotateKeyOnDemand.
  */
 import { createPrivateKey } from "node:crypto";
-import { IncorrectKeyMaterialException, KMSInvalidStateException, ValidationException } from "../../../errors.ts";
+import { IncorrectKeyMaterialException, KMSInvalidStateException, NotFoundException, ValidationException } from "../../../errors.ts";
 import { unwrapImportedMaterial } from "../../../crypto/importWrapping.ts";
 import { openImportToken } from "../../../keys/importToken.ts";
-import { keyArn, type ImportedMaterial, type KeyRecord } from "../../../keys/records.ts";
+import { keyArn, keyHandle, type ImportedMaterial, type KeyRecord } from "../../../keys/records.ts";
 import { checkImportedMaterial, requireExternalOrigin } from "../importRules.ts";
 import { keyForOperation } from "../keyAccess.ts";
+import { ownRecord } from "../multiRegion.ts";
 import type { Handler } from "../registry.ts";
+import type { RequestContext } from "../../../server/context.ts";
 import { materialIdsOf } from "../../../keys/importedMaterial.ts";
 
 export const ImportKeyMaterial: Handler<"ImportKeyMaterial"> = async (ctx, input) => {
@@ -24,18 +26,44 @@ export const ImportKeyMaterial: Handler<"ImportKeyMaterial"> = async (ctx, input
   checkImportedMaterial(key.keySpec, material);
   const keyMaterialId = ctx.services.keys.materialIdFor(key.keyId, material);
   const importType = input.ImportType ?? (key.currentKeyMaterialId ? "EXISTING_KEY_MATERIAL" : "NEW_KEY_MATERIAL");
-  await ctx.services.keys.changeMaterial(key.keyId, (current) => ({
-    record: withDescription(
+  const imported = (current: KeyRecord): KeyRecord =>
+    withDescription(
       importType === "NEW_KEY_MATERIAL" && current.currentKeyMaterialId
         ? stageNewMaterial(current, keyMaterialId)
         : restoreMaterial(current, keyMaterialId, expiry),
       keyMaterialId,
       input.KeyMaterialDescription,
-    ),
-    add: material,
-  }));
+    );
+  if (key.multiRegionConfig) {
+    await importIntoMultiRegionKey(ctx, key, material, keyMaterialId, imported);
+  } else {
+    await ctx.services.keys.changeMaterial(keyHandle(key), (current) => ({ record: imported(current), add: material }));
+  }
   return { KeyId: keyArn(key), KeyMaterialId: keyMaterialId };
 };
+
+/**
+ * Related multi-Region keys must all get the same material (AWS copies none of it). The
+ * first material imported into any of them is recorded, in the same transaction, as the
+ * material every related key still without one expects; other material is then refused
+ * everywhere (IncorrectKeyMaterialException), even when two Regions import at once.
+ */
+async function importIntoMultiRegionKey(
+  ctx: RequestContext,
+  key: KeyRecord,
+  material: Buffer,
+  keyMaterialId: string,
+  imported: (current: KeyRecord) => KeyRecord,
+): Promise<void> {
+  await ctx.services.keys.changeRelated(key, (related) => {
+    const own = ownRecord(related, key);
+    if (!own) throw new NotFoundException(`Key '${keyArn(key)}' does not exist`);
+    const expecting = related.flatMap((record) =>
+      record === own || record.currentKeyMaterialId ? [] : [{ ...record, currentKeyMaterialId: keyMaterialId }],
+    );
+    return { update: [imported(own), ...expecting], materials: [{ material, to: [own] }] };
+  });
+}
 
 /** The record with `description` kept for the material (ListKeyRotations shows it); an import without one keeps the earlier. */
 function withDescription(record: KeyRecord, keyMaterialId: string, description: string | undefined): KeyRecord {

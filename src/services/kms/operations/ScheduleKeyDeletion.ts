@@ -1,7 +1,7 @@
 /** ScheduleKeyDeletion: the key becomes PendingDeletion and is deleted for good after 7 to 30 days. */
 import { MS_PER_DAY } from "../../../clock.ts";
 import { ValidationException } from "../../../errors.ts";
-import { keyArn } from "../../../keys/records.ts";
+import { isPrimaryKey, keyArn } from "../../../keys/records.ts";
 import { changeKey, keyForOperation } from "../keyAccess.ts";
 import type { Handler } from "../registry.ts";
 
@@ -18,8 +18,15 @@ export const ScheduleKeyDeletion: Handler<"ScheduleKeyDeletion"> = async (ctx, i
   const key = await keyForOperation(ctx, "ScheduleKeyDeletion", input.KeyId, "key-only");
   const deletionDateMs = ctx.nowMs + days * MS_PER_DAY;
   const scheduled = await changeKey(ctx, "ScheduleKeyDeletion", key, (current) => {
+    // A multi-Region primary outlives its replicas: its waiting period starts after the last one is deleted.
+    if (isPrimaryKey(current) && (current.multiRegionConfig?.replicaRegions.length ?? 0) > 0) {
+      return { ...current, state: "PendingReplicaDeletion", pendingWindowInDays: days };
+    }
     return { ...current, state: "PendingDeletion", deletionDateMs };
   });
+  if (scheduled.state === "PendingReplicaDeletion") {
+    return { KeyId: keyArn(scheduled), KeyState: "PendingReplicaDeletion", PendingWindowInDays: days };
+  }
   return {
     KeyId: keyArn(scheduled),
     DeletionDate: new Date(deletionDateMs),

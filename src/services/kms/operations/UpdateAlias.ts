@@ -16,6 +16,6 @@ export const UpdateAlias: Handler<"UpdateAlias"> = async (ctx, input) => {
     );
   }
   await ctx.services.store.updateAlias({ ...alias, targetKeyId: target.keyId, updatedAtMs: ctx.nowMs });
-  await ctx.services.keys.aliasesChanged(current.keyId, target.keyId);
+  await ctx.services.keys.aliasesChanged(current, target);
   return {};
 };
