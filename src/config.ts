@@ -46,6 +46,8 @@ export interface OptionDefinition {
   readonly description: string;
   /** More for the docs table only. */
   readonly details?: string;
+  /** The value may hold a secret (a password in a URL): messages never repeat it. */
+  readonly sensitive?: boolean;
 }
 
 const ACCOUNT_ID = { regex: /^[0-9]{12}$/, means: "12 digits" } as const;
@@ -80,6 +82,18 @@ export const OPTIONS = {
     description: "Directory with the root key, database, audit trail and credentials.",
     details: "Created with mode 0700 on the first start.",
   },
+  databaseUrl: {
+    flag: "database",
+    env: "KMSD_DATABASE_URL",
+    kind: "string",
+    pattern: { regex: /^postgres(ql)?:\/\/./i, means: "a postgres:// URL (postgres://user:password@host:port/database)" },
+    sensitive: true,
+    valueName: "URL",
+    defaultText: "SQLite in the data directory",
+    description: "PostgreSQL database that several kmsd nodes share, instead of SQLite files in the data directory.",
+    details:
+      "Every node of a deployment names the same database and holds the same root key (the same root.key in the file seal mode, the same seal otherwise; docs/root-of-trust.md). See [deployment.md](deployment.md).",
+  },
   defaultAccount: {
     flag: "default-account",
     env: "KMSD_DEFAULT_ACCOUNT",
@@ -88,6 +102,14 @@ export const OPTIONS = {
     valueName: "ID",
     defaultText: "random",
     description: "12-digit id of the account created on the first start (ignored afterwards).",
+  },
+  ephemeral: {
+    flag: "ephemeral",
+    env: "KMSD_EPHEMERAL",
+    kind: "boolean",
+    default: false,
+    description: "Keep everything in a new temporary directory, removed when kmsd stops (for tests and CI jobs); --data-dir is ignored.",
+    details: "The first-start credentials are printed as usual. A process killed with SIGKILL cannot remove its directory: it stays under the system's temporary directory (`kmsd-ephemeral-*`).",
   },
   dev: {
     flag: "dev",
@@ -346,6 +368,8 @@ export const SERVE_OPTIONS = {
   host: OPTIONS.host,
   port: OPTIONS.port,
   dataDir: OPTIONS.dataDir,
+  ephemeral: OPTIONS.ephemeral,
+  databaseUrl: OPTIONS.databaseUrl,
   defaultAccount: OPTIONS.defaultAccount,
   dev: OPTIONS.dev,
   workers: OPTIONS.workers,

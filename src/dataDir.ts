@@ -1,8 +1,9 @@
 /**
- * The data directory: created on first use with mode 0700, holding the SQLite database,
- * after the first start the default account's credentials file (0600), and what the seal
- * needs (src/seal/): the plaintext root key file `root.key` (0600) in the `file` mode, or
- * the seal file `seal.json` with the root key wrapped in every other mode.
+ * The data directory: created on first use with mode 0700, holding the SQLite database
+ * (unless the deployment's database is PostgreSQL), after the first start the default
+ * account's credentials file (0600), and what the seal needs (src/seal/): the plaintext
+ * root key file `root.key` (0600) in the `file` mode, or the seal file `seal.json` with the
+ * root key wrapped in every other mode.
  */
 import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -10,6 +11,8 @@ import { FileRootKey, type RootKey } from "./crypto/rootKey.ts";
 import { rootKeyFilePath } from "./seal/rootKeySource.ts";
 import { readSealRecord } from "./seal/sealFile.ts";
 import { checkRootKeyFits } from "./seal/rootKeyCheck.ts";
+import { redactedUrl } from "./store/open.ts";
+import { openPgStore, type PgStore } from "./store/postgres/pgStore.ts";
 import { SqliteStore } from "./store/sqlite/sqliteStore.ts";
 import type { Store } from "./store/store.ts";
 
@@ -18,6 +21,12 @@ export interface DataDir {
   path: string;
   store: Store;
   rootKey: RootKey;
+}
+
+/** An opened data directory whose store is a PostgreSQL database shared with other nodes. */
+export interface PostgresDataDir extends DataDir {
+  store: PgStore;
+  databaseUrl: string;
 }
 
 /** Creates the data directory (mode 0700) unless it exists; true if it created it. */
@@ -53,17 +62,33 @@ export function fileModeRootKeyPath(path: string): string {
   return rootKeyFilePath(path);
 }
 
-/** Opens the database of a data directory with its root key; throws if the key is not the one the database was written with. */
-export async function openUnsealedDataDir(path: string, rootKey: RootKey): Promise<DataDir> {
+/**
+ * Opens the state of a deployment with its root key: the SQLite database of the data
+ * directory, or the PostgreSQL database at `databaseUrl` shared with other nodes. Throws,
+ * saying why, if the key is not the one the database was first written with.
+ */
+export async function openUnsealedDataDir(path: string, rootKey: RootKey): Promise<DataDir>;
+export async function openUnsealedDataDir(path: string, rootKey: RootKey, databaseUrl: string | undefined): Promise<DataDir | PostgresDataDir>;
+export async function openUnsealedDataDir(path: string, rootKey: RootKey, databaseUrl?: string): Promise<DataDir | PostgresDataDir> {
   ensureDataDirectory(path);
-  const store = new SqliteStore(join(path, "kmsd.db"));
+  if (databaseUrl === undefined) {
+    const store = new SqliteStore(join(path, "kmsd.db"));
+    await checkOrClose(store, rootKey, join(path, "kmsd.db"));
+    return { path, store, rootKey };
+  }
+  const store = await openPgStore(databaseUrl);
+  await checkOrClose(store, rootKey, `the database ${redactedUrl(databaseUrl)}`);
+  return { path, store, rootKey, databaseUrl };
+}
+
+/** The root key check of a store just opened, which is closed again if the key does not fit. */
+async function checkOrClose(store: Store, rootKey: RootKey, database: string): Promise<void> {
   try {
-    await checkRootKeyFits(store, rootKey);
+    await checkRootKeyFits(store, rootKey, database);
   } catch (error) {
     await store.close();
     throw error;
   }
-  return { path, store, rootKey };
 }
 
 /** Where the default account's credentials are written. */

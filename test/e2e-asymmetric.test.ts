@@ -160,7 +160,7 @@ void describe("kmsd asymmetric, HMAC and key-agreement keys", () => {
   }
 
   void describe("key generation runs off the event loop", () => {
-    void it("Encrypt calls on a symmetric key complete, each under 200 ms, while two RSA_4096 CreateKey calls are in flight", async (t) => {
+    void it("Encrypt calls on a symmetric key complete, each in under half the generation time, while two RSA_4096 CreateKey calls are in flight", async (t) => {
       const { latenciesMs, inFlightEncrypts, creationMs, signing, encryption } = await rsa4096Keys();
       t.diagnostic(
         `${inFlightEncrypts} Encrypt calls during ${creationMs.toFixed(0)} ms of RSA_4096 generation; slowest ${Math.max(...latenciesMs).toFixed(1)} ms`,
@@ -168,8 +168,10 @@ void describe("kmsd asymmetric, HMAC and key-agreement keys", () => {
       assert.equal(signing.KeySpec, "RSA_4096");
       assert.equal(encryption.KeySpec, "RSA_4096");
       assert.ok(inFlightEncrypts >= 3, `only ${inFlightEncrypts} Encrypt calls finished during ${creationMs.toFixed(0)} ms of key generation`);
+      // Relative, not absolute (the machine may be loaded): generation on the event loop would
+      // hold an Encrypt for about the whole generation time.
       const slowest = Math.max(...latenciesMs);
-      assert.ok(slowest < 200, `an Encrypt took ${slowest.toFixed(0)} ms while keys were being generated`);
+      assert.ok(slowest < creationMs / 2, `an Encrypt took ${slowest.toFixed(0)} ms of the ${creationMs.toFixed(0)} ms keys were being generated`);
     });
   });
 

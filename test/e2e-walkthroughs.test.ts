@@ -196,7 +196,8 @@ describe("the walk-through runner catches a page that drifted from kmsd", () => 
   });
 
   it("refuses a setup block exporting a variable the harness does not provide", () => {
-    const blocks = parseWalkthrough(`<!-- setup -->\n\`\`\`sh\nexport AWS_ENDPOINT_URL=x AWS_REGION=us-east-1\n\`\`\`\n`);
-    assert.throws(() => walkthroughContext({ endpoint: "http://127.0.0.1:1", dataDir: dir } as Kmsd, blocks), /exports AWS_REGION, which the harness does not provide/);
+    const blocks = parseWalkthrough(`<!-- setup -->\n\`\`\`sh\nexport AWS_ENDPOINT_URL=x AWS_PROFILE=mine\n\`\`\`\n`);
+    const kmsd = { endpoint: "http://127.0.0.1:1", dataDir: dir, credentials: { accessKeyId: "AKIA", secretAccessKey: "s" } } as Kmsd;
+    assert.throws(() => walkthroughContext(kmsd, blocks), /exports AWS_PROFILE, which the harness does not provide/);
   });
 });

@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Credentials } from "../load/signing.ts";
 import { KmsClient } from "./kmsClient.ts";
+import { parseListeningLine } from "../../src/cli/listeningLine.ts";
+import { readCredentialsFile } from "../../src/credentialsFile.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const KMSD_BIN = join(ROOT, "bin/kmsd.mjs");
@@ -67,7 +69,7 @@ async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<vo
   clearTimeout(timer);
 }
 
-/** Waits for a JSON log line with "message":"listening" on stderr; resolves with its port. */
+/** Waits for the JSON listening line on stderr; resolves with its port. */
 function listeningPort(child: ChildProcess, name: string, timeoutMs: number, tail: () => string): Promise<number> {
   return new Promise((resolve, reject) => {
     let buffer = "";
@@ -78,7 +80,8 @@ function listeningPort(child: ChildProcess, name: string, timeoutMs: number, tai
       while ((newline = buffer.indexOf("\n")) >= 0) {
         const line = buffer.slice(0, newline);
         buffer = buffer.slice(newline + 1);
-        if (!line.includes('"listening"')) continue;
+        // Today's "kmsd 0.1.0 listening on ..." line, or the per-worker "listening" of older builds.
+        if (!line.includes('"listening"') && parseListeningLine(line) === undefined) continue;
         try {
           const port = (JSON.parse(line) as { port?: number }).port;
           if (typeof port === "number" && port > 0) {
@@ -97,13 +100,6 @@ function listeningPort(child: ChildProcess, name: string, timeoutMs: number, tai
       reject(new Error(`${name} exited with ${code} before listening:\n${tail()}`));
     });
   });
-}
-
-/** Reads the `[default]` profile of an AWS shared-credentials file. */
-function readCredentials(path: string): Credentials {
-  const text = readFileSync(path, "utf8");
-  const value = (name: string) => new RegExp(`^${name}\\s*=\\s*(.+)$`, "m").exec(text)?.[1]?.trim() ?? "";
-  return { accessKeyId: value("aws_access_key_id"), secretAccessKey: value("aws_secret_access_key") };
 }
 
 /** What this build of kmsd offers that the benchmark can use. */
@@ -194,7 +190,7 @@ export async function startKmsd(options: KmsdOptions = {}): Promise<RunningServe
     throw error;
   }
   const listeningMs = performance.now() - started;
-  const credentials = readCredentials(join(dataDir, "credentials"));
+  const credentials: Credentials = readCredentialsFile(join(dataDir, "credentials"));
   // With several worker processes, "listening" may come before every one of them is: wait for an answer.
   const probe = new KmsClient(HOST, port, credentials);
   try {

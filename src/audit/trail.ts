@@ -10,7 +10,7 @@ import type { CredentialLookup } from "../identity/accessKeys.ts";
 import { log } from "../server/log.ts";
 import { AWS_REGIONS, DEFAULT_REGION } from "../server/regions.ts";
 import type { AuditStore, KeyLastUsageRecord, LookupPage, LookupQuery } from "../store/auditStore.ts";
-import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
+import { auditLocation, openAuditStoreAt } from "../store/open.ts";
 import { LogDelivery, type DeliveryResult } from "./delivery.ts";
 import { buildEvents, claimedCredential, type AuditEvent, type UnauthenticatedCaller } from "./events.ts";
 import { auditDir } from "./logPaths.ts";
@@ -43,7 +43,10 @@ export interface AuditTrail {
 
 /** What opening the trail needs. */
 export interface AuditTrailOptions {
+  /** Where delivered log and digest files go (and audit.db, without a database URL). */
   dataDir: string;
+  /** The deployment's PostgreSQL database, which holds the trail when given. */
+  databaseUrl?: string | undefined;
   rootKey: RootKey;
   /** Resolves the access key a failed authentication claimed, to file its event in that key's account. */
   accessKeys: { lookup(accessKeyId: string): Promise<CredentialLookup> };
@@ -71,14 +74,15 @@ export function auditFaultsFromEnv(env: NodeJS.ProcessEnv): WriterFaults {
  * (which opens a writing store of its own), the digest signing key.
  */
 export async function openAuditTrail(options: AuditTrailOptions): Promise<AuditTrail> {
-  const path = auditDbPath(options.dataDir);
-  const store = openSqliteAuditStore(path);
+  const path = auditLocation(options.dataDir, options.databaseUrl);
+  const store = await openAuditStoreAt(path);
   try {
     const trackingStartMs = await store.trackingStart(options.nowMs);
     const signer = await loadOrCreateSigner(store, options.rootKey);
     const dir = auditDir(options.dataDir);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const writer = await AuditWriter.start(path, options.faults);
+    // On PostgreSQL a commit fails while the database is unreachable, and succeeds again once it is back.
+    const writer = await AuditWriter.start(path, options.faults, options.databaseUrl !== undefined);
     return new StoredAuditTrail(options, store, writer, new LogDelivery(store, dir, signer), trackingStartMs);
   } catch (error) {
     await store.close();

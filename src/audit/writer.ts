@@ -10,8 +10,9 @@
  * so the worker also records, in shared memory, up to which batch everything is committed,
  * and each append looks there first: a finished commit is noticed within one request's time.
  *
- * Fail closed: once a commit fails the writer stays failed (until restart). `healthy`
- * says so at once, so the pipeline refuses new requests before they run their handler.
+ * Fail closed: once a commit fails the writer stays failed (until restart; on PostgreSQL,
+ * until the database answers again). `healthy` says so at once, so the pipeline refuses
+ * new requests before they run their handler.
  */
 import { Worker } from "node:worker_threads";
 import { log } from "../server/log.ts";
@@ -59,6 +60,10 @@ export class AuditWriter {
     this.#failure = failure;
     this.#nextId = firstBatchId;
     worker.on("message", (response: WriterResponse) => {
+      if (response.kind === "recovered") {
+        log.info("audit store reachable again; requests are accepted");
+        this.#failure = undefined;
+      }
       if (response.kind === "failed") {
         log.error("audit commit failed", { batch: response.from, error: response.error });
         this.#fail(`audit commit failed: ${response.error}`);
@@ -69,10 +74,13 @@ export class AuditWriter {
     worker.on("exit", (code) => this.#fail(`audit writer thread exited (${code})`));
   }
 
-  /** Starts the writer thread on the audit database at `path`; resolves when it is ready. */
-  static async start(path: string, faults: WriterFaults = {}): Promise<AuditWriter> {
+  /**
+   * Starts the writer thread on the audit database at `path`; resolves when it is ready.
+   * A `recoverable` writer accepts requests again once its store answers after a failure.
+   */
+  static async start(path: string, faults: WriterFaults = {}, recoverable = false): Promise<AuditWriter> {
     const signal = new SharedArrayBuffer(SIGNAL_SLOTS * BigInt64Array.BYTES_PER_ELEMENT);
-    const data: WriterWorkerData = { path, signal, failAfterEvents: faults.failAfterEvents };
+    const data: WriterWorkerData = { path, signal, failAfterEvents: faults.failAfterEvents, recoverable };
     const script = new URL(import.meta.url.endsWith(".ts") ? "./writerWorker.ts" : "./writerWorker.js", import.meta.url);
     const worker = new Worker(script, { workerData: data });
     const ready = await new Promise<WriterResponse>((resolve, reject) => {

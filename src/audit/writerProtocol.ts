@@ -17,12 +17,17 @@ export const SIGNAL_SLOTS = 3;
 
 /** What the worker is started with. */
 export interface WriterWorkerData {
-  /** The audit database (SQLite today: the thread opens its own writing store on it). */
+  /** The audit database, an audit.db path or a PostgreSQL URL: the thread opens its own writing store on it. */
   path: string;
   /** SIGNAL_SLOTS BigInt64 slots of shared memory. */
   signal: SharedArrayBuffer;
   /** Test hook (KMSD_TEST_AUDIT_FAIL=after:N): commits fail once N events were committed. */
   failAfterEvents: number | undefined;
+  /**
+   * Whether a failed commit is tried again once the store answers (PostgreSQL: a database
+   * that was unreachable comes back); otherwise the writer stays failed until restart (SQLite).
+   */
+  recoverable: boolean;
 }
 
 /** One batch of events (batch ids increase by one from 1; a Number is exact up to 2^53). */
@@ -35,4 +40,6 @@ export type WriterResponse =
   | { kind: "ready" }
   | { kind: "unavailable"; error: string }
   | { kind: "committed"; upTo: number }
-  | { kind: "failed"; from: number; error: string };
+  | { kind: "failed"; from: number; error: string }
+  /** A recoverable writer's store answers again: new batches are accepted. */
+  | { kind: "recovered" };

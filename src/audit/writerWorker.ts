@@ -9,10 +9,12 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import type { AuditStore } from "../store/auditStore.ts";
-import { openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
+import { openAuditStoreAt } from "../store/open.ts";
 import { COMMITTED_UP_TO, FAILED_FROM, TRANSACTIONS, type WriterRequest, type WriterResponse, type WriterWorkerData } from "./writerProtocol.ts";
 
-const { path, failAfterEvents, signal } = workerData as WriterWorkerData;
+const { path, failAfterEvents, signal, recoverable } = workerData as WriterWorkerData;
+/** How often a recoverable writer that failed checks whether its store answers again. */
+const RECOVERY_PROBE_MS = 250;
 const shared = new BigInt64Array(signal);
 if (!parentPort) throw new Error("writerWorker.ts runs as a worker thread");
 const port = parentPort;
@@ -22,10 +24,11 @@ let failure: string | undefined;
 /** Batches received and not yet committed, oldest first. */
 const pending: WriterRequest[] = [];
 let writing = false;
+let probing = false;
 
 try {
-  // The writer thread may block while another process holds the lock: it polls for it.
-  const store = openSqliteAuditStore(path, { pollLocks: true });
+  // The writer thread may block while another process holds the lock: it polls for it (SQLite).
+  const store = await openAuditStoreAt(path, { pollLocks: true });
   port.on("message", (request: WriterRequest) => {
     pending.push(request);
     if (!writing) void writeAll(store);
@@ -69,6 +72,32 @@ async function commitPending(store: AuditStore): Promise<void> {
     failure ??= error instanceof Error ? error.message : String(error);
     Atomics.compareExchange(shared, FAILED_FROM, 0n, BigInt(first.id));
     response = { kind: "failed", from: Number(Atomics.load(shared, FAILED_FROM)), error: failure };
+    if (recoverable && !probing) void probeUntilRecovered(store);
   }
   port.postMessage(response);
+}
+
+/**
+ * A recoverable writer's way back: once the store answers a read again, the failure is
+ * cleared (shared memory first) and the main thread told. Nothing of a failed transaction
+ * was written (it rolled back), so chains continue from their committed tails.
+ */
+async function probeUntilRecovered(store: AuditStore): Promise<void> {
+  probing = true;
+  try {
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, RECOVERY_PROBE_MS));
+      try {
+        await store.chains();
+        break;
+      } catch {
+        // Still unreachable.
+      }
+    }
+    failure = undefined;
+    Atomics.store(shared, FAILED_FROM, 0n);
+    port.postMessage({ kind: "recovered" } satisfies WriterResponse);
+  } finally {
+    probing = false;
+  }
 }

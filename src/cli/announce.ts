@@ -7,7 +7,9 @@ import type { ServeConfig } from "../config.ts";
 import type { CreatedAccount } from "../identity/accounts.ts";
 import type { SealStatus } from "../seal/nodeSeal.ts";
 import { log } from "../server/log.ts";
+import type { ListeningLine } from "./listeningLine.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
+import { redactedUrl } from "../store/open.ts";
 import { VERSION } from "./version.ts";
 
 /** The URL clients use: IPv6 hosts in brackets. */
@@ -23,20 +25,23 @@ export function endpointUrl(host: string, port: number): string {
 export function announceListening(config: ServeConfig, port: number, defaultAccount: string | undefined, seal: SealStatus): void {
   const url = endpointUrl(config.host, port);
   const workers = `${config.workers} worker${config.workers === 1 ? "" : "s"}`;
+  const database = config.databaseUrl === undefined ? undefined : redactedUrl(config.databaseUrl);
   const state = seal.sealed ? `sealed (seal mode ${seal.mode}: ${seal.mode === "shamir" ? "kmsd operator unseal" : "retrying the auto-unseal"})` : `default account ${defaultAccount}`;
-  const sentence = `kmsd ${VERSION} listening on ${url} (data ${config.dataDir}, ${state}, ${workers})`;
+  const sentence = `kmsd ${VERSION} listening on ${url} (data ${config.dataDir}${database ? `, database ${database}` : ""}, ${state}, ${workers})`;
   if (config.logFormat === "text") return log.info(sentence);
-  log.info(sentence, {
+  const fields: Omit<ListeningLine, "message"> = {
     url,
     host: config.host,
     port,
     dataDir: config.dataDir,
+    database,
     defaultAccount,
     workers: config.workers,
     version: VERSION,
     seal: seal.mode,
     sealed: seal.sealed,
-  });
+  };
+  log.info(sentence, fields);
 }
 
 /**

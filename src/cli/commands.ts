@@ -5,6 +5,7 @@
  * `--help` and `--version` answer without loading the server.
  */
 import { OPTIONS, SERVE_OPTIONS, type OptionSet, type OptionValues } from "../config.ts";
+import { COST_OPTIONS, DECRYPT_OPTIONS, ENCRYPT_OPTIONS, ENV_DECRYPT_OPTIONS, ENV_ENCRYPT_OPTIONS, EXEC_OPTIONS } from "../tools/options.ts";
 import { parseOptions } from "./parseOptions.ts";
 
 /** A command that runs. */
@@ -140,6 +141,50 @@ export const COMMANDS: Array<Command | CommandGroup> = [
       }),
     ],
   },
+  // The tools (src/tools/): KMS clients, so their options are the AWS CLI's, and --key-id and --context repeat: they parse their own arguments from these definitions.
+  {
+    name: "encrypt",
+    summary: "Encrypt a file into an AWS Encryption SDK message that any of the keys can open.",
+    options: ENCRYPT_OPTIONS,
+    run: async (args) => (await import("../tools/fileCrypto.ts")).encryptCommand(args),
+  },
+  {
+    name: "decrypt",
+    summary: "Decrypt an AWS Encryption SDK message (only with the given keys, if any; the given context must match).",
+    options: DECRYPT_OPTIONS,
+    run: async (args) => (await import("../tools/fileCrypto.ts")).decryptCommand(args),
+  },
+  {
+    name: "env",
+    summary: "Encrypt and decrypt the values of dotenv files, names and comments left readable.",
+    subcommands: [
+      {
+        name: "env encrypt",
+        summary: "Encrypt each value of the dotenv file on stdin (its name in the encryption context) to stdout.",
+        options: ENV_ENCRYPT_OPTIONS,
+        run: async (args) => (await import("../tools/envFile.ts")).envEncryptCommand(args),
+      },
+      {
+        name: "env decrypt",
+        summary: "Print the plain dotenv file of the encrypted one on stdin.",
+        options: ENV_DECRYPT_OPTIONS,
+        run: async (args) => (await import("../tools/envFile.ts")).envDecryptCommand(args),
+      },
+    ],
+  },
+  {
+    name: "exec",
+    summary: "Run `-- COMMAND ARGS...` with the decrypted values of an encrypted dotenv file added to its environment (in memory only).",
+    options: EXEC_OPTIONS,
+    exitStatus: { 0: "the command's own exit status (any), or kmsd dies of the signal that killed the command" },
+    run: async (args) => (await import("../tools/exec.ts")).execCommand(args),
+  },
+  command({
+    name: "cost",
+    summary: "What the recorded keys and requests would cost on AWS KMS, per account, key and request class.",
+    options: COST_OPTIONS,
+    run: async (values) => (await import("../tools/cost.ts")).costCommand(values),
+  }),
 ];
 
 /** Every runnable command, groups flattened. */

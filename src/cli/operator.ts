@@ -11,7 +11,8 @@ import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { WrappingKey } from "../crypto/rootKey.ts";
 import { credentialsPath, ensureDataDirectory, openUnsealedDataDir } from "../dataDir.ts";
-import { ensureDefaultAccount, writeCredentialsFile, type CreatedAccount } from "../identity/accounts.ts";
+import { writeCredentialsFile } from "../credentialsFile.ts";
+import { ensureDefaultAccount, type CreatedAccount } from "../identity/accounts.ts";
 import { OPERATOR_PATHS } from "../seal/sealedFront.ts";
 import { sealWithKms } from "../seal/kmsSeal.ts";
 import { migrateFromFile, type SealTarget } from "../seal/migrate.ts";
@@ -49,7 +50,7 @@ export async function initShamir(options: { dataDir: string; shares: number; thr
     try {
       const { created } = await ensureDefaultAccount(dataDir.store, rootKey, options.defaultAccount, Date.now());
       if (created === undefined) throw new Error(`${options.dataDir} already had a default account`);
-      writeCredentialsFile(credentialsPath(options.dataDir), created, DEFAULT_REGION);
+      writeCredentialsFile(credentialsPath(options.dataDir), { accessKeyId: created.AccessKeyId, secretAccessKey: created.SecretAccessKey }, DEFAULT_REGION);
       return { UnsealShares: shares, Threshold: options.threshold, ...created };
     } finally {
       await dataDir.store.close();

@@ -66,7 +66,7 @@ function unknownOption(rawName: string, definitions: readonly OptionDefinition[]
 
 /** The value of one option from its text, validated as its definition says. */
 function convert(definition: OptionDefinition, text: string, source: Source): string | number | boolean {
-  const fail = (what: string) => new UsageError(`${source} must be ${what}, not '${text}'`);
+  const fail = (what: string) => new UsageError(definition.sensitive ? `${source} must be ${what}` : `${source} must be ${what}, not '${text}'`);
   switch (definition.kind) {
     case "boolean": {
       const value = text.toLowerCase();

@@ -1,16 +1,23 @@
 /**
+/**
  * `kmsd serve`: checks that it can start (preflight.ts), listens, obtains the root key from
  * the node's seal (src/seal/: at once in the `file` mode, from shares or an auto-unseal
- * otherwise), then opens the data directory (creating the database and the default account
- * on first start) and the audit trail and serves the API until SIGINT/SIGTERM; while
- * sealed the API is refused.
+ * otherwise), then opens the deployment's state (creating the database and the default
+ * account on first start) and the audit trail and serves the API until SIGINT/SIGTERM;
+ * while sealed the API is refused. With `--database postgres://...` the state lives in
+ * PostgreSQL, shared with the deployment's other nodes: changes travel between nodes by
+ * LISTEN/NOTIFY and one node at a time runs the scheduler.
  */
 import cluster from "node:cluster";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import type { RequestListener } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { LocalChangeBus, ScopedChangeBus } from "../cluster/changes.ts";
+import { LocalChangeBus, ScopedChangeBus, type ChangeBus } from "../cluster/changes.ts";
 import { IpcChangeBus } from "../cluster/ipcChangeBus.ts";
+import { AdvisoryLockLeadership, SOLE_LEADER, type Leadership } from "../cluster/leadership.ts";
+import { PgChangeBus } from "../cluster/pgChangeBus.ts";
 import { runPrimary } from "../cluster/primary.ts";
 import { PrimarySealRelay, WorkerSealProxy } from "../cluster/sealRelay.ts";
 import type { RootKey } from "../crypto/rootKey.ts";
@@ -19,7 +26,8 @@ import { AdjustableClock } from "../clock.ts";
 import type { ServeConfig } from "../config.ts";
 import { credentialsPath, ensureDataDirectory, openUnsealedDataDir } from "../dataDir.ts";
 import { AccessKeyDirectory } from "../identity/accessKeys.ts";
-import { ensureDefaultAccount, writeCredentialsFile, type CreatedAccount } from "../identity/accounts.ts";
+import { ensureDefaultAccount, type CreatedAccount } from "../identity/accounts.ts";
+import { writeCredentialsFile } from "../credentialsFile.ts";
 import { Scheduler } from "../jobs/scheduler.ts";
 import { KeyRepository } from "../keys/keyRepository.ts";
 import { Authorizer } from "../authorization/authorizer.ts";
@@ -33,13 +41,14 @@ import { createHttpServer, kmsdRequestListener } from "../server/httpServer.ts";
 import { httpTimeoutsFromEnv } from "../server/httpConnection.ts";
 import { configureLog, log } from "../server/log.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
-import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
+import { auditLocation, openAuditStoreAt } from "../store/open.ts";
 import { announceListening, endpointUrl, printCredentials } from "./announce.ts";
 import { checkBeforeStart } from "./preflight.ts";
 
 /** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
-export async function serve(config: ServeConfig): Promise<void | number> {
-  configureLog({ format: config.logFormat, level: config.logLevel });
+export async function serve(options: ServeConfig): Promise<void | number> {
+  configureLog({ format: options.logFormat, level: options.logLevel });
+  const config = options.ephemeral ? { ...options, dataDir: ephemeralDataDir() } : options;
   // Workers run the same command line; the primary has already checked and holds the seal.
   if (cluster.isWorker) return serveAsWorker(config);
   await checkBeforeStart(config);
@@ -73,13 +82,13 @@ async function servePrimary(config: ServeConfig, onListening: (port: number, sta
   let start: Start | undefined;
   let listeningPort: number | undefined;
   const relay = new PrimarySealRelay(async (rootKey) => {
-    const dataDir = await openUnsealedDataDir(config.dataDir, rootKey);
+    const dataDir = await openUnsealedDataDir(config.dataDir, rootKey, config.databaseUrl);
     try {
       start = await initialise(dataDir, config.defaultAccount, Date.now());
     } finally {
       await dataDir.store.close();
     }
-    if (config.audit === "on") await openSqliteAuditStore(auditDbPath(dataDir.path)).close();
+    if (config.audit === "on") await (await openAuditStoreAt(auditLocation(dataDir.path, config.databaseUrl))).close();
     if (listeningPort !== undefined) showCreated(config, listeningPort, start);
   });
   const seal = new NodeSeal(source, relay);
@@ -123,6 +132,22 @@ function showCreated(config: ServeConfig, port: number, start: Start | undefined
       credentialsFile: credentialsPath(config.dataDir),
     });
   }
+}
+
+/** Where the primary's --ephemeral directory is named for its workers (they inherit its environment). */
+const EPHEMERAL_DIR_VARIABLE = "KMSD_EPHEMERAL_DATA_DIR";
+
+/**
+ * The data directory of `--ephemeral`: a new temporary directory, removed when the process
+ * that made it exits, however it exits short of SIGKILL. Workers use their primary's.
+ */
+function ephemeralDataDir(): string {
+  const inherited = process.env[EPHEMERAL_DIR_VARIABLE];
+  if (cluster.isWorker && inherited) return inherited;
+  const dir = mkdtempSync(join(tmpdir(), "kmsd-ephemeral-"));
+  process.env[EPHEMERAL_DIR_VARIABLE] = dir;
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** This process's worker index (0 when it serves alone). */
@@ -226,16 +251,32 @@ interface OpenServices {
 
 /** Opens the database, the caches, the audit trail and the scheduler with `rootKey`; the first start creates the default account. */
 async function openServices(config: ServeConfig, rootKey: RootKey, node: { worker: number; bus: ScopedChangeBus; clock: AdjustableClock }): Promise<OpenServices> {
-  const { worker, bus, clock } = node;
+  const { worker, clock } = node;
   /** Closers of what is open so far, the last opened first. */
   const opened: Array<() => Promise<void>> = [];
   const close = async () => {
-    bus.dropSubscriptions();
+    node.bus.dropSubscriptions();
     for (const closeOne of opened.splice(0)) await closeOne();
   };
   try {
-    const dataDir = await openUnsealedDataDir(config.dataDir, rootKey);
+    const dataDir = await openUnsealedDataDir(config.dataDir, rootKey, config.databaseUrl);
     opened.unshift(() => dataDir.store.close());
+    // On PostgreSQL, changes also travel to the other nodes, and one node at a time (worker
+    // 0 of the one holding the leadership lock) runs the scheduler. Both end with a seal.
+    let bus: ChangeBus = node.bus;
+    let leadership: Leadership = SOLE_LEADER;
+    if ("databaseUrl" in dataDir) {
+      const pgBus = new PgChangeBus(dataDir.databaseUrl, node.bus, dataDir.store.pool);
+      opened.unshift(() => pgBus.close());
+      await pgBus.ready();
+      bus = pgBus;
+      if (worker === 0) {
+        const advisory = new AdvisoryLockLeadership(dataDir.databaseUrl);
+        opened.unshift(() => advisory.close());
+        await advisory.start();
+        leadership = advisory;
+      }
+    }
     const start = await initialise(dataDir, config.defaultAccount, clock.nowMs());
     const { accountId } = start;
     if (config.dev && worker === 0) {
@@ -249,6 +290,7 @@ async function openServices(config: ServeConfig, rootKey: RootKey, node: { worke
       config.audit === "on"
         ? await openAuditTrail({
             dataDir: dataDir.path,
+            databaseUrl: config.databaseUrl,
             rootKey,
             accessKeys,
             defaultAccountId: accountId,
@@ -270,8 +312,9 @@ async function openServices(config: ServeConfig, rootKey: RootKey, node: { worke
       authorizer: new Authorizer(accessKeys),
       audit,
     };
-    // One worker runs the time-driven jobs; the others would only repeat them.
-    const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined) : undefined;
+    // One worker runs the time-driven jobs; the others would only repeat them. On PostgreSQL,
+    // worker 0 of the node that holds the leadership lock.
+    const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined, leadership) : undefined;
     if (scheduler) opened.unshift(() => scheduler.stop());
     bus.subscribe(async (change) => {
       if (change.kind !== "clock") return;
@@ -308,7 +351,7 @@ async function initialise(dataDir: DataDir, requestedAccount: string | undefined
   const { accountId, created } = await ensureDefaultAccount(dataDir.store, dataDir.rootKey, requestedAccount, nowMs);
   if (created) {
     try {
-      writeCredentialsFile(credentialsPath(dataDir.path), created, DEFAULT_REGION);
+      writeCredentialsFile(credentialsPath(dataDir.path), { accessKeyId: created.AccessKeyId, secretAccessKey: created.SecretAccessKey }, DEFAULT_REGION);
     } catch (error) {
       printCredentials(created, {});
       throw error;

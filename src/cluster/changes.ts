@@ -10,7 +10,9 @@ export type Change =
   | { kind: "key"; keyId: string }
   | { kind: "accessKey"; accessKeyId: string }
   | { kind: "identityPolicies" }
-  | { kind: "clock"; offsetMs: number };
+  | { kind: "clock"; offsetMs: number }
+  /** Anything may have changed (notifications were missed, e.g. while a node was cut off from PostgreSQL): forget every cached record. */
+  | { kind: "everything" };
 
 /** What a process does when another one changed something. */
 export type ChangeHandler = (change: Change) => void | Promise<void>;

@@ -104,7 +104,15 @@ export class AccessKeyDirectory {
     bus.subscribe((change) => {
       if (change.kind === "accessKey") this.#forgetLocally(change.accessKeyId);
       if (change.kind === "identityPolicies") this.#identitiesChangedLocally();
+      if (change.kind === "everything") this.forgetAllLocally();
     });
+  }
+
+  /** Drops every cached access key and identity policy of this process (all may have changed). */
+  forgetAllLocally(): void {
+    this.#known.clear();
+    this.#unknownUntil.clear();
+    this.#policies.invalidate();
   }
 
   /** Resolves an access key id: active (with secret and principal), revoked, or unknown. */

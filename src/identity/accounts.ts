@@ -3,7 +3,6 @@
  * installation gets on first start.
  */
 import { randomInt } from "node:crypto";
-import { writeFileSync } from "node:fs";
 import type { RootKey } from "../crypto/rootKey.ts";
 import type { Store } from "../store/store.ts";
 import { mintRootAccessKey } from "./accessKeys.ts";
@@ -56,16 +55,6 @@ export async function ensureDefaultAccount(
 }
 
 /** Writes credentials in the AWS shared-credentials format (profile `default`), mode 0600. */
-export function writeCredentialsFile(path: string, account: CreatedAccount, region: string): void {
-  const text = [
-    "[default]",
-    `aws_access_key_id = ${account.AccessKeyId}`,
-    `aws_secret_access_key = ${account.SecretAccessKey}`,
-    `region = ${region}`,
-    "",
-  ].join("\n");
-  writeFileSync(path, text, { mode: 0o600 });
-}
 
 function randomAccountId(): string {
   let id = String(randomInt(1, 10));

@@ -7,9 +7,11 @@
  * moves the next date on, so each due date rotates exactly once. Each of these is recorded
  * in the key owner's trail as an AwsServiceEvent (DeleteKey, DeleteExpiredKeyMaterial,
  * RotateKey), as CloudTrail records what KMS does by itself. Every hour of the server clock
- * (on the hour) the audit trail delivers its log and digest files.
+ * (on the hour) the audit trail delivers its log and digest files. With several nodes on
+ * PostgreSQL only the leader (cluster/leadership.ts) runs them; the others' ticks do nothing.
  */
 import type { Clock } from "../clock.ts";
+import { SOLE_LEADER, type Leadership } from "../cluster/leadership.ts";
 import type { KeyRepository } from "../keys/keyRepository.ts";
 import { log } from "../server/log.ts";
 import { expireImportedMaterial } from "../keys/importedMaterial.ts";
@@ -31,16 +33,18 @@ export class Scheduler {
   readonly #keys: KeyRepository;
   readonly #clock: Clock;
   readonly #audit: SchedulerAudit | undefined;
+  readonly #leadership: Leadership;
   /** The next hour of the server clock at which audit log files are delivered. */
   #nextDeliveryMs: number;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #rerun: Promise<void> | undefined;
 
-  constructor(keys: KeyRepository, clock: Clock, audit?: SchedulerAudit) {
+  constructor(keys: KeyRepository, clock: Clock, audit?: SchedulerAudit, leadership: Leadership = SOLE_LEADER) {
     this.#keys = keys;
     this.#clock = clock;
     this.#audit = audit;
+    this.#leadership = leadership;
     this.#nextDeliveryMs = nextHour(clock.nowMs());
   }
 
@@ -77,6 +81,7 @@ export class Scheduler {
   }
 
   async #runDueJobs(): Promise<void> {
+    if (!this.#leadership.isLeader()) return;
     const nowMs = this.#clock.nowMs();
     await this.#keyJobs(nowMs);
     if (this.#audit && nowMs >= this.#nextDeliveryMs) {

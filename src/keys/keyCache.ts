@@ -64,6 +64,11 @@ export class KeyCache {
     this.#entries.delete(handle);
   }
 
+  /** Drops every entry without zeroing material (the cache may be stale as a whole: missed notifications). */
+  forgetAll(): void {
+    this.#entries.clear();
+  }
+
   /** Drops an entry and zeroes its material (the key is gone or evicted). */
   delete(handle: string): void {
     const entry = this.#entries.get(handle);

@@ -46,11 +46,30 @@ export class KeyRepository {
     this.#bus = bus;
     // Another worker changed a key (or its aliases): forget what this one cached, re-read on next use.
     bus.subscribe((change) => {
+      if (change.kind === "everything") this.#forgetAll();
       if (change.kind !== "key") return;
       this.#forgets++;
       this.#cache.forget(change.keyId);
       this.#forgetAliasTargets(change.keyId);
     });
+  }
+
+  /**
+   * After a change to many keys at once (a --dev reset): this process forgets every cached
+   * key and alias, and every other process forgets everything it cached (keys, access keys,
+   * identity policies) before this resolves.
+   */
+  async forgetEverywhere(): Promise<void> {
+    this.#forgetAll();
+    await this.#bus.publish({ kind: "everything" });
+  }
+
+  #forgetAll(): void {
+    this.#forgets++;
+    this.#cache.forgetAll();
+    this.#aliasGeneration++;
+    this.#aliasTargets.clear();
+    this.#aliasesByTarget.clear();
   }
 
   /** The key with this handle, from the cache or the store; undefined if it does not exist. */

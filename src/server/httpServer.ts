@@ -1,7 +1,7 @@
 /**
  * The HTTP front: node:http with a bounded body reader, the AWS JSON 1.1 dispatch by
  * X-Amz-Target (KMS, CloudTrail), the Query protocol dispatch of form-encoded requests
- * (IAM, STS), the --dev clock endpoint and a health check. Every response carries
+ * (IAM, STS), the --dev endpoints (clock, reset) and a health check. Every response carries
  * x-amzn-RequestId; an error that is not an AwsError becomes a generic
  * KMSInternalException and its detail goes to the log only. Every API request, whatever
  * its outcome, is recorded in the audit trail before its response is sent; a request
@@ -19,6 +19,7 @@ import { boundedOperationName, handleKmsRequest, KMS_TARGET_PREFIX } from "./kms
 import { answerClientError, answerUnmetExpectation, DEFAULT_HTTP_TIMEOUTS, MAX_HEADER_BYTES, type HttpTimeouts } from "./httpConnection.ts";
 import { log } from "./log.ts";
 import { logRequest } from "./requestLog.ts";
+import { DEV_ENDPOINTS } from "./devEndpoints.ts";
 import { handleQueryRequest, queryErrorResponse, queryServiceOf, type QueryServiceName } from "./queryEndpoint.ts";
 import { parseQueryForm, QUERY_CONTENT_TYPE, queryErrorCode, XML_CONTENT_TYPE } from "./queryProtocol.ts";
 import { newRequestAudit, type RequestAudit } from "../audit/requestAudit.ts";
@@ -106,9 +107,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
       : { status: 503, body: { status: "failing", reason: "the audit trail cannot record events", worker: hooks.worker } };
     return send(res, requestId, health.status, JSON.stringify(health.body), "application/json");
   }
-  if (url && services.dev && req.method === "POST" && url.pathname === "/kmsd/dev/clock") {
+  // --dev's own endpoints (devEndpoints.ts): not API calls, so not audited; absent without --dev.
+  const devEndpoint = url && services.dev && req.method === "POST" ? DEV_ENDPOINTS.get(url.pathname) : undefined;
+  if (devEndpoint) {
     try {
-      return send(res, requestId, 200, await advanceClock(req, services, hooks), "application/json");
+      return send(res, requestId, 200, await devEndpoint(await readBody(req), services, hooks), "application/json");
     } catch (error) {
       if (error instanceof IncompleteRequestError) return logIncomplete(req, requestId);
       const awsError = error instanceof AwsError ? error : internalError(error, requestId);
@@ -253,33 +256,6 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
     };
     req.on("data", onData).on("end", onEnd).on("error", onGone).on("close", onClose);
   });
-}
-
-/**
- * The dev clock goes no further than the end of year 9999: beyond what Date can represent
- * (8.64e15 ms) every request failed, and the room left above it keeps every time kmsd derives
- * from the clock (deletion and rotation dates...) a valid Date with a four-digit year.
- */
-const MAX_DEV_CLOCK_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-
-async function advanceClock(req: IncomingMessage, services: Services, hooks: ServerHooks): Promise<string> {
-  const body = await readBody(req);
-  let seconds: unknown;
-  try {
-    seconds = (JSON.parse(body.toString("utf8")) as { advanceSeconds?: unknown }).advanceSeconds;
-  } catch {
-    seconds = undefined;
-  }
-  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
-    throw new AwsError("ValidationException", "advanceSeconds must be a non-negative number of seconds.");
-  }
-  if (services.clock.nowMs() + seconds * 1000 > MAX_DEV_CLOCK_MS) {
-    throw new AwsError("ValidationException", `advanceSeconds would move the clock past ${new Date(MAX_DEV_CLOCK_MS).toISOString()}.`);
-  }
-  services.clock.advance(seconds);
-  await hooks.afterClockAdvance();
-  const nowMs = services.clock.nowMs();
-  return JSON.stringify({ now: new Date(nowMs).toISOString(), epochSeconds: nowMs / 1000 });
 }
 
 /** IAM and STS requests are form-encoded (AWS Query protocol); KMS's are JSON with X-Amz-Target. */

@@ -34,6 +34,8 @@ export interface Store {
   /** A value of the small key/value table that holds installation facts (default account...). */
   getSetting(name: string): Promise<string | undefined>;
   setSetting(name: string, value: string): Promise<void>;
+  /** Sets a setting unless it is set already (by another node or worker that got there first); returns the stored value. */
+  insertSettingIfAbsent(name: string, value: string): Promise<string>;
 
   /**
    * Creates an account with its root access key and, if given, sets `setting` (the default
@@ -41,6 +43,10 @@ export interface Store {
    */
   createAccount(account: AccountRecord, rootAccessKey: StoredAccessKey, setting?: { name: string; value: string }): Promise<boolean>;
   getAccount(accountId: string): Promise<AccountRecord | undefined>;
+  /** Every account's id, in order. */
+  listAccountIds(): Promise<string[]>;
+  /** `--dev` reset: the account back to its first-start state (resetAccount.ts); false if there is no such account. */
+  resetAccount(accountId: string): Promise<boolean>;
 
   /*
    * Keys, their material and grants are named by handle (records.ts keyHandle): the key id,

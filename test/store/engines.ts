@@ -1,8 +1,8 @@
 /**
  * The storage engines the conformance suite runs against, the way Backstage's
  * TestDatabases does it: every test of a suite runs once per engine, each time on fresh,
- * migrated databases of its own. SQLite only for now (files in a temporary directory);
- * the PostgreSQL engine joins ENGINES, and every suite then runs on it unchanged.
+ * migrated databases of its own: SQLite (files in a temporary directory) and PostgreSQL (a
+ * database of its own on the test process's throwaway cluster, test/support/postgres.ts).
  */
 import { afterEach, beforeEach, describe } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,6 +14,10 @@ import type { Store } from "../../src/store/store.ts";
 import { openSharedDatabase, SqliteConnection } from "../../src/store/sqlite/connection.ts";
 import { auditDbPath, openSqliteAuditStore } from "../../src/store/sqlite/sqliteAuditStore.ts";
 import { SqliteStore } from "../../src/store/sqlite/sqliteStore.ts";
+import { openPgAuditStore } from "../../src/store/postgres/pgAuditStore.ts";
+import { openPool, PgRunner } from "../../src/store/postgres/pgRunner.ts";
+import { openPgStore } from "../../src/store/postgres/pgStore.ts";
+import { freshDatabase } from "../support/postgres.ts";
 
 /** The databases of one test: the store (keys and identities), the audit store, a SQL runner. */
 export interface EngineDatabases {
@@ -65,8 +69,39 @@ const sqlite: StoreEngine = {
   },
 };
 
+const postgres: StoreEngine = {
+  name: "postgres",
+  async open() {
+    const url = await freshDatabase();
+    const dir = mkdtempSync(join(tmpdir(), "kmsd-store-conformance-"));
+    const store = await openPgStore(url);
+    const audit = await openPgAuditStore(url);
+    const runner = new PgRunner(openPool(url));
+    const peers: AuditStore[] = [];
+    return {
+      store,
+      audit,
+      runner,
+      dir,
+      async openAuditPeer() {
+        // Another pool on the same database: as another node would append.
+        const peer = await openPgAuditStore(url);
+        peers.push(peer);
+        return peer;
+      },
+      async close() {
+        for (const peer of peers) await peer.close();
+        await audit.close();
+        await store.close();
+        await runner.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
 /** Every engine the suite runs on. */
-export const ENGINES: readonly StoreEngine[] = [sqlite];
+export const ENGINES: readonly StoreEngine[] = [sqlite, postgres];
 
 /**
  * Declares `suite` once per engine, as `title [engine]`; `databases()` gives the running

@@ -3,7 +3,7 @@
  * loopback port with a temporary data directory, and hands out SDK clients for it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { request as httpRequest, type Agent, type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,8 +11,14 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { parseListeningLine, type ListeningLine } from "../../src/cli/listeningLine.ts";
+import { readCredentialsFile } from "../../src/credentialsFile.ts";
 
-const BIN = new URL("../../bin/kmsd.mjs", import.meta.url).pathname;
+export { parseListeningLine, type ListeningLine } from "../../src/cli/listeningLine.ts";
+export { readCredentialsFile as readCredentials } from "../../src/credentialsFile.ts";
+
+/** The kmsd command of this checkout. */
+export const BIN = new URL("../../bin/kmsd.mjs", import.meta.url).pathname;
 
 /** Credentials of one account's root. */
 export interface Credentials {
@@ -57,23 +63,6 @@ export async function startKmsdWorkers(workers: number): Promise<Kmsd> {
   return kmsd;
 }
 
-/** The fields of a node's "listening" log line. */
-export interface ListeningLine {
-  message: string;
-  url: string;
-  host: string;
-  port: number;
-  dataDir: string;
-  defaultAccount: string;
-  workers: number;
-}
-
-/** The node's "listening" line in JSON logs (`kmsd 0.1.0 listening on http://...`), parsed, if `line` (a whole line) is one. */
-export function parseListeningLine(line: string): ListeningLine | undefined {
-  if (!line.startsWith("{") || !line.includes(" listening on http")) return undefined;
-  const parsed = JSON.parse(line) as Partial<ListeningLine>;
-  return parsed.url !== undefined && parsed.message?.startsWith("kmsd ") ? (parsed as ListeningLine) : undefined;
-}
 
 /** Starts kmsd; pass `dataDir` to restart on an existing directory, `env` for variables beyond the test's own. */
 export async function startKmsd(options: { dataDir?: string; dev?: boolean; args?: string[]; env?: Record<string, string> } = {}): Promise<Kmsd> {
@@ -85,7 +74,7 @@ export async function startKmsd(options: { dataDir?: string; dev?: boolean; args
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
   let stderr = "";
   child.stdout.resume();
-  const listening = new Promise<{ port: number; defaultAccount: string }>((resolve, reject) => {
+  const listening = new Promise<ListeningLine>((resolve, reject) => {
     // Lines already looked at: the request log makes stderr long, and it is scanned only until listening.
     let scanned = 0;
     let listened = false;
@@ -107,7 +96,7 @@ export async function startKmsd(options: { dataDir?: string; dev?: boolean; args
     child.once("exit", (code) => reject(new Error(`kmsd exited with ${code} before listening:\n${stderr}`)));
   });
   const { port, defaultAccount } = await listening;
-  const credentials = readCredentials(join(dataDir, "credentials"));
+  const credentials = readCredentialsFile(join(dataDir, "credentials"));
   const endpoint = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const clients: KMSClient[] = [];
@@ -123,7 +112,8 @@ export async function startKmsd(options: { dataDir?: string; dev?: boolean; args
     dataDir,
     process: child,
     credentials,
-    accountId: defaultAccount,
+    // Empty while the node listens sealed: its account is in the database the root key unlocks.
+    accountId: defaultAccount ?? "",
     stderr: () => stderr,
     kms(clientOptions = {}) {
       const client = new KMSClient({
@@ -165,12 +155,6 @@ export async function startKmsd(options: { dataDir?: string; dev?: boolean; args
   };
 }
 
-/** Reads the `[default]` profile of an AWS shared-credentials file. */
-export function readCredentials(path: string): Credentials {
-  const text = readFileSync(path, "utf8");
-  const value = (name: string) => new RegExp(`^${name}\\s*=\\s*(.+)$`, "m").exec(text)?.[1]?.trim() ?? "";
-  return { accessKeyId: value("aws_access_key_id"), secretAccessKey: value("aws_secret_access_key") };
-}
 
 /** Runs the kmsd command line to completion (with `env` added to the environment) and returns its output. */
 export async function runKmsdCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {

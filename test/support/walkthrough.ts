@@ -1,5 +1,5 @@
 /**
- * Runs a walk-through (docs/walkthroughs/*.md) as the reader would: the fenced blocks the
+ * Runs a documentation page (the walk-throughs, docs/secrets.md...) as the reader would: the fenced blocks the
  * document marks are extracted from the markdown itself and run in order with bash, so the
  * document and its test cannot drift apart.
  *
@@ -16,7 +16,7 @@
  * shows `<name>` again (so `<key-b>` in step 5 is the key step 1 created, not just any key).
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Kmsd } from "./kmsd.ts";
@@ -223,21 +223,36 @@ export function runBlocks(blocks: Block[], context: WalkthroughContext, values: 
 
 /**
  * A fresh working directory for a walk-through against `kmsd`, as the page's setup leaves the
- * reader's: `kmsd` on the PATH (this checkout's), the SDK importable (node_modules), and the
+ * reader's: `kmsd` on the PATH (this checkout's), the SDK and `kmsd` importable (node_modules), and the
  * variables the setup blocks export set to where the harness's kmsd listens. Throws if a
  * setup block exports a variable the harness does not provide, so the page cannot ask the
  * reader for something the test never checked.
  */
 export function walkthroughContext(kmsd: Kmsd, blocks: Block[]): WalkthroughContext {
-  const provided: Record<string, string> = { AWS_ENDPOINT_URL: kmsd.endpoint, KMSD_DATA_DIR: kmsd.dataDir };
+  const available: Record<string, string> = {
+    AWS_ENDPOINT_URL: kmsd.endpoint,
+    KMSD_DATA_DIR: kmsd.dataDir,
+    AWS_REGION: "us-east-1",
+    // The AWS CLI v1 reads the region from this one only.
+    AWS_DEFAULT_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: kmsd.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: kmsd.credentials.secretAccessKey,
+  };
+  // Only what the page's setup exports: a page that uses profiles gets no credentials in its environment.
+  const provided: Record<string, string> = {};
   for (const block of blocks) {
     if (block.kind !== "setup") continue;
-    const unknown = exportedNames(block.script).filter((name) => !(name in provided));
+    const names = exportedNames(block.script);
+    const unknown = names.filter((name) => !(name in available));
     if (unknown.length > 0) throw new Error(`the setup exports ${unknown.join(", ")}, which the harness does not provide`);
+    for (const name of names) provided[name] = available[name] ?? "";
   }
   const dir = mkdtempSync(join(tmpdir(), "kmsd-walkthrough-"));
   const repository = new URL("../../", import.meta.url).pathname;
-  symlinkSync(join(repository, "node_modules"), join(dir, "node_modules"));
+  // node_modules as a project that installed kmsd has it: the dependencies, and kmsd itself (this checkout).
+  mkdirSync(join(dir, "node_modules"));
+  for (const entry of readdirSync(join(repository, "node_modules"))) symlinkSync(join(repository, "node_modules", entry), join(dir, "node_modules", entry));
+  symlinkSync(repository, join(dir, "node_modules", "kmsd"));
   const bin = join(dir, ".bin");
   mkdirSync(bin);
   writeFileSync(join(bin, "kmsd"), `#!/bin/sh\nexec "${process.execPath}" "${join(repository, "bin/kmsd.mjs")}" "$@"\n`);

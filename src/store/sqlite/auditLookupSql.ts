@@ -4,9 +4,9 @@
  * has its own index ending in the event time, so each page is an index range read
  * whatever the history's size (a test checks the query plans).
  *
- * SQLite-specific: `INDEXED BY` (PostgreSQL has no index hints; its planner picks the
- * index, to be checked with EXPLAIN there too). Row-value comparison `(a, b) < (?, ?)`
- * is portable.
+ * The SQL is portable but for SQLite's `INDEXED BY`, left out for PostgreSQL (no index
+ * hints; its planner picks the index): the PostgreSQL audit store builds its pages here too.
+ * Row-value comparison `(a, b) < (?, ?)` is portable.
  */
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { LookupPage, LookupQuery, LookupAttributeKey } from "../auditStore.ts";
@@ -23,8 +23,8 @@ const EVENT_COLUMNS: Readonly<Partial<Record<LookupAttributeKey, string>>> = {
 const SELECT = "SELECT e.id, e.event_time, e.event_id, e.event_name, e.event_source, e.read_only, e.username, e.access_key_id, e.record";
 const MAX_ROWID = Number.MAX_SAFE_INTEGER;
 
-/** The SQL and parameters of a page (exported for the test that checks the query plans). */
-export function lookupSql(query: LookupQuery): { sql: string; params: SQLInputValue[] } {
+/** The SQL and parameters of a page; `indexHints` false for an engine without INDEXED BY. */
+export function lookupSql(query: LookupQuery, indexHints = true): { sql: string; params: SQLInputValue[] } {
   // Resuming after an event is strictly below it; a first page is up to the end time, inclusive.
   const upper = query.after ?? { timeMs: query.endMs, rowid: MAX_ROWID };
   const below = query.after ? "<" : "<=";
@@ -33,7 +33,7 @@ export function lookupSql(query: LookupQuery): { sql: string; params: SQLInputVa
   if (attribute?.key === "EventId") {
     return {
       // An event id matches one event: its own index, never a walk of the account's events in time order.
-      sql: `${SELECT} FROM events e INDEXED BY events_by_event_id WHERE e.event_id = ? AND e.account_id = ? AND e.region = ? AND e.event_time >= ? AND (e.event_time, e.id) ${below} (?, ?) ORDER BY e.event_time DESC, e.id DESC LIMIT ?`,
+      sql: `${SELECT} FROM events e${indexHints ? " INDEXED BY events_by_event_id" : ""} WHERE e.event_id = ? AND e.account_id = ? AND e.region = ? AND e.event_time >= ? AND (e.event_time, e.id) ${below} (?, ?) ORDER BY e.event_time DESC, e.id DESC LIMIT ?`,
       params: [attribute.value, query.accountId, query.region, query.startMs, upper.timeMs, upper.rowid, limit],
     };
   }

@@ -5,15 +5,16 @@
  * create`); busy_timeout makes a writer wait for the other instead of failing.
  */
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
-import { InvalidMarkerException } from "../../errors.ts";
 import type { GrantRecord } from "../../keys/grants.ts";
 import { keyHandle, nextDueMs,
  type AccountRecord, type AliasRecord, type KeyRecord, type NewKeyRecord, type StoredAccessKey, type StoredMaterial } from "../../keys/records.ts";
 import type { IdentityStore } from "../identityStore.ts";
+import { aliasFromRow, grantFromRow, LostBatch, keyFromRow, materialFromRow, parseSeqCursor } from "../rows.ts";
 import type { KeyBatch, Page, Store } from "../store.ts";
 import { openSharedDatabase, SqliteConnection } from "./connection.ts";
 import { migrate } from "./migrations.ts";
-import { insertAccessKeyRow, SqliteIdentityStore } from "./sqliteIdentityStore.ts";
+import { insertAccessKeyRow, SqlIdentityStore } from "../sqlIdentityStore.ts";
+import { accountIds, resetAccount } from "../resetAccount.ts";
 
 type Row = Record<string, SQLInputValue>;
 
@@ -40,7 +41,7 @@ export class SqliteStore implements Store {
     // 0.1 ms), not by SQLite's busy handler, which sleeps whole milliseconds on the event loop.
     this.#db.exec("PRAGMA busy_timeout = 0");
     this.#connection = new SqliteConnection(this.#db);
-    this.identities = new SqliteIdentityStore(this.#connection);
+    this.identities = new SqlIdentityStore(this.#connection);
   }
 
   async getSetting(name: string): Promise<string | undefined> {
@@ -50,6 +51,13 @@ export class SqliteStore implements Store {
 
   async setSetting(name: string, value: string): Promise<void> {
     await this.#turn(() => this.#setSetting(name, value));
+  }
+
+  async insertSettingIfAbsent(name: string, value: string): Promise<string> {
+    return this.#turn(() => {
+      this.#run("INSERT INTO settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", name, value);
+      return String(this.#get("SELECT value FROM settings WHERE name = ?", name)?.value);
+    });
   }
 
   async createAccount(account: AccountRecord, rootAccessKey: StoredAccessKey, setting?: { name: string; value: string }): Promise<boolean> {
@@ -70,6 +78,14 @@ export class SqliteStore implements Store {
     const row = await this.#turn(() => this.#get("SELECT account_id, created_at FROM accounts WHERE account_id = ?", accountId));
     return row ? { accountId: String(row.account_id), createdAtMs: Number(row.created_at) } : undefined;
   }
+  async listAccountIds(): Promise<string[]> {
+    return accountIds(this.#connection);
+  }
+
+  async resetAccount(accountId: string): Promise<boolean> {
+    return resetAccount(this.#connection, accountId);
+  }
+
 
   async getKey(handle: string): Promise<KeyRecord | undefined> {
     const row = await this.#turn(() => this.#get("SELECT revision, record FROM keys WHERE key_id = ?", handle));
@@ -127,13 +143,7 @@ export class SqliteStore implements Store {
 
   async getMaterial(handle: string, keyMaterialId: string): Promise<StoredMaterial | undefined> {
     const row = await this.#turn(() => this.#get("SELECT * FROM key_materials WHERE key_id = ? AND key_material_id = ?", handle, keyMaterialId));
-    if (!row) return undefined;
-    return {
-      keyId: String(row.key_id),
-      keyMaterialId: String(row.key_material_id),
-      wrapped: Buffer.from(row.wrapped as Uint8Array),
-      createdAtMs: Number(row.created_at),
-    };
+    return row ? materialFromRow(row) : undefined;
   }
 
   async listKeys(accountId: string, region: string, limit: number, cursor: string | undefined): Promise<Page<KeyRecord>> {
@@ -154,7 +164,7 @@ export class SqliteStore implements Store {
 
   async listGrants(handle: string): Promise<GrantRecord[]> {
     const rows = await this.#turn(() => this.#all("SELECT record FROM grants WHERE key_id = ? ORDER BY seq", handle));
-    return rows.map((row) => JSON.parse(String(row.record)) as GrantRecord);
+    return rows.map(grantFromRow);
   }
 
   async listRetirableGrants(
@@ -177,13 +187,13 @@ export class SqliteStore implements Store {
     );
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    const items = page.map((row) => JSON.parse(String(row.record)) as GrantRecord);
+    const items = page.map(grantFromRow);
     return rows.length > limit && last ? { items, next: String(last.seq) } : { items };
   }
 
   async getGrant(grantId: string): Promise<GrantRecord | undefined> {
     const row = await this.#turn(() => this.#get("SELECT record FROM grants WHERE grant_id = ?", grantId));
-    return row ? (JSON.parse(String(row.record)) as GrantRecord) : undefined;
+    return row ? grantFromRow(row) : undefined;
   }
 
   async insertGrant(grant: GrantRecord): Promise<void> {
@@ -361,28 +371,4 @@ export class SqliteStore implements Store {
   #all(sql: string, ...params: SQLInputValue[]): Row[] {
     return this.#connection.allNow(sql, ...params);
   }
-}
-
-/** Thrown inside writeKeys' transaction to roll back a batch that lost a compare-and-set. */
-class LostBatch extends Error {}
-
-/** A key record from its row: the JSON document, with the revision from its own column (the one writes compare). */
-function keyFromRow(row: Row): KeyRecord {
-  return { ...(JSON.parse(String(row.record)) as NewKeyRecord), revision: Number(row.revision) };
-}
-
-function aliasFromRow(row: Row): AliasRecord {
-  return {
-    accountId: String(row.account_id),
-    region: String(row.region),
-    aliasName: String(row.alias_name),
-    targetKeyId: String(row.target_key_id),
-    createdAtMs: Number(row.created_at),
-    updatedAtMs: Number(row.updated_at),
-  };
-}
-
-function parseSeqCursor(cursor: string): number {
-  if (!/^[0-9]{1,16}$/.test(cursor)) throw new InvalidMarkerException("The marker is not valid.");
-  return Number(cursor);
 }

@@ -1,13 +1,15 @@
 /**
- * The identity part of the SQLite store (see store/identityStore.ts), on the asynchronous
- * SqlRunner (sqlRunner.ts): on SQLite the SqliteStore's connection, so identity writes and
- * key writes take turns on one database handle.
+ * The identity part of the Store (see identityStore.ts), written once in portable SQL on
+ * the asynchronous SqlRunner (sqlRunner.ts): SQLite runs it on the SqliteStore's connection
+ * (identity writes and key writes take turns on one handle), PostgreSQL on its pool.
  *
- * Most of the SQL is portable. SQLite-specific, to parameterize for another engine:
- * `?` placeholders (the runner's); `INSERT ... ON CONFLICT DO NOTHING` with no conflict
- * target (PostgreSQL accepts it too, but `changes` must then come from the row count);
- * `substr(x, 1, length(?)) = ?` for path prefixes (portable, though PostgreSQL would use
- * `left()` or `LIKE`); `CAST(substr(version_id, 2) AS INTEGER)`; BLOB columns (bytea).
+ * Kept portable on purpose: `?` placeholders (the PostgreSQL runner numbers them);
+ * `INSERT ... ON CONFLICT DO NOTHING` (both engines; `changes` is the row count); path
+ * prefixes as `substr(x, 1, length(CAST(? AS TEXT))) = ?` (the cast tells PostgreSQL the
+ * parameter's type); `CAST(substr(version_id, 2) AS INTEGER)`; binary columns (BLOB,
+ * bytea) read back through Buffer.from. A check that must hold at commit is made inside
+ * `transaction`, whose isolation each runner guarantees (SQLite's write lock, PostgreSQL's
+ * SERIALIZABLE with retry).
  */
 import type {
   GroupRecord,
@@ -24,8 +26,8 @@ import type {
   TaggableKind,
   TokenSessionRecord,
   UserRecord,
-} from "../../identity/records.ts";
-import { overrideTags, removeTags } from "../../identity/tags.ts";
+} from "../identity/records.ts";
+import { overrideTags, removeTags } from "../identity/tags.ts";
 import type {
   DeleteBlocker,
   DeleteOutcome,
@@ -34,9 +36,9 @@ import type {
   ListOptions,
   NewVersionOutcome,
   TagOutcome,
-} from "../identityStore.ts";
-import type { SqlExecutor, SqlRow, SqlRunner, SqlValue } from "../sqlRunner.ts";
-import type { Page } from "../store.ts";
+} from "./identityStore.ts";
+import type { SqlExecutor, SqlRow, SqlRunner, SqlValue } from "./sqlRunner.ts";
+import type { Page } from "./store.ts";
 
 type Row = SqlRow;
 
@@ -78,8 +80,8 @@ const ROLE_CHANGE_COLUMNS: Readonly<Record<keyof RoleChanges, string>> = {
 const MANAGED_POLICY_COLUMNS =
   "p.*, (SELECT COUNT(*) FROM iam_policy_attachments a WHERE a.policy_id = p.policy_id) AS attachment_count";
 
-/** IdentityStore on the SqliteStore's database. */
-export class SqliteIdentityStore implements IdentityStore {
+/** IdentityStore in portable SQL, on any engine's SqlRunner. */
+export class SqlIdentityStore implements IdentityStore {
   readonly #sql: SqlRunner;
 
   constructor(sql: SqlRunner) {
@@ -115,7 +117,7 @@ export class SqliteIdentityStore implements IdentityStore {
   async listUsers(accountId: string, options: ListOptions): Promise<Page<UserRecord>> {
     const { prefix, after, limit } = listParams(options);
     const rows = await this.#sql.all(
-      "SELECT * FROM iam_users WHERE account_id = ? AND substr(path, 1, length(?)) = ? AND name_key > ? ORDER BY name_key LIMIT ?",
+      "SELECT * FROM iam_users WHERE account_id = ? AND substr(path, 1, length(CAST(? AS TEXT))) = ? AND name_key > ? ORDER BY name_key LIMIT ?",
       accountId,
       prefix,
       prefix,
@@ -214,7 +216,7 @@ export class SqliteIdentityStore implements IdentityStore {
   async listGroups(accountId: string, options: ListOptions): Promise<Page<GroupRecord>> {
     const { prefix, after, limit } = listParams(options);
     const rows = await this.#sql.all(
-      "SELECT * FROM iam_groups WHERE account_id = ? AND substr(path, 1, length(?)) = ? AND name_key > ? ORDER BY name_key LIMIT ?",
+      "SELECT * FROM iam_groups WHERE account_id = ? AND substr(path, 1, length(CAST(? AS TEXT))) = ? AND name_key > ? ORDER BY name_key LIMIT ?",
       accountId,
       prefix,
       prefix,
@@ -296,7 +298,7 @@ export class SqliteIdentityStore implements IdentityStore {
   async listRoles(accountId: string, options: ListOptions): Promise<Page<RoleRecord>> {
     const { prefix, after, limit } = listParams(options);
     const rows = await this.#sql.all(
-      "SELECT * FROM iam_roles WHERE account_id = ? AND substr(path, 1, length(?)) = ? AND name_key > ? ORDER BY name_key LIMIT ?",
+      "SELECT * FROM iam_roles WHERE account_id = ? AND substr(path, 1, length(CAST(? AS TEXT))) = ? AND name_key > ? ORDER BY name_key LIMIT ?",
       accountId,
       prefix,
       prefix,
@@ -412,7 +414,7 @@ export class SqliteIdentityStore implements IdentityStore {
     const attached = options.onlyAttached ? "AND EXISTS (SELECT 1 FROM iam_policy_attachments a WHERE a.policy_id = p.policy_id)" : "";
     const rows = await this.#sql.all(
       `SELECT ${MANAGED_POLICY_COLUMNS} FROM iam_managed_policies p
-       WHERE p.account_id = ? AND substr(p.path, 1, length(?)) = ? AND p.name_key > ? ${attached} ORDER BY p.name_key LIMIT ?`,
+       WHERE p.account_id = ? AND substr(p.path, 1, length(CAST(? AS TEXT))) = ? AND p.name_key > ? ${attached} ORDER BY p.name_key LIMIT ?`,
       accountId,
       prefix,
       prefix,
@@ -505,7 +507,7 @@ export class SqliteIdentityStore implements IdentityStore {
     const { prefix, after, limit } = listParams(options);
     const rows = await this.#sql.all(
       `SELECT ${MANAGED_POLICY_COLUMNS} FROM iam_policy_attachments x JOIN iam_managed_policies p ON p.policy_id = x.policy_id
-       WHERE x.owner_id = ? AND substr(p.path, 1, length(?)) = ? AND p.name_key > ? ORDER BY p.name_key LIMIT ?`,
+       WHERE x.owner_id = ? AND substr(p.path, 1, length(CAST(? AS TEXT))) = ? AND p.name_key > ? ORDER BY p.name_key LIMIT ?`,
       ownerId,
       prefix,
       prefix,

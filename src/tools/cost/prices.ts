@@ -1,0 +1,86 @@
+/**
+ * What AWS KMS charges, in one table: the only place the cost report takes a price from.
+ * Read on 2026-12-07 from https://aws.amazon.com/kms/pricing/ (US East, N. Virginia; most
+ * Regions charge the same). `kmsd cost --prices FILE` replaces any of these with the
+ * values of a JSON file of the same shape.
+ */
+import { readFile } from "node:fs/promises";
+
+/** AWS's request pricing classes, as its pricing page lists them. */
+export const REQUEST_CLASSES = ["standard", "rsa2048", "asymmetric", "eccDataKeyPair", "rsaDataKeyPair"] as const;
+export type RequestClass = (typeof REQUEST_CLASSES)[number];
+
+/** A price table. Amounts in US dollars. */
+export interface Prices {
+  /** The day the prices were read, and from where. */
+  asOf: string;
+  source: string;
+  /** One customer managed key (any spec or origin) for a month, prorated by the hour. */
+  keyMonth: number;
+  /** Each rotation of a key's material adds this per month from the rotation on, prorated by the hour... */
+  rotationMonth: number;
+  /** ...for the first this many rotations of the key; later rotations add nothing. */
+  chargedRotations: number;
+  /** Requests of the "standard" class free each month, per account, across all Regions. */
+  freeRequestsPerMonth: number;
+  /** Per 10,000 requests of each class. */
+  per10kRequests: Record<RequestClass, number>;
+}
+
+/** The prices kmsd reports with unless told otherwise. */
+export const AWS_KMS_PRICES: Prices = {
+  asOf: "2026-12-07",
+  source: "https://aws.amazon.com/kms/pricing/",
+  keyMonth: 1,
+  rotationMonth: 1,
+  chargedRotations: 2,
+  freeRequestsPerMonth: 20_000,
+  per10kRequests: {
+    // Every request not in another class (symmetric and HMAC keys, key management): the free tier applies to these only.
+    standard: 0.03,
+    // Encrypt, Decrypt, Sign, Verify, GetPublicKey... with an RSA 2048 key.
+    rsa2048: 0.03,
+    // The same with any other asymmetric key (other RSA sizes, ECC, ML-DSA, SM2).
+    asymmetric: 0.15,
+    // GenerateDataKeyPair(WithoutPlaintext) of an ECC key pair.
+    eccDataKeyPair: 0.1,
+    // GenerateDataKeyPair(WithoutPlaintext) of an RSA key pair.
+    rsaDataKeyPair: 12,
+  },
+};
+
+/** The default table with what `path` (a JSON file shaped like Prices, any subset) replaces. */
+export async function loadPrices(path: string | undefined): Promise<Prices> {
+  if (path === undefined) return AWS_KMS_PRICES;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    throw new Error(`--prices ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (!isRecord(parsed)) throw new Error(`--prices ${path}: not a JSON object`);
+  const prices: Prices = { ...AWS_KMS_PRICES, per10kRequests: { ...AWS_KMS_PRICES.per10kRequests } };
+  for (const [name, value] of Object.entries(parsed)) {
+    if (name === "per10kRequests" && isRecord(value)) {
+      for (const [requestClass, price] of Object.entries(value)) {
+        if (!(REQUEST_CLASSES as readonly string[]).includes(requestClass)) throw new Error(`--prices ${path}: no request class '${requestClass}'`);
+        prices.per10kRequests[requestClass as RequestClass] = amount(price, `per10kRequests.${requestClass}`, path);
+      }
+    } else if (name === "asOf" || name === "source") {
+      if (typeof value !== "string") throw new Error(`--prices ${path}: ${name} must be a string`);
+      prices[name] = value;
+    } else if (name === "keyMonth" || name === "rotationMonth" || name === "chargedRotations" || name === "freeRequestsPerMonth") {
+      prices[name] = amount(value, name, path);
+    } else throw new Error(`--prices ${path}: unknown price '${name}'`);
+  }
+  return prices;
+}
+
+function amount(value: unknown, name: string, path: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new Error(`--prices ${path}: ${name} must be a number of at least 0`);
+  return value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,165 @@
+/**
+ * What the cost report is computed from, read out of kmsd's own records: the keys (from
+ * the store while they exist, from the audit trail's CreateKey and deletion events once
+ * they are gone) and the requests the audit trail recorded. Everything goes through the
+ * store contracts (Store, AuditStore), never around them.
+ */
+import type { AuditStore, LookupQuery, StoredEvent } from "../../store/auditStore.ts";
+import type { Store } from "../../store/store.ts";
+import { requestClassOf, type RequestClass } from "./requestClasses.ts";
+
+/** A key's life as billing sees it. */
+export interface KeyLife {
+  accountId: string;
+  region: string;
+  arn: string;
+  keySpec: string;
+  /** AWS managed (and AWS owned) keys are free. */
+  customerManaged: boolean;
+  createdMs: number;
+  /**
+   * When billing stopped: when the deletion that went through (or is pending) was
+   * scheduled. Undefined while the key is billed. A cancelled deletion never stopped it.
+   */
+  billedUntilMs: number | undefined;
+  /** When its material was rotated (automatically or on demand), oldest first. */
+  rotationsMs: number[];
+}
+
+/** How many requests of one class one account made with one key (or none). */
+export interface RequestTally {
+  accountId: string;
+  keyArn: string | undefined;
+  requestClass: RequestClass;
+  count: number;
+}
+
+/** Everything the report needs. */
+export interface Usage {
+  keys: KeyLife[];
+  requests: RequestTally[];
+  /** The newest recorded event (of any time), if any: the records reach at least that far. */
+  newestEventMs: number | undefined;
+}
+
+const PAGE = 1000;
+const LIFECYCLE_EVENTS = ["CreateKey", "ScheduleKeyDeletion", "CancelKeyDeletion", "DeleteKey", "RotateKeyOnDemand", "RotateKey"] as const;
+const KMS_SOURCE = "kms.amazonaws.com";
+
+/** The parts of a CloudTrail record the report reads. */
+interface EventRecord {
+  eventType?: string;
+  errorCode?: string;
+  userIdentity?: { accountId?: string };
+  resources?: { ARN?: string }[];
+  requestParameters?: { keyPairSpec?: string } | null;
+  responseElements?: { keyMetadata?: { keySpec?: string; keyManager?: string } } | null;
+}
+
+/** Reads the keys and the requests made between `startMs` and `endMs` (inclusive). */
+export async function readUsage(store: Store, audit: AuditStore, startMs: number, endMs: number): Promise<Usage> {
+  const chains = await audit.chains();
+  const lifecycle = new Map<string, { time: number; name: string; record: EventRecord }[]>();
+  let newestEventMs: number | undefined;
+  for (const chain of chains) {
+    const newest = await audit.lookup({ ...chain, startMs: 0, endMs: Number.MAX_SAFE_INTEGER, limit: 1 });
+    const newestMs = newest.events[0]?.timeMs;
+    if (newestMs !== undefined && (newestEventMs === undefined || newestMs > newestEventMs)) newestEventMs = newestMs;
+    for (const name of LIFECYCLE_EVENTS) {
+      for await (const event of events(audit, { ...chain, attribute: { key: "EventName", value: name }, startMs: 0, endMs, limit: PAGE })) {
+        const record = parse(event);
+        if (event.eventSource !== KMS_SOURCE || record.errorCode !== undefined) continue;
+        const arn = record.resources?.[0]?.ARN;
+        if (arn === undefined) continue;
+        lifecycle.set(arn, [...(lifecycle.get(arn) ?? []), { time: event.timeMs, name: event.eventName, record }]);
+      }
+    }
+  }
+  for (const history of lifecycle.values()) history.sort((a, b) => a.time - b.time);
+
+  const keys = new Map<string, KeyLife>();
+  for (const chain of chains) {
+    let cursor: string | undefined;
+    do {
+      const page = await store.listKeys(chain.accountId, chain.region, PAGE, cursor);
+      for (const record of page.items) {
+        const arn = `arn:aws:kms:${record.region}:${record.accountId}:key/${record.keyId}`;
+        keys.set(arn, {
+          accountId: record.accountId,
+          region: record.region,
+          arn,
+          keySpec: record.keySpec,
+          customerManaged: record.keyManager === "CUSTOMER",
+          createdMs: record.createdAtMs,
+          billedUntilMs: record.state === "PendingDeletion" ? scheduledDeletionMs(lifecycle.get(arn) ?? []) : undefined,
+          rotationsMs: (record.rotations ?? []).map((rotation) => rotation.rotatedAtMs),
+        });
+      }
+      cursor = page.next;
+    } while (cursor !== undefined);
+  }
+  // Keys that are gone: what their own events say.
+  for (const [arn, history] of lifecycle) {
+    const created = history.find((event) => event.name === "CreateKey");
+    if (keys.has(arn) || !created) continue;
+    const [, , , region = "", accountId = ""] = arn.split(":");
+    const metadata = created.record.responseElements?.keyMetadata;
+    const deletedMs = history.find((event) => event.name === "DeleteKey")?.time;
+    keys.set(arn, {
+      accountId,
+      region,
+      arn,
+      keySpec: metadata?.keySpec ?? "SYMMETRIC_DEFAULT",
+      customerManaged: (metadata?.keyManager ?? "CUSTOMER") === "CUSTOMER",
+      createdMs: created.time,
+      billedUntilMs: scheduledDeletionMs(history) ?? deletedMs ?? created.time,
+      rotationsMs: history.filter((event) => event.name === "RotateKey" || event.name === "RotateKeyOnDemand").map((event) => event.time),
+    });
+  }
+
+  const tallies = new Map<string, RequestTally>();
+  for (const chain of chains) {
+    for await (const event of events(audit, { ...chain, startMs, endMs, limit: PAGE })) {
+      if (event.eventSource !== KMS_SOURCE) continue;
+      const record = parse(event);
+      // Billed: API calls that succeeded, counted once, in the caller's own trail (a
+      // cross-account call is recorded for the key owner too, and AWS bills the caller).
+      if (record.eventType !== "AwsApiCall" || record.errorCode !== undefined || record.userIdentity?.accountId !== chain.accountId) continue;
+      const keyArns = (record.resources ?? []).flatMap((resource) => (resource.ARN === undefined ? [] : [resource.ARN]));
+      const keySpecs = keyArns.map((arn) => keys.get(arn)?.keySpec ?? "SYMMETRIC_DEFAULT");
+      const requestClass = requestClassOf(event.eventName, keySpecs, record.requestParameters?.keyPairSpec);
+      const keyArn = keyArns[0];
+      const id = `${chain.accountId} ${keyArn ?? ""} ${requestClass}`;
+      const tally = tallies.get(id) ?? { accountId: chain.accountId, keyArn, requestClass, count: 0 };
+      tally.count++;
+      tallies.set(id, tally);
+    }
+  }
+  return { keys: [...keys.values()], requests: [...tallies.values()], newestEventMs };
+}
+
+/** When the deletion still in force was scheduled: the last ScheduleKeyDeletion not cancelled after it. */
+function scheduledDeletionMs(history: readonly { time: number; name: string }[]): number | undefined {
+  let scheduled: number | undefined;
+  for (const event of history) {
+    if (event.name === "ScheduleKeyDeletion") scheduled = event.time;
+    else if (event.name === "CancelKeyDeletion") scheduled = undefined;
+  }
+  return scheduled;
+}
+
+/** Every event a query matches, page after page. */
+async function* events(audit: AuditStore, query: LookupQuery): AsyncGenerator<StoredEvent> {
+  let after: LookupQuery["after"];
+  for (;;) {
+    const page = await audit.lookup({ ...query, after });
+    yield* page.events;
+    const last = page.events.at(-1);
+    if (!page.more || !last) return;
+    after = { timeMs: last.timeMs, rowid: last.rowid };
+  }
+}
+
+function parse(event: StoredEvent): EventRecord {
+  return JSON.parse(event.record) as EventRecord;
+}
