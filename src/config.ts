@@ -6,6 +6,7 @@
  * will use, so a later config file can be read through the same definitions.
  */
 import { availableParallelism } from "node:os";
+import { SEAL_MODES } from "./seal/sealFile.ts";
 import { LOG_LEVELS } from "./server/log.ts";
 
 /** How an option's text becomes a value, and what it must satisfy. */
@@ -92,7 +93,7 @@ export const OPTIONS = {
     defaultText: "SQLite in the data directory",
     description: "PostgreSQL database that several kmsd nodes share, instead of SQLite files in the data directory.",
     details:
-      "Every node of a deployment names the same database and holds the same root key in its data directory. See [deployment.md](deployment.md).",
+      "Every node of a deployment names the same database and holds the same root key (the same root.key in the file seal mode, the same seal otherwise; docs/root-of-trust.md). See [deployment.md](deployment.md).",
   },
   defaultAccount: {
     flag: "default-account",
@@ -258,6 +259,108 @@ export const OPTIONS = {
     default: false,
     description: "Print the result as JSON.",
   },
+  seal: {
+    flag: "seal",
+    env: "KMSD_SEAL",
+    kind: "choice",
+    choices: SEAL_MODES,
+    valueName: "MODE",
+    defaultText: "the data directory's (file for a new one)",
+    description: "Where the root key comes from: file, shamir, kms or pkcs11.",
+    details:
+      "file keeps it in plaintext in root.key (a start outside --dev warns about it); shamir, kms and pkcs11 keep it sealed (docs/root-of-trust.md). Must agree with the data directory's seal; kms and pkcs11 seal a new directory's root key on its first start.",
+  },
+  sealKeyId: {
+    flag: "seal-key-id",
+    env: "KMSD_SEAL_KEY_ID",
+    kind: "string",
+    valueName: "ARN",
+    defaultText: "none",
+    description: "--seal kms: the KMS key that encrypts the root key.",
+    details: "Credentials for that KMS come from the AWS SDK's default chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, shared files, instance roles), never from a flag.",
+  },
+  sealEndpoint: {
+    flag: "seal-endpoint",
+    env: "KMSD_SEAL_ENDPOINT",
+    kind: "string",
+    valueName: "URL",
+    defaultText: "AWS KMS in --seal-region",
+    description: "--seal kms: the endpoint of that KMS (another kmsd, say).",
+  },
+  sealRegion: {
+    flag: "seal-region",
+    env: "KMSD_SEAL_REGION",
+    kind: "string",
+    valueName: "REGION",
+    defaultText: "AWS_REGION",
+    description: "--seal kms: the region of that KMS.",
+  },
+  pkcs11Module: {
+    flag: "pkcs11-module",
+    env: "KMSD_PKCS11_MODULE",
+    kind: "string",
+    valueName: "PATH",
+    defaultText: "none",
+    description: "--seal pkcs11: the token's PKCS#11 library.",
+    details: "The token's user PIN is read from KMSD_PKCS11_PIN only, never a flag. The binding (pkcs11js) is an optional dependency loaded only in this mode.",
+  },
+  pkcs11TokenLabel: {
+    flag: "pkcs11-token-label",
+    env: "KMSD_PKCS11_TOKEN_LABEL",
+    kind: "string",
+    valueName: "LABEL",
+    defaultText: "the data directory's",
+    description: "--seal pkcs11: the label of the token.",
+  },
+  pkcs11KeyLabel: {
+    flag: "pkcs11-key-label",
+    env: "KMSD_PKCS11_KEY_LABEL",
+    kind: "string",
+    valueName: "LABEL",
+    defaultText: "the data directory's",
+    description: "--seal pkcs11: the label of the token's AES key (made on first use) that wraps the root key.",
+  },
+  shares: {
+    flag: "shares",
+    kind: "integer",
+    min: 2,
+    max: 255,
+    valueName: "N",
+    default: 5,
+    description: "How many unseal shares to make.",
+  },
+  threshold: {
+    flag: "threshold",
+    kind: "integer",
+    min: 2,
+    max: 255,
+    valueName: "T",
+    default: 3,
+    description: "How many of the shares unseal the node (at most --shares).",
+  },
+  endpoint: {
+    flag: "endpoint",
+    env: "KMSD_ENDPOINT",
+    kind: "string",
+    valueName: "URL",
+    default: "http://127.0.0.1:8080",
+    description: "The kmsd node to talk to.",
+  },
+  sealMigrateTo: {
+    flag: "to",
+    kind: "choice",
+    choices: ["shamir", "kms", "pkcs11"],
+    valueName: "MODE",
+    defaultText: "none (required)",
+    description: "The seal mode to move the data directory to.",
+  },
+  credentialsFile: {
+    flag: "credentials-file",
+    kind: "string",
+    valueName: "FILE",
+    defaultText: "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+    description: "The default account root's credentials, in an AWS shared-credentials file (profile default).",
+  },
 } as const satisfies Record<string, OptionDefinition>;
 
 /** A set of option definitions, keyed by configuration name. */
@@ -294,6 +397,13 @@ export const SERVE_OPTIONS = {
   logLevel: OPTIONS.logLevel,
   logRequests: OPTIONS.logRequests,
   quietCredentials: OPTIONS.quietCredentials,
+  seal: OPTIONS.seal,
+  sealKeyId: OPTIONS.sealKeyId,
+  sealEndpoint: OPTIONS.sealEndpoint,
+  sealRegion: OPTIONS.sealRegion,
+  pkcs11Module: OPTIONS.pkcs11Module,
+  pkcs11TokenLabel: OPTIONS.pkcs11TokenLabel,
+  pkcs11KeyLabel: OPTIONS.pkcs11KeyLabel,
 } as const;
 
 /** The configuration `kmsd serve` runs with. */

@@ -1,12 +1,16 @@
 /**
- * The data directory: created on first use with mode 0700, holding the root key file
- * (0600), the SQLite database (unless the deployment's database is PostgreSQL) and, after
- * the first start, the default account's credentials file (0600).
+ * The data directory: created on first use with mode 0700, holding the SQLite database
+ * (unless the deployment's database is PostgreSQL), after the first start the default
+ * account's credentials file (0600), and what the seal needs (src/seal/): the plaintext
+ * root key file `root.key` (0600) in the `file` mode, or the seal file `seal.json` with the
+ * root key wrapped in every other mode.
  */
-import { createHmac } from "node:crypto";
 import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { FileRootKey, type RootKey } from "./crypto/rootKey.ts";
+import { rootKeyFilePath } from "./seal/rootKeySource.ts";
+import { readSealRecord } from "./seal/sealFile.ts";
+import { checkRootKeyFits } from "./seal/rootKeyCheck.ts";
 import { redactedUrl } from "./store/open.ts";
 import { openPgStore, type PgStore } from "./store/postgres/pgStore.ts";
 import { SqliteStore } from "./store/sqlite/sqliteStore.ts";
@@ -25,64 +29,75 @@ export interface PostgresDataDir extends DataDir {
   databaseUrl: string;
 }
 
-/** The setting that records which root key a database was initialised with (a check value, not the key). */
-const ROOT_KEY_CHECK_SETTING = "root_key_check";
+/** Creates the data directory (mode 0700) unless it exists; true if it created it. */
+export function ensureDataDirectory(path: string): boolean {
+  // Everything kmsd writes (database, WAL, root key, credentials) is for its own user only.
+  process.umask(0o077);
+  try {
+    statSync(path);
+    return false;
+  } catch {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    chmodSync(path, 0o700); // mkdir's mode is filtered by the umask
+    return true;
+  }
+}
 
 /**
- * Opens the data directory (root key, credentials) with its state in the PostgreSQL
- * database at `databaseUrl`. The first node to start records a check value of its root
- * key there; a node with another root key could not unwrap anything stored, so it refuses
- * to start, saying why.
+ * Opens (creating if needed) a data directory in the `file` seal mode, with its root key
+ * file. A sealed data directory has no root key here: it is refused, naming its mode.
  */
-export async function openDataDirOnPostgres(path: string, databaseUrl: string): Promise<PostgresDataDir> {
-  const { rootKey } = prepareDataDir(path);
+export async function openDataDir(path: string): Promise<DataDir> {
+  ensureDataDirectory(path);
+  return openUnsealedDataDir(path, FileRootKey.loadOrCreate(fileModeRootKeyPath(path)));
+}
+
+/**
+ * Opens a deployment in the `file` seal mode for an offline command (account create, audit):
+ * its state in PostgreSQL when `databaseUrl` is given, else SQLite inside the data directory.
+ */
+export async function openDeploymentDataDir(path: string, databaseUrl: string | undefined): Promise<DataDir | PostgresDataDir> {
+  ensureDataDirectory(path);
+  return openUnsealedDataDir(path, FileRootKey.loadOrCreate(fileModeRootKeyPath(path)), databaseUrl);
+}
+
+/**
+ * The root key file of a data directory in the `file` mode. A sealed directory has none:
+ * offline commands that need the root key refuse it, naming its seal mode.
+ */
+export function fileModeRootKeyPath(path: string): string {
+  const seal = readSealRecord(path);
+  if (seal !== undefined) throw new Error(`${path} is sealed (seal mode ${seal.mode}): its root key is not on disk, so offline commands cannot use it`);
+  return rootKeyFilePath(path);
+}
+
+/**
+ * Opens the state of a deployment with its root key: the SQLite database of the data
+ * directory, or the PostgreSQL database at `databaseUrl` shared with other nodes. Throws,
+ * saying why, if the key is not the one the database was first written with.
+ */
+export async function openUnsealedDataDir(path: string, rootKey: RootKey): Promise<DataDir>;
+export async function openUnsealedDataDir(path: string, rootKey: RootKey, databaseUrl: string | undefined): Promise<DataDir | PostgresDataDir>;
+export async function openUnsealedDataDir(path: string, rootKey: RootKey, databaseUrl?: string): Promise<DataDir | PostgresDataDir> {
+  ensureDataDirectory(path);
+  if (databaseUrl === undefined) {
+    const store = new SqliteStore(join(path, "kmsd.db"));
+    await checkOrClose(store, rootKey, join(path, "kmsd.db"));
+    return { path, store, rootKey };
+  }
   const store = await openPgStore(databaseUrl);
+  await checkOrClose(store, rootKey, `the database ${redactedUrl(databaseUrl)}`);
+  return { path, store, rootKey, databaseUrl };
+}
+
+/** The root key check of a store just opened, which is closed again if the key does not fit. */
+async function checkOrClose(store: Store, rootKey: RootKey, database: string): Promise<void> {
   try {
-    const check = rootKeyCheck(rootKey);
-    const stored = (await store.getSetting(ROOT_KEY_CHECK_SETTING)) ?? (await store.insertSettingIfAbsent(ROOT_KEY_CHECK_SETTING, check));
-    if (stored !== check) {
-      throw new Error(
-        `the database ${redactedUrl(databaseUrl)} was initialised with another root key than ${join(path, "root.key")}: ` +
-          "every node of a deployment must use the same root key (copy root.key from a node that already serves)",
-      );
-    }
+    await checkRootKeyFits(store, rootKey, database);
   } catch (error) {
     await store.close();
     throw error;
   }
-  return { path, store, rootKey, databaseUrl };
-}
-
-/** The data directory of a deployment: its state in PostgreSQL when `databaseUrl` is given, else SQLite inside it. */
-export async function openDeploymentDataDir(path: string, databaseUrl: string | undefined): Promise<DataDir | PostgresDataDir> {
-  return databaseUrl === undefined ? openDataDir(path) : openDataDirOnPostgres(path, databaseUrl);
-}
-
-/** A value that tells root keys apart without revealing anything about them (HMAC under a purpose-derived key). */
-function rootKeyCheck(rootKey: RootKey): string {
-  return createHmac("sha256", rootKey.deriveKey("kmsd database root key check")).update("kmsd").digest("hex");
-}
-
-/** Opens (creating if needed) the data directory. */
-export function openDataDir(path: string): DataDir {
-  const { rootKey } = prepareDataDir(path);
-  const store = new SqliteStore(join(path, "kmsd.db"));
-  return { path, store, rootKey };
-}
-
-/** Creates the directory if needed and loads (or creates) its root key. */
-function prepareDataDir(path: string): { rootKey: RootKey } {
-  // Everything kmsd writes (database, WAL, root key, credentials) is for its own user only.
-  process.umask(0o077);
-  let created = false;
-  try {
-    statSync(path);
-  } catch {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
-    created = true;
-  }
-  if (created) chmodSync(path, 0o700); // mkdir's mode is filtered by the umask
-  return { rootKey: FileRootKey.loadOrCreate(join(path, "root.key")) };
 }
 
 /** Where the default account's credentials are written. */

@@ -43,6 +43,11 @@ export const ExpiredTokenException = awsError("ExpiredTokenException");
 export const AccessDeniedException = awsError("AccessDeniedException");
 export const ThrottlingException = awsError("ThrottlingException");
 export const RequestEntityTooLargeException = awsError("RequestEntityTooLargeException", 413);
+/**
+ * AWS's common "temporary failure of the server" (503, which SDKs retry): what a sealed
+ * node answers, as no key is usable until an operator or the auto-unseal unseals it.
+ */
+export const ServiceUnavailableException = awsError("ServiceUnavailableException", 503);
 
 // KMS model exceptions.
 export const AlreadyExistsException = awsError("AlreadyExistsException");

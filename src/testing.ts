@@ -66,9 +66,12 @@ export async function startKmsd(options: StartOptions = {}): Promise<TestKmsd> {
     child.once("exit", (code) => reject(new Error(`kmsd exited with ${code} before listening:\n${recent.join("\n")}`)));
     setTimeout(() => reject(new Error(`kmsd did not listen within ${options.timeoutMs ?? 30_000} ms:\n${recent.join("\n")}`)), options.timeoutMs ?? 30_000).unref();
   });
-  let started: ListeningLine;
+  let started: ListeningLine & { defaultAccount: string };
   try {
-    started = await listening;
+    const line = await listening;
+    // A sealed node (a KMSD_SEAL from the environment) has no account to hand out yet.
+    if (line.defaultAccount === undefined) throw new Error(`kmsd started sealed (seal mode ${line.seal}); kmsd/testing needs the file seal mode`);
+    started = { ...line, defaultAccount: line.defaultAccount };
   } catch (error) {
     child.kill("SIGKILL");
     throw error;

@@ -6,7 +6,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { OPTIONS } from "../src/config.ts";
+import { OPTIONS, type OptionDefinition } from "../src/config.ts";
+import { COMMANDS, type Command, type CommandGroup } from "../src/cli/commands.ts";
 import { CONFIGURATION_DOC, renderOptionsSection, withSection } from "../scripts/options-doc.ts";
 
 describe("docs/configuration.md", () => {
@@ -24,11 +25,20 @@ describe("docs/configuration.md", () => {
     }
   });
 
-  it("no two options share a flag unless they are one definition", () => {
-    const byFlag = new Map<string, unknown>();
-    for (const option of Object.values(OPTIONS)) {
-      assert.equal(byFlag.has(option.flag), false, `--${option.flag} declared twice`);
-      byFlag.set(option.flag, option);
+  it("a flag with an environment variable is one definition; a flag with several meanings (--to, --out) has none and its commands differ", () => {
+    const byFlag = new Map<string, Set<OptionDefinition>>();
+    for (const option of Object.values(OPTIONS) as OptionDefinition[]) byFlag.set(option.flag, (byFlag.get(option.flag) ?? new Set()).add(option));
+    for (const [flag, definitions] of byFlag) {
+      if (definitions.size > 1) assert.ok([...definitions].every((option) => option.env === undefined), `--${flag} has several definitions and an environment variable`);
+    }
+    for (const command of commandsOf(COMMANDS)) {
+      const flags = Object.values(command.options).map((option) => option.flag);
+      assert.deepEqual(flags.filter((flag, i) => flags.indexOf(flag) !== i), [], `kmsd ${command.name} takes a flag twice`);
     }
   });
 });
+
+/** Every command of the tree, groups flattened. */
+function commandsOf(tree: ReadonlyArray<Command | CommandGroup>): Command[] {
+  return tree.flatMap((entry) => ("subcommands" in entry ? entry.subcommands : [entry]));
+}

@@ -5,6 +5,7 @@
  */
 import type { ServeConfig } from "../config.ts";
 import type { CreatedAccount } from "../identity/accounts.ts";
+import type { SealStatus } from "../seal/nodeSeal.ts";
 import { log } from "../server/log.ts";
 import type { ListeningLine } from "./listeningLine.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
@@ -16,14 +17,30 @@ export function endpointUrl(host: string, port: number): string {
   return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
-/** Logs the one "listening" line of this node: in text the sentence says it all; JSON adds its parts as fields for machines. */
-export function announceListening(config: ServeConfig, port: number, defaultAccount: string): void {
+/**
+ * Logs the one "listening" line of this node: in text the sentence says it all; JSON adds
+ * its parts as fields for machines. A sealed node says so, and how it will unseal; its
+ * default account is unknown until then.
+ */
+export function announceListening(config: ServeConfig, port: number, defaultAccount: string | undefined, seal: SealStatus): void {
   const url = endpointUrl(config.host, port);
   const workers = `${config.workers} worker${config.workers === 1 ? "" : "s"}`;
   const database = config.databaseUrl === undefined ? undefined : redactedUrl(config.databaseUrl);
-  const sentence = `kmsd ${VERSION} listening on ${url} (data ${config.dataDir}${database ? `, database ${database}` : ""}, default account ${defaultAccount}, ${workers})`;
+  const state = seal.sealed ? `sealed (seal mode ${seal.mode}: ${seal.mode === "shamir" ? "kmsd operator unseal" : "retrying the auto-unseal"})` : `default account ${defaultAccount}`;
+  const sentence = `kmsd ${VERSION} listening on ${url} (data ${config.dataDir}${database ? `, database ${database}` : ""}, ${state}, ${workers})`;
   if (config.logFormat === "text") return log.info(sentence);
-  const fields: Omit<ListeningLine, "message"> = { url, host: config.host, port, dataDir: config.dataDir, database, defaultAccount, workers: config.workers, version: VERSION };
+  const fields: Omit<ListeningLine, "message"> = {
+    url,
+    host: config.host,
+    port,
+    dataDir: config.dataDir,
+    database,
+    defaultAccount,
+    workers: config.workers,
+    version: VERSION,
+    seal: seal.mode,
+    sealed: seal.sealed,
+  };
   log.info(sentence, fields);
 }
 

@@ -12,6 +12,7 @@ import { verifyStoredTrail, type VerifyReport } from "../audit/verify.ts";
 import type { AuditStore } from "../store/auditStore.ts";
 import { auditLocation, openAuditStoreAt } from "../store/open.ts";
 import { FileRootKey } from "../crypto/rootKey.ts";
+import { fileModeRootKeyPath } from "../dataDir.ts";
 import { UsageError } from "./parseOptions.ts";
 
 /** The file name of the public key `export --out` writes next to the logs. */
@@ -43,7 +44,8 @@ export async function verify(options: {
 /** `kmsd audit export`: delivers pending events, then copies the files (and the public key) to `out` if given. */
 export async function exportLogs(options: { dataDir: string; databaseUrl: string | undefined; out: string | undefined }): Promise<number> {
   const { dataDir, out } = options;
-  const rootKey = FileRootKey.load(join(dataDir, "root.key"));
+  // Digests are signed with a key the root key wraps: offline, only the file mode has it.
+  const rootKey = FileRootKey.load(fileModeRootKeyPath(dataDir));
   const store = await openTrailStore(dataDir, options.databaseUrl, { readOnly: false });
   try {
     const signer = await loadOrCreateSigner(store, rootKey);

@@ -100,6 +100,55 @@ export const COMMANDS: Array<Command | CommandGroup> = [
       }),
     ],
   },
+  {
+    name: "operator",
+    summary: "The root of trust: create a sealed data directory, unseal or seal a node, move a data directory to a seal (docs/root-of-trust.md).",
+    subcommands: [
+      command({
+        name: "operator init",
+        summary: "Create a data directory whose root key is sealed by Shamir shares; print the shares once (stored nowhere) and the default account's root credentials.",
+        options: { dataDir: OPTIONS.dataDir, shares: OPTIONS.shares, threshold: OPTIONS.threshold, defaultAccount: OPTIONS.defaultAccount, json: OPTIONS.json },
+        run: async (values) => (await import("./operator.ts")).initCommand(values),
+      }),
+      command({
+        name: "operator unseal",
+        summary: "Submit one unseal share, read from standard input (never an argument), to a sealed node; print its progress.",
+        options: { endpoint: OPTIONS.endpoint },
+        exitStatus: { 1: "the share was refused (the node's progress went back to 0) or the node could not be reached" },
+        run: async (values) => (await import("./operator.ts")).unsealCommand(values),
+      }),
+      command({
+        name: "operator seal",
+        summary: "Seal a running node at once (its root key is zeroed), signed with the default account root's credentials.",
+        options: { endpoint: OPTIONS.endpoint, credentialsFile: OPTIONS.credentialsFile },
+        run: async (values) => (await import("./operator.ts")).sealCommand(values),
+      }),
+      command({
+        name: "operator status",
+        summary: "Print a node's seal status: sealed or not, its mode, the unseal progress.",
+        options: { endpoint: OPTIONS.endpoint },
+        run: async (values) => (await import("./operator.ts")).statusCommand(values),
+      }),
+      command({
+        name: "operator seal-migrate",
+        summary: "Move a data directory from the file mode to shamir, kms or pkcs11 (server stopped); then destroy its root.key.",
+        options: {
+          dataDir: OPTIONS.dataDir,
+          to: OPTIONS.sealMigrateTo,
+          shares: OPTIONS.shares,
+          threshold: OPTIONS.threshold,
+          sealKeyId: OPTIONS.sealKeyId,
+          sealEndpoint: OPTIONS.sealEndpoint,
+          sealRegion: OPTIONS.sealRegion,
+          pkcs11Module: OPTIONS.pkcs11Module,
+          pkcs11TokenLabel: OPTIONS.pkcs11TokenLabel,
+          pkcs11KeyLabel: OPTIONS.pkcs11KeyLabel,
+          json: OPTIONS.json,
+        },
+        run: async (values) => (await import("./operator.ts")).sealMigrateCommand({ ...values, seal: undefined }),
+      }),
+    ],
+  },
   // The tools (src/tools/): KMS clients, so their options are the AWS CLI's, and --key-id and --context repeat: they parse their own arguments from these definitions.
   {
     name: "encrypt",

@@ -14,9 +14,14 @@ export interface ListeningLine {
   dataDir: string;
   /** The PostgreSQL database it serves from, password hidden (absent on SQLite). */
   database?: string | undefined;
-  defaultAccount: string;
+  /** Absent while the node is sealed: the account is in the database the root key unlocks. */
+  defaultAccount?: string | undefined;
   workers: number;
   version: string;
+  /** The seal mode (docs/root-of-trust.md): file, shamir, kms or pkcs11. */
+  seal: string;
+  /** Whether the node listens sealed, serving nothing until it is unsealed. */
+  sealed: boolean;
 }
 
 /** The line parsed, if `line` (one whole line of JSON logs) is the listening line. */

@@ -1,24 +1,30 @@
 /**
- * `kmsd serve`: checks that it can start (preflight.ts), opens the data directory
- * (creating it, the root key, the database and the default account on first start) and
- * the audit trail, then serves the API until SIGINT/SIGTERM. With `--database postgres://...`
- * the state lives in PostgreSQL, shared with the deployment's other nodes: changes travel
- * between nodes by LISTEN/NOTIFY and one node at a time runs the scheduler.
+/**
+ * `kmsd serve`: checks that it can start (preflight.ts), listens, obtains the root key from
+ * the node's seal (src/seal/: at once in the `file` mode, from shares or an auto-unseal
+ * otherwise), then opens the deployment's state (creating the database and the default
+ * account on first start) and the audit trail and serves the API until SIGINT/SIGTERM;
+ * while sealed the API is refused. With `--database postgres://...` the state lives in
+ * PostgreSQL, shared with the deployment's other nodes: changes travel between nodes by
+ * LISTEN/NOTIFY and one node at a time runs the scheduler.
  */
 import cluster from "node:cluster";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import type { RequestListener } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { LocalChangeBus, type ChangeBus } from "../cluster/changes.ts";
+import { LocalChangeBus, ScopedChangeBus, type ChangeBus } from "../cluster/changes.ts";
 import { IpcChangeBus } from "../cluster/ipcChangeBus.ts";
 import { AdvisoryLockLeadership, SOLE_LEADER, type Leadership } from "../cluster/leadership.ts";
 import { PgChangeBus } from "../cluster/pgChangeBus.ts";
 import { runPrimary } from "../cluster/primary.ts";
+import { PrimarySealRelay, WorkerSealProxy } from "../cluster/sealRelay.ts";
+import type { RootKey } from "../crypto/rootKey.ts";
 import type { DataDir } from "../dataDir.ts";
 import { AdjustableClock } from "../clock.ts";
 import type { ServeConfig } from "../config.ts";
-import { credentialsPath, openDeploymentDataDir } from "../dataDir.ts";
+import { credentialsPath, ensureDataDirectory, openUnsealedDataDir } from "../dataDir.ts";
 import { AccessKeyDirectory } from "../identity/accessKeys.ts";
 import { ensureDefaultAccount, type CreatedAccount } from "../identity/accounts.ts";
 import { writeCredentialsFile } from "../credentialsFile.ts";
@@ -26,9 +32,12 @@ import { Scheduler } from "../jobs/scheduler.ts";
 import { KeyRepository } from "../keys/keyRepository.ts";
 import { Authorizer } from "../authorization/authorizer.ts";
 import { auditFaultsFromEnv, DISABLED_AUDIT_TRAIL, openAuditTrail } from "../audit/trail.ts";
+import { NodeSeal, type SealControl, type SealListener, type SealStatus } from "../seal/nodeSeal.ts";
+import { rootKeySourceOf, warnIfUnprotected } from "../seal/rootKeySource.ts";
+import { SealedFront } from "../seal/sealedFront.ts";
 
 import type { Services } from "../server/context.ts";
-import { createKmsdServer } from "../server/httpServer.ts";
+import { createHttpServer, kmsdRequestListener } from "../server/httpServer.ts";
 import { httpTimeoutsFromEnv } from "../server/httpConnection.ts";
 import { configureLog, log } from "../server/log.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
@@ -40,41 +49,64 @@ import { checkBeforeStart } from "./preflight.ts";
 export async function serve(options: ServeConfig): Promise<void | number> {
   configureLog({ format: options.logFormat, level: options.logLevel });
   const config = options.ephemeral ? { ...options, dataDir: ephemeralDataDir() } : options;
-  // Workers run the same command line; the primary has already checked and initialised.
+  // Workers run the same command line; the primary has already checked and holds the seal.
   if (cluster.isWorker) return serveAsWorker(config);
   await checkBeforeStart(config);
   const fresh = !existsSync(config.dataDir);
   let listened = false;
+  const onListening = (port: number, start: Start | undefined, seal: SealStatus) => {
+    listened = true;
+    announce(config, port, start, seal);
+  };
   try {
     if (config.workers === 1) {
-      await serveOne(config, (port, start) => {
-        listened = true;
-        announce(config, port, start);
-      });
+      await serveOne(config, onListening);
       return 0;
     }
-    // First-start initialisation happens once, here, before any worker opens the data directory.
-    const dataDir = await openDeploymentDataDir(config.dataDir, config.databaseUrl);
-    let start: Start;
-    try {
-      start = await initialise(dataDir, config.defaultAccount, Date.now());
-    } finally {
-      await dataDir.store.close();
-    }
-    if (config.audit === "on") await (await openAuditStoreAt(auditLocation(dataDir.path, config.databaseUrl))).close();
-    return await runPrimary(config.workers, (port) => {
-      listened = true;
-      announce(config, port, start);
-    });
+    return await servePrimary(config, onListening);
   } finally {
     // A start that failed leaves nothing behind: not even the directory it had just created.
     if (fresh && !listened) rmSync(config.dataDir, { recursive: true, force: true });
   }
 }
 
+/**
+ * The primary of several workers holds the seal: it unseals (at once in the `file` mode)
+ * and hands the root key to its workers. First-start initialisation happens here, once,
+ * before any worker opens the data directory with the key.
+ */
+async function servePrimary(config: ServeConfig, onListening: (port: number, start: Start | undefined, seal: SealStatus) => void): Promise<number> {
+  ensureDataDirectory(config.dataDir);
+  const source = rootKeySourceOf(config.dataDir, config);
+  warnIfUnprotected(source, config.dataDir, config.dev);
+  let start: Start | undefined;
+  let listeningPort: number | undefined;
+  const relay = new PrimarySealRelay(async (rootKey) => {
+    const dataDir = await openUnsealedDataDir(config.dataDir, rootKey, config.databaseUrl);
+    try {
+      start = await initialise(dataDir, config.defaultAccount, Date.now());
+    } finally {
+      await dataDir.store.close();
+    }
+    if (config.audit === "on") await (await openAuditStoreAt(auditLocation(dataDir.path, config.databaseUrl))).close();
+    if (listeningPort !== undefined) showCreated(config, listeningPort, start);
+  });
+  const seal = new NodeSeal(source, relay);
+  relay.attach(seal);
+  await seal.start();
+  try {
+    return await runPrimary(config.workers, (port) => {
+      listeningPort = port;
+      onListening(port, start, seal.status());
+    });
+  } finally {
+    seal.stop();
+  }
+}
+
 async function serveAsWorker(config: ServeConfig): Promise<void> {
   try {
-    await serveOne(config, (port, start) => log.debug("listening", { host: config.host, port, dataDir: config.dataDir, defaultAccount: start.accountId, worker: workerIndex() }));
+    await serveOne(config, (port, start) => log.debug("listening", { host: config.host, port, dataDir: config.dataDir, defaultAccount: start?.accountId, worker: workerIndex() }));
   } finally {
     // The IPC channel to the primary would keep a stopped (or failed) worker alive. Through
     // the worker's own disconnect, the process then ends with its exit status, not 0.
@@ -83,17 +115,23 @@ async function serveAsWorker(config: ServeConfig): Promise<void> {
 }
 
 /** The first start's credentials (unless --quiet-credentials), then the one "listening" line. */
-function announce(config: ServeConfig, port: number, start: Start): void {
-  if (start.created && !config.quietCredentials) {
+function announce(config: ServeConfig, port: number, start: Start | undefined, seal: SealStatus): void {
+  showCreated(config, port, start);
+  announceListening(config, port, start?.accountId, seal);
+}
+
+/** A first start's credentials, once: framed on stdout, or (--quiet-credentials) where to find them. */
+function showCreated(config: ServeConfig, port: number, start: Start | undefined): void {
+  if (!start?.created || start.shown) return;
+  start.shown = true;
+  if (!config.quietCredentials) {
     printCredentials(start.created, { file: credentialsPath(config.dataDir), endpoint: endpointUrl(config.host, port) });
-  }
-  if (start.created && config.quietCredentials) {
+  } else {
     log.info("first start: created the default account; its root credentials are in the credentials file", {
       defaultAccount: start.accountId,
       credentialsFile: credentialsPath(config.dataDir),
     });
   }
-  announceListening(config, port, start.accountId);
 }
 
 /** Where the primary's --ephemeral directory is named for its workers (they inherit its environment). */
@@ -122,7 +160,7 @@ function workerIndex(): number {
  * closed again, also when start-up fails half-way (a taken port, say): an audit
  * writer thread left running would keep the process alive.
  */
-async function serveOne(config: ServeConfig, onListening: (port: number, start: Start) => void): Promise<void> {
+async function serveOne(config: ServeConfig, onListening: (port: number, start: Start | undefined, seal: SealStatus) => void): Promise<void> {
   /** Closers of what is open so far, the last opened first. */
   const opened: Array<() => Promise<void>> = [];
   try {
@@ -132,87 +170,61 @@ async function serveOne(config: ServeConfig, onListening: (port: number, start: 
   }
 }
 
-/** Opens everything, listens, and returns on SIGINT/SIGTERM; registers a closer for each thing it opens. */
+/**
+ * Listens at once, sealed or not, and serves the API whenever the node is unsealed (at
+ * once in the `file` mode); returns on SIGINT/SIGTERM. Registers a closer for each thing it opens.
+ */
 async function serveUntilStopped(
   config: ServeConfig,
   onClose: (close: () => Promise<void>) => void,
-  onListening: (port: number, start: Start) => void,
+  onListening: (port: number, start: Start | undefined, seal: SealStatus) => void,
 ): Promise<void> {
   const worker = workerIndex();
-  const nodeBus: ChangeBus = cluster.isWorker ? new IpcChangeBus() : new LocalChangeBus();
+  const bus = new ScopedChangeBus(cluster.isWorker ? new IpcChangeBus() : new LocalChangeBus());
   const clock = new AdjustableClock();
-  const dataDir = await openDeploymentDataDir(config.dataDir, config.databaseUrl);
-  onClose(() => dataDir.store.close());
-  let bus = nodeBus;
-  let leadership: Leadership = SOLE_LEADER;
-  if ("databaseUrl" in dataDir) {
-    const pgBus = new PgChangeBus(dataDir.databaseUrl, nodeBus, dataDir.store.pool);
-    onClose(() => pgBus.close());
-    await pgBus.ready();
-    bus = pgBus;
-    if (worker === 0) {
-      const advisory = new AdvisoryLockLeadership(dataDir.databaseUrl);
-      onClose(() => advisory.close());
-      await advisory.start();
-      leadership = advisory;
-    }
-  }
-  const start = await initialise(dataDir, config.defaultAccount, clock.nowMs());
-  const { accountId } = start;
-  if (config.dev && worker === 0) {
-    log.warn("--dev: unknown access keys act as the default account's root and the clock can be moved; never use this in production", {
-      defaultAccount: accountId,
-    });
-  }
-  const keys = new KeyRepository(dataDir.store, dataDir.rootKey, config.keyCacheSize, bus);
-  const accessKeys = new AccessKeyDirectory(dataDir.store, dataDir.rootKey, bus);
-  const audit =
-    config.audit === "on"
-      ? await openAuditTrail({
-        dataDir: dataDir.path,
-        databaseUrl: config.databaseUrl,
-        rootKey: dataDir.rootKey,
-        accessKeys,
-        defaultAccountId: accountId,
-        nowMs: clock.nowMs(),
-        retentionDays: config.auditRetentionDays,
-        faults: auditFaultsFromEnv(process.env),
-      })
-    : DISABLED_AUDIT_TRAIL;
-  onClose(() => audit.close());
-  if (config.audit === "off") log.warn("--audit off: requests are not recorded; use it only to measure what the audit trail costs");
-  const services: Services = {
-    store: dataDir.store,
-    keys,
-    accessKeys,
-    rootKey: dataDir.rootKey,
-    clock,
-    dev: config.dev,
-    defaultAccountId: accountId,
-    authorizer: new Authorizer(accessKeys),
-    audit,
+  ensureDataDirectory(config.dataDir);
+  let open: OpenServices | undefined;
+  /** Set once the server listens: a first start's credentials made by a later unseal are shown then. */
+  const listening: { port?: number } = {};
+  onClose(async () => open?.close());
+  const listener: SealListener = {
+    unsealed: async (rootKey) => {
+      open = await openServices(config, rootKey, { worker, bus, clock });
+      front.serve(open.listener, open.services);
+      if (listening.port !== undefined && !cluster.isWorker) showCreated(config, listening.port, open.start);
+    },
+    sealed: async () => {
+      front.seal();
+      const closing = open;
+      open = undefined;
+      await closing?.close();
+    },
   };
-  // One worker runs the time-driven jobs; the others would only repeat them. On PostgreSQL,
-  // worker 0 of the node that holds the leadership lock.
-  const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined, leadership) : undefined;
-  if (scheduler) onClose(() => scheduler.stop());
-  bus.subscribe(async (change) => {
-    if (change.kind !== "clock") return;
-    clock.adoptOffset(change.offsetMs);
-    await scheduler?.runDue();
-  });
-  const afterClockAdvance = async () => {
-    await scheduler?.runDue();
-    await bus.publish({ kind: "clock", offsetMs: clock.offsetMs });
-  };
-  const server = createKmsdServer(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env), logRequests: config.logRequests });
+  let seal: SealControl;
+  let ready: Promise<void>;
+  if (cluster.isWorker) {
+    const proxy = new WorkerSealProxy(listener);
+    // Serving from the first request when the primary is already unsealed (always, in the `file` mode).
+    ready = proxy.ready;
+    seal = proxy;
+  } else {
+    const source = rootKeySourceOf(config.dataDir, config);
+    warnIfUnprotected(source, config.dataDir, config.dev);
+    const nodeSeal = new NodeSeal(source, listener);
+    onClose(async () => nodeSeal.stop());
+    ready = nodeSeal.start();
+    seal = nodeSeal;
+  }
+  const front = new SealedFront(seal, worker);
+  await ready;
+  const server = createHttpServer(front.listener, httpTimeoutsFromEnv(process.env));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);
   });
-  scheduler?.start();
   const { port } = server.address() as AddressInfo;
-  onListening(port, start);
+  listening.port = port;
+  onListening(port, open?.start, seal.status());
   // A worker whose primary is gone (killed) stops too, rather than serve alone forever.
   if (cluster.isWorker) process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
 
@@ -229,10 +241,104 @@ async function serveUntilStopped(
   });
 }
 
-/** The default account, and its credentials if this start created it. */
+/** What an unsealed node serves with, and how to close it again when it seals or stops. */
+interface OpenServices {
+  services: Services;
+  listener: RequestListener;
+  start: Start;
+  close(): Promise<void>;
+}
+
+/** Opens the database, the caches, the audit trail and the scheduler with `rootKey`; the first start creates the default account. */
+async function openServices(config: ServeConfig, rootKey: RootKey, node: { worker: number; bus: ScopedChangeBus; clock: AdjustableClock }): Promise<OpenServices> {
+  const { worker, clock } = node;
+  /** Closers of what is open so far, the last opened first. */
+  const opened: Array<() => Promise<void>> = [];
+  const close = async () => {
+    node.bus.dropSubscriptions();
+    for (const closeOne of opened.splice(0)) await closeOne();
+  };
+  try {
+    const dataDir = await openUnsealedDataDir(config.dataDir, rootKey, config.databaseUrl);
+    opened.unshift(() => dataDir.store.close());
+    // On PostgreSQL, changes also travel to the other nodes, and one node at a time (worker
+    // 0 of the one holding the leadership lock) runs the scheduler. Both end with a seal.
+    let bus: ChangeBus = node.bus;
+    let leadership: Leadership = SOLE_LEADER;
+    if ("databaseUrl" in dataDir) {
+      const pgBus = new PgChangeBus(dataDir.databaseUrl, node.bus, dataDir.store.pool);
+      opened.unshift(() => pgBus.close());
+      await pgBus.ready();
+      bus = pgBus;
+      if (worker === 0) {
+        const advisory = new AdvisoryLockLeadership(dataDir.databaseUrl);
+        opened.unshift(() => advisory.close());
+        await advisory.start();
+        leadership = advisory;
+      }
+    }
+    const start = await initialise(dataDir, config.defaultAccount, clock.nowMs());
+    const { accountId } = start;
+    if (config.dev && worker === 0) {
+      log.warn("--dev: unknown access keys act as the default account's root and the clock can be moved; never use this in production", {
+        defaultAccount: accountId,
+      });
+    }
+    const keys = new KeyRepository(dataDir.store, rootKey, config.keyCacheSize, bus);
+    const accessKeys = new AccessKeyDirectory(dataDir.store, rootKey, bus);
+    const audit =
+      config.audit === "on"
+        ? await openAuditTrail({
+            dataDir: dataDir.path,
+            databaseUrl: config.databaseUrl,
+            rootKey,
+            accessKeys,
+            defaultAccountId: accountId,
+            nowMs: clock.nowMs(),
+            retentionDays: config.auditRetentionDays,
+            faults: auditFaultsFromEnv(process.env),
+          })
+        : DISABLED_AUDIT_TRAIL;
+    opened.unshift(() => audit.close());
+    if (config.audit === "off") log.warn("--audit off: requests are not recorded; use it only to measure what the audit trail costs");
+    const services: Services = {
+      store: dataDir.store,
+      keys,
+      accessKeys,
+      rootKey,
+      clock,
+      dev: config.dev,
+      defaultAccountId: accountId,
+      authorizer: new Authorizer(accessKeys),
+      audit,
+    };
+    // One worker runs the time-driven jobs; the others would only repeat them. On PostgreSQL,
+    // worker 0 of the node that holds the leadership lock.
+    const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined, leadership) : undefined;
+    if (scheduler) opened.unshift(() => scheduler.stop());
+    bus.subscribe(async (change) => {
+      if (change.kind !== "clock") return;
+      clock.adoptOffset(change.offsetMs);
+      await scheduler?.runDue();
+    });
+    const afterClockAdvance = async () => {
+      await scheduler?.runDue();
+      await bus.publish({ kind: "clock", offsetMs: clock.offsetMs });
+    };
+    scheduler?.start();
+    const listener = kmsdRequestListener(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env), logRequests: config.logRequests });
+    return { services, listener, start, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The default account, its credentials if this start created it, and whether they were shown yet. */
 interface Start {
   accountId: string;
   created: CreatedAccount | undefined;
+  shown?: boolean;
 }
 
 /**

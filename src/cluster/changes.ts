@@ -31,3 +31,33 @@ export class LocalChangeBus implements ChangeBus {
 
   subscribe(_handler: ChangeHandler): void {}
 }
+
+/**
+ * A bus whose subscriptions can all be dropped at once: a node that seals drops the
+ * services it served with (their caches hold unwrapped material), and their handlers must
+ * not keep them alive or act on changes any more. Publishing passes straight through.
+ */
+export class ScopedChangeBus implements ChangeBus {
+  readonly #inner: ChangeBus;
+  #handlers: ChangeHandler[] = [];
+
+  constructor(inner: ChangeBus) {
+    this.#inner = inner;
+    inner.subscribe(async (change) => {
+      for (const handler of this.#handlers) await handler(change);
+    });
+  }
+
+  publish(change: Change): Promise<void> {
+    return this.#inner.publish(change);
+  }
+
+  subscribe(handler: ChangeHandler): void {
+    this.#handlers.push(handler);
+  }
+
+  /** Drops every subscription made so far. */
+  dropSubscriptions(): void {
+    this.#handlers = [];
+  }
+}

@@ -4,12 +4,14 @@
  * additional data that binds it to where it belongs (a key ARN and version id, an
  * access key id), so a wrapped blob cannot be moved to another record.
  *
- * The embedded default keeps the root key in a file of its own (mode 0600) next to
- * the database; other roots of trust (sealed passphrase, PKCS#11) implement RootKey.
+ * The root key itself comes from the node's seal (src/seal/): a plaintext file in the
+ * `file` mode (FileRootKey), or unwrapped from the data directory's seal file by Shamir
+ * shares, another KMS or a PKCS#11 token. In memory it is a WrappingKey: its bytes live in
+ * one buffer of their own that `destroy()` zeroes when the node seals.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
-
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { SecretBytes } from "./secret.ts";
 
 /** Wraps and unwraps secrets at rest. */
 export interface RootKey {
@@ -23,18 +25,95 @@ export interface RootKey {
 const WRAP_FORMAT_V1 = 0x01;
 const IV_LENGTH = 12;
 const TAG_LENGTH = 16;
-const ROOT_KEY_LENGTH = 32;
+/** A root key (and every key that wraps one) is an AES-256 key. */
+export const ROOT_KEY_LENGTH = 32;
 
-/** A root key held in memory, loaded from (or created as) a key file. */
-export class FileRootKey implements RootKey {
-  readonly #key: Buffer;
+/**
+ * An AES-256-GCM wrapping key held in memory: the root key, or a key that wraps the
+ * root key (a Shamir unseal key). Once destroyed its bytes are zeros and every use
+ * throws, so nothing can be wrapped under a zeroed key by a request still in flight.
+ */
+export class WrappingKey implements RootKey {
+  readonly #key: SecretBytes;
+  #destroyed = false;
 
-  private constructor(key: Buffer) {
+  private constructor(key: SecretBytes) {
     this.#key = key;
   }
 
+  /** A fresh random key. */
+  static generate(): WrappingKey {
+    return WrappingKey.adopt(randomBytes(ROOT_KEY_LENGTH));
+  }
+
+  /** Takes the key's bytes: copies them into a buffer of its own and zeroes `bytes`. */
+  static adopt(bytes: Uint8Array): WrappingKey {
+    if (bytes.length !== ROOT_KEY_LENGTH) throw new Error(`a root key is ${ROOT_KEY_LENGTH} bytes, not ${bytes.length}`);
+    const key = SecretBytes.copyOf(bytes);
+    bytes.fill(0);
+    return new WrappingKey(key);
+  }
+
+  /**
+   * Lends the raw key bytes to `use` (to wrap them under another key, or hand them to a
+   * worker process); the bytes must not outlive the call.
+   */
+  withBytes<T>(use: (bytes: Buffer) => T): T {
+    return use(this.#live());
+  }
+
+  /** Zeroes the key; every later use throws. */
+  destroy(): void {
+    this.#destroyed = true;
+    this.#key.zero();
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  wrap(plaintext: Buffer, aad: Buffer): Buffer {
+    const iv = randomBytes(IV_LENGTH);
+    const cipher = createCipheriv("aes-256-gcm", this.#live(), iv);
+    cipher.setAAD(aad);
+    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    return Buffer.concat([Buffer.from([WRAP_FORMAT_V1]), iv, body, cipher.getAuthTag()]);
+  }
+
+  unwrap(wrapped: Buffer, aad: Buffer): Buffer {
+    if (wrapped.length < 1 + IV_LENGTH + TAG_LENGTH || wrapped[0] !== WRAP_FORMAT_V1) {
+      throw new Error("wrapped secret has an unknown format");
+    }
+    const iv = wrapped.subarray(1, 1 + IV_LENGTH);
+    const tag = wrapped.subarray(wrapped.length - TAG_LENGTH);
+    const decipher = createDecipheriv("aes-256-gcm", this.#live(), iv);
+    decipher.setAAD(aad);
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(wrapped.subarray(1 + IV_LENGTH, wrapped.length - TAG_LENGTH)), decipher.final()]);
+  }
+
+  deriveKey(purpose: string): Buffer {
+    return createHmac("sha256", this.#live()).update(`kmsd internal key\n${purpose}`, "utf8").digest();
+  }
+
+  #live(): Buffer {
+    if (this.#destroyed) throw new Error("the root key was destroyed: the node is sealed");
+    return this.#key.unsafeBytes();
+  }
+
+  toString(): string {
+    return "[root key]";
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+/** The `file` seal mode: the root key in a plaintext file of its own (mode 0600) beside the database. */
+export const FileRootKey = {
   /** Loads the root key file, creating it with fresh random bytes (mode 0600) if absent. */
-  static loadOrCreate(path: string): FileRootKey {
+  loadOrCreate(path: string): WrappingKey {
     try {
       return FileRootKey.load(path);
     } catch (error) {
@@ -54,43 +133,16 @@ export class FileRootKey implements RootKey {
     } finally {
       closeSync(fd);
     }
-    return new FileRootKey(key);
-  }
+    return WrappingKey.adopt(key);
+  },
 
   /** Loads an existing root key file. */
-  static load(path: string): FileRootKey {
+  load(path: string): WrappingKey {
     const key = readFileSync(path);
     if (key.length !== ROOT_KEY_LENGTH) {
+      key.fill(0);
       throw new Error(`root key file ${path} is ${key.length} bytes; expected ${ROOT_KEY_LENGTH}`);
     }
-    return new FileRootKey(key);
-  }
-
-  wrap(plaintext: Buffer, aad: Buffer): Buffer {
-    const iv = randomBytes(IV_LENGTH);
-    const cipher = createCipheriv("aes-256-gcm", this.#key, iv);
-    cipher.setAAD(aad);
-    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return Buffer.concat([Buffer.from([WRAP_FORMAT_V1]), iv, body, cipher.getAuthTag()]);
-  }
-
-  unwrap(wrapped: Buffer, aad: Buffer): Buffer {
-    if (wrapped.length < 1 + IV_LENGTH + TAG_LENGTH || wrapped[0] !== WRAP_FORMAT_V1) {
-      throw new Error("wrapped secret has an unknown format");
-    }
-    const iv = wrapped.subarray(1, 1 + IV_LENGTH);
-    const tag = wrapped.subarray(wrapped.length - TAG_LENGTH);
-    const decipher = createDecipheriv("aes-256-gcm", this.#key, iv);
-    decipher.setAAD(aad);
-    decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(wrapped.subarray(1 + IV_LENGTH, wrapped.length - TAG_LENGTH)), decipher.final()]);
-  }
-
-  deriveKey(purpose: string): Buffer {
-    return createHmac("sha256", this.#key).update(`kmsd internal key\n${purpose}`, "utf8").digest();
-  }
-
-  toString(): string {
-    return "[root key]";
-  }
-}
+    return WrappingKey.adopt(key);
+  },
+};

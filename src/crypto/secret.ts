@@ -1,8 +1,9 @@
 /**
  * Secret bytes in their own type: an isolated buffer of exact length that redacts
- * itself in logs, JSON and `util.inspect`, and can be zeroed when done. Key material
- * and plaintext travel as SecretBytes inside kmsd so that an accidental log line
- * prints `[secret 32 bytes]`, never the bytes.
+ * itself in logs, JSON and `util.inspect`, and can be zeroed when done. The root key
+ * and the keys that wrap it (src/crypto/rootKey.ts) and unseal key shares while they
+ * are collected (src/seal/) are held as SecretBytes, so an accidental log line prints
+ * `[secret 32 bytes]`, never the bytes, and sealing a node zeroes them.
  */
 import { inspect } from "node:util";
 
@@ -10,9 +11,11 @@ import { inspect } from "node:util";
 export class SecretBytes {
   readonly #bytes: Buffer;
 
-  /** Copies `source` into a fresh buffer owned by this object. */
+  /** Copies `source` into a fresh buffer owned by this object (never a slice of Node's shared pool). */
   static copyOf(source: Uint8Array): SecretBytes {
-    return new SecretBytes(Buffer.from(source));
+    const bytes = Buffer.alloc(source.length);
+    bytes.set(source);
+    return new SecretBytes(bytes);
   }
 
   /** Takes ownership of `bytes` (the caller must not keep using it). */

@@ -11,7 +11,7 @@
  * requests the HTTP parser refuses are httpConnection.ts's.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import { AwsError, KMSInternalException, RequestEntityTooLargeException, UnknownOperationException } from "../errors.ts";
 import type { Services } from "./context.ts";
 import { JSON_CONTENT_TYPE, serializeError } from "./jsonProtocol.ts";
@@ -41,9 +41,23 @@ export interface ServerHooks {
   logRequests: boolean;
 }
 
-/** Creates the HTTP server (not yet listening). */
+/** Creates the HTTP server (not yet listening) that serves the API with `services`. */
 export function createKmsdServer(services: Services, hooks: ServerHooks): Server {
-  const timeouts = hooks.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
+  return createHttpServer(kmsdRequestListener(services, hooks), hooks.timeouts);
+}
+
+/** The API's request handler: /health, the --dev clock, and every AWS API request. */
+export function kmsdRequestListener(services: Services, hooks: ServerHooks): RequestListener {
+  return (req, res) => {
+    handle(req, res, services, hooks).catch((error: unknown) => {
+      log.error("response failed", { error: String(error) });
+      res.destroy();
+    });
+  };
+}
+
+/** Creates a node:http server with kmsd's deadlines and limits around `listener` (not yet listening). */
+export function createHttpServer(listener: RequestListener, timeouts: HttpTimeouts = DEFAULT_HTTP_TIMEOUTS): Server {
   const server = createServer(
     {
       headersTimeout: timeouts.headersMs,
@@ -55,16 +69,24 @@ export function createKmsdServer(services: Services, hooks: ServerHooks): Server
       // signs the Host header, so authentication refuses it in AWS's error shape.
       requireHostHeader: false,
     },
-    (req, res) => {
-      handle(req, res, services, hooks).catch((error: unknown) => {
-        log.error("response failed", { error: String(error) });
-        res.destroy();
-      });
-    },
+    listener,
   );
   server.on("clientError", (error: Error & { code?: string }, socket) => answerClientError(error, socket, timeouts));
   server.on("checkExpectation", (_req: IncomingMessage, res: ServerResponse) => answerUnmetExpectation(res));
   return server;
+}
+
+/**
+ * Refuses an API request that will not run (the node is sealed) with `error`, in the
+ * request's protocol: XML for IAM/STS (form-encoded), JSON otherwise. The body is
+ * drained unread, and nothing is recorded: the request never reached a service.
+ */
+export function refuseApiRequest(req: IncomingMessage, res: ServerResponse, error: AwsError): void {
+  req.resume();
+  const queryService = isFormEncoded(req) ? queryServiceOf(header(req, "authorization"), undefined) : undefined;
+  const requestId = randomUUID();
+  const answer = errorAnswer(error, queryService, requestId);
+  send(res, requestId, answer.status, answer.body, answer.contentType);
 }
 
 /**
@@ -154,7 +176,7 @@ async function dispatch(
   const cloudTrailOperation = cloudTrailOperationOf(target);
   if (cloudTrailOperation !== undefined) audit.service = "cloudtrail";
   const body = await readBody(req);
-  const raw: RawRequest = { method: req.method ?? "", path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body, ...origin(req) };
+  const raw = rawRequestOf(req, url, body);
   if (isQuery) {
     const form = parseQueryForm(body);
     const queryService = queryServiceOf(header(req, "authorization"), form.get("Action"));
@@ -200,11 +222,16 @@ function send(res: ServerResponse, requestId: string, status: number, body: stri
   res.end(body);
 }
 
+/** The request as SigV4 authentication sees it. */
+export function rawRequestOf(req: IncomingMessage, url: URL, body: Buffer): RawRequest {
+  return { method: req.method ?? "", path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body, ...origin(req) };
+}
+
 /**
  * Reads the body, refusing one over MAX_BODY_BYTES before buffering it whole; rejects with
  * IncompleteRequestError if the connection ends first.
  */
-function readBody(req: IncomingMessage): Promise<Buffer> {
+export function readBody(req: IncomingMessage): Promise<Buffer> {
   const tooLarge = () => new RequestEntityTooLargeException(`Request body is larger than ${MAX_BODY_BYTES} bytes.`);
   if (Number(header(req, "content-length") ?? "0") > MAX_BODY_BYTES) {
     req.resume(); // drain without keeping anything; the response closes the connection

@@ -204,6 +204,7 @@ const QUERY_CODES: Readonly<Record<string, { code: string; status: number }>> = 
   UnknownOperationException: { code: "InvalidAction", status: 400 },
   ThrottlingException: { code: "Throttling", status: 400 },
   KMSInternalException: { code: "InternalFailure", status: 500 },
+  ServiceUnavailableException: { code: "ServiceUnavailable", status: 503 },
 };
 
 /** The Query code and status of an error. */

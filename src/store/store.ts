@@ -34,6 +34,8 @@ export interface Store {
   /** A value of the small key/value table that holds installation facts (default account...). */
   getSetting(name: string): Promise<string | undefined>;
   setSetting(name: string, value: string): Promise<void>;
+  /** Sets a setting unless it is set already (by another node or worker that got there first); returns the stored value. */
+  insertSettingIfAbsent(name: string, value: string): Promise<string>;
 
   /**
    * Creates an account with its root access key and, if given, sets `setting` (the default

@@ -23,7 +23,7 @@ export const MAX_KEYS_PER_MESSAGE = 16;
  * messages are format version 2, signed with ECDSA P-384 by default), and a bound on the
  * data keys a message may carry.
  */
-export const encryptionSdk = buildClient({
+export const encryptionSdk: ReturnType<typeof buildClient> = buildClient({
   commitmentPolicy: CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT,
   maxEncryptedDataKeys: MAX_KEYS_PER_MESSAGE,
 });

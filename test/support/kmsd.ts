@@ -11,7 +11,7 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { parseListeningLine } from "../../src/cli/listeningLine.ts";
+import { parseListeningLine, type ListeningLine } from "../../src/cli/listeningLine.ts";
 import { readCredentialsFile } from "../../src/credentialsFile.ts";
 
 export { parseListeningLine, type ListeningLine } from "../../src/cli/listeningLine.ts";
@@ -64,17 +64,17 @@ export async function startKmsdWorkers(workers: number): Promise<Kmsd> {
 }
 
 
-/** Starts kmsd; pass `dataDir` to restart on an existing directory. */
-export async function startKmsd(options: { dataDir?: string; dev?: boolean; args?: string[] } = {}): Promise<Kmsd> {
+/** Starts kmsd; pass `dataDir` to restart on an existing directory, `env` for variables beyond the test's own. */
+export async function startKmsd(options: { dataDir?: string; dev?: boolean; args?: string[]; env?: Record<string, string> } = {}): Promise<Kmsd> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "kmsd-test-"));
   // One worker unless a test asks for more: tests reason about one process's timing and crashes.
   const workers = options.args?.includes("--workers") ? [] : ["--workers", "1"];
   // JSON logs whatever KMSD_LOG_FORMAT the developer's shell sets: the harness reads them.
   const args = ["serve", "--port", "0", "--data-dir", dataDir, "--log-format", "json", ...workers, ...(options.dev ? ["--dev"] : []), ...(options.args ?? [])];
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
   let stderr = "";
   child.stdout.resume();
-  const listening = new Promise<{ port: number; defaultAccount: string }>((resolve, reject) => {
+  const listening = new Promise<ListeningLine>((resolve, reject) => {
     // Lines already looked at: the request log makes stderr long, and it is scanned only until listening.
     let scanned = 0;
     let listened = false;
@@ -112,7 +112,8 @@ export async function startKmsd(options: { dataDir?: string; dev?: boolean; args
     dataDir,
     process: child,
     credentials,
-    accountId: defaultAccount,
+    // Empty while the node listens sealed: its account is in the database the root key unlocks.
+    accountId: defaultAccount ?? "",
     stderr: () => stderr,
     kms(clientOptions = {}) {
       const client = new KMSClient({

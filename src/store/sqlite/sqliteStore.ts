@@ -53,6 +53,13 @@ export class SqliteStore implements Store {
     await this.#turn(() => this.#setSetting(name, value));
   }
 
+  async insertSettingIfAbsent(name: string, value: string): Promise<string> {
+    return this.#turn(() => {
+      this.#run("INSERT INTO settings(name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING", name, value);
+      return String(this.#get("SELECT value FROM settings WHERE name = ?", name)?.value);
+    });
+  }
+
   async createAccount(account: AccountRecord, rootAccessKey: StoredAccessKey, setting?: { name: string; value: string }): Promise<boolean> {
     return this.#transaction(() => {
       const inserted = this.#run(
