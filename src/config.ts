@@ -154,6 +154,36 @@ export const OPTIONS = {
     description: "The least severe log lines written.",
     details: "`debug` adds what is routine for a server but may explain a client's trouble: each worker's own listening line, requests the HTTP parser refused or a client abandoned mid-body.",
   },
+  throttling: {
+    flag: "throttling",
+    env: "KMSD_THROTTLING",
+    kind: "choice",
+    choices: ["on", "off"],
+    default: "on",
+    description: "Apply AWS KMS's request quotas (ThrottlingException over them); off lifts them all.",
+    details:
+      "On by default, --dev included, so client retry logic meets AWS's limits locally. The test harness turns it off. See [operations.md](operations.md#quotas).",
+  },
+  requestQuotas: {
+    flag: "request-quotas",
+    env: "KMSD_REQUEST_QUOTAS",
+    kind: "string",
+    pattern: { regex: /^\s*([A-Za-z0-9_.]+\s*=\s*[0-9.]+\s*(,\s*|$))*$/, means: "NAME=RATE pairs separated by commas" },
+    valueName: "LIST",
+    defaultText: "AWS's defaults",
+    description: "Request quotas (requests per second per account and Region) that differ from AWS's: `CreateKey=50,symmetric=20000`.",
+    details: "Names: `symmetric`, `rsa`, `ecc`, `mldsa`, `GenerateDataKeyPair.<KeyPairSpec>` and each management operation (`CreateKey`...).",
+  },
+  resourceQuotas: {
+    flag: "resource-quotas",
+    env: "KMSD_RESOURCE_QUOTAS",
+    kind: "string",
+    pattern: { regex: /^\s*([A-Za-z]+\s*=\s*[0-9]+\s*(,\s*|$))*$/, means: "NAME=COUNT pairs separated by commas" },
+    valueName: "LIST",
+    defaultText: "AWS's defaults",
+    description: "Resource quotas (LimitExceededException past them) that differ from AWS's: `keys=1000,grantsPerKey=100`.",
+    details: "Names: `keys` (per account and Region), `aliasesPerKey`, `grantsPerKey`, `grantsPerPrincipalPerKey`, `keyPolicyBytes`.",
+  },
   quietCredentials: {
     flag: "quiet-credentials",
     env: "KMSD_QUIET_CREDENTIALS",
@@ -244,6 +274,9 @@ export const SERVE_OPTIONS = {
   logFormat: OPTIONS.logFormat,
   logLevel: OPTIONS.logLevel,
   quietCredentials: OPTIONS.quietCredentials,
+  throttling: OPTIONS.throttling,
+  requestQuotas: OPTIONS.requestQuotas,
+  resourceQuotas: OPTIONS.resourceQuotas,
 } as const;
 
 /** The configuration `kmsd serve` runs with. */

@@ -28,12 +28,19 @@ import { DEFAULT_REGION } from "../server/regions.ts";
 import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
 import { announceListening, endpointUrl, printCredentials } from "./announce.ts";
 import { checkBeforeStart } from "./preflight.ts";
+import { UsageError } from "./parseOptions.ts";
+import { checkQuotaOptions, holdBucketsForWorkers, quotasForServer } from "../quotas/fromConfig.ts";
 
 /** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
 export async function serve(config: ServeConfig): Promise<void | number> {
   configureLog({ format: config.logFormat, level: config.logLevel });
   // Workers run the same command line; the primary has already checked and initialised.
   if (cluster.isWorker) return serveAsWorker(config);
+  try {
+    checkQuotaOptions(config);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   await checkBeforeStart(config);
   const fresh = !existsSync(config.dataDir);
   let listened = false;
@@ -50,6 +57,7 @@ export async function serve(config: ServeConfig): Promise<void | number> {
     const start = await initialise(dataDir, config.defaultAccount, Date.now());
     await dataDir.store.close();
     if (config.audit === "on") await openSqliteAuditStore(auditDbPath(dataDir.path)).close();
+    holdBucketsForWorkers(config);
     return await runPrimary(config.workers, (port) => {
       listened = true;
       announce(config, port, start);
@@ -148,6 +156,7 @@ async function serveUntilStopped(
     defaultAccountId: accountId,
     authorizer: new Authorizer(accessKeys),
     audit,
+    quotas: quotasForServer(config),
   };
   // One worker runs the time-driven jobs; the others would only repeat them.
   const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined) : undefined;
