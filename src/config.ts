@@ -162,7 +162,7 @@ export const OPTIONS = {
     default: "on",
     description: "Apply AWS KMS's request quotas (ThrottlingException over them); off lifts them all.",
     details:
-      "On by default, --dev included, so client retry logic meets AWS's limits locally. The test harness turns it off. See [operations.md](operations.md#quotas).",
+      "On by default, --dev included, so client retry logic meets AWS's limits locally. The test harness turns it off. See [operations-quotas-seed-backup.md](operations-quotas-seed-backup.md).",
   },
   requestQuotas: {
     flag: "request-quotas",
