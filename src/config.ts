@@ -235,6 +235,25 @@ export const OPTIONS = {
     defaultText: "none",
     description: "Also copy the log and digest files, and the public key, to this directory.",
   },
+  backupOut: {
+    flag: "out",
+    kind: "string",
+    valueName: "FILE",
+    description: "The backup file to write (never overwritten).",
+  },
+  restoreFrom: {
+    flag: "from",
+    kind: "string",
+    valueName: "FILE",
+    description: "The backup file to restore.",
+  },
+  restoreRootKey: {
+    flag: "root-key",
+    kind: "string",
+    valueName: "FILE",
+    defaultText: "none: copy root.key in before starting",
+    description: "The root key file the backup was made with: checked against the backup, then copied in.",
+  },
   json: {
     flag: "json",
     kind: "boolean",

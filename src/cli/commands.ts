@@ -59,6 +59,19 @@ export const COMMANDS: Array<Command | CommandGroup> = [
       }),
     ],
   },
+  command({
+    name: "backup",
+    summary: "Write a consistent backup of a data directory, also while a server runs on it (the root key is not in it).",
+    options: { dataDir: OPTIONS.dataDir, out: OPTIONS.backupOut },
+    run: async (values) => (await import("./backup.ts")).backup(values),
+  }),
+  command({
+    name: "restore",
+    summary: "Check a backup file and restore it into a new data directory.",
+    options: { from: OPTIONS.restoreFrom, dataDir: OPTIONS.dataDir, rootKey: OPTIONS.restoreRootKey },
+    exitStatus: { 1: "the backup is damaged, the root key is not its own, or the directory is not empty" },
+    run: async (values) => (await import("./backup.ts")).restore(values),
+  }),
   {
     name: "audit",
     summary: "Check and export the audit trail of a data directory (offline or next to a running server).",

@@ -283,6 +283,11 @@ export class SqliteStore implements Store {
     return rows.length > limit && last ? { items, next: last.aliasName } : { items };
   }
 
+  async snapshotTo(path: string): Promise<void> {
+    // VACUUM INTO reads in one transaction: in WAL mode writers go on, and the copy is of one moment.
+    await this.#turn(() => this.#db.prepare("VACUUM INTO ?").run(path));
+  }
+
   async close(): Promise<void> {
     this.#db.close();
   }
