@@ -228,18 +228,12 @@ export const OPTIONS = {
     defaultText: "now",
     description: "Only files and records up to this time (ISO 8601 or epoch seconds).",
   },
-  exportOut: {
+  out: {
     flag: "out",
     kind: "string",
-    valueName: "DIR",
+    valueName: "PATH",
     defaultText: "none",
-    description: "Also copy the log and digest files, and the public key, to this directory.",
-  },
-  backupOut: {
-    flag: "out",
-    kind: "string",
-    valueName: "FILE",
-    description: "The backup file to write (never overwritten).",
+    description: "Where to write: `audit export` also copies the log and digest files and the public key to this directory; `backup` writes its file here (never over an existing one).",
   },
   restoreFrom: {
     flag: "from",

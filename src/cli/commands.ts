@@ -62,7 +62,7 @@ export const COMMANDS: Array<Command | CommandGroup> = [
   command({
     name: "backup",
     summary: "Write a consistent backup of a data directory, also while a server runs on it (the root key is not in it).",
-    options: { dataDir: OPTIONS.dataDir, out: OPTIONS.backupOut },
+    options: { dataDir: OPTIONS.dataDir, out: OPTIONS.out },
     run: async (values) => (await import("./backup.ts")).backup(values),
   }),
   command({
@@ -93,7 +93,7 @@ export const COMMANDS: Array<Command | CommandGroup> = [
       command({
         name: "audit export",
         summary: "Write pending events into log and digest files (and copy them with the public key to --out).",
-        options: { dataDir: OPTIONS.dataDir, out: OPTIONS.exportOut },
+        options: { dataDir: OPTIONS.dataDir, out: OPTIONS.out },
         run: async (values) => (await import("./audit.ts")).exportLogs(values),
       }),
       command({
