@@ -186,6 +186,36 @@ export const OPTIONS = {
     description: "Log one info line per API request: request id, caller, operation, key, outcome, duration.",
     details: "Identifiers only: never a request or response body, a message or a secret. `--log-requests=false` turns it off.",
   },
+  throttling: {
+    flag: "throttling",
+    env: "KMSD_THROTTLING",
+    kind: "choice",
+    choices: ["on", "off"],
+    default: "on",
+    description: "Apply AWS KMS's request quotas (ThrottlingException over them); off lifts them all.",
+    details:
+      "On by default, --dev included, so client retry logic meets AWS's limits locally. The test harness turns it off. See [operations-quotas-seed-backup.md](operations-quotas-seed-backup.md).",
+  },
+  requestQuotas: {
+    flag: "request-quotas",
+    env: "KMSD_REQUEST_QUOTAS",
+    kind: "string",
+    pattern: { regex: /^\s*([A-Za-z0-9_.]+\s*=\s*[0-9.]+\s*(,\s*|$))*$/, means: "NAME=RATE pairs separated by commas" },
+    valueName: "LIST",
+    defaultText: "AWS's defaults",
+    description: "Request quotas (requests per second per account and Region) that differ from AWS's: `CreateKey=50,symmetric=20000`.",
+    details: "Names: `symmetric`, `rsa`, `ecc`, `mldsa`, `GenerateDataKeyPair.<KeyPairSpec>` and each management operation (`CreateKey`...).",
+  },
+  resourceQuotas: {
+    flag: "resource-quotas",
+    env: "KMSD_RESOURCE_QUOTAS",
+    kind: "string",
+    pattern: { regex: /^\s*([A-Za-z]+\s*=\s*[0-9]+\s*(,\s*|$))*$/, means: "NAME=COUNT pairs separated by commas" },
+    valueName: "LIST",
+    defaultText: "AWS's defaults",
+    description: "Resource quotas (LimitExceededException past them) that differ from AWS's: `keys=1000,grantsPerKey=100`.",
+    details: "Names: `keys` (per account and Region), `aliasesPerKey`, `grantsPerKey`, `grantsPerPrincipalPerKey`, `keyPolicyBytes`.",
+  },
   quietCredentials: {
     flag: "quiet-credentials",
     env: "KMSD_QUIET_CREDENTIALS",
@@ -230,12 +260,25 @@ export const OPTIONS = {
     defaultText: "now",
     description: "Only files and records up to this time (ISO 8601 or epoch seconds).",
   },
-  exportOut: {
+  out: {
     flag: "out",
     kind: "string",
-    valueName: "DIR",
+    valueName: "PATH",
     defaultText: "none",
-    description: "Also copy the log and digest files, and the public key, to this directory.",
+    description: "Where to write: `audit export` also copies the log and digest files and the public key to this directory; `backup` writes its file here (never over an existing one).",
+  },
+  restoreFrom: {
+    flag: "from",
+    kind: "string",
+    valueName: "FILE",
+    description: "The backup file to restore.",
+  },
+  restoreRootKey: {
+    flag: "root-key",
+    kind: "string",
+    valueName: "FILE",
+    defaultText: "none: copy root.key in before starting",
+    description: "The root key file the backup was made with: checked against the backup, then copied in.",
   },
   migrateFrom: {
     flag: "from",
@@ -404,6 +447,9 @@ export const SERVE_OPTIONS = {
   pkcs11Module: OPTIONS.pkcs11Module,
   pkcs11TokenLabel: OPTIONS.pkcs11TokenLabel,
   pkcs11KeyLabel: OPTIONS.pkcs11KeyLabel,
+  throttling: OPTIONS.throttling,
+  requestQuotas: OPTIONS.requestQuotas,
+  resourceQuotas: OPTIONS.resourceQuotas,
 } as const;
 
 /** The configuration `kmsd serve` runs with. */

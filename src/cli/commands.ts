@@ -67,6 +67,19 @@ export const COMMANDS: Array<Command | CommandGroup> = [
     exitStatus: { 1: "the copy failed (the target is left empty) or its row counts or audit trail do not check out" },
     run: async (values) => (await import("./migrate.ts")).migrate(values),
   }),
+  command({
+    name: "backup",
+    summary: "Write a consistent backup of a data directory, also while a server runs on it (the root key is not in it).",
+    options: { dataDir: OPTIONS.dataDir, out: OPTIONS.out },
+    run: async (values) => (await import("./backup.ts")).backup(values),
+  }),
+  command({
+    name: "restore",
+    summary: "Check a backup file and restore it into a new data directory.",
+    options: { from: OPTIONS.restoreFrom, dataDir: OPTIONS.dataDir, rootKey: OPTIONS.restoreRootKey },
+    exitStatus: { 1: "the backup is damaged, the root key is not its own, or the directory is not empty" },
+    run: async (values) => (await import("./backup.ts")).restore(values),
+  }),
   {
     name: "audit",
     summary: "Check and export the audit trail of a data directory (offline or next to a running server).",
@@ -89,7 +102,7 @@ export const COMMANDS: Array<Command | CommandGroup> = [
       command({
         name: "audit export",
         summary: "Write pending events into log and digest files (and copy them with the public key to --out).",
-        options: { dataDir: OPTIONS.dataDir, databaseUrl: OPTIONS.databaseUrl, out: OPTIONS.exportOut },
+        options: { dataDir: OPTIONS.dataDir, databaseUrl: OPTIONS.databaseUrl, out: OPTIONS.out },
         run: async (values) => (await import("./audit.ts")).exportLogs(values),
       }),
       command({

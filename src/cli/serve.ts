@@ -44,6 +44,8 @@ import { DEFAULT_REGION } from "../server/regions.ts";
 import { auditLocation, openAuditStoreAt } from "../store/open.ts";
 import { announceListening, endpointUrl, printCredentials } from "./announce.ts";
 import { checkBeforeStart } from "./preflight.ts";
+import { UsageError } from "./parseOptions.ts";
+import { checkQuotaOptions, holdBucketsForWorkers, quotasForServer } from "../quotas/fromConfig.ts";
 
 /** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
 export async function serve(options: ServeConfig): Promise<void | number> {
@@ -51,6 +53,11 @@ export async function serve(options: ServeConfig): Promise<void | number> {
   const config = options.ephemeral ? { ...options, dataDir: ephemeralDataDir() } : options;
   // Workers run the same command line; the primary has already checked and holds the seal.
   if (cluster.isWorker) return serveAsWorker(config);
+  try {
+    checkQuotaOptions(config);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   await checkBeforeStart(config);
   const fresh = !existsSync(config.dataDir);
   let listened = false;
@@ -94,6 +101,8 @@ async function servePrimary(config: ServeConfig, onListening: (port: number, sta
   const seal = new NodeSeal(source, relay);
   relay.attach(seal);
   await seal.start();
+  // The primary holds the request quotas' token buckets and lends tokens to its workers.
+  holdBucketsForWorkers(config);
   try {
     return await runPrimary(config.workers, (port) => {
       listeningPort = port;
@@ -311,6 +320,7 @@ async function openServices(config: ServeConfig, rootKey: RootKey, node: { worke
       defaultAccountId: accountId,
       authorizer: new Authorizer(accessKeys),
       audit,
+      quotas: quotasForServer(config),
     };
     // One worker runs the time-driven jobs; the others would only repeat them. On PostgreSQL,
     // worker 0 of the node that holds the leadership lock.

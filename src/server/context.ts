@@ -12,6 +12,7 @@ import type { Store } from "../store/store.ts";
 import type { Authorizer } from "../authorization/authorizer.ts";
 import type { AuditTrail } from "../audit/trail.ts";
 import type { KeyRecord } from "../keys/records.ts";
+import type { Quotas } from "../quotas/fromConfig.ts";
 
 /** Long-lived services shared by all requests. */
 export interface Services {
@@ -26,6 +27,8 @@ export interface Services {
   authorizer: Authorizer;
   /** The audit trail: every request's CloudTrail event, LookupEvents, key last usage. */
   audit: AuditTrail;
+  /** AWS's request quotas (throttling) and resource quotas, as configured. */
+  quotas: Quotas;
 }
 
 /** One authenticated request. */

@@ -74,6 +74,8 @@ export async function handleKmsRequest(
   };
   // Fail closed: if the audit trail cannot record, refuse before anything can change.
   services.audit.assertAvailable();
+  // Over its request quota, a request is refused before it is authorized or changes anything.
+  await services.quotas.throttle.admitOperation(ctx, operation, input);
   await authorizeWithoutKey(ctx, operation);
   // The registry's mapped type pairs each handler with its own input type; the model check above made `input` that type.
   const output = await (handler as Handler<KmsOperation>)(ctx, input as never);

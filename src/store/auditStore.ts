@@ -180,5 +180,11 @@ export interface AuditStore {
    */
   pruneDigests(accountId: string, region: string, digestIds: readonly number[], firstKept: { seq: number; prevHash: string; prunedBeforeMs: number }): Promise<string[]>;
 
+  /**
+   * Writes a consistent copy of the whole database, as of one moment, to a new file at
+   * `path` while other connections go on writing (kmsd backup). The copy holds what the
+   * database holds: secrets stay wrapped by the root key.
+   */
+  snapshotTo(path: string): Promise<void>;
   close(): Promise<void>;
 }

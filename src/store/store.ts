@@ -66,6 +66,8 @@ export interface Store {
   getMaterial(handle: string, keyMaterialId: string): Promise<StoredMaterial | undefined>;
   /** Keys of one account and region in creation order, `limit` at a time after `cursor`. */
   listKeys(accountId: string, region: string, limit: number, cursor: string | undefined): Promise<Page<KeyRecord>>;
+  /** How many customer managed keys (any state) one account has in one region: the KMS keys resource quota. */
+  countCustomerKeys(accountId: string, region: string): Promise<number>;
   /** Adds (or replaces, on re-import) one material version and updates the key as updateKey does, in one transaction; false if the revision moved. */
   putMaterial(record: KeyRecord, material: StoredMaterial): Promise<boolean>;
   /** Deletes material versions and updates the key as updateKey does, in one transaction; false if the revision moved. */
@@ -102,5 +104,11 @@ export interface Store {
     cursor: string | undefined,
   ): Promise<Page<AliasRecord>>;
 
+  /**
+   * Writes a consistent copy of the whole database, as of one moment, to a new file at
+   * `path` while other connections go on writing (kmsd backup). The copy holds what the
+   * database holds: secrets stay wrapped by the root key.
+   */
+  snapshotTo(path: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -54,8 +54,8 @@ export interface Kmsd {
  * Starts `kmsd serve --dev --workers N`; returns once the node's "listening" line is out
  * and every worker's own (debug) "listening" line too.
  */
-export async function startKmsdWorkers(workers: number): Promise<Kmsd> {
-  const kmsd = await startKmsd({ dev: true, args: ["--workers", String(workers), "--log-level", "debug"] });
+export async function startKmsdWorkers(workers: number, args: string[] = []): Promise<Kmsd> {
+  const kmsd = await startKmsd({ dev: true, args: ["--workers", String(workers), "--log-level", "debug", ...args] });
   const deadline = Date.now() + 10_000;
   while ((kmsd.stderr().match(/"message":"listening"/g) ?? []).length < workers && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -70,7 +70,10 @@ export async function startKmsd(options: { dataDir?: string; dev?: boolean; args
   // One worker unless a test asks for more: tests reason about one process's timing and crashes.
   const workers = options.args?.includes("--workers") ? [] : ["--workers", "1"];
   // JSON logs whatever KMSD_LOG_FORMAT the developer's shell sets: the harness reads them.
-  const args = ["serve", "--port", "0", "--data-dir", dataDir, "--log-format", "json", ...workers, ...(options.dev ? ["--dev"] : []), ...(options.args ?? [])];
+  // AWS's request quotas (CreateKey: 5 a second) would throttle suites that create keys
+  // by the dozen; a test of the quotas themselves passes its own --throttling.
+  const throttling = options.args?.includes("--throttling") ? [] : ["--throttling", "off"];
+  const args = ["serve", "--port", "0", "--data-dir", dataDir, "--log-format", "json", ...workers, ...throttling, ...(options.dev ? ["--dev"] : []), ...(options.args ?? [])];
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
   let stderr = "";
   child.stdout.resume();

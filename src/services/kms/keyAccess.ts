@@ -101,6 +101,8 @@ export async function keyNamedByCiphertext(ctx: RequestContext, operation: KmsOp
 
 /** The checks of authorizeKeyUse, without naming the key in the request's audit event. */
 async function checkKeyUse(ctx: RequestContext, operation: KmsOperation, key: KeyRecord, ref: KmsResourceRef): Promise<void> {
+  // A cryptographic operation's request quota is its key type's, known only now.
+  await ctx.services.quotas.throttle.admitKeyUse(ctx, operation, key.keySpec);
   const permission = kmsPermission(operation);
   if (!permission) throw new AccessDeniedException(`kmsd has no authorization rule for ${operation}`);
   if (key.accountId !== ctx.accountId && !permission.crossAccount) {

@@ -53,7 +53,7 @@ const LOCKOUT_MESSAGE = "The new key policy will not allow you to update the key
 export async function checkKeyPolicy(ctx: RequestContext, policy: string, key: KeyRecord, bypassLockoutCheck: boolean): Promise<CompiledPolicy> {
   let compiled: CompiledPolicy;
   try {
-    compiled = parsePolicy(policy, "resource");
+    compiled = parsePolicy(policy, "resource", { maxBytes: ctx.services.quotas.resources.keyPolicyBytes });
   } catch (error) {
     if (error instanceof PolicyParseError) throw new MalformedPolicyDocumentException(error.message);
     throw error;

@@ -32,6 +32,7 @@ import { lookupSql } from "../sqlite/auditLookupSql.ts";
 import type { SqlExecutor, SqlRow, SqlValue } from "../sqlRunner.ts";
 import { migratePostgres } from "./migrations.ts";
 import { openPool, PgRunner } from "./pgRunner.ts";
+import { POSTGRES_BACKUP } from "./pgStore.ts";
 
 const META_TRACKING_START = "tracking_start_ms";
 const META_PRIVATE_KEY = "digest_signing_key";
@@ -260,6 +261,10 @@ export class PgAuditStore implements AuditStore {
       );
       return logs.rows.map((log) => log.path);
     });
+  }
+
+  async snapshotTo(_path: string): Promise<void> {
+    throw new Error(POSTGRES_BACKUP);
   }
 
   async close(): Promise<void> {

@@ -167,6 +167,15 @@ export class PgStore implements Store {
     return rows.length > limit && last ? { items, next: String(last.seq) } : { items };
   }
 
+  async countCustomerKeys(accountId: string, region: string): Promise<number> {
+    const row = await this.#sql.get(
+      "SELECT COUNT(*) AS n FROM keys WHERE account_id = ? AND region = ? AND (record::jsonb)->>'keyManager' = 'CUSTOMER'",
+      accountId,
+      region,
+    );
+    return Number(row?.n ?? 0);
+  }
+
   async keysDue(nowMs: number): Promise<string[]> {
     const rows = await this.#sql.all("SELECT key_id FROM keys WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at", nowMs);
     return rows.map((row) => String(row.key_id));
@@ -271,6 +280,10 @@ export class PgStore implements Store {
     return rows.length > limit && last ? { items, next: last.aliasName } : { items };
   }
 
+  async snapshotTo(_path: string): Promise<void> {
+    throw new Error(POSTGRES_BACKUP);
+  }
+
   async close(): Promise<void> {
     await this.#sql.close();
   }
@@ -333,3 +346,6 @@ async function insertMaterial(sql: SqlExecutor, material: StoredMaterial): Promi
     material.createdAtMs,
   );
 }
+
+/** Why `kmsd backup` does not copy a PostgreSQL database: the database's own tools do it consistently. */
+export const POSTGRES_BACKUP = "kmsd backup copies SQLite data directories; back up a PostgreSQL deployment with pg_dump or pg_basebackup (docs/deployment.md)";

@@ -157,6 +157,13 @@ export class SqliteStore implements Store {
     return rows.length > limit && last ? { items, next: String(last.seq) } : { items };
   }
 
+  async countCustomerKeys(accountId: string, region: string): Promise<number> {
+    const row = await this.#turn(() =>
+      this.#get("SELECT COUNT(*) AS n FROM keys WHERE account_id = ? AND region = ? AND json_extract(record, '$.keyManager') = 'CUSTOMER'", accountId, region),
+    );
+    return Number(row?.n ?? 0);
+  }
+
   async keysDue(nowMs: number): Promise<string[]> {
     const rows = await this.#turn(() => this.#all("SELECT key_id FROM keys WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at", nowMs));
     return rows.map((row) => String(row.key_id));
@@ -284,6 +291,11 @@ export class SqliteStore implements Store {
     const items = rows.slice(0, limit).map(aliasFromRow);
     const last = items.at(-1);
     return rows.length > limit && last ? { items, next: last.aliasName } : { items };
+  }
+
+  async snapshotTo(path: string): Promise<void> {
+    // VACUUM INTO reads in one transaction: in WAL mode writers go on, and the copy is of one moment.
+    await this.#turn(() => this.#db.prepare("VACUUM INTO ?").run(path));
   }
 
   async close(): Promise<void> {

@@ -3,11 +3,13 @@ import { AlreadyExistsException } from "../../../errors.ts";
 import { aliasArn } from "../../../keys/records.ts";
 import { aliasTarget, checkCustomerAliasName } from "../aliases.ts";
 import type { Handler } from "../registry.ts";
+import { assertAliasQuota } from "../../../quotas/resourceChecks.ts";
 
 export const CreateAlias: Handler<"CreateAlias"> = async (ctx, input) => {
   const aliasName = input.AliasName ?? "";
   checkCustomerAliasName(aliasName);
   const key = await aliasTarget(ctx, "CreateAlias", input.TargetKeyId);
+  await assertAliasQuota(ctx, key);
   const alias = {
     accountId: ctx.accountId,
     region: ctx.region,

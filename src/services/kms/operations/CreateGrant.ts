@@ -4,6 +4,7 @@ import { grantTokenFor, newGrantId, type GrantRecord } from "../../../keys/grant
 import { checkGrantRequest } from "../grantRules.ts";
 import { endIfDryRun, keyForOperation } from "../keyAccess.ts";
 import type { Handler } from "../registry.ts";
+import { assertGrantQuotas } from "../../../quotas/resourceChecks.ts";
 
 export const CreateGrant: Handler<"CreateGrant"> = async (ctx, input) => {
   const key = await keyForOperation(ctx, "CreateGrant", input.KeyId, "key-only");
@@ -27,7 +28,10 @@ export const CreateGrant: Handler<"CreateGrant"> = async (ctx, input) => {
   // A named grant is idempotent: the same name and parameters return the existing grant (with a new token).
   const existing =
     input.Name === undefined ? undefined : (await ctx.services.keys.grants(key)).find((g) => sameGrant(g, grant));
-  if (!existing) await ctx.services.keys.addGrant(grant);
+  if (!existing) {
+    await assertGrantQuotas(ctx, key, granteePrincipal);
+    await ctx.services.keys.addGrant(grant);
+  }
   const grantId = existing?.grantId ?? grant.grantId;
   return { GrantId: grantId, GrantToken: grantTokenFor(ctx.services.rootKey, grantId) };
 };

@@ -14,6 +14,7 @@ import type { NewKeyRecord } from "../../../keys/records.ts";
 
 import { toKeyMetadata } from "../keyMetadata.ts";
 import { checkKeyPolicy, defaultKeyPolicy } from "../keyPolicy.ts";
+import { assertKeyQuota } from "../../../quotas/resourceChecks.ts";
 import type { Handler } from "../registry.ts";
 import { mergeTags } from "../tags.ts";
 import { requireImportableKeySpec } from "../importRules.ts";
@@ -50,6 +51,7 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
     ...(multiRegion ? { multiRegionConfig: { primaryRegion: ctx.region, replicaRegions: [] } } : {}),
   };
   if (input.Policy !== undefined) await checkKeyPolicy(ctx, input.Policy, { ...record, revision: 0 }, input.BypassPolicyLockoutSafetyCheck === true);
+  await assertKeyQuota(ctx, ctx.accountId, ctx.region);
   const created = await ctx.services.keys.create(record, origin === "EXTERNAL" ? undefined : await newKeyMaterial(keySpec));
   return { KeyMetadata: toKeyMetadata(created) };
 };

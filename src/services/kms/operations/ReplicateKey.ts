@@ -7,6 +7,7 @@
  * Enabled (PendingImport for imported material, which must be imported into the replica
  * too). The replica Region's trail records a CreateKey service event, as CloudTrail does.
  */
+import { assertKeyQuota } from "../../../quotas/resourceChecks.ts";
 import { AlreadyExistsException, KMSInternalException, NotFoundException, ValidationException } from "../../../errors.ts";
 import { buildServiceEvent } from "../../../audit/events.ts";
 import { materialIdsOf } from "../../../keys/importedMaterial.ts";
@@ -44,7 +45,7 @@ export const ReplicateKey: Handler<"ReplicateKey"> = async (ctx, input) => {
     multiRegion: true,
   };
   if (input.Policy !== undefined) await checkKeyPolicy(ctx, policy, { ...withShared(replica, primary), revision: 0 }, input.BypassPolicyLockoutSafetyCheck === true);
-
+  await assertKeyQuota(ctx, primary.accountId, replicaRegion);
   const created = await createReplica(ctx, primary, replica);
   await ctx.services.audit.recordServiceEvent(buildServiceEvent("CreateKey", created, ctx.nowMs)).catch((error: unknown) => {
     log.error("service event not recorded", { keyId: created.keyId, eventName: "CreateKey", error: String(error) });

@@ -3,6 +3,7 @@ import { ValidationException } from "../../../errors.ts";
 import { aliasTarget, checkCustomerAliasName, currentAliasTarget, existingAlias } from "../aliases.ts";
 
 import type { Handler } from "../registry.ts";
+import { assertAliasQuota } from "../../../quotas/resourceChecks.ts";
 
 export const UpdateAlias: Handler<"UpdateAlias"> = async (ctx, input) => {
   const aliasName = input.AliasName ?? "";
@@ -15,6 +16,7 @@ export const UpdateAlias: Handler<"UpdateAlias"> = async (ctx, input) => {
       `Alias ${aliasName} cannot be changed from a key with KeySpec ${current.keySpec} and KeyUsage ${current.keyUsage} to one with KeySpec ${target.keySpec} and KeyUsage ${target.keyUsage}.`,
     );
   }
+  if (target.keyId !== current.keyId) await assertAliasQuota(ctx, target);
   await ctx.services.store.updateAlias({ ...alias, targetKeyId: target.keyId, updatedAtMs: ctx.nowMs });
   await ctx.services.keys.aliasesChanged(current, target);
   return {};
