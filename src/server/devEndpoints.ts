@@ -68,5 +68,5 @@ function jsonObject(body: Buffer): Record<string, unknown> | undefined {
 /** The endpoints by path. */
 export const DEV_ENDPOINTS: ReadonlyMap<string, DevEndpoint> = new Map([
   ["/kmsd/dev/clock", advanceClock],
-  ["/kmsd/dev/reset", (body, services) => resetAccounts(body, services)],
+  ["/kmsd/dev/reset", resetAccounts],
 ]);
