@@ -2,8 +2,8 @@
  * Every option of the kmsd command, declared once: its flag, its KMSD_* environment
  * variable, default, meaning and validation. The parser (cli/parseOptions.ts), `--help`
  * (cli/help.ts) and the table in docs/configuration.md (scripts/options-doc.ts) are all
- * derived from these records. They are plain data keyed by the name a configuration file
- * will use, so a later config file can be read through the same definitions.
+ * derived from these records. They are plain data keyed by the name the configuration file
+ * uses (`--config`, cli/configFile.ts), which is read through the same definitions.
  */
 import { availableParallelism } from "node:os";
 import { LOG_LEVELS } from "./server/log.ts";
@@ -45,6 +45,8 @@ export interface OptionDefinition {
   readonly description: string;
   /** More for the docs table only. */
   readonly details?: string;
+  /** A secret (a passphrase, a token): `kmsd config print` shows it as `<redacted>`. */
+  readonly secret?: boolean;
 }
 
 const ACCOUNT_ID = { regex: /^[0-9]{12}$/, means: "12 digits" } as const;
@@ -154,6 +156,60 @@ export const OPTIONS = {
     description: "The least severe log lines written.",
     details: "`debug` adds what is routine for a server but may explain a client's trouble: each worker's own listening line, requests the HTTP parser refused or a client abandoned mid-body.",
   },
+  config: {
+    flag: "config",
+    env: "KMSD_CONFIG",
+    kind: "string",
+    valueName: "FILE",
+    defaultText: "none",
+    description: "A YAML file holding options by their configuration names (`dataDir: /var/lib/kmsd`); flags and KMSD_* variables override it.",
+    details: "See [operations.md](operations.md#configuration-file). An unknown key or a value of the wrong type stops the start, naming the line.",
+  },
+  tlsCert: {
+    flag: "tls-cert",
+    env: "KMSD_TLS_CERT",
+    kind: "string",
+    valueName: "FILE",
+    defaultText: "none (plain HTTP)",
+    description: "PEM certificate chain: with --tls-key, kmsd serves HTTPS only.",
+    details: "SIGHUP reloads the certificate and key from their files; open connections keep theirs.",
+  },
+  tlsKey: {
+    flag: "tls-key",
+    env: "KMSD_TLS_KEY",
+    kind: "string",
+    valueName: "FILE",
+    defaultText: "none",
+    description: "PEM private key of --tls-cert.",
+  },
+  shutdownTimeout: {
+    flag: "shutdown-timeout",
+    env: "KMSD_SHUTDOWN_TIMEOUT",
+    kind: "positive-number",
+    valueName: "SECONDS",
+    default: 10,
+    description: "On SIGTERM/SIGINT, how long requests in flight may take to finish before their connections are closed.",
+    details: "New connections are refused at once; the audit trail is flushed and the databases closed after.",
+  },
+  metricsPort: {
+    flag: "metrics-port",
+    env: "KMSD_METRICS_PORT",
+    kind: "integer",
+    min: 0,
+    max: 65535,
+    valueName: "PORT",
+    defaultText: "off",
+    description: "Serve Prometheus metrics on this port (`GET /metrics`), on a listener of its own; 0 picks a free one.",
+    details: "See [operations.md](operations.md#metrics) for the names.",
+  },
+  metricsHost: {
+    flag: "metrics-host",
+    env: "KMSD_METRICS_HOST",
+    kind: "string",
+    valueName: "HOST",
+    default: "127.0.0.1",
+    description: "Address of the metrics listener.",
+  },
   quietCredentials: {
     flag: "quiet-credentials",
     env: "KMSD_QUIET_CREDENTIALS",
@@ -244,6 +300,12 @@ export const SERVE_OPTIONS = {
   logFormat: OPTIONS.logFormat,
   logLevel: OPTIONS.logLevel,
   quietCredentials: OPTIONS.quietCredentials,
+  tlsCert: OPTIONS.tlsCert,
+  tlsKey: OPTIONS.tlsKey,
+  shutdownTimeout: OPTIONS.shutdownTimeout,
+  metricsPort: OPTIONS.metricsPort,
+  metricsHost: OPTIONS.metricsHost,
+  config: OPTIONS.config,
 } as const;
 
 /** The configuration `kmsd serve` runs with. */
