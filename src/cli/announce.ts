@@ -9,14 +9,14 @@ import { log } from "../server/log.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
 import { VERSION } from "./version.ts";
 
-/** The URL clients use: IPv6 hosts in brackets. */
-export function endpointUrl(host: string, port: number): string {
-  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+/** The URL clients use: https with a certificate, IPv6 hosts in brackets. */
+export function endpointUrl(host: string, port: number, tls: boolean): string {
+  return `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 /** Logs the one "listening" line of this node: in text the sentence says it all; JSON adds its parts as fields for machines. */
 export function announceListening(config: ServeConfig, port: number, defaultAccount: string): void {
-  const url = endpointUrl(config.host, port);
+  const url = endpointUrl(config.host, port, config.tlsCert !== undefined);
   const workers = `${config.workers} worker${config.workers === 1 ? "" : "s"}`;
   const sentence = `kmsd ${VERSION} listening on ${url} (data ${config.dataDir}, default account ${defaultAccount}, ${workers})`;
   if (config.logFormat === "text") return log.info(sentence);

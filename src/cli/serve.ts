@@ -21,13 +21,14 @@ import { Authorizer } from "../authorization/authorizer.ts";
 import { auditFaultsFromEnv, DISABLED_AUDIT_TRAIL, openAuditTrail } from "../audit/trail.ts";
 
 import type { Services } from "../server/context.ts";
-import { createKmsdServer } from "../server/httpServer.ts";
+import { createKmsdServer, type KmsdServer } from "../server/httpServer.ts";
 import { httpTimeoutsFromEnv } from "../server/httpConnection.ts";
 import { configureLog, log } from "../server/log.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
 import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
 import { announceListening, endpointUrl, printCredentials } from "./announce.ts";
-import { checkBeforeStart } from "./preflight.ts";
+import { checkBeforeStart, tlsFilesOf } from "./preflight.ts";
+import { isLoopbackHost } from "../server/tls.ts";
 
 /** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
 export async function serve(config: ServeConfig): Promise<void | number> {
@@ -35,6 +36,11 @@ export async function serve(config: ServeConfig): Promise<void | number> {
   // Workers run the same command line; the primary has already checked and initialised.
   if (cluster.isWorker) return serveAsWorker(config);
   await checkBeforeStart(config);
+  if (!isLoopbackHost(config.host) && config.tlsCert === undefined) {
+    log.warn("listening beyond this machine without TLS: requests, including plaintext and data keys, cross the network unencrypted; give --tls-cert and --tls-key", {
+      host: config.host,
+    });
+  }
   const fresh = !existsSync(config.dataDir);
   let listened = false;
   try {
@@ -50,7 +56,7 @@ export async function serve(config: ServeConfig): Promise<void | number> {
     const start = await initialise(dataDir, config.defaultAccount, Date.now());
     await dataDir.store.close();
     if (config.audit === "on") await openSqliteAuditStore(auditDbPath(dataDir.path)).close();
-    return await runPrimary(config.workers, (port) => {
+    return await runPrimary(config.workers, config.shutdownTimeout * 1000, (port) => {
       listened = true;
       announce(config, port, start);
     });
@@ -73,7 +79,7 @@ async function serveAsWorker(config: ServeConfig): Promise<void> {
 /** The first start's credentials (unless --quiet-credentials), then the one "listening" line. */
 function announce(config: ServeConfig, port: number, start: Start): void {
   if (start.created && !config.quietCredentials) {
-    printCredentials(start.created, { file: credentialsPath(config.dataDir), endpoint: endpointUrl(config.host, port) });
+    printCredentials(start.created, { file: credentialsPath(config.dataDir), endpoint: endpointUrl(config.host, port, config.tlsCert !== undefined) });
   }
   if (start.created && config.quietCredentials) {
     log.info("first start: created the default account; its root credentials are in the credentials file", {
@@ -161,7 +167,9 @@ async function serveUntilStopped(
     await scheduler?.runDue();
     await bus.publish({ kind: "clock", offsetMs: clock.offsetMs });
   };
-  const server = createKmsdServer(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env) });
+  let stopping = false;
+  const tls = tlsFilesOf(config);
+  const server = createKmsdServer(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env), tls, stopping: () => stopping });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);
@@ -169,20 +177,39 @@ async function serveUntilStopped(
   scheduler?.start();
   const { port } = server.address() as AddressInfo;
   onListening(port, start);
+  const onHangup = () => reloadCertificate(server, config);
+  process.on("SIGHUP", onHangup);
+  onClose(() => Promise.resolve(void process.off("SIGHUP", onHangup)));
   // A worker whose primary is gone (killed) stops too, rather than serve alone forever.
   if (cluster.isWorker) process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
 
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       // One line per node, like "listening": the primary says it for all its workers.
       (cluster.isWorker ? log.debug : log.info)("shutting down", { signal });
+      // No new connections; requests under way finish (their connections close once answered),
+      // idle keep-alive connections close now, and whatever is still open at the deadline is cut.
       server.close(() => resolve());
       server.closeIdleConnections();
-      setTimeout(() => server.closeAllConnections(), 5000).unref();
+      setTimeout(() => server.closeAllConnections(), config.shutdownTimeout * 1000).unref();
     };
     process.once("SIGINT", () => shutdown("SIGINT"));
     process.once("SIGTERM", () => shutdown("SIGTERM"));
   });
+}
+
+/** SIGHUP: serve the certificate and key files as they are now; on a mistake, keep serving the old ones. */
+function reloadCertificate(server: KmsdServer, config: ServeConfig): void {
+  if (!("setSecureContext" in server)) return void log.info("SIGHUP: no TLS certificate to reload");
+  try {
+    const files = tlsFilesOf(config);
+    if (files) server.setSecureContext(files);
+    log.info("TLS certificate reloaded", { tlsCert: config.tlsCert, worker: workerIndex() });
+  } catch (error) {
+    log.error("TLS certificate not reloaded; still serving the previous one", { error: error instanceof Error ? error.message : String(error) });
+  }
 }
 
 /** The default account, and its credentials if this start created it. */

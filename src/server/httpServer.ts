@@ -1,7 +1,8 @@
 /**
  * The HTTP front: node:http with a bounded body reader, the AWS JSON 1.1 dispatch by
  * X-Amz-Target (KMS, CloudTrail), the Query protocol dispatch of form-encoded requests
- * (IAM, STS), the --dev clock endpoint and a health check. Every response carries
+ * (IAM, STS), the --dev clock endpoint and the probes (probes.ts); HTTPS instead of HTTP
+ * when given a certificate. Every response carries
  * x-amzn-RequestId; an error that is not an AwsError becomes a generic
  * KMSInternalException and its detail goes to the log only. Every API request, whatever
  * its outcome, is recorded in the audit trail before its response is sent; a request
@@ -11,7 +12,8 @@
  * requests the HTTP parser refuses are httpConnection.ts's.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { AwsError, KMSInternalException, RequestEntityTooLargeException, UnknownOperationException } from "../errors.ts";
 import type { Services } from "./context.ts";
 import { JSON_CONTENT_TYPE, serializeError } from "./jsonProtocol.ts";
@@ -22,7 +24,9 @@ import { handleQueryRequest, queryErrorResponse, queryServiceOf, type QueryServi
 import { parseQueryForm, QUERY_CONTENT_TYPE, queryErrorCode, XML_CONTENT_TYPE } from "./queryProtocol.ts";
 import { newRequestAudit, type RequestAudit } from "../audit/requestAudit.ts";
 import { cloudTrailOperationOf, handleCloudTrailRequest } from "./cloudTrailEndpoint.ts";
+import { answerProbe } from "./probes.ts";
 import type { RawRequest } from "./sigv4.ts";
+import type { TlsFiles } from "./tls.ts";
 
 /** The largest request body accepted (KMS's largest inputs, a 32 KB policy plus tags, fit easily). */
 export const MAX_BODY_BYTES = 512 * 1024;
@@ -35,12 +39,21 @@ export interface ServerHooks {
   afterClockAdvance(): Promise<void>;
   /** node:http's deadlines (DEFAULT_HTTP_TIMEOUTS unless a test shortens them). */
   timeouts?: HttpTimeouts;
+  /** Serve HTTPS only, with this certificate (`setSecureContext` replaces it later). */
+  tls?: TlsFiles;
+  /** True once shutdown began (/ready then answers 503). */
+  stopping?(): boolean;
 }
 
-/** Creates the HTTP server (not yet listening). */
-export function createKmsdServer(services: Services, hooks: ServerHooks): Server {
+/** The server kmsd listens with: HTTP, or HTTPS with --tls-cert. */
+export type KmsdServer = Server | HttpsServer;
+
+/** Creates the HTTP(S) server (not yet listening). */
+export function createKmsdServer(services: Services, hooks: ServerHooks): KmsdServer {
   const timeouts = hooks.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
-  const server = createServer(
+  const create = (options: ServerOptions, listener: RequestListener) =>
+    hooks.tls ? createHttpsServer({ ...options, cert: hooks.tls.cert, key: hooks.tls.key }, listener) : createServer(options, listener);
+  const server = create(
     {
       headersTimeout: timeouts.headersMs,
       requestTimeout: timeouts.requestMs,
@@ -73,13 +86,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
   const requestId = randomUUID();
   // Null for a request target URL cannot parse (`POST http://[x/ HTTP/1.1`): dispatch refuses it, audited.
   const url = URL.parse(req.url ?? "/", "http://localhost");
-  if (url && req.method === "GET" && url.pathname === "/health") {
-    // A server whose audit trail cannot record refuses every request: it is not healthy.
-    const health = services.audit.healthy
-      ? { status: 200, body: { status: "ok", worker: hooks.worker } }
-      : { status: 503, body: { status: "failing", reason: "the audit trail cannot record events", worker: hooks.worker } };
-    return send(res, requestId, health.status, JSON.stringify(health.body), "application/json");
-  }
+  const probe = url && req.method === "GET" ? await answerProbe(url.pathname, services, { worker: hooks.worker, stopping: () => hooks.stopping?.() ?? false }) : undefined;
+  if (probe) return send(res, requestId, probe.status, probe.body, "application/json");
   if (url && services.dev && req.method === "POST" && url.pathname === "/kmsd/dev/clock") {
     try {
       return send(res, requestId, 200, await advanceClock(req, services, hooks), "application/json");
