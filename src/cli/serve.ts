@@ -29,6 +29,8 @@ import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditSt
 import { announceListening, endpointUrl, printCredentials } from "./announce.ts";
 import { checkBeforeStart, tlsFilesOf } from "./preflight.ts";
 import { isLoopbackHost } from "../server/tls.ts";
+import { shareMetricsWithPrimary } from "../metrics/metrics.ts";
+import { startMetricsListener } from "../metrics/metricsServer.ts";
 
 /** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
 export async function serve(config: ServeConfig): Promise<void | number> {
@@ -56,10 +58,15 @@ export async function serve(config: ServeConfig): Promise<void | number> {
     const start = await initialise(dataDir, config.defaultAccount, Date.now());
     await dataDir.store.close();
     if (config.audit === "on") await openSqliteAuditStore(auditDbPath(dataDir.path)).close();
-    return await runPrimary(config.workers, config.shutdownTimeout * 1000, (port) => {
-      listened = true;
-      announce(config, port, start);
-    });
+    const metrics = config.metricsPort === undefined ? undefined : await startMetricsListener(config.metricsHost, config.metricsPort, true);
+    try {
+      return await runPrimary(config.workers, config.shutdownTimeout * 1000, (port) => {
+        listened = true;
+        announce(config, port, start);
+      });
+    } finally {
+      await metrics?.close();
+    }
   } finally {
     // A start that failed leaves nothing behind: not even the directory it had just created.
     if (fresh && !listened) rmSync(config.dataDir, { recursive: true, force: true });
@@ -67,6 +74,7 @@ export async function serve(config: ServeConfig): Promise<void | number> {
 }
 
 async function serveAsWorker(config: ServeConfig): Promise<void> {
+  if (config.metricsPort !== undefined) shareMetricsWithPrimary();
   try {
     await serveOne(config, (port, start) => log.debug("listening", { host: config.host, port, dataDir: config.dataDir, defaultAccount: start.accountId, worker: workerIndex() }));
   } finally {
@@ -176,6 +184,11 @@ async function serveUntilStopped(
   });
   scheduler?.start();
   const { port } = server.address() as AddressInfo;
+  // With workers, the primary serves the metrics of all of them.
+  if (config.metricsPort !== undefined && !cluster.isWorker) {
+    const metrics = await startMetricsListener(config.metricsHost, config.metricsPort, false);
+    onClose(() => metrics.close());
+  }
   onListening(port, start);
   const onHangup = () => reloadCertificate(server, config);
   process.on("SIGHUP", onHangup);

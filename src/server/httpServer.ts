@@ -24,6 +24,7 @@ import { handleQueryRequest, queryErrorResponse, queryServiceOf, type QueryServi
 import { parseQueryForm, QUERY_CONTENT_TYPE, queryErrorCode, XML_CONTENT_TYPE } from "./queryProtocol.ts";
 import { newRequestAudit, type RequestAudit } from "../audit/requestAudit.ts";
 import { cloudTrailOperationOf, handleCloudTrailRequest } from "./cloudTrailEndpoint.ts";
+import { observeRequest } from "../metrics/metrics.ts";
 import { answerProbe } from "./probes.ts";
 import type { RawRequest } from "./sigv4.ts";
 import type { TlsFiles } from "./tls.ts";
@@ -83,6 +84,7 @@ export function createKmsdServer(services: Services, hooks: ServerHooks): KmsdSe
 class IncompleteRequestError extends Error {}
 
 async function handle(req: IncomingMessage, res: ServerResponse, services: Services, hooks: ServerHooks): Promise<void> {
+  const startedAt = performance.now();
   const requestId = randomUUID();
   // Null for a request target URL cannot parse (`POST http://[x/ HTTP/1.1`): dispatch refuses it, audited.
   const url = URL.parse(req.url ?? "/", "http://localhost");
@@ -108,6 +110,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
   // Set once the request is known to be an IAM/STS (Query protocol) one: its errors are XML.
   const protocol: { queryService: QueryServiceName | undefined } = { queryService: undefined };
   let answer: Answer;
+  /** The AWS error name the caller gets, if any (the metrics' outcome). */
+  let answeredError: string | undefined;
   try {
     answer = await dispatch(req, url, services, audit, protocol);
   } catch (error) {
@@ -117,7 +121,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
     const awsError = error instanceof AwsError ? error : internalError(error, requestId);
     if (awsError instanceof RequestEntityTooLargeException) res.setHeader("connection", "close");
     answer = errorAnswer(awsError, protocol.queryService, requestId);
-    audit.errorCode = protocol.queryService === undefined ? awsError.code : queryErrorCode(awsError).code;
+    answeredError = audit.errorCode = protocol.queryService === undefined ? awsError.code : queryErrorCode(awsError).code;
     audit.errorMessage = awsError.message;
   }
   // The answer goes out only once its event is on disk; if it cannot be recorded, the request fails.
@@ -126,8 +130,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
   } catch (error) {
     const awsError = error instanceof AwsError ? error : internalError(error, requestId);
     answer = errorAnswer(awsError, protocol.queryService, requestId);
+    answeredError = awsError.code;
   }
   send(res, requestId, answer.status, answer.body, answer.contentType);
+  observeRequest(audit.service, audit.operation, answeredError, (performance.now() - startedAt) / 1000);
 }
 
 /** A response to send. */
