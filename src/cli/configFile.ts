@@ -27,7 +27,7 @@ export function readConfigFile(path: string): Map<string, ConfigEntry> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const syntax = doc.errors[0];
-  if (syntax) throw new UsageError(`${path}:${syntax.linePos?.[0].line ?? 1}: ${syntax.message.split("\n")[0] ?? "not valid YAML"}`);
+  if (syntax) throw new UsageError(`${path}:${lines.linePos(syntax.pos[0]).line}: ${syntax.message.split("\n")[0] ?? "not valid YAML"}`);
   const entries = new Map<string, ConfigEntry>();
   if (doc.contents === null) return entries; // an empty file, or comments only
   if (!isMap(doc.contents)) throw new UsageError(`${path}:1: the config file must be a mapping of option names to values`);

@@ -39,17 +39,21 @@ export function parseOptionsWithSources<S extends OptionSet>(
   const configPath = options.config === undefined ? undefined : fromFlagOrEnv(options.config)?.text;
   const file = configPath === undefined ? new Map<string, ConfigEntry>() : readConfigFile(configPath);
   checkFileKeys(file, options, configPath ?? "");
+  // Every line of the file is checked, also one a flag or variable overrides: a file that
+  // starts only because of today's command line would fail tomorrow without it.
+  const fromFile = new Map<string, string | number | boolean>();
+  for (const [key, entry] of file) fromFile.set(key, convertFileValue(options[key] as OptionDefinition, entry, `${configPath ?? ""}:${entry.line}: ${key}`));
   const values: Record<string, unknown> = {};
   const sources: ValueSources = {};
   for (const [key, definition] of Object.entries(options)) {
     const given = fromFlagOrEnv(definition);
-    const entry = file.get(key);
+    const inFile = fromFile.get(key);
     if (given !== undefined) {
       values[key] = convert(definition, given.text, given.source);
       sources[key] = given.source;
-    } else if (entry !== undefined) {
-      values[key] = convertFileValue(definition, entry, `${configPath ?? ""}:${entry.line}: ${key}`);
-      sources[key] = `${configPath ?? ""}:${entry.line}`;
+    } else if (inFile !== undefined) {
+      values[key] = inFile;
+      sources[key] = `${configPath ?? ""}:${file.get(key)?.line ?? 0}`;
     } else {
       values[key] = typeof definition.default === "function" ? definition.default() : definition.default;
       sources[key] = "default";
@@ -86,7 +90,9 @@ function convertFileValue(definition: OptionDefinition, entry: ConfigEntry, sour
   const type = expected[definition.kind];
   if (typeof value !== type) {
     const what = typeof value === "object" ? value.notScalar : `the ${typeof value} ${JSON.stringify(value)}`;
-    throw new UsageError(`${source} must be a ${type === "boolean" ? "boolean (true or false)" : type}, not ${what}`);
+    // `defaultAccount: 012345678901` is a number to YAML (and loses its leading zero): say how to write text.
+    const hint = type === "string" && typeof value !== "object" ? " (put it in quotes)" : "";
+    throw new UsageError(`${source} must be a ${type === "boolean" ? "boolean (true or false)" : type}${hint}, not ${what}`);
   }
   return convert(definition, String(value), source);
 }
