@@ -219,6 +219,22 @@ export const OPTIONS = {
     description: "Resource quotas (LimitExceededException past them) that differ from AWS's: `keys=1000,grantsPerKey=100`.",
     details: "Names: `keys` (per account and Region), `aliasesPerKey`, `grantsPerKey`, `grantsPerPrincipalPerKey`, `keyPolicyBytes`.",
   },
+  init: {
+    flag: "init",
+    env: "KMSD_INIT",
+    kind: "string",
+    valueName: "FILE",
+    defaultText: "none",
+    description: "A seed file (YAML) of accounts, identities and KMS keys to create if missing; a resource that exists with another definition stops the start with a diff.",
+    details: "Applied when the deployment opens (after the unseal on a sealed node), once per node, before any worker serves. See [seed-file.md](seed-file.md).",
+  },
+  seedCheck: {
+    flag: "check",
+    kind: "string",
+    valueName: "FILE",
+    defaultText: "required",
+    description: "The seed file to check: read, then applied to a scratch deployment that is thrown away.",
+  },
   config: {
     flag: "config",
     env: "KMSD_CONFIG",
@@ -512,6 +528,7 @@ export const SERVE_OPTIONS = {
   shutdownTimeout: OPTIONS.shutdownTimeout,
   metricsPort: OPTIONS.metricsPort,
   metricsHost: OPTIONS.metricsHost,
+  init: OPTIONS.init,
   config: OPTIONS.config,
 } as const;
 

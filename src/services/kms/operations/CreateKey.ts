@@ -16,11 +16,22 @@ import { toKeyMetadata } from "../keyMetadata.ts";
 import { checkKeyPolicy, defaultKeyPolicy } from "../keyPolicy.ts";
 import { assertKeyQuota } from "../../../quotas/resourceChecks.ts";
 import type { Handler } from "../registry.ts";
+import type { KmsOperationTypes } from "../operationTypes.ts";
+import type { RequestContext } from "../../../server/context.ts";
 import { mergeTags } from "../tags.ts";
 import { requireImportableKeySpec } from "../importRules.ts";
 
 
-export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
+export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => createKey(ctx, input);
+
+/** What a seed file fixes about a new key: its id, and its material with that material's id. */
+export interface ChosenKey {
+  keyId: string;
+  material?: { bytes: Buffer; keyMaterialId: string };
+}
+
+/** CreateKey, with the key id and material `chosen` when a seed file fixes them. */
+export async function createKey(ctx: RequestContext, input: KmsOperationTypes["CreateKey"]["input"], chosen?: ChosenKey): Promise<KmsOperationTypes["CreateKey"]["output"]> {
   if (input.KeySpec !== undefined && input.CustomerMasterKeySpec !== undefined) {
     throw new ValidationException("You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.");
   }
@@ -32,7 +43,7 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
     throw new UnsupportedOperationException("Custom key stores are not supported by kmsd yet.");
   }
   const multiRegion = input.MultiRegion === true;
-  const keyId = multiRegion ? newMultiRegionKeyId() : newKeyId();
+  const keyId = chosen?.keyId ?? (multiRegion ? newMultiRegionKeyId() : newKeyId());
   const record: NewKeyRecord = {
     keyId,
     accountId: ctx.accountId,
@@ -52,9 +63,10 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
   };
   if (input.Policy !== undefined) await checkKeyPolicy(ctx, input.Policy, { ...record, revision: 0 }, input.BypassPolicyLockoutSafetyCheck === true);
   await assertKeyQuota(ctx, ctx.accountId, ctx.region);
-  const created = await ctx.services.keys.create(record, origin === "EXTERNAL" ? undefined : await newKeyMaterial(keySpec));
+  const material = origin === "EXTERNAL" ? undefined : (chosen?.material?.bytes ?? (await newKeyMaterial(keySpec)));
+  const created = await ctx.services.keys.create(record, material, chosen?.material?.keyMaterialId);
   return { KeyMetadata: toKeyMetadata(created) };
-};
+}
 
 /**
  * Fresh material for a key spec: 32 random bytes for symmetric keys, HMAC key bytes, or a
