@@ -19,7 +19,7 @@ import { createAccessKey } from "../services/iam/operations/CreateAccessKey.ts";
 import { defaultKeyPolicy } from "../services/kms/keyPolicy.ts";
 import { fixedMaterial, fixedMaterialId } from "./fixedMaterial.ts";
 import { SeedCaller } from "./seedCaller.ts";
-import type { SeedAccessKey, SeedAccount, SeedFile, SeedGrant, SeedKey, SeedPolicyHolder, SeedRole, SeedUser } from "./seedFile.ts";
+import type { SeedAccessKey, SeedAccount, SeedFile, SeedGrant, SeedGroup, SeedKey, SeedPolicy, SeedPolicyHolder, SeedRole, SeedUser } from "./seedFile.ts";
 
 /** The deployment holds resources of the file with other definitions; nothing was written. */
 export class SeedConflict extends Error {}
@@ -30,6 +30,13 @@ export class SeedError extends Error {}
 /** What applying changed: how many resources were created (0 on a second run). */
 export interface SeedOutcome {
   created: number;
+}
+
+/** A SeedError naming the file line and the resource, and AWS's error type and message when an operation refused it. */
+function failedAt(path: string, line: number, what: string, error: unknown): SeedError {
+  if (error instanceof SeedError) return error;
+  const reason = error instanceof AwsError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
+  return new SeedError(`${path}:${line}: ${what}: ${reason}`);
 }
 
 /** One write of the plan, and the file line it comes from. */
@@ -50,8 +57,7 @@ export async function applySeed(seed: SeedFile, services: Services): Promise<See
     try {
       await step.run();
     } catch (error) {
-      const reason = error instanceof AwsError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
-      throw new SeedError(`${seed.path}:${step.line}: ${step.what}: ${reason}`);
+      throw failedAt(seed.path, step.line, step.what, error);
     }
   }
   return { created: plan.created };
@@ -77,6 +83,15 @@ class Plan {
   /** A further write of a resource being created (a membership, an attachment, a rotation setting...). */
   add(line: number, what: string, run: () => Promise<unknown>): void {
     this.steps.push({ line, what, run: async () => void (await run()) });
+  }
+
+  /** Plans one resource; a refusal while reading it (a name the model refuses, material that does not fit) names its line. */
+  async at<T>(line: number, what: string, planOne: () => Promise<T>): Promise<T> {
+    try {
+      return await planOne();
+    } catch (error) {
+      throw failedAt(this.#path, line, what, error);
+    }
   }
 
   /** Compares an existing resource field by field with the file; each difference is one line of the diff. */
@@ -139,32 +154,36 @@ async function planAccount(plan: Plan, services: Services, account: SeedAccount)
     for (const key of account.rootAccessKeys) await planAccessKey(plan, caller, key, undefined);
   }
   const policyArn = (name: string) => (name.startsWith("arn:") ? name : iamArn(account.id, "policy", account.policies.find((p) => p.name === name)?.path ?? "/", name));
-  for (const policy of account.policies) {
-    const arn = iamArn(account.id, "policy", policy.path, policy.name);
+  for (const policy of account.policies) await plan.at(policy.line, `policy ${policy.name}`, () => planPolicy(plan, caller, policy));
+  for (const group of account.groups) await plan.at(group.line, `group ${group.name}`, () => planGroup(plan, caller, group, policyArn));
+  for (const user of account.users) await plan.at(user.line, `user ${user.name}`, () => planUser(plan, caller, user, policyArn));
+  for (const role of account.roles) await plan.at(role.line, `role ${role.name}`, () => planRole(plan, caller, role, policyArn));
+  for (const key of account.keys) await plan.at(key.line, `key ${key.id}`, () => planKey(plan, caller, key));
+}
+
+async function planPolicy(plan: Plan, caller: SeedCaller, policy: SeedPolicy): Promise<void> {
+  const arn = iamArn(caller.accountId, "policy", policy.path, policy.name);
     const existing = await ifExists(() => caller.iam("GetPolicy", { PolicyArn: arn }));
     const what = `policy ${policy.name}`;
     if (!existing?.Policy) {
       plan.create(policy.line, what, () =>
         caller.iam("CreatePolicy", { PolicyName: policy.name, Path: policy.path, PolicyDocument: policy.document, ...(policy.description === undefined ? {} : { Description: policy.description }) }),
       );
-      continue;
+      return;
     }
     const version = await caller.iam("GetPolicyVersion", { PolicyArn: arn, VersionId: existing.Policy.DefaultVersionId ?? "v1" });
     plan.compare(policy.line, what, { document: documentValue(decodeURIComponent(version.PolicyVersion?.Document ?? "")), description: existing.Policy.Description }, { document: documentValue(policy.document), description: policy.description });
-  }
-  for (const group of account.groups) {
+}
+
+async function planGroup(plan: Plan, caller: SeedCaller, group: SeedGroup, policyArn: (name: string) => string): Promise<void> {
     const existing = await ifExists(() => caller.iam("GetGroup", { GroupName: group.name }));
     const what = `group ${group.name}`;
     if (!existing) {
       plan.create(group.line, what, () => caller.iam("CreateGroup", { GroupName: group.name, Path: group.path }));
       planPolicies(plan, caller, group, "Group", policyArn);
-      continue;
+      return;
     }
     plan.compare(group.line, what, { path: existing.Group?.Path, ...(await storedPolicies(caller, "Group", group.name)) }, { path: group.path, ...filePolicies(group, policyArn) });
-  }
-  for (const user of account.users) await planUser(plan, caller, user, policyArn);
-  for (const role of account.roles) await planRole(plan, caller, role, policyArn);
-  for (const key of account.keys) await planKey(plan, caller, key);
 }
 
 async function planUser(plan: Plan, caller: SeedCaller, user: SeedUser, policyArn: (name: string) => string): Promise<void> {
@@ -284,7 +303,8 @@ async function planKey(plan: Plan, caller: SeedCaller, key: SeedKey): Promise<vo
   const kms = <Op extends Parameters<SeedCaller["kms"]>[1]>(operation: Op, input: Record<string, unknown>) => caller.kms(key.region, operation, input);
   const existing = await ifExists(() => kms("DescribeKey", { KeyId: arn }));
   // Checked now, so a conflict or a bad value stops the start before anything is written.
-  const material = key.material === undefined ? undefined : fixedMaterial(key.id, key.keySpec, key.material.text);
+  const fixed = key.material;
+  const material = fixed === undefined ? undefined : await plan.at(fixed.line, `${what}: material`, async () => fixedMaterial(key.id, key.keySpec, fixed.text));
   if (!existing?.KeyMetadata) {
     const input = caller.kmsInput("CreateKey", {
       Description: key.description,
