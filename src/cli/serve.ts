@@ -47,7 +47,7 @@ import { checkBeforeStart, tlsFilesOf } from "./preflight.ts";
 import { UsageError } from "./parseOptions.ts";
 import { checkQuotaOptions, holdBucketsForWorkers, quotasForServer } from "../quotas/fromConfig.ts";
 import { isLoopbackHost } from "../server/tls.ts";
-import { shareMetricsWithPrimary } from "../metrics/metrics.ts";
+import { reportKeyStates, shareMetricsWithPrimary } from "../metrics/metrics.ts";
 import { startMetricsListener } from "../metrics/metricsServer.ts";
 import { seedOnStart } from "../seed/seedDeployment.ts";
 import { readSeedFile } from "../seed/seedFile.ts";
@@ -323,6 +323,11 @@ async function openServices(config: ServeConfig, rootKey: RootKey, node: { worke
       });
     }
     const keys = new KeyRepository(dataDir.store, rootKey, config.keyCacheSize, bus);
+    // One process per node reports keys by state, so the sum over its workers is the count.
+    if (worker === 0) {
+      reportKeyStates(() => dataDir.store.countKeysByState());
+      opened.unshift(async () => reportKeyStates(undefined));
+    }
     const accessKeys = new AccessKeyDirectory(dataDir.store, rootKey, bus);
     const audit =
       config.audit === "on"
