@@ -235,6 +235,17 @@ export const OPTIONS = {
     defaultText: "required",
     description: "The seed file to check: read, then applied to a scratch deployment that is thrown away.",
   },
+  costPrices: {
+    flag: "cost-prices",
+    env: "KMSD_COST_PRICES",
+    kind: "string",
+    pattern: { regex: /^\s*([A-Za-z0-9]+\s*=\s*[0-9.]+\s*(,\s*|$))*$/, means: "NAME=AMOUNT pairs separated by commas" },
+    valueName: "LIST",
+    defaultText: "AWS's, in src/tools/cost/prices.ts",
+    description: "kmsd cost: prices (US dollars) that differ from AWS's: `keyMonth=0.9,standard=0.025`.",
+    details:
+      "Names: `keyMonth`, `rotationMonth`, `chargedRotations`, `freeRequestsPerMonth` and the request classes `standard`, `rsa2048`, `asymmetric`, `eccDataKeyPair`, `rsaDataKeyPair` (per 10,000 requests). `kmsd serve` ignores it: it is here so the deployment's config file can hold it. See [cost.md](cost.md).",
+  },
   config: {
     flag: "config",
     env: "KMSD_CONFIG",
@@ -534,3 +545,10 @@ export const SERVE_OPTIONS = {
 
 /** The configuration `kmsd serve` runs with. */
 export type ServeConfig = OptionValues<typeof SERVE_OPTIONS>;
+
+/**
+ * What a `--config` file may hold: the deployment's options, which `serve` reads, and
+ * `costPrices`, which `kmsd cost` reads. Each command takes from the file the options it
+ * has and leaves the others to the commands that have them.
+ */
+export const CONFIG_FILE_OPTIONS: OptionSet = { ...SERVE_OPTIONS, costPrices: OPTIONS.costPrices };
