@@ -2,14 +2,16 @@
  * Baseline 1, "the ceiling for Node on this machine": the least a server must do to
  * answer Encrypt, Decrypt, GenerateDataKey and ReEncrypt the way kmsd does, on the same
  * HTTP stack (node:http), and nothing else: read the body, parse the JSON, verify the
- * SigV4 signature with @smithy/signature-v4 exactly as kmsd's src/server/sigv4.ts does
- * (x-amz-content-sha256 check, a fresh signer per request, constant-time compare),
+ * SigV4 signature with @smithy/signature-v4 as kmsd's src/server/sigv4.ts did before it
+ * kept derived signing keys (x-amz-content-sha256 check, a fresh signer per request,
+ * constant-time compare),
  * derive the per-message key with the same HMAC-SHA256 counter-mode KDF and seal/open
  * with AES-256-GCM over a blob laid out like kmsd's, and answer JSON with the same
  * headers. No storage (key material is derived from the key id), no authorization, no
- * audit, no model validation. GenerateMac (HMAC_SHA_256) and Sign (ECC_NIST_P256, ECDSA_SHA_256,
- * RAW) sign with material or a key pair made per key id on first use. CreateKey answers a fresh id (so the benchmark's set-up
- * can run unchanged) and stores nothing.
+ * audit, no model validation. GenerateMac (HMAC_SHA_256) and Sign (ECC_NIST_P256,
+ * ECDSA_SHA_256, RAW) use the key id's material or a key pair made on first use.
+ * CreateKey answers a fresh id (so the benchmark's set-up can run unchanged) and stores
+ * nothing.
  *
  * This file is deliberately independent of src/: the baseline must not move when kmsd
  * is optimised.
