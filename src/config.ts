@@ -140,8 +140,12 @@ export const OPTIONS = {
     min: 1,
     max: 256,
     valueName: "N",
-    default: () => availableParallelism(),
-    defaultText: "number of cores",
+    // One core is left to what every worker brings besides its event loop (its audit writer thread,
+    // libuv's pool, the primary) and to the clients on the same machine. On 2 cores 2 workers gave
+    // 1.08-1.10x the throughput of 1, at 1.4-2.2x its p99 at half load and 1.14-1.27x its CPU per
+    // request (issue 19, `node bench/pinned.ts --workers-curve`).
+    default: () => Math.max(1, availableParallelism() - 1),
+    defaultText: "number of cores - 1 (at least 1)",
     description: "Worker processes sharing the port and the data directory (1 serves in the kmsd process itself).",
     details:
       "A change made through one worker is applied by all before it is acknowledged (a worker that does not answer within 1 s is not waited for longer).",

@@ -2,13 +2,16 @@
  * Baseline 1, "the ceiling for Node on this machine": the least a server must do to
  * answer Encrypt, Decrypt, GenerateDataKey and ReEncrypt the way kmsd does, on the same
  * HTTP stack (node:http), and nothing else: read the body, parse the JSON, verify the
- * SigV4 signature with @smithy/signature-v4 exactly as kmsd's src/server/sigv4.ts does
- * (x-amz-content-sha256 check, a fresh signer per request, constant-time compare),
+ * SigV4 signature with @smithy/signature-v4 as kmsd's src/server/sigv4.ts did before it
+ * kept derived signing keys (x-amz-content-sha256 check, a fresh signer per request,
+ * constant-time compare),
  * derive the per-message key with the same HMAC-SHA256 counter-mode KDF and seal/open
  * with AES-256-GCM over a blob laid out like kmsd's, and answer JSON with the same
  * headers. No storage (key material is derived from the key id), no authorization, no
- * audit, no model validation. CreateKey answers a fresh id (so the benchmark's set-up
- * can run unchanged) and stores nothing.
+ * audit, no model validation. GenerateMac (HMAC_SHA_256) and Sign (ECC_NIST_P256,
+ * ECDSA_SHA_256, RAW) use the key id's material or a key pair made on first use.
+ * CreateKey answers a fresh id (so the benchmark's set-up can run unchanged) and stores
+ * nothing.
  *
  * This file is deliberately independent of src/: the baseline must not move when kmsd
  * is optimised.
@@ -18,7 +21,18 @@
  *
  * Logs {"message":"listening","port":N} on stderr, like kmsd; stops on SIGTERM/SIGINT.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  sign,
+  timingSafeEqual,
+  type KeyObject,
+} from "node:crypto";
 import cluster from "node:cluster";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -41,6 +55,8 @@ const secrets = new Map<string, string>([[process.env.BENCH_ACCESS_KEY_ID ?? "AK
 const master = createHash("sha256").update(`kmsd-bench minimal server ${process.env.BENCH_SECRET_ACCESS_KEY ?? ""}`).digest();
 /** Key material per key id, derived on first use (what a cache hit costs in kmsd). */
 const materials = new Map<string, { material: Buffer; materialId: Buffer }>();
+/** ECC_NIST_P256 private keys per key id, generated on first use (a parsed key pair in kmsd's cache). */
+const signingKeys = new Map<string, KeyObject>();
 
 class ApiError extends Error {
   readonly code: string;
@@ -215,6 +231,23 @@ function operate(operation: string, input: Record<string, unknown>): unknown {
         SourceEncryptionAlgorithm: "SYMMETRIC_DEFAULT",
         DestinationEncryptionAlgorithm: "SYMMETRIC_DEFAULT",
       };
+    }
+    case "GenerateMac": {
+      // HMAC_SHA_256 over the message with the key's material: kmsd's GenerateMac without its key record.
+      const keyId = keyIdOf(input);
+      const mac = createHmac("sha256", materialOf(keyId).material).update(blobOf(input, "Message")).digest();
+      return { Mac: mac.toString("base64"), MacAlgorithm: "HMAC_SHA_256", KeyId: arn(keyId) };
+    }
+    case "Sign": {
+      // ECDSA_SHA_256 over a RAW message, DER-encoded as KMS returns it.
+      const keyId = keyIdOf(input);
+      let privateKey = signingKeys.get(keyId);
+      if (!privateKey) {
+        privateKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+        signingKeys.set(keyId, privateKey);
+      }
+      const signature = sign("sha256", blobOf(input, "Message"), privateKey);
+      return { Signature: signature.toString("base64"), SigningAlgorithm: "ECDSA_SHA_256", KeyId: arn(keyId) };
     }
     default:
       throw new ApiError("UnknownOperationException", `Unknown operation ${operation}`);

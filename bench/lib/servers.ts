@@ -163,6 +163,16 @@ export interface KmsdOptions {
   /** Options for node itself (e.g. --cpu-prof), before the script. */
   nodeArgs?: string[];
   timeoutMs?: number;
+  /** Another build's bin/kmsd.mjs (a before/after comparison in one run). */
+  bin?: string;
+  /** A command the server runs under, e.g. `taskset -c 0` (its threads and children inherit the affinity). */
+  launcher?: string[];
+}
+
+/** The command line of a node script under an optional launcher. */
+function commandLine(launcher: string[], nodeArgs: string[]): [string, string[]] {
+  const [command, ...prefix] = launcher;
+  return command === undefined ? [process.execPath, nodeArgs] : [command, [...prefix, process.execPath, ...nodeArgs]];
 }
 
 /** Starts kmsd from the built tree. */
@@ -173,8 +183,7 @@ export async function startKmsd(options: KmsdOptions = {}): Promise<RunningServe
   temporaryDirs.add(dataDir);
   const started = performance.now();
   const child = spawn(
-    process.execPath,
-    [...(options.nodeArgs ?? []), KMSD_BIN, "serve", "--host", HOST, "--port", String(options.port ?? 0), "--data-dir", dataDir, "--dev", ...(options.args ?? [])],
+    ...commandLine(options.launcher ?? [], [...(options.nodeArgs ?? []), options.bin ?? KMSD_BIN, "serve", "--host", HOST, "--port", String(options.port ?? 0), "--data-dir", dataDir, "--dev", ...(options.args ?? [])]),
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   const { exited, tail } = track(child);
@@ -250,9 +259,9 @@ export async function probeArgs(candidates: string[][]): Promise<string[] | null
 }
 
 /** The minimal-server baseline (bench/baseline/minimalServer.ts). */
-export async function startMinimal(workers = 1, nodeArgs: string[] = []): Promise<RunningServer> {
+export async function startMinimal(workers = 1, nodeArgs: string[] = [], launcher: string[] = []): Promise<RunningServer> {
   const credentials = { accessKeyId: "AKIABENCHMINIMAL0001", secretAccessKey: "bench-minimal-secret-key" };
-  const child = spawn(process.execPath, [...nodeArgs, MINIMAL, "--port", "0", "--workers", String(workers)], {
+  const child = spawn(...commandLine(launcher, [...nodeArgs, MINIMAL, "--port", "0", "--workers", String(workers)]), {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, BENCH_ACCESS_KEY_ID: credentials.accessKeyId, BENCH_SECRET_ACCESS_KEY: credentials.secretAccessKey },
   });

@@ -83,27 +83,28 @@ export function buildEvents(audit: RequestAudit, caller: UnauthenticatedCaller, 
   for (const recipient of new Set(recipients)) {
     const eventId = newEventId(audit.timeMs);
     eventIds.set(recipient, eventId);
+    // Members in canonical order (canonicalJson.ts), which makes the record's text cheap to write.
     const record = {
-      eventVersion: EVENT_VERSION,
-      userIdentity: principal ? userIdentity(principal) : unknownIdentity(caller),
-      eventTime: isoSeconds(audit.timeMs),
-      eventSource: profile.eventSource,
-      eventName,
       awsRegion: region,
-      sourceIPAddress: audit.sourceIp,
-      userAgent: audit.userAgent,
       errorCode: audit.errorCode,
       errorMessage: audit.errorMessage === "" ? undefined : audit.errorMessage,
-      requestParameters: parameters,
-      responseElements: response,
-      requestID: audit.requestId,
-      eventID: eventId,
-      readOnly,
-      resources: resources.length === 0 ? undefined : resources,
-      eventType: "AwsApiCall",
-      managementEvent: true,
-      recipientAccountId: recipient,
       eventCategory: "Management",
+      eventID: eventId,
+      eventName,
+      eventSource: profile.eventSource,
+      eventTime: isoSeconds(audit.timeMs),
+      eventType: "AwsApiCall",
+      eventVersion: EVENT_VERSION,
+      managementEvent: true,
+      readOnly,
+      recipientAccountId: recipient,
+      requestID: audit.requestId,
+      requestParameters: parameters,
+      resources: resources.length === 0 ? undefined : resources,
+      responseElements: response,
+      sourceIPAddress: audit.sourceIp,
+      userAgent: audit.userAgent,
+      userIdentity: principal ? userIdentity(principal) : unknownIdentity(caller),
     };
     events.push({
       accountId: recipient,
@@ -149,25 +150,26 @@ export function buildServiceEvent(
 ): AuditEvent {
   const eventId = newEventId(timeMs);
   const arn = keyArn(key);
+  // Members in canonical order, as in buildEvents.
   const record = {
-    eventVersion: EVENT_VERSION,
-    userIdentity: { accountId: key.accountId, invokedBy: AWS_INTERNAL },
-    eventTime: isoSeconds(timeMs),
-    eventSource: AUDITED_SERVICES.kms.eventSource,
-    eventName,
     awsRegion: key.region,
+    eventCategory: "Management",
+    eventID: eventId,
+    eventName,
+    eventSource: AUDITED_SERVICES.kms.eventSource,
+    eventTime: isoSeconds(timeMs),
+    eventType: "AwsServiceEvent",
+    eventVersion: EVENT_VERSION,
+    managementEvent: true,
+    readOnly: false,
+    recipientAccountId: key.accountId,
+    requestParameters: null,
+    resources: [{ ARN: arn, accountId: key.accountId, type: KMS_KEY_RESOURCE_TYPE }],
+    responseElements: null,
+    serviceEventDetails: details,
     sourceIPAddress: AWS_INTERNAL,
     userAgent: AWS_INTERNAL,
-    requestParameters: null,
-    responseElements: null,
-    eventID: eventId,
-    readOnly: false,
-    resources: [{ accountId: key.accountId, type: KMS_KEY_RESOURCE_TYPE, ARN: arn }],
-    eventType: "AwsServiceEvent",
-    managementEvent: true,
-    recipientAccountId: key.accountId,
-    serviceEventDetails: details,
-    eventCategory: "Management",
+    userIdentity: { accountId: key.accountId, invokedBy: AWS_INTERNAL },
   };
   return {
     accountId: key.accountId,
@@ -192,38 +194,41 @@ export function claimedCredential(authorization: string | undefined): { accessKe
   return match ? { accessKeyId: match[1] ?? "", region: match[2] ?? "" } : undefined;
 }
 
-type Resource = { accountId: string; type: string; ARN: string };
+type Resource = { ARN: string; accountId: string; type: string };
 
 /** The KMS keys the request resolved (and the key CreateKey made), once each, in order. */
 function resourcesOf(audit: RequestAudit): Resource[] {
   const seen = new Map<string, Resource>();
   for (const key of audit.keys) {
     const arn = keyArn(key);
-    if (!seen.has(arn)) seen.set(arn, { accountId: key.accountId, type: KMS_KEY_RESOURCE_TYPE, ARN: arn });
+    if (!seen.has(arn)) seen.set(arn, { ARN: arn, accountId: key.accountId, type: KMS_KEY_RESOURCE_TYPE });
   }
   const created = (audit.output as { KeyMetadata?: { Arn?: unknown; AWSAccountId?: unknown } } | undefined)?.KeyMetadata;
   if (audit.service === "kms" && typeof created?.Arn === "string" && typeof created.AWSAccountId === "string" && !seen.has(created.Arn)) {
-    seen.set(created.Arn, { accountId: created.AWSAccountId, type: KMS_KEY_RESOURCE_TYPE, ARN: created.Arn });
+    seen.set(created.Arn, { ARN: created.Arn, accountId: created.AWSAccountId, type: KMS_KEY_RESOURCE_TYPE });
   }
   return [...seen.values()];
 }
 
-/** CloudTrail's userIdentity of an authenticated caller. */
+/** CloudTrail's userIdentity of an authenticated caller (members in canonical order). */
 function userIdentity(principal: Principal): Record<string, unknown> {
-  const base = { principalId: principal.userId, arn: principal.arn, accountId: principal.accountId, accessKeyId: principal.accessKeyId };
+  const { accessKeyId, accountId, arn, userId: principalId } = principal;
   switch (principal.kind) {
     case "Root":
-      return { type: "Root", ...base };
+      return { accessKeyId, accountId, arn, principalId, type: "Root" };
     case "IAMUser":
-      return { type: "IAMUser", ...base, userName: principal.userName };
+      return { accessKeyId, accountId, arn, principalId, type: "IAMUser", userName: principal.userName };
     case "AssumedRole":
       return {
-        type: "AssumedRole",
-        ...base,
+        accessKeyId,
+        accountId,
+        arn,
+        principalId,
         sessionContext: {
-          sessionIssuer: { type: "Role", principalId: principal.roleId, arn: principal.roleArn, accountId: principal.accountId, userName: principal.roleName },
           attributes: { mfaAuthenticated: "false" },
+          sessionIssuer: { accountId, arn: principal.roleArn, principalId: principal.roleId, type: "Role", userName: principal.roleName },
         },
+        type: "AssumedRole",
       };
   }
 }
@@ -231,9 +236,9 @@ function userIdentity(principal: Principal): Record<string, unknown> {
 /** What a record says of a caller that was never authenticated: the access key it claimed, if any. */
 function unknownIdentity(caller: UnauthenticatedCaller): Record<string, unknown> {
   return {
-    type: "Unknown",
-    ...(caller.keyKnown ? { accountId: caller.accountId } : {}),
     ...(caller.accessKeyId === undefined ? {} : { accessKeyId: caller.accessKeyId }),
+    ...(caller.keyKnown ? { accountId: caller.accountId } : {}),
+    type: "Unknown",
   };
 }
 

@@ -104,7 +104,7 @@ function byShape(model: ServiceModel, shapeName: string, value: unknown, depth: 
     case "structure": {
       if (!isRecord(value)) return undefined;
       const out: Record<string, unknown> = {};
-      for (const [member, memberShape] of Object.entries(shape.members ?? {})) {
+      for (const [member, memberShape] of membersInRecordOrder(shape.members ?? {})) {
         if (isDeniedMember(member) || !Object.hasOwn(value, member)) continue;
         const walked = byShape(model, memberShape, value[member], depth + 1);
         if (walked !== undefined) out[cloudTrailName(member)] = walked;
@@ -153,6 +153,17 @@ function byValue(value: unknown, keepKeys: boolean, depth: number): unknown {
   }
   if (typeof value === "number") return Number.isFinite(value) ? value : undefined;
   return typeof value === "string" || typeof value === "boolean" ? value : undefined;
+}
+
+/** A structure's members sorted by their CloudTrail names, so requestParameters come out in canonical order (cheap to write). */
+const recordOrder = new WeakMap<object, [string, string][]>();
+function membersInRecordOrder(members: Readonly<Record<string, string>>): [string, string][] {
+  let sorted = recordOrder.get(members);
+  if (!sorted) {
+    sorted = Object.entries(members).sort(([a], [b]) => (cloudTrailName(a) < cloudTrailName(b) ? -1 : 1));
+    recordOrder.set(members, sorted);
+  }
+  return sorted;
 }
 
 /** A string cut to its model limit, with a marker (only a request that failed validation has a longer one). */

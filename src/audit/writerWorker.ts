@@ -48,10 +48,36 @@ async function writeAll(store: AuditStore): Promise<void> {
   }
 }
 
-/** Everything sent while the previous transaction ran goes into this one. */
-async function commitPending(store: AuditStore): Promise<void> {
+/**
+ * The gathering window. Under steady traffic at moderate load each request would get a
+ * transaction of its own (its batch arrives while the writer is idle), and a transaction's
+ * CPU (about 0.6 ms for one event, 2 ms for sixteen: index pages, WAL frames, the fsync
+ * call) would cost more than the request itself, on the core the event loop needs. So when
+ * the previous commit ended less than GATHER_IF_WITHIN_MS ago and fewer than GATHER_EVENTS
+ * events wait, the writer lets the event loop run for up to GATHER_WINDOW_MS first (it
+ * sleeps; it takes no CPU) and commits what arrived meanwhile in the same transaction.
+ * An idle server commits at once; every request still waits for its own commit.
+ */
+const GATHER_WINDOW_MS = 0.5;
+const GATHER_IF_WITHIN_MS = 2;
+const GATHER_EVENTS = 8;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+let lastCommitEndedAt = Number.NEGATIVE_INFINITY;
+
+function drainPort(): void {
   for (let queued = receiveMessageOnPort(port); queued; queued = receiveMessageOnPort(port)) {
     pending.push(queued.message as WriterRequest);
+  }
+}
+
+const pendingEvents = () => pending.reduce((count, batch) => count + batch.events.length, 0);
+
+/** Everything sent while the previous transaction ran (or within the gathering window) goes into this one. */
+async function commitPending(store: AuditStore): Promise<void> {
+  drainPort();
+  if (performance.now() - lastCommitEndedAt < GATHER_IF_WITHIN_MS && pendingEvents() < GATHER_EVENTS) {
+    Atomics.wait(sleeper, 0, 0, GATHER_WINDOW_MS);
+    drainPort();
   }
   const batches = pending.splice(0);
   const first = batches[0] as WriterRequest;
@@ -74,6 +100,7 @@ async function commitPending(store: AuditStore): Promise<void> {
     response = { kind: "failed", from: Number(Atomics.load(shared, FAILED_FROM)), error: failure };
     if (recoverable && !probing) void probeUntilRecovered(store);
   }
+  lastCommitEndedAt = performance.now();
   port.postMessage(response);
 }
 

@@ -1,11 +1,15 @@
 /**
- * SigV4 authentication. The signature is recomputed with @smithy/signature-v4 (the
- * signer the AWS SDKs use) over exactly the headers the client signed, and compared
- * with the client's in constant time; kmsd never hand-builds canonical requests.
+ * SigV4 authentication. The signature is recomputed over exactly the headers the client
+ * signed, and compared with the client's in constant time. The canonical request and the
+ * string to sign are built by @smithy/signature-v4 (the signer the AWS SDKs use), in the
+ * steps of its SignatureV4.signRequest; kmsd never hand-builds canonical requests. Only
+ * the signing key is kmsd's: derived by the SDK's getSigningKey once per access key,
+ * date, region and service (signingKeys.ts) instead of on every request.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
+import { ALGORITHM_IDENTIFIER, createScope, getCanonicalHeaders, getPayloadHash, prepareRequest, SignatureV4Base } from "@smithy/signature-v4";
+import { SigningKeyCache } from "./signingKeys.ts";
 import { PreparedSha256 } from "./sigv4Hash.ts";
 import {
   IncompleteSignatureException,
@@ -121,32 +125,43 @@ export async function verifySignature(
   if (declaredHash !== undefined && declaredHash !== createHash("sha256").update(request.body).digest("hex")) {
     throw new InvalidSignatureException("The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
-  const signer = new SignatureV4({
-    credentials: {
-      accessKeyId: claims.accessKeyId,
-      secretAccessKey,
-      ...(claims.sessionToken === undefined ? {} : { sessionToken: claims.sessionToken }),
-    },
-    region: claims.region,
-    service: claims.service,
-    sha256: PreparedSha256,
-    uriEscapePath: true,
-    applyChecksum: false,
-  });
-  const resigned = await signer.sign(
-    new HttpRequest({ method: request.method, path: request.path, query: request.query, headers: signed, body: request.body }),
-    {
-      signingDate: new Date(claims.signedAtMs),
-      signableHeaders: new Set(claims.signedHeaders),
-      signingRegion: claims.region,
-      signingService: claims.service,
-    },
-  );
-  const expected = /Signature=([0-9a-f]{64})/.exec(String(resigned.headers.authorization ?? ""))?.[1] ?? "";
+  const toVerify = new HttpRequest({ method: request.method, path: request.path, query: request.query, headers: signed, body: request.body });
+  const { stringToSign, shortDate } = await canonicalRequests.stringToSign(toVerify, claims);
+  const key = await signingKeys.keyFor(claims.accessKeyId, secretAccessKey, shortDate, claims.region, claims.service);
+  const expected = createHmac("sha256", key).update(stringToSign, "utf8").digest("hex");
   const a = Buffer.from(expected, "utf8");
   const b = Buffer.from(claims.signature, "utf8");
   if (a.length !== b.length || !timingSafeEqual(a, b)) throw new InvalidSignatureException(SIGNATURE_MISMATCH);
 }
+
+/**
+ * The SDK signer's canonicalisation, without its credential handling: the string to sign
+ * of a request, built as SignatureV4.signRequest builds it (generated headers dropped,
+ * X-Amz-Date and a session token set as the signer sets them, the payload hash the
+ * client declared or the body's), so a signature verifies here exactly when the SDK's
+ * signer would have produced it.
+ */
+class CanonicalRequests extends SignatureV4Base {
+  constructor() {
+    // The credentials and scope are the request's, passed per call; these are never used.
+    super({ credentials: { accessKeyId: "", secretAccessKey: "" }, region: "", service: "", sha256: PreparedSha256, uriEscapePath: true, applyChecksum: false });
+  }
+
+  async stringToSign(request: HttpRequest, claims: SignedRequestClaims): Promise<{ stringToSign: string; shortDate: string }> {
+    const prepared = prepareRequest(request);
+    const { longDate, shortDate } = this.formatDate(new Date(claims.signedAtMs));
+    prepared.headers["x-amz-date"] = longDate;
+    if (claims.sessionToken) prepared.headers["x-amz-security-token"] = claims.sessionToken;
+    const payloadHash = await getPayloadHash(prepared, this.sha256);
+    const canonicalHeaders = getCanonicalHeaders(prepared, undefined, new Set(claims.signedHeaders));
+    const scope = createScope(shortDate, claims.region, claims.service);
+    const canonicalRequest = this.createCanonicalRequest(prepared, canonicalHeaders, payloadHash);
+    return { stringToSign: await this.createStringToSign(longDate, scope, canonicalRequest, ALGORITHM_IDENTIFIER), shortDate };
+  }
+}
+
+const canonicalRequests = new CanonicalRequests();
+const signingKeys = new SigningKeyCache();
 
 const SIGNATURE_MISMATCH =
   "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
