@@ -102,6 +102,7 @@ export class PgStore implements Store {
 
   async insertKey(record: NewKeyRecord, material: StoredMaterial | undefined): Promise<void> {
     await this.#sql.readCommitted(async (tx) => {
+      await lockForInsert(tx, KEYS_LISTING, [record]);
       await insertKey(tx, record);
       if (material) await insertMaterial(tx, material);
     });
@@ -113,6 +114,7 @@ export class PgStore implements Store {
         // In order, stopping at the first lost compare-and-set; throwing rolls back what went before.
         for (const record of batch.update) if (!(await updateKey(tx, record))) throw new LostBatch();
         for (const record of batch.delete) if (!(await deleteKey(tx, keyHandle(record), record.revision))) throw new LostBatch();
+        await lockForInsert(tx, KEYS_LISTING, batch.insert);
         for (const record of batch.insert) if (!(await insertKey(tx, record))) throw new LostBatch();
         for (const material of batch.materials) await putMaterial(tx, material);
         return true;
@@ -154,12 +156,8 @@ export class PgStore implements Store {
 
   async listKeys(accountId: string, region: string, limit: number, cursor: string | undefined): Promise<Page<KeyRecord>> {
     const after = cursor === undefined ? 0 : parseSeqCursor(cursor);
-    const rows = await this.#sql.all(
-      "SELECT seq, revision, record FROM keys WHERE account_id = ? AND region = ? AND seq > ? ORDER BY seq LIMIT ?",
-      accountId,
-      region,
-      after,
-      limit + 1,
+    const rows = await readListing(this.#sql, KEYS_LISTING, accountId, region, (tx) =>
+      tx.all("SELECT seq, revision, record FROM keys WHERE account_id = ? AND region = ? AND seq > ? ORDER BY seq LIMIT ?", accountId, region, after, limit + 1),
     );
     const page = rows.slice(0, limit);
     const last = page.at(-1);
@@ -187,13 +185,15 @@ export class PgStore implements Store {
 
   async listRetirableGrants(accountId: string, region: string, retiringPrincipal: string, limit: number, cursor: string | undefined): Promise<Page<GrantRecord>> {
     const after = cursor === undefined ? -1 : parseSeqCursor(cursor);
-    const rows = await this.#sql.all(
-      "SELECT seq, record FROM grants WHERE account_id = ? AND region = ? AND retiring_principal = ? AND seq > ? ORDER BY seq LIMIT ?",
-      accountId,
-      region,
-      retiringPrincipal,
-      after,
-      limit + 1,
+    const rows = await readListing(this.#sql, GRANTS_LISTING, accountId, region, (tx) =>
+      tx.all(
+        "SELECT seq, record FROM grants WHERE account_id = ? AND region = ? AND retiring_principal = ? AND seq > ? ORDER BY seq LIMIT ?",
+        accountId,
+        region,
+        retiringPrincipal,
+        after,
+        limit + 1,
+      ),
     );
     const page = rows.slice(0, limit);
     const last = page.at(-1);
@@ -207,8 +207,10 @@ export class PgStore implements Store {
   }
 
   async insertGrant(grant: GrantRecord): Promise<void> {
-    // seq takes the sequence's next value (the column's default).
-    await this.#sql.run(
+    // seq takes the sequence's next value (the column's default), under the listing's shared lock.
+    await this.#sql.readCommitted(async (tx) => {
+      await lockForInsert(tx, GRANTS_LISTING, [grant]);
+      await tx.run(
       "INSERT INTO grants(grant_id, key_id, retiring_principal, account_id, region, record) VALUES (?, ?, ?, ?, ?, ?)",
       grant.grantId,
       keyHandle(grant),
@@ -217,6 +219,7 @@ export class PgStore implements Store {
       grant.region,
       JSON.stringify(grant),
     );
+    });
   }
 
   async deleteGrant(grantId: string): Promise<void> {
@@ -287,6 +290,42 @@ export class PgStore implements Store {
   async close(): Promise<void> {
     await this.#sql.close();
   }
+}
+
+/*
+ * Listings paged by a sequence (keys, retirable grants) on several connections at once. A
+ * sequence value is taken when a row is inserted, but the row becomes visible when its
+ * transaction commits, and commits need not come in the order of the values: a page could
+ * hand out a cursor past a value whose row is still to commit, and the next page would then
+ * miss that row for good. So an insert takes its values under a shared advisory lock of its
+ * listing (account and Region), held to its commit, and a page is read under the exclusive
+ * lock: it waits for the inserts in flight, and every value below the ones it reads is then
+ * committed (visible) or never will be. Inserters do not wait for each other; a page waits
+ * only for inserts already running. (SQLite needs none of this: its single writer commits in
+ * the order values are taken.)
+ */
+
+/** The advisory lock class (first key of the two-key form) of each sequence-paged listing. */
+const KEYS_LISTING = 0x6b6b;
+const GRANTS_LISTING = 0x6b67;
+
+/** Takes the shared listing locks of the rows' accounts and Regions, in one order (an inserting transaction, before its first insert). */
+async function lockForInsert(tx: SqlExecutor, listing: number, rows: readonly { accountId: string; region: string }[]): Promise<void> {
+  const scopes = [...new Set(rows.map((row) => listingScope(row.accountId, row.region)))].sort();
+  for (const scope of scopes) await tx.run(`SELECT pg_advisory_xact_lock_shared(${listing}, hashtext(?))`, scope);
+}
+
+/** Reads a page of a listing under its exclusive lock, once every insert of the listing in flight has ended. */
+function readListing<T>(sql: PgRunner, listing: number, accountId: string, region: string, read: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  return sql.readCommitted(async (tx) => {
+    await tx.run(`SELECT pg_advisory_xact_lock(${listing}, hashtext(?))`, listingScope(accountId, region));
+    // READ COMMITTED: this statement's snapshot is taken now, after the lock.
+    return read(tx);
+  });
+}
+
+function listingScope(accountId: string, region: string): string {
+  return `${accountId}/${region}`;
 }
 
 async function setSetting(sql: SqlExecutor, name: string, value: string): Promise<void> {
