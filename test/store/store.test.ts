@@ -5,6 +5,7 @@
  */
 import { it } from "node:test";
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import type { Page } from "../../src/store/store.ts";
 import { describeEachEngine } from "./engines.ts";
 import { ACCOUNT, alias, grant, newKey, OTHER_ACCOUNT, REGION, rootAccessKey } from "./fixtures.ts";
@@ -50,12 +51,14 @@ describeEachEngine("Store", (databases) => {
     const { store } = databases();
     const acknowledged: string[] = [];
     let writing = true;
-    // Batches of 1 to 6 keys: a larger batch takes its places in the order early and commits
-    // late, so commits land out of the order of the places they took.
+    // Batches of 1 to 6 keys, each with a material version written after all the keys: a
+    // larger batch takes its places in the order early and commits late, so commits land out
+    // of the order of the places they took.
     const writer = async (seed: number) => {
-      for (let round = 0; round < 12; round++) {
+      for (let round = 0; round < 16; round++) {
         const insert = Array.from({ length: 1 + ((seed + round * 5) % 6) }, () => newKey());
-        assert.equal(await store.writeKeys({ update: [], insert, delete: [], materials: [] }), true);
+        const materials = insert.map((key) => ({ keyId: key.keyId, keyMaterialId: "m1", wrapped: randomBytes(64), createdAtMs: key.createdAtMs }));
+        assert.equal(await store.writeKeys({ update: [], insert, delete: [], materials }), true);
         acknowledged.push(...insert.map((key) => key.keyId));
       }
     };
@@ -67,7 +70,7 @@ describeEachEngine("Store", (databases) => {
         let ackedBeforeLastPage = 0;
         do {
           ackedBeforeLastPage = acknowledged.length;
-          const page = await store.listKeys(ACCOUNT, REGION, 3, cursor);
+          const page = await store.listKeys(ACCOUNT, REGION, 2, cursor);
           seen.push(...page.items.map((key) => key.keyId));
           cursor = page.next;
         } while (cursor !== undefined);
