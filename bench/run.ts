@@ -34,6 +34,7 @@ import {
   type RunningServer,
 } from "./lib/servers.ts";
 import { median, round } from "./lib/stats.ts";
+import { postgresPhase, type PostgresReport } from "./lib/postgresPhase.ts";
 import { OPERATIONS, context, mixedCalls, prepareFixture, type Capability, type Fixture, type Operation } from "./lib/workloads.ts";
 import { LoadGenerator, type LoadOptions, type LoadResult } from "./load/generator.ts";
 import { Histogram } from "./load/histogram.ts";
@@ -61,6 +62,7 @@ const HELP = `npm run bench -- [options]
   --scale-keys=N          keys created for the scale phase (default 100000; 0 skips it; quick: 0)
   --scale-time=S          most seconds spent creating them (default 100)
   --no-scale              skip the scale phase
+  --no-postgres           skip the PostgreSQL figures (a throwaway cluster of the machine's binaries, two nodes)
   --out=DIR               where results go (default bench/results)
   --no-save               print only
 `;
@@ -69,6 +71,7 @@ const { values: args } = parseArgs({
   args: process.argv.slice(2),
   options: {
     quick: { type: "boolean", default: false },
+    postgres: { type: "boolean", default: true },
     rounds: { type: "string" },
     duration: { type: "string" },
     warmup: { type: "string" },
@@ -123,6 +126,7 @@ const config = {
   scaleKeys: args.scale === false ? 0 : numberOption("scale-keys", quick ? 0 : 100_000, { integer: true }),
   scaleTimeMs: numberOption("scale-time", 100, { min: 1 }) * 1000,
   moto: args.moto !== false,
+  postgres: args.postgres !== false,
   motoKeys: numberOption("moto-keys", 100, { integer: true, min: 1 }),
   motoConcurrency: numberOption("moto-concurrency", 8, { integer: true, min: 1 }),
   only: args.only ? new Set(args.only.split(",").map((id) => id.trim())) : undefined,
@@ -438,6 +442,27 @@ async function main(): Promise<void> {
   // Everything but kmsd stops: the scale phase needs the machine, and kmsd stays as the small-store reference.
   const kmsdSubject = subjects.find((subject) => subject.id === "kmsd") as Subject;
   await stopAll(subjects.filter((subject) => subject !== kmsdSubject));
+  let postgres: PostgresReport | undefined;
+  if (config.postgres && kmsdSubject.fixture) {
+    try {
+      postgres = await postgresPhase({
+        sqlite: { server: kmsdSubject.server, fixture: kmsdSubject.fixture },
+        workerArgs: workerArgs(1),
+        workers: 1,
+        rounds: Math.max(config.rounds, 3),
+        durationMs: config.durationMs,
+        warmupMs: config.warmupMs,
+        concurrency: config.concurrency,
+        pool: config.pool,
+        threads: config.threads,
+        say,
+      });
+    } catch (error) {
+      note(`the PostgreSQL figures were not measured: ${firstLine(error)}`);
+    }
+  } else if (!config.postgres) {
+    note("PostgreSQL figures skipped (--no-postgres).");
+  }
   let scale: ScaleReport | undefined;
   if (config.scaleKeys > 0) {
     scale = await scalePhase(kmsdSubject, workerArgs(1), figureOf);
@@ -476,6 +501,7 @@ async function main(): Promise<void> {
     operations: rows,
     halfLoad,
     scale: scale ?? null,
+    postgres: postgres ?? null,
     notes,
   };
   const markdown = renderMarkdown(report);

@@ -12,7 +12,8 @@ import { DatabaseSync } from "node:sqlite";
 import type { AuditEvent } from "../src/audit/events.ts";
 import { AuditWriter } from "../src/audit/writer.ts";
 import type { LookupAttributeKey, LookupQuery } from "../src/store/auditStore.ts";
-import { lookupEvents, lookupSql } from "../src/store/sqlite/auditLookupSql.ts";
+import { lookupSql } from "../src/store/auditLookupSql.ts";
+import { lookupEvents } from "../src/store/sqlite/auditLookupSql.ts";
 import { openSqliteAuditStore } from "../src/store/sqlite/sqliteAuditStore.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "kmsd-audit-lookup-"));

@@ -3,6 +3,7 @@
  * Markdown rendering (printed and written next to it), with each target of issue 7
  * checked against the measured figure.
  */
+import type { PostgresComparison, PostgresReport } from "./postgresPhase.ts";
 
 /** One operation on one server, over all rounds. */
 export interface Figure {
@@ -94,6 +95,8 @@ export interface BenchReport {
   operations: OperationRow[];
   halfLoad: HalfLoadRow[];
   scale: ScaleReport | null;
+  /** The PostgreSQL figures (issue 12); null when not measured (older results too). */
+  postgres?: PostgresReport | null;
   notes: string[];
 }
 
@@ -294,6 +297,8 @@ export function renderMarkdown(report: BenchReport): string {
     out.push("");
   }
 
+  if (report.postgres) out.push(...postgresSection(report.postgres), "");
+
   out.push("## Targets (issue 7)");
   out.push("");
   out.push(
@@ -322,4 +327,33 @@ export function renderMarkdown(report: BenchReport): string {
   }
   for (const line of report.notes) out.push(`- ${line}`);
   return out.join("\n");
+}
+
+/** Issue 12's PostgreSQL figures: each comparison's two sides, their ratio, and where the cores went. */
+function postgresSection(report: PostgresReport): string[] {
+  const side = (label: string, figure: PostgresComparison["a"]) => [label, int(figure.throughput), figure.kmsdCores.toFixed(2), figure.machineCores.toFixed(2), int(figure.errors)];
+  const rows = (title: string, comparison: PostgresComparison, a: string, b: string, goal: string, met: boolean | undefined) => [
+    side(`${title}: ${a}`, comparison.a),
+    side(`${title}: ${b}`, comparison.b),
+    [`${title}: ${a} ÷ ${b} (rounds ${comparison.ratioRounds.map((value) => value.toFixed(2)).join(", ")})`, times(comparison.ratio), goal, met === undefined ? dash : met ? "met" : "**not met**", ""],
+  ];
+  const verdict = (value: number, ok: (value: number) => boolean) => (Number.isFinite(value) ? ok(value) : undefined);
+  return [
+    "## PostgreSQL (issue 12)",
+    "",
+    `kmsd on a throwaway PostgreSQL of this machine's binaries with fsync on (durable, as deployed), ${report.workers} worker(s) per node, against the SQLite kmsd above with as many; ` +
+      `${report.rounds} rounds per figure, alternating which side goes first; ratios are medians of per-round ratios. One node gets twice the requests in flight of each of the two. ` +
+      "*kmsd cores*: the kmsd processes' CPU seconds per second; *machine cores*: everything on the machine meanwhile (PostgreSQL, the load generator and other processes included).",
+    "",
+    ...table(
+      ["Figure", "ops/s or ratio", "kmsd cores or goal", "machine cores or met", "errors"],
+      [
+        ...rows("Encrypt 32 B", report.encrypt, "PostgreSQL", "SQLite", "≥ 0.95×", verdict(report.encrypt.ratio, (v) => v >= 0.95)),
+        ...rows("CreateKey (durable)", report.createKey, "PostgreSQL", "SQLite", "PostgreSQL ≥ 500/s", verdict(report.createKey.a.throughput, (v) => v >= 500)),
+        ...rows("Encrypt 32 B", report.twoNodesEncrypt, "two nodes", "one node", "reported", undefined),
+        ...rows("CreateKey (durable)", report.twoNodesCreateKey, "two nodes", "one node", "reported", undefined),
+      ],
+      1,
+    ),
+  ];
 }

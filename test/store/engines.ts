@@ -17,6 +17,9 @@ import { SqliteStore } from "../../src/store/sqlite/sqliteStore.ts";
 import { openPgAuditStore } from "../../src/store/postgres/pgAuditStore.ts";
 import { openPool, PgRunner } from "../../src/store/postgres/pgRunner.ts";
 import { openPgStore } from "../../src/store/postgres/pgStore.ts";
+import { migratePostgres, PG_SCHEMA_VERSION } from "../../src/store/postgres/migrations.ts";
+import { migrate, STORE_SCHEMA_VERSION } from "../../src/store/sqlite/migrations.ts";
+import { ACCOUNT } from "./fixtures.ts";
 import { freshDatabase } from "../support/postgres.ts";
 
 /** The databases of one test: the store (keys and identities), the audit store, a SQL runner. */
@@ -32,15 +35,53 @@ export interface EngineDatabases {
   close(): Promise<void>;
 }
 
+/** A Store opened on a database that was at the previous schema version. */
+export interface UpgradedStore {
+  store: Store;
+  /** Whether the database held rows written at that version (an account, the setting `written_before_upgrade` = "kept"). */
+  seeded: boolean;
+  /** Another Store on the same database (its migration finds nothing to do). */
+  reopen(): Promise<Store>;
+  close(): Promise<void>;
+}
+
 /** An engine the contracts are implemented on. */
 export interface StoreEngine {
   name: string;
   /** Fresh, migrated databases. */
   open(): Promise<EngineDatabases>;
+  /**
+   * A fresh database migrated to the version before the latest, with rows written then,
+   * and a Store opened on it (which migrates it). An engine that has had one schema has the
+   * empty database as its previous version, and nothing is written.
+   */
+  openPreviousSchema(): Promise<UpgradedStore>;
 }
 
 const sqlite: StoreEngine = {
   name: "sqlite",
+  async openPreviousSchema() {
+    const dir = mkdtempSync(join(tmpdir(), "kmsd-store-conformance-"));
+    const path = join(dir, "kmsd.db");
+    const db = openSharedDatabase(path);
+    try {
+      migrate(db, STORE_SCHEMA_VERSION - 1);
+      db.prepare("INSERT INTO accounts(account_id, created_at) VALUES (?, 1)").run(ACCOUNT);
+      db.exec("INSERT INTO settings(name, value) VALUES ('written_before_upgrade', 'kept')");
+    } finally {
+      db.close();
+    }
+    const store = new SqliteStore(path);
+    return {
+      store,
+      seeded: true,
+      reopen: async () => new SqliteStore(path),
+      async close() {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
   async open() {
     const dir = mkdtempSync(join(tmpdir(), "kmsd-store-conformance-"));
     const store = new SqliteStore(join(dir, "kmsd.db"));
@@ -71,6 +112,22 @@ const sqlite: StoreEngine = {
 
 const postgres: StoreEngine = {
   name: "postgres",
+  async openPreviousSchema() {
+    const url = await freshDatabase();
+    const pool = openPool(url);
+    const previous = PG_SCHEMA_VERSION - 1;
+    try {
+      await migratePostgres(pool, previous);
+      if (previous > 0) {
+        await pool.query("INSERT INTO accounts(account_id, created_at) VALUES ($1, 1)", [ACCOUNT]);
+        await pool.query("INSERT INTO settings(name, value) VALUES ('written_before_upgrade', 'kept')");
+      }
+    } finally {
+      await pool.end();
+    }
+    const store = await openPgStore(url);
+    return { store, seeded: previous > 0, reopen: () => openPgStore(url), close: () => store.close() };
+  },
   async open() {
     const url = await freshDatabase();
     const dir = mkdtempSync(join(tmpdir(), "kmsd-store-conformance-"));

@@ -5,6 +5,7 @@
  */
 import { it } from "node:test";
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import type { Page } from "../../src/store/store.ts";
 import { describeEachEngine } from "./engines.ts";
 import { ACCOUNT, alias, grant, newKey, OTHER_ACCOUNT, REGION, rootAccessKey } from "./fixtures.ts";
@@ -44,6 +45,85 @@ describeEachEngine("Store", (databases) => {
       seen.map((key) => key.keyId),
       ids,
     );
+  });
+
+  it("listKeys under concurrent inserts with staggered commits: a listing repeats no key and misses none acknowledged before its last page was read", async () => {
+    const { store } = databases();
+    const acknowledged: string[] = [];
+    let writing = true;
+    // Batches of 1 to 6 keys, each with a material version written after all the keys: a
+    // larger batch takes its places in the order early and commits late, so commits land out
+    // of the order of the places they took.
+    const writer = async (seed: number) => {
+      for (let round = 0; round < 16; round++) {
+        const insert = Array.from({ length: 1 + ((seed + round * 5) % 6) }, () => newKey());
+        const materials = insert.map((key) => ({ keyId: key.keyId, keyMaterialId: "m1", wrapped: randomBytes(64), createdAtMs: key.createdAtMs }));
+        assert.equal(await store.writeKeys({ update: [], insert, delete: [], materials }), true);
+        acknowledged.push(...insert.map((key) => key.keyId));
+      }
+    };
+    const lister = async () => {
+      let listings = 0;
+      while (writing || listings < 2) {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        let ackedBeforeLastPage = 0;
+        do {
+          ackedBeforeLastPage = acknowledged.length;
+          const page = await store.listKeys(ACCOUNT, REGION, 2, cursor);
+          seen.push(...page.items.map((key) => key.keyId));
+          cursor = page.next;
+        } while (cursor !== undefined);
+        assert.equal(new Set(seen).size, seen.length, "no key is listed twice");
+        const listed = new Set(seen);
+        const missed = acknowledged.slice(0, ackedBeforeLastPage).filter((id) => !listed.has(id));
+        assert.deepEqual(missed, [], `listing ${listings} missed keys acknowledged before its last page was read`);
+        listings++;
+      }
+    };
+    const listing = lister();
+    await Promise.all(Array.from({ length: 8 }, (_, seed) => writer(seed)));
+    writing = false;
+    await listing;
+  });
+
+  it("listRetirableGrants under concurrent inserts: a listing repeats no grant and misses none acknowledged before its last page was read", async () => {
+    const { store } = databases();
+    const key = newKey();
+    await store.insertKey(key, undefined);
+    const retiring = `arn:aws:iam::${ACCOUNT}:role/retirer`;
+    const acknowledged: string[] = [];
+    let writing = true;
+    const writer = async () => {
+      for (let n = 0; n < 60; n++) {
+        const record = grant(key.keyId, retiring);
+        await store.insertGrant(record);
+        acknowledged.push(record.grantId);
+      }
+    };
+    const lister = async () => {
+      let listings = 0;
+      while (writing || listings < 2) {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        let ackedBeforeLastPage = 0;
+        do {
+          ackedBeforeLastPage = acknowledged.length;
+          const page = await store.listRetirableGrants(ACCOUNT, REGION, retiring, 3, cursor);
+          seen.push(...page.items.map((item) => item.grantId));
+          cursor = page.next;
+        } while (cursor !== undefined);
+        assert.equal(new Set(seen).size, seen.length, "no grant is listed twice");
+        const listed = new Set(seen);
+        const missed = acknowledged.slice(0, ackedBeforeLastPage).filter((id) => !listed.has(id));
+        assert.deepEqual(missed, [], `listing ${listings} missed grants acknowledged before its last page was read`);
+        listings++;
+      }
+    };
+    const listing = lister();
+    await Promise.all(Array.from({ length: 8 }, writer));
+    writing = false;
+    await listing;
   });
 
   it("listAliases pages by name: no alias twice, every alias there from the start, and those inserted after the cursor", async () => {

@@ -81,7 +81,11 @@ async function createDatabase(): Promise<string> {
   return server.url(name);
 }
 
-async function startCluster(): Promise<PostgresCluster> {
+/**
+ * Starts a cluster of its own (stopped and removed when the process exits). `durable`:
+ * with fsync, as a deployment runs it (the benchmark's durable figures); tests need none.
+ */
+export async function startCluster(settings: { durable?: boolean } = {}): Promise<PostgresCluster> {
   const bin = postgresBinDir();
   const owner = clusterOwner();
   const dir = mkdtempSync(join(tmpdir(), "kmsd-pg-"));
@@ -95,8 +99,7 @@ async function startCluster(): Promise<PostgresCluster> {
     `-k ${dir}`,
     "-c listen_addresses=127.0.0.1",
     // A test cluster is thrown away: no fsync (the tests that kill kmsd never kill PostgreSQL).
-    "-c fsync=off",
-    "-c full_page_writes=off",
+    ...(settings.durable ? [] : ["-c fsync=off", "-c full_page_writes=off"]),
     "-c max_connections=300",
     "-c shared_buffers=32MB",
   ].join(" ");

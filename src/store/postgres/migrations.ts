@@ -268,8 +268,11 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** Brings the database's schema up to date (safe to call from several nodes at once). */
-export async function migratePostgres(pool: pg.Pool): Promise<void> {
+/** The schema version the migrations bring a database to. */
+export const PG_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the database's schema up to date, or up to `upTo` for the tests of an upgrade (safe to call from several nodes at once). */
+export async function migratePostgres(pool: pg.Pool, upTo = PG_SCHEMA_VERSION): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
@@ -282,7 +285,7 @@ export async function migratePostgres(pool: pg.Pool): Promise<void> {
       if (current > MIGRATIONS.length) {
         throw new Error(`the database's schema (version ${current}) is newer than this kmsd knows (${MIGRATIONS.length}): upgrade kmsd`);
       }
-      for (let version = current; version < MIGRATIONS.length; version++) {
+      for (let version = current; version < upTo; version++) {
         await client.query(MIGRATIONS[version] as string);
         await client.query("UPDATE kmsd_schema SET version = $1", [version + 1]);
       }

@@ -2,7 +2,7 @@
  * Opening a SQLite database file that other processes share: workers, the scheduler and
  * `kmsd account create` or `kmsd audit` use the same files at once; waiting for another
  * process's lock; and SqliteConnection, which runs a connection's statements for the
- * Store, synchronously or as the asynchronous SqlRunner.
+ * stores as the asynchronous SqlRunner.
  *
  * SQLite-specific, for whoever adds another engine: `PRAGMA journal_mode/synchronous/
  * busy_timeout`, `BEGIN IMMEDIATE` (PostgreSQL: BEGIN, then row or advisory locks), and
@@ -118,30 +118,46 @@ export function isBusy(error: unknown): boolean {
   return code !== undefined && (code & 0xff) === 5;
 }
 
+/** The turn of the connections of this thread to one file: `held` settles when the asynchronous transaction holding it ends; undefined when none does. */
+interface Turn {
+  held: Promise<void> | undefined;
+}
+
+/** One turn per database file for this thread's connections (by path). */
+const turns = new Map<string, Turn>();
+
 /**
- * One connection's statements for the Store and the IdentityStore of a process, with one
- * statement cache. Statements run synchronously (`runNow`...) or through the SqlRunner
- * methods. An asynchronous transaction keeps the connection across awaits, and SQLite has
- * one transaction per connection: anything run on it meanwhile would join that transaction
- * (or fail to BEGIN its own). So every use of the connection takes its turn (`turn`): at
- * once when no asynchronous transaction holds it, else after it ends, in order of arrival
- * among those that find it held.
+ * One connection's statements for a store (the Store and its IdentityStore share one; an
+ * audit store has its own), with one statement cache, as the SqlRunner. An asynchronous
+ * transaction keeps the connection across awaits, and SQLite has one transaction per
+ * connection: anything run on it meanwhile would join that transaction (or fail to BEGIN
+ * its own). So every use of the connection takes its turn (`turn`): at once when no
+ * asynchronous transaction holds it, else after it ends, in order of arrival among those
+ * that find it held. Connections of one thread to the same file share the turn: another
+ * one's BEGIN would otherwise wait for the write lock, blocking the very thread whose
+ * transaction holds it.
  */
 export class SqliteConnection implements SqlRunner {
   readonly db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
-  /** Settles when the asynchronous transaction holding the connection ends; undefined when none does. */
-  #held: Promise<void> | undefined;
+  readonly #turn: Turn;
   /** The executor a transaction body gets: statements run at once, inside the transaction. */
   readonly #inTransaction: SqlExecutor = {
-    get: async (sql, ...params) => this.getNow(sql, ...params),
-    all: async (sql, ...params) => this.allNow(sql, ...params),
-    run: async (sql, ...params) => this.runNow(sql, ...params),
+    get: async (sql, ...params) => this.#getNow(sql, ...params),
+    all: async (sql, ...params) => this.#allNow(sql, ...params),
+    run: async (sql, ...params) => this.#runNow(sql, ...params),
   };
 
   /** Wraps an open connection whose busy timeout is 0 (locks of other processes are waited for by retryWhileLocked). */
   constructor(db: DatabaseSync) {
     this.db = db;
+    const path = db.location();
+    let turn = path === null ? undefined : turns.get(path);
+    if (!turn) {
+      turn = { held: undefined };
+      if (path !== null) turns.set(path, turn);
+    }
+    this.#turn = turn;
   }
 
   /**
@@ -151,31 +167,26 @@ export class SqliteConnection implements SqlRunner {
    */
   async turn<T>(body: () => T): Promise<T> {
     // Checked again after every wake-up, in the same synchronous stretch as the body.
-    while (this.#held) await this.#held;
+    while (this.#turn.held) await this.#turn.held;
     return body();
   }
 
-  /** A synchronous body in one IMMEDIATE transaction, in the connection's turn. */
-  transactionNow<T>(body: () => T): Promise<T> {
-    return this.turn(() => retryWhileLocked(() => inTransaction(this.db, body)));
-  }
-
   get(sql: string, ...params: SqlValue[]): Promise<SqlRow | undefined> {
-    return this.turn(() => this.getNow(sql, ...params));
+    return this.turn(() => this.#getNow(sql, ...params));
   }
 
   all(sql: string, ...params: SqlValue[]): Promise<SqlRow[]> {
-    return this.turn(() => this.allNow(sql, ...params));
+    return this.turn(() => this.#allNow(sql, ...params));
   }
 
   run(sql: string, ...params: SqlValue[]): Promise<{ changes: number }> {
-    return this.turn(() => this.runNow(sql, ...params));
+    return this.turn(() => this.#runNow(sql, ...params));
   }
 
   async transaction<T>(body: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    while (this.#held) await this.#held;
+    while (this.#turn.held) await this.#turn.held;
     let release: () => void = () => undefined;
-    this.#held = new Promise<void>((resolve) => (release = resolve));
+    this.#turn.held = new Promise<void>((resolve) => (release = resolve));
     try {
       return await retryWhileLockedAsync(async () => {
         this.db.exec("BEGIN IMMEDIATE");
@@ -189,23 +200,23 @@ export class SqliteConnection implements SqlRunner {
         }
       });
     } finally {
-      this.#held = undefined;
+      this.#turn.held = undefined;
       release();
     }
   }
 
-  /** Runs a statement now: only inside the connection's turn or transaction. */
-  runNow(sql: string, ...params: SQLInputValue[]): { changes: number } {
+  // Statements run now: only inside the connection's turn or transaction.
+  #runNow(sql: string, ...params: SQLInputValue[]): { changes: number } {
     const statement = this.#statement(sql);
     return { changes: Number(retryWhileLocked(() => statement.run(...params)).changes) };
   }
 
-  getNow(sql: string, ...params: SQLInputValue[]): SqlRow | undefined {
+  #getNow(sql: string, ...params: SQLInputValue[]): SqlRow | undefined {
     const statement = this.#statement(sql);
     return retryWhileLocked(() => statement.get(...params) as SqlRow | undefined);
   }
 
-  allNow(sql: string, ...params: SQLInputValue[]): SqlRow[] {
+  #allNow(sql: string, ...params: SQLInputValue[]): SqlRow[] {
     const statement = this.#statement(sql);
     return retryWhileLocked(() => statement.all(...params) as SqlRow[]);
   }

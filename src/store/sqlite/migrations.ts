@@ -195,11 +195,14 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-/** Brings the database schema up to date. */
-export function migrate(db: DatabaseSync): void {
+/** The schema version the migrations bring a database to. */
+export const STORE_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the database schema up to date (or up to `upTo`, for the tests of an upgrade). */
+export function migrate(db: DatabaseSync, upTo = STORE_SCHEMA_VERSION): void {
   inTransaction(db, () => {
     const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
-    for (let version = row.user_version; version < MIGRATIONS.length; version++) {
+    for (let version = row.user_version; version < upTo; version++) {
       db.exec(MIGRATIONS[version] as string);
       db.exec(`PRAGMA user_version = ${version + 1}`);
     }
