@@ -133,6 +133,9 @@ export function buildEvents(audit: RequestAudit, caller: UnauthenticatedCaller, 
 /** What KMS does on its own, on the server clock, and records as an AwsServiceEvent. */
 export type ServiceEventName = "DeleteKey" | "RotateKey" | "DeleteExpiredKeyMaterial" | "CreateKey" | "UpdatePrimaryRegion";
 
+/** What happens to the root of trust (kmsd's own events, no AWS operation): a root key rotation. */
+export type RootOfTrustEventName = "RotateRootKey";
+
 /** Who acts in a service event, as CloudTrail shows it. */
 const AWS_INTERNAL = "AWS Internal";
 
@@ -147,31 +150,43 @@ export function buildServiceEvent(
   timeMs: number,
   details?: Record<string, string>,
 ): AuditEvent {
+  return serviceEvent(eventName, key.accountId, key.region, timeMs, [keyArn(key)], details);
+}
+
+/**
+ * The event of something done to the root of trust (a root key rotation), in the default
+ * account's trail: an AwsServiceEvent naming no key. `details` say what changed and must
+ * name no secret.
+ */
+export function buildRootOfTrustEvent(eventName: RootOfTrustEventName, accountId: string, region: string, timeMs: number, details: Record<string, string>): AuditEvent {
+  return serviceEvent(eventName, accountId, region, timeMs, [], details);
+}
+
+function serviceEvent(eventName: string, accountId: string, region: string, timeMs: number, keyArns: readonly string[], details: Record<string, string> | undefined): AuditEvent {
   const eventId = newEventId(timeMs);
-  const arn = keyArn(key);
   const record = {
     eventVersion: EVENT_VERSION,
-    userIdentity: { accountId: key.accountId, invokedBy: AWS_INTERNAL },
+    userIdentity: { accountId, invokedBy: AWS_INTERNAL },
     eventTime: isoSeconds(timeMs),
     eventSource: AUDITED_SERVICES.kms.eventSource,
     eventName,
-    awsRegion: key.region,
+    awsRegion: region,
     sourceIPAddress: AWS_INTERNAL,
     userAgent: AWS_INTERNAL,
     requestParameters: null,
     responseElements: null,
     eventID: eventId,
     readOnly: false,
-    resources: [{ accountId: key.accountId, type: KMS_KEY_RESOURCE_TYPE, ARN: arn }],
+    resources: keyArns.map((arn) => ({ accountId, type: KMS_KEY_RESOURCE_TYPE, ARN: arn })),
     eventType: "AwsServiceEvent",
     managementEvent: true,
-    recipientAccountId: key.accountId,
+    recipientAccountId: accountId,
     serviceEventDetails: details,
     eventCategory: "Management",
   };
   return {
-    accountId: key.accountId,
-    region: key.region,
+    accountId,
+    region,
     timeMs,
     eventId,
     eventName,
@@ -181,7 +196,7 @@ export function buildServiceEvent(
     accessKeyId: null,
     // A service event answers no request: it has no requestID.
     requestId: "",
-    resources: [{ type: KMS_KEY_RESOURCE_TYPE, name: arn }],
+    resources: keyArns.map((arn) => ({ type: KMS_KEY_RESOURCE_TYPE, name: arn })),
     record: cappedRecordJson(record),
   };
 }

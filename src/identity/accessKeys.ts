@@ -227,6 +227,7 @@ function newSecret(): string {
   return randomBytes(30).toString("base64");
 }
 
-function secretAad(accessKeyId: string): Buffer {
+/** Additional data that binds a wrapped secret access key to its access key id. */
+export function secretAad(accessKeyId: string): Buffer {
   return Buffer.from(`access-key\n${accessKeyId}`, "utf8");
 }

@@ -8,6 +8,7 @@ import type { AccountRecord, AliasRecord, KeyRecord, NewKeyRecord, StoredAccessK
 import type { GrantRecord } from "../keys/grants.ts";
 
 import type { IdentityStore } from "./identityStore.ts";
+import type { WrappedSecret, WrappedSecretKind } from "./wrappedSecrets.ts";
 
 /** One page of a listing: the rows and, when more follow, the cursor of the next page. */
 export interface Page<T> {
@@ -111,4 +112,12 @@ export interface Store {
    */
   snapshotTo(path: string): Promise<void>;
   close(): Promise<void>;
+
+  /**
+   * Root key rotation: up to `limit` secrets of `kind` wrapped by the root key (material
+   * versions, access keys' and sessions' secrets), in primary key order after `after`.
+   */
+  listWrappedSecrets(kind: WrappedSecretKind, after: readonly string[] | undefined, limit: number): Promise<WrappedSecret[]>;
+  /** Replaces one wrapped secret by its re-wrapped form if it is still as read (compare-and-set); false if it changed or is gone. */
+  replaceWrappedSecret(secret: WrappedSecret, replacement: Buffer): Promise<boolean>;
 }

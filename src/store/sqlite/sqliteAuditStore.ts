@@ -122,6 +122,14 @@ export class SqliteAuditStore implements AuditStore {
     });
   }
 
+  async replaceWrappedSigningKey(expected: string, replacement: string): Promise<boolean> {
+    return this.#transaction(() => {
+      if (this.#meta(META_PRIVATE_KEY) !== expected) return false;
+      this.#run("UPDATE meta SET value = ? WHERE name = ?", replacement, META_PRIVATE_KEY);
+      return true;
+    });
+  }
+
   async chains(): Promise<ChainId[]> {
     return this.#all("SELECT account_id, region FROM chains ORDER BY account_id, region").map((row) => ({
       accountId: String(row.account_id),

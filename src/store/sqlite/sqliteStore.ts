@@ -15,6 +15,7 @@ import { openSharedDatabase, SqliteConnection } from "./connection.ts";
 import { migrate } from "./migrations.ts";
 import { insertAccessKeyRow, SqlIdentityStore } from "../sqlIdentityStore.ts";
 import { accountIds, resetAccount } from "../resetAccount.ts";
+import { listWrappedSecrets, replaceWrappedSecret, type WrappedSecret, type WrappedSecretKind } from "../wrappedSecrets.ts";
 
 type Row = Record<string, SQLInputValue>;
 
@@ -382,5 +383,13 @@ export class SqliteStore implements Store {
 
   #all(sql: string, ...params: SQLInputValue[]): Row[] {
     return this.#connection.allNow(sql, ...params);
+  }
+
+  listWrappedSecrets(kind: WrappedSecretKind, after: readonly string[] | undefined, limit: number): Promise<WrappedSecret[]> {
+    return listWrappedSecrets(this.#connection, kind, after, limit);
+  }
+
+  replaceWrappedSecret(secret: WrappedSecret, replacement: Buffer): Promise<boolean> {
+    return replaceWrappedSecret(this.#connection, secret, replacement);
   }
 }
