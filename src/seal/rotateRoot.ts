@@ -49,7 +49,8 @@ export interface RotationResult {
 /** Told how far the re-wrapping is: `done` of `total` secrets. */
 export type RotationProgress = (done: number, total: number) => void;
 
-const PAGE_SIZE = 200;
+/** Secrets read, and re-wrapped in one transaction, at a time. */
+const PAGE_SIZE = 50;
 
 /** Rotates the root key of the deployment at `dataDir` (its database: SQLite there, or PostgreSQL at `databaseUrl`). */
 export async function rotateRoot(options: { dataDir: string; databaseUrl: string | undefined; slots: RootKeySlots; progress: RotationProgress }): Promise<RotationResult> {
@@ -150,9 +151,12 @@ class Rewrapper {
     for (let pass = 0; ; pass++) {
       let stale = 0;
       for (const kind of WRAPPED_SECRET_KINDS) {
-        await this.#forEachOld(kind, async (secret) => {
-          if (await this.#store.replaceWrappedSecret(secret, await this.#rewrapped(secret))) this.#advance();
-          else stale++; // written meanwhile: the next pass reads it again
+        await this.#forEachOldPage(kind, async (secrets) => {
+          const replacements = [];
+          for (const secret of secrets) replacements.push({ secret, replacement: await this.#rewrapped(secret) });
+          const replaced = await this.#store.replaceWrappedSecrets(replacements);
+          this.#advance(replaced);
+          stale += secrets.length - replaced; // written meanwhile: the next pass reads them again
         });
       }
       stale += (await this.#rewrapSigningKey()) ? 0 : 1;
@@ -190,7 +194,7 @@ class Rewrapper {
         der.fill(0);
       }
       const replaced = await audit.replaceWrappedSigningKey(stored.wrappedPrivateKey, replacement);
-      if (replaced) this.#advance();
+      if (replaced) this.#advance(1);
       return replaced;
     } finally {
       await audit.close();
@@ -199,7 +203,7 @@ class Rewrapper {
 
   async #countOld(): Promise<number> {
     let count = 0;
-    for (const kind of WRAPPED_SECRET_KINDS) await this.#forEachOld(kind, async () => void count++);
+    for (const kind of WRAPPED_SECRET_KINDS) await this.#forEachOldPage(kind, async (secrets) => void (count += secrets.length));
     if (this.#auditLocation !== undefined) {
       const audit = await openAuditStoreAt(this.#auditLocation);
       try {
@@ -212,18 +216,20 @@ class Rewrapper {
     return count;
   }
 
-  async #forEachOld(kind: (typeof WRAPPED_SECRET_KINDS)[number], visit: (secret: WrappedSecret) => Promise<void>): Promise<void> {
+  /** Visits the secrets of `kind` still under the old generation, a page (one transaction's worth) at a time. */
+  async #forEachOldPage(kind: (typeof WRAPPED_SECRET_KINDS)[number], visit: (secrets: WrappedSecret[]) => Promise<void>): Promise<void> {
     let after: readonly string[] | undefined;
     for (;;) {
       const page = await this.#store.listWrappedSecrets(kind, after, PAGE_SIZE);
-      for (const secret of page) if (!this.#keyring.isCurrent(secret.wrapped)) await visit(secret);
+      const old = page.filter((secret) => !this.#keyring.isCurrent(secret.wrapped));
+      if (old.length > 0) await visit(old);
       if (page.length < PAGE_SIZE) return;
       after = page[page.length - 1]?.id;
     }
   }
 
-  #advance(): void {
-    this.#done++;
+  #advance(count: number): void {
+    this.#done += count;
     this.#progress(this.#done, Math.max(this.#total, this.#done));
   }
 }

@@ -2,10 +2,10 @@
  * The secrets the root key wraps, row by row, for root key rotation (src/seal/rotateRoot.ts):
  * listed a page at a time in primary key order, and each replaced by its re-wrapped form
  * only if it is still the blob that was read (a write that landed meanwhile is kept, and
- * the rotation reads it again). Portable SQL on the SqlRunner, so both engines run the
+ * the rotation reads it again), a page in one transaction. Portable SQL on the SqlRunner, so both engines run the
  * same statements.
  */
-import type { SqlExecutor, SqlValue } from "./sqlRunner.ts";
+import type { SqlExecutor, SqlRunner, SqlValue } from "./sqlRunner.ts";
 
 /** The kinds of wrapped secret the Store holds. */
 export type WrappedSecretKind = "key material" | "access key" | "sts session" | "sts token session";
@@ -44,8 +44,22 @@ export async function listWrappedSecrets(sql: SqlExecutor, kind: WrappedSecretKi
   return rows.map((row) => ({ kind, id: keyColumns.map((column) => String(row[column])), wrapped: Buffer.from(row.wrapped as Uint8Array) }));
 }
 
-/** Replaces `secret`'s blob with `replacement` if the row still holds `secret.wrapped`; false if it changed or is gone. */
-export async function replaceWrappedSecret(sql: SqlExecutor, secret: WrappedSecret, replacement: Buffer): Promise<boolean> {
+/** A wrapped secret as read, and its re-wrapped form. */
+export interface WrappedSecretReplacement {
+  secret: WrappedSecret;
+  replacement: Buffer;
+}
+
+/** Replaces each secret's blob in one transaction, each only if its row still holds the blob read; returns how many were replaced. */
+export async function replaceWrappedSecrets(sql: SqlRunner, replacements: readonly WrappedSecretReplacement[]): Promise<number> {
+  return sql.transaction(async (tx) => {
+    let replaced = 0;
+    for (const { secret, replacement } of replacements) if (await replaceWrappedSecret(tx, secret, replacement)) replaced++;
+    return replaced;
+  });
+}
+
+async function replaceWrappedSecret(sql: SqlExecutor, secret: WrappedSecret, replacement: Buffer): Promise<boolean> {
   const { table, keyColumns, wrappedColumn } = TABLES[secret.kind];
   const match = keyColumns.map((column) => `${column} = ?`).join(" AND ");
   const result = await sql.run(`UPDATE ${table} SET ${wrappedColumn} = ? WHERE ${match} AND ${wrappedColumn} = ?`, replacement, ...secret.id, secret.wrapped);

@@ -29,7 +29,7 @@ import type { KeyBatch, Page, Store } from "../store.ts";
 import { migratePostgres } from "./migrations.ts";
 import { openPool, PgRunner, type PgPoolOptions } from "./pgRunner.ts";
 import { accountIds, resetAccount } from "../resetAccount.ts";
-import { listWrappedSecrets, replaceWrappedSecret, type WrappedSecret, type WrappedSecretKind } from "../wrappedSecrets.ts";
+import { listWrappedSecrets, replaceWrappedSecrets, type WrappedSecret, type WrappedSecretKind, type WrappedSecretReplacement } from "../wrappedSecrets.ts";
 
 /** Opens the Store on the database at `url`, bringing its schema up to date. */
 export async function openPgStore(url: string, options: PgPoolOptions = {}): Promise<PgStore> {
@@ -293,8 +293,8 @@ export class PgStore implements Store {
     return listWrappedSecrets(this.#sql, kind, after, limit);
   }
 
-  replaceWrappedSecret(secret: WrappedSecret, replacement: Buffer): Promise<boolean> {
-    return replaceWrappedSecret(this.#sql, secret, replacement);
+  replaceWrappedSecrets(replacements: readonly WrappedSecretReplacement[]): Promise<number> {
+    return replaceWrappedSecrets(this.#sql, replacements);
   }
 }
 

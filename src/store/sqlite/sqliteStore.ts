@@ -15,7 +15,7 @@ import { openSharedDatabase, SqliteConnection } from "./connection.ts";
 import { migrate } from "./migrations.ts";
 import { insertAccessKeyRow, SqlIdentityStore } from "../sqlIdentityStore.ts";
 import { accountIds, resetAccount } from "../resetAccount.ts";
-import { listWrappedSecrets, replaceWrappedSecret, type WrappedSecret, type WrappedSecretKind } from "../wrappedSecrets.ts";
+import { listWrappedSecrets, replaceWrappedSecrets, type WrappedSecret, type WrappedSecretKind, type WrappedSecretReplacement } from "../wrappedSecrets.ts";
 
 type Row = Record<string, SQLInputValue>;
 
@@ -389,7 +389,7 @@ export class SqliteStore implements Store {
     return listWrappedSecrets(this.#connection, kind, after, limit);
   }
 
-  replaceWrappedSecret(secret: WrappedSecret, replacement: Buffer): Promise<boolean> {
-    return replaceWrappedSecret(this.#connection, secret, replacement);
+  replaceWrappedSecrets(replacements: readonly WrappedSecretReplacement[]): Promise<number> {
+    return replaceWrappedSecrets(this.#connection, replacements);
   }
 }
