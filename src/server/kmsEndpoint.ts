@@ -72,13 +72,20 @@ export async function handleKmsRequest(
     viaService: services.dev ? single(request.headers["x-kmsd-via-service"]) : undefined,
     keysUsed: audit.keys,
   };
-  // Fail closed: if the audit trail cannot record, refuse before anything can change.
-  services.audit.assertAvailable();
-  // Over its request quota, a request is refused before it is authorized or changes anything.
-  await services.quotas.throttle.admitOperation(ctx, operation, input);
-  await authorizeWithoutKey(ctx, operation);
-  // The registry's mapped type pairs each handler with its own input type; the model check above made `input` that type.
-  const output = await (handler as Handler<KmsOperation>)(ctx, input as never);
-  audit.output = output;
-  return serializeOutput(output ?? {});
+  ctx.secrets.holdMembers(input);
+  try {
+    // Fail closed: if the audit trail cannot record, refuse before anything can change.
+    services.audit.assertAvailable();
+    // Over its request quota, a request is refused before it is authorized or changes anything.
+    await services.quotas.throttle.admitOperation(ctx, operation, input);
+    await authorizeWithoutKey(ctx, operation);
+    // The registry's mapped type pairs each handler with its own input type; the model check above made `input` that type.
+    const output = await (handler as Handler<KmsOperation>)(ctx, input as never);
+    ctx.secrets.holdMembers(output);
+    audit.output = output;
+    return serializeOutput(output ?? {});
+  } finally {
+    // The one place a request's plaintexts and data keys are zeroed: the response body is a string by now.
+    ctx.secrets.zero();
+  }
 }
