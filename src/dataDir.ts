@@ -7,8 +7,9 @@
  */
 import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { FileRootKey, type RootKey } from "./crypto/rootKey.ts";
-import { rootKeyFilePath } from "./seal/rootKeySource.ts";
+import { FileRootKey, type WrappingKey } from "./crypto/rootKey.ts";
+import type { RootKeyring } from "./crypto/rootKeyring.ts";
+import { refuseUnfinishedRotation, rootKeyFilePath } from "./seal/rootKeySource.ts";
 import { readSealRecord } from "./seal/sealFile.ts";
 import { checkRootKeyFits } from "./seal/rootKeyCheck.ts";
 import { redactedUrl } from "./store/open.ts";
@@ -20,7 +21,8 @@ import type { Store } from "./store/store.ts";
 export interface DataDir {
   path: string;
   store: Store;
-  rootKey: RootKey;
+  /** The root key as the database knows it: its generation, and the derived keys that outlive rotations. */
+  rootKey: RootKeyring;
 }
 
 /** An opened data directory whose store is a PostgreSQL database shared with other nodes. */
@@ -66,6 +68,7 @@ export async function openDeploymentDataDir(path: string, databaseUrl: string | 
  * offline commands that need the root key refuse it, naming its seal mode.
  */
 export function fileModeRootKeyPath(path: string): string {
+  refuseUnfinishedRotation(path);
   const seal = readSealRecord(path);
   if (seal !== undefined) throw new Error(`${path} is sealed (seal mode ${seal.mode}): its root key is not on disk, so offline commands cannot use it`);
   return rootKeyFilePath(path);
@@ -76,24 +79,28 @@ export function fileModeRootKeyPath(path: string): string {
  * directory, or the PostgreSQL database at `databaseUrl` shared with other nodes. Throws,
  * saying why, if the key is not the one the database was first written with.
  */
-export async function openUnsealedDataDir(path: string, rootKey: RootKey): Promise<DataDir>;
-export async function openUnsealedDataDir(path: string, rootKey: RootKey, databaseUrl: string | undefined): Promise<DataDir | PostgresDataDir>;
-export async function openUnsealedDataDir(path: string, rootKey: RootKey, databaseUrl?: string): Promise<DataDir | PostgresDataDir> {
+export async function openUnsealedDataDir(path: string, rootKey: WrappingKey): Promise<DataDir>;
+export async function openUnsealedDataDir(path: string, rootKey: WrappingKey, databaseUrl: string | undefined): Promise<DataDir | PostgresDataDir>;
+export async function openUnsealedDataDir(path: string, rootKey: WrappingKey, databaseUrl?: string): Promise<DataDir | PostgresDataDir> {
+  const { store, database } = await openDeploymentStore(path, databaseUrl);
+  const keyring = await checkOrClose(store, rootKey, database);
+  return databaseUrl === undefined ? { path, store, rootKey: keyring } : { path, store: store as PgStore, rootKey: keyring, databaseUrl };
+}
+
+/**
+ * The store of a deployment without the root key check (rotate-root makes its own), and
+ * how messages name its database: the data directory's SQLite file, or PostgreSQL at `databaseUrl`.
+ */
+export async function openDeploymentStore(path: string, databaseUrl: string | undefined): Promise<{ store: Store; database: string }> {
   ensureDataDirectory(path);
-  if (databaseUrl === undefined) {
-    const store = new SqliteStore(join(path, "kmsd.db"));
-    await checkOrClose(store, rootKey, join(path, "kmsd.db"));
-    return { path, store, rootKey };
-  }
-  const store = await openPgStore(databaseUrl);
-  await checkOrClose(store, rootKey, `the database ${redactedUrl(databaseUrl)}`);
-  return { path, store, rootKey, databaseUrl };
+  if (databaseUrl === undefined) return { store: new SqliteStore(join(path, "kmsd.db")), database: join(path, "kmsd.db") };
+  return { store: await openPgStore(databaseUrl), database: `the database ${redactedUrl(databaseUrl)}` };
 }
 
 /** The root key check of a store just opened, which is closed again if the key does not fit. */
-async function checkOrClose(store: Store, rootKey: RootKey, database: string): Promise<void> {
+async function checkOrClose(store: Store, rootKey: WrappingKey, database: string): Promise<RootKeyring> {
   try {
-    await checkRootKeyFits(store, rootKey, database);
+    return await checkRootKeyFits(store, rootKey, database);
   } catch (error) {
     await store.close();
     throw error;

@@ -134,6 +134,9 @@ export function buildEvents(audit: RequestAudit, caller: UnauthenticatedCaller, 
 /** What KMS does on its own, on the server clock, and records as an AwsServiceEvent. */
 export type ServiceEventName = "DeleteKey" | "RotateKey" | "DeleteExpiredKeyMaterial" | "CreateKey" | "UpdatePrimaryRegion";
 
+/** What happens to the root of trust (kmsd's own events, no AWS operation): a root key rotation. */
+export type RootOfTrustEventName = "RotateRootKey";
+
 /** Who acts in a service event, as CloudTrail shows it. */
 const AWS_INTERNAL = "AWS Internal";
 
@@ -148,11 +151,23 @@ export function buildServiceEvent(
   timeMs: number,
   details?: Record<string, string>,
 ): AuditEvent {
+  return serviceEvent(eventName, key.accountId, key.region, timeMs, [keyArn(key)], details);
+}
+
+/**
+ * The event of something done to the root of trust (a root key rotation), in the default
+ * account's trail: an AwsServiceEvent naming no key. `details` say what changed and must
+ * name no secret.
+ */
+export function buildRootOfTrustEvent(eventName: RootOfTrustEventName, accountId: string, region: string, timeMs: number, details: Record<string, string>): AuditEvent {
+  return serviceEvent(eventName, accountId, region, timeMs, [], details);
+}
+
+function serviceEvent(eventName: string, accountId: string, region: string, timeMs: number, keyArns: readonly string[], details: Record<string, string> | undefined): AuditEvent {
   const eventId = newEventId(timeMs);
-  const arn = keyArn(key);
   // Members in canonical order, as in buildEvents.
   const record = {
-    awsRegion: key.region,
+    awsRegion: region,
     eventCategory: "Management",
     eventID: eventId,
     eventName,
@@ -162,18 +177,18 @@ export function buildServiceEvent(
     eventVersion: EVENT_VERSION,
     managementEvent: true,
     readOnly: false,
-    recipientAccountId: key.accountId,
+    recipientAccountId: accountId,
     requestParameters: null,
-    resources: [{ ARN: arn, accountId: key.accountId, type: KMS_KEY_RESOURCE_TYPE }],
+    resources: keyArns.map((arn) => ({ ARN: arn, accountId, type: KMS_KEY_RESOURCE_TYPE })),
     responseElements: null,
     serviceEventDetails: details,
     sourceIPAddress: AWS_INTERNAL,
     userAgent: AWS_INTERNAL,
-    userIdentity: { accountId: key.accountId, invokedBy: AWS_INTERNAL },
+    userIdentity: { accountId, invokedBy: AWS_INTERNAL },
   };
   return {
-    accountId: key.accountId,
-    region: key.region,
+    accountId,
+    region,
     timeMs,
     eventId,
     eventName,
@@ -183,7 +198,7 @@ export function buildServiceEvent(
     accessKeyId: null,
     // A service event answers no request: it has no requestID.
     requestId: "",
-    resources: [{ type: KMS_KEY_RESOURCE_TYPE, name: arn }],
+    resources: keyArns.map((arn) => ({ type: KMS_KEY_RESOURCE_TYPE, name: arn })),
     record: cappedRecordJson(record),
   };
 }

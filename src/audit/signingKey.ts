@@ -8,7 +8,8 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sig
 import type { RootKey } from "../crypto/rootKey.ts";
 import type { AuditStore } from "../store/auditStore.ts";
 
-const WRAP_AAD = Buffer.from("kmsd/audit/digest-signing-key/v1", "utf8");
+/** Additional data that binds the wrapped digest signing key to its use. */
+export const SIGNING_KEY_AAD = Buffer.from("kmsd/audit/digest-signing-key/v1", "utf8");
 
 /** Signs digest files. */
 export interface DigestSigner {
@@ -31,11 +32,11 @@ export async function loadOrCreateSigner(store: AuditStore, rootKey: RootKey): P
   if (!stored) {
     const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const der = privateKey.export({ format: "der", type: "pkcs8" });
-    const wrappedPrivateKey = rootKey.wrap(der, WRAP_AAD).toString("base64");
+    const wrappedPrivateKey = rootKey.wrap(der, SIGNING_KEY_AAD).toString("base64");
     der.fill(0);
     stored = await store.saveSigningKey({ wrappedPrivateKey, publicKeyPem: publicKey.export({ format: "pem", type: "spki" }).toString() });
   }
-  const der = rootKey.unwrap(Buffer.from(stored.wrappedPrivateKey, "base64"), WRAP_AAD);
+  const der = rootKey.unwrap(Buffer.from(stored.wrappedPrivateKey, "base64"), SIGNING_KEY_AAD);
   const privateKey = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
   der.fill(0);
   const { publicKeyPem } = stored;

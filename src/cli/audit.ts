@@ -12,7 +12,7 @@ import { verifyStoredTrail, type VerifyReport } from "../audit/verify.ts";
 import type { AuditStore } from "../store/auditStore.ts";
 import { auditLocation, openAuditStoreAt } from "../store/open.ts";
 import { FileRootKey } from "../crypto/rootKey.ts";
-import { fileModeRootKeyPath } from "../dataDir.ts";
+import { fileModeRootKeyPath, openUnsealedDataDir } from "../dataDir.ts";
 import { UsageError } from "./parseOptions.ts";
 
 /** The file name of the public key `export --out` writes next to the logs. */
@@ -44,8 +44,9 @@ export async function verify(options: {
 /** `kmsd audit export`: delivers pending events, then copies the files (and the public key) to `out` if given. */
 export async function exportLogs(options: { dataDir: string; databaseUrl: string | undefined; out: string | undefined }): Promise<number> {
   const { dataDir, out } = options;
-  // Digests are signed with a key the root key wraps: offline, only the file mode has it.
-  const rootKey = FileRootKey.load(fileModeRootKeyPath(dataDir));
+  // Digests are signed with a key the root key wraps: offline, only the file mode has it. The
+  // keyring of its generation (from the database), so a signing key made here names it.
+  const rootKey = await rootKeyringOf(dataDir, options.databaseUrl);
   const store = await openTrailStore(dataDir, options.databaseUrl, { readOnly: false });
   try {
     const signer = await loadOrCreateSigner(store, rootKey);
@@ -74,6 +75,13 @@ export async function publicKey(options: { dataDir: string; databaseUrl: string 
     await store.close();
   }
   return 0;
+}
+
+/** The root key of a `file` mode deployment as its database knows it (its generation after a rotate-root). */
+async function rootKeyringOf(dataDir: string, databaseUrl: string | undefined) {
+  const opened = await openUnsealedDataDir(dataDir, FileRootKey.load(fileModeRootKeyPath(dataDir)), databaseUrl);
+  await opened.store.close();
+  return opened.rootKey;
 }
 
 /** The audit store of a deployment: its PostgreSQL database, else audit.db in the data directory (which must exist). */

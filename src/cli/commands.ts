@@ -180,6 +180,20 @@ export const COMMANDS: Array<Command | CommandGroup> = [
         },
         run: async (values) => (await import("./operator.ts")).sealMigrateCommand({ ...values, seal: undefined }),
       }),
+      command({
+        name: "operator rotate-root",
+        summary:
+          "Make a new root key and re-wrap every stored secret under it (server stopped; shamir shares on standard input, one a line); resumable after a crash.",
+        options: {
+          dataDir: OPTIONS.dataDir,
+          databaseUrl: OPTIONS.databaseUrl,
+          sealEndpoint: OPTIONS.sealEndpoint,
+          sealRegion: OPTIONS.sealRegion,
+          pkcs11Module: OPTIONS.pkcs11Module,
+          json: OPTIONS.json,
+        },
+        run: async (values) => (await import("./operator.ts")).rotateRootCommand(values),
+      }),
     ],
   },
   // The tools (src/tools/): KMS clients, so their options are the AWS CLI's, and --key-id and --context repeat: they parse their own arguments from these definitions.

@@ -4,7 +4,8 @@
  * them once; `unseal` reads one share from standard input (never argv, which `ps` shows);
  * `seal` seals a running node, signed with the default account root's credentials;
  * `status` shows a node's seal; `seal-migrate` moves a `file` data directory (server
- * stopped) to a sealed mode and then destroys its root.key.
+ * stopped) to a sealed mode and then destroys its root.key; `rotate-root` replaces the
+ * root key (server stopped) and re-wraps everything under the new one.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { HttpRequest } from "@smithy/protocol-http";
@@ -16,6 +17,8 @@ import { ensureDefaultAccount, type CreatedAccount } from "../identity/accounts.
 import { OPERATOR_PATHS } from "../seal/sealedFront.ts";
 import { sealWithKms } from "../seal/kmsSeal.ts";
 import { migrateFromFile, type SealTarget } from "../seal/migrate.ts";
+import { openRootKeySlots } from "../seal/rootKeySlots.ts";
+import { rotateRoot } from "../seal/rotateRoot.ts";
 import { sealWithPkcs11 } from "../seal/pkcs11Seal.ts";
 import { kmsOptions, pkcs11Options, type SealOptions } from "../seal/rootKeySource.ts";
 import { writeSealRecord, type SealMode } from "../seal/sealFile.ts";
@@ -216,6 +219,71 @@ export async function sealMigrateCommand(options: SealOptions & { dataDir: strin
     }
     process.stdout.write(`${lines.join("\n")}\n`);
   });
+}
+
+/** `kmsd operator rotate-root`: offline, on the data directory (and its PostgreSQL database, if any). */
+export async function rotateRootCommand(options: {
+  dataDir: string;
+  databaseUrl: string | undefined;
+  sealEndpoint: string | undefined;
+  sealRegion: string | undefined;
+  pkcs11Module: string | undefined;
+  json: boolean;
+}): Promise<void> {
+  const seal: SealOptions = {
+    seal: undefined,
+    sealKeyId: undefined,
+    sealEndpoint: options.sealEndpoint,
+    sealRegion: options.sealRegion,
+    pkcs11Module: options.pkcs11Module,
+    pkcs11TokenLabel: undefined,
+    pkcs11KeyLabel: undefined,
+  };
+  const slots = await openRootKeySlots(options.dataDir, seal, () => readShares(process.stdin));
+  try {
+    const result = await rotateRoot({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, slots, progress: progressBar(process.stderr) });
+    if (options.json) return print(result);
+    process.stdout.write(
+      `kmsd: the root key of ${options.dataDir} is now generation ${result.RootKeyGeneration}; ${result.RewrappedSecrets} secret(s) re-wrapped, the old root key destroyed.\n`,
+    );
+  } finally {
+    slots.destroy();
+  }
+}
+
+/** Unseal shares from `input`, one a line (never argv); the bytes read are zeroed. */
+async function readShares(input: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<string[]> {
+  if (input.isTTY) process.stderr.write("Unseal shares, one a line, then Ctrl-D:\n");
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  const all = Buffer.concat(chunks);
+  const shares = all
+    .toString("utf8")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+  all.fill(0);
+  for (const chunk of chunks) chunk.fill(0);
+  return shares;
+}
+
+/** A progress bar on `out` when it is a terminal, else a line at every tenth. */
+function progressBar(out: NodeJS.WriteStream): (done: number, total: number) => void {
+  let lastTenth = -1;
+  return (done, total) => {
+    const fraction = total === 0 ? 1 : done / total;
+    if (out.isTTY) {
+      const width = 30;
+      const filled = Math.round(fraction * width);
+      out.write(`\rre-wrapping [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done}/${total}${done === total ? "\n" : ""}`);
+      return;
+    }
+    const tenth = Math.floor(fraction * 10);
+    if (tenth !== lastTenth) {
+      lastTenth = tenth;
+      out.write(`re-wrapped ${done} of ${total} secret(s)\n`);
+    }
+  };
 }
 
 function print(answer: object): void {

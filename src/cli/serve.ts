@@ -20,7 +20,7 @@ import { AdvisoryLockLeadership, SOLE_LEADER, type Leadership } from "../cluster
 import { PgChangeBus } from "../cluster/pgChangeBus.ts";
 import { runPrimary } from "../cluster/primary.ts";
 import { PrimarySealRelay, WorkerSealProxy } from "../cluster/sealRelay.ts";
-import type { RootKey } from "../crypto/rootKey.ts";
+import type { WrappingKey } from "../crypto/rootKey.ts";
 import type { DataDir } from "../dataDir.ts";
 import { AdjustableClock } from "../clock.ts";
 import type { ServeConfig } from "../config.ts";
@@ -287,8 +287,8 @@ interface OpenServices {
   close(): Promise<void>;
 }
 
-/** Opens the database, the caches, the audit trail and the scheduler with `rootKey`; the first start creates the default account. */
-async function openServices(config: ServeConfig, rootKey: RootKey, node: { worker: number; bus: ScopedChangeBus; clock: AdjustableClock; stopping(): boolean }): Promise<OpenServices> {
+/** Opens the database, the caches, the audit trail and the scheduler with the unsealed root key; the first start creates the default account. */
+async function openServices(config: ServeConfig, sealedRootKey: WrappingKey, node: { worker: number; bus: ScopedChangeBus; clock: AdjustableClock; stopping(): boolean }): Promise<OpenServices> {
   const { worker, clock } = node;
   /** Closers of what is open so far, the last opened first. */
   const opened: Array<() => Promise<void>> = [];
@@ -297,8 +297,11 @@ async function openServices(config: ServeConfig, rootKey: RootKey, node: { worke
     for (const closeOne of opened.splice(0)) await closeOne();
   };
   try {
-    const dataDir = await openUnsealedDataDir(config.dataDir, rootKey, config.databaseUrl);
+    const dataDir = await openUnsealedDataDir(config.dataDir, sealedRootKey, config.databaseUrl);
     opened.unshift(() => dataDir.store.close());
+    // The keyring of the key's generation: what the services wrap and unwrap with (its derived keys are zeroed on close).
+    const rootKey = dataDir.rootKey;
+    opened.unshift(async () => rootKey.destroy());
     // On PostgreSQL, changes also travel to the other nodes, and one node at a time (worker
     // 0 of the one holding the leadership lock) runs the scheduler. Both end with a seal.
     let bus: ChangeBus = node.bus;

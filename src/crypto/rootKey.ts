@@ -15,6 +15,7 @@ import { SecretBytes } from "./secret.ts";
 
 /** Wraps and unwraps secrets at rest. */
 export interface RootKey {
+  /** Wraps under the current root key generation; the result names that generation. */
   wrap(plaintext: Buffer, aad: Buffer): Buffer;
   /** Throws if the blob was altered or belongs to other additional data. */
   unwrap(wrapped: Buffer, aad: Buffer): Buffer;
@@ -22,9 +23,31 @@ export interface RootKey {
   deriveKey(purpose: string): Buffer;
 }
 
+/**
+ * The wrap formats. v1, `01 | iv(12) | ciphertext | tag(16)`, is what generation 1 (the
+ * root key a deployment was created with) writes, and every key that wraps a root key.
+ * v2, `02 | generation(4, big-endian) | iv(12) | ciphertext | tag(16)`, names a later
+ * root key generation (kmsd operator rotate-root), so wraps under an old and a new root key
+ * coexist while a rotation runs and a reader knows which key each needs; its first five
+ * bytes are authenticated with the caller's additional data, so the generation cannot be
+ * altered.
+ */
 const WRAP_FORMAT_V1 = 0x01;
+const WRAP_FORMAT_V2 = 0x02;
+const V2_HEADER_LENGTH = 5;
 const IV_LENGTH = 12;
 const TAG_LENGTH = 16;
+/** The generation of the root key a deployment starts with (and of every wrap in format v1). */
+export const FIRST_GENERATION = 1;
+
+/** The root key generation a wrapped secret names; throws on a blob that is no wrap of kmsd's. */
+export function wrapGeneration(wrapped: Uint8Array): number {
+  if (wrapped.length >= 1 + IV_LENGTH + TAG_LENGTH && wrapped[0] === WRAP_FORMAT_V1) return FIRST_GENERATION;
+  if (wrapped.length >= V2_HEADER_LENGTH + IV_LENGTH + TAG_LENGTH && wrapped[0] === WRAP_FORMAT_V2) {
+    return Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.length).readUInt32BE(1);
+  }
+  throw new Error("wrapped secret has an unknown format");
+}
 /** A root key (and every key that wraps one) is an AES-256 key. */
 export const ROOT_KEY_LENGTH = 32;
 
@@ -72,24 +95,32 @@ export class WrappingKey implements RootKey {
     return this.#destroyed;
   }
 
-  wrap(plaintext: Buffer, aad: Buffer): Buffer {
+  /** Wraps as root key generation `generation` (format v1 for the first, v2 naming it for later ones). */
+  wrap(plaintext: Buffer, aad: Buffer, generation: number = FIRST_GENERATION): Buffer {
+    if (!Number.isInteger(generation) || generation < FIRST_GENERATION || generation > 0xffffffff) throw new Error(`no root key generation ${generation}`);
+    const header = generation === FIRST_GENERATION ? Buffer.from([WRAP_FORMAT_V1]) : Buffer.alloc(V2_HEADER_LENGTH);
+    if (generation !== FIRST_GENERATION) {
+      header[0] = WRAP_FORMAT_V2;
+      header.writeUInt32BE(generation, 1);
+    }
     const iv = randomBytes(IV_LENGTH);
     const cipher = createCipheriv("aes-256-gcm", this.#live(), iv);
-    cipher.setAAD(aad);
+    cipher.setAAD(authenticatedData(header, aad));
     const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return Buffer.concat([Buffer.from([WRAP_FORMAT_V1]), iv, body, cipher.getAuthTag()]);
+    return Buffer.concat([header, iv, body, cipher.getAuthTag()]);
   }
 
+  /** Unwraps either format; the generation a blob names is the caller's business (RootKeyring picks the key by it). */
   unwrap(wrapped: Buffer, aad: Buffer): Buffer {
-    if (wrapped.length < 1 + IV_LENGTH + TAG_LENGTH || wrapped[0] !== WRAP_FORMAT_V1) {
-      throw new Error("wrapped secret has an unknown format");
-    }
-    const iv = wrapped.subarray(1, 1 + IV_LENGTH);
+    wrapGeneration(wrapped); // checks the format and the length
+    const headerLength = wrapped[0] === WRAP_FORMAT_V1 ? 1 : V2_HEADER_LENGTH;
+    const header = wrapped.subarray(0, headerLength);
+    const iv = wrapped.subarray(headerLength, headerLength + IV_LENGTH);
     const tag = wrapped.subarray(wrapped.length - TAG_LENGTH);
     const decipher = createDecipheriv("aes-256-gcm", this.#live(), iv);
-    decipher.setAAD(aad);
+    decipher.setAAD(authenticatedData(header, aad));
     decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(wrapped.subarray(1 + IV_LENGTH, wrapped.length - TAG_LENGTH)), decipher.final()]);
+    return Buffer.concat([decipher.update(wrapped.subarray(headerLength + IV_LENGTH, wrapped.length - TAG_LENGTH)), decipher.final()]);
   }
 
   deriveKey(purpose: string): Buffer {
@@ -108,6 +139,11 @@ export class WrappingKey implements RootKey {
   toJSON(): string {
     return this.toString();
   }
+}
+
+/** What GCM authenticates: v1 authenticates the caller's data alone (as it always did), v2 its header too. */
+function authenticatedData(header: Buffer, aad: Buffer): Buffer {
+  return header.length === 1 ? aad : Buffer.concat([header, aad]);
 }
 
 /** The `file` seal mode: the root key in a plaintext file of its own (mode 0600) beside the database. */

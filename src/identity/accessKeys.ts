@@ -245,6 +245,7 @@ export function hasSecret(rootKey: RootKey, stored: IdentityAccessKey, secretAcc
   }
 }
 
-function secretAad(accessKeyId: string): Buffer {
+/** Additional data that binds a wrapped secret access key to its access key id. */
+export function secretAad(accessKeyId: string): Buffer {
   return Buffer.from(`access-key\n${accessKeyId}`, "utf8");
 }

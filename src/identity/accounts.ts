@@ -56,6 +56,11 @@ export async function ensureDefaultAccount(
   return { accountId: created.AccountId, created };
 }
 
+/** The installation's default account id, if the first start made it. */
+export async function defaultAccountId(store: Store): Promise<string | undefined> {
+  return store.getSetting(DEFAULT_ACCOUNT_SETTING);
+}
+
 /** Writes credentials in the AWS shared-credentials format (profile `default`), mode 0600. */
 
 function randomAccountId(): string {

@@ -8,6 +8,7 @@ import type { GrantConstraints, GrantOperation } from "@aws-sdk/client-kms";
 import { InvalidGrantTokenException } from "../errors.ts";
 import { preparedKey } from "../crypto/keyObjects.ts";
 import type { RootKey } from "../crypto/rootKey.ts";
+import { STABLE_DERIVED_PURPOSES } from "../crypto/rootKeyring.ts";
 
 /** A grant as stored. */
 export interface GrantRecord {
@@ -64,7 +65,7 @@ const macKeys = new WeakMap<RootKey, KeyObject>();
 function tokenMac(rootKey: RootKey, grantId: string, nonce: string): Buffer {
   let key = macKeys.get(rootKey);
   if (!key) {
-    key = preparedKey(rootKey.deriveKey("grant tokens"));
+    key = preparedKey(rootKey.deriveKey(STABLE_DERIVED_PURPOSES.grantTokens));
     macKeys.set(rootKey, key);
   }
   return createHmac("sha256", key).update(`${grantId}.${nonce}`).digest();

@@ -11,6 +11,7 @@ import { createHmac, createSecretKey, randomUUID, type KeyObject } from "node:cr
 import { KMSInternalException, NotFoundException } from "../errors.ts";
 import { prepareAsymmetricKey, type PreparedAsymmetricKey } from "../crypto/asymmetric/index.ts";
 import type { RootKey } from "../crypto/rootKey.ts";
+import { STABLE_DERIVED_PURPOSES } from "../crypto/rootKeyring.ts";
 import type { Store } from "../store/store.ts";
 import { LocalChangeBus, type ChangeBus } from "../cluster/changes.ts";
 import type { GrantRecord } from "./grants.ts";
@@ -41,7 +42,7 @@ export class KeyRepository {
   constructor(store: Store, rootKey: RootKey, cacheSize: number, bus: ChangeBus = new LocalChangeBus()) {
     this.store = store;
     this.#rootKey = rootKey;
-    this.#materialIdKey = createSecretKey(rootKey.deriveKey("key material ids"));
+    this.#materialIdKey = createSecretKey(rootKey.deriveKey(STABLE_DERIVED_PURPOSES.keyMaterialIds));
     this.#cache = new KeyCache(cacheSize);
     this.#maxAliasTargets = cacheSize;
     this.#bus = bus;
@@ -479,6 +480,6 @@ export function newMultiRegionKeyId(): string {
 
 
 /** Additional data that binds wrapped material to its key (by ARN: a replica's copies are wrapped for it) and version. */
-function materialAad(record: Pick<KeyRecord, "keyId" | "region" | "accountId">, keyMaterialId: string): Buffer {
+export function materialAad(record: Pick<KeyRecord, "keyId" | "region" | "accountId">, keyMaterialId: string): Buffer {
   return Buffer.from(`${keyArn(record)}\n${keyMaterialId}`, "utf8");
 }

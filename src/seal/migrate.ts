@@ -17,7 +17,7 @@ import { dirname } from "node:path";
 import { FileRootKey, type WrappingKey } from "../crypto/rootKey.ts";
 import { openUnsealedDataDir } from "../dataDir.ts";
 import { rootKeyFilePath } from "./rootKeySource.ts";
-import { readSealRecord, writeSealRecord, type SealRecord } from "./sealFile.ts";
+import { readSealRecord, syncDirectory, writeSealRecord, type SealRecord } from "./sealFile.ts";
 
 /** Seals the root key in the target mode; `shares` only for `shamir`. */
 export type SealTarget = (rootKey: WrappingKey) => Promise<{ record: SealRecord; shares?: string[] }>;
@@ -51,7 +51,7 @@ export async function migrateFromFile(dataDir: string, target: SealTarget, show:
  * it. On a copy-on-write or journaling-data filesystem, or an SSD that remaps blocks, old
  * copies of the bytes may survive below the filesystem: docs/root-of-trust.md says so.
  */
-function destroyFile(path: string): void {
+export function destroyFile(path: string): void {
   const size = statSync(path).size;
   const fd = openSync(path, "r+");
   try {
@@ -63,10 +63,5 @@ function destroyFile(path: string): void {
     closeSync(fd);
   }
   unlinkSync(path);
-  const dir = openSync(dirname(path), "r");
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  syncDirectory(dirname(path));
 }

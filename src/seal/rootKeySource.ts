@@ -11,7 +11,7 @@ import { log } from "../server/log.ts";
 import { sealWithKms, unsealWithKms, type KmsSealOptions } from "./kmsSeal.ts";
 import { PIN_VARIABLE, sealWithPkcs11, unsealWithPkcs11, type Pkcs11Options } from "./pkcs11Seal.ts";
 import type { RootKeySource } from "./nodeSeal.ts";
-import { readSealRecord, writeSealRecord, type Pkcs11Seal, type SealMode, type SealRecord } from "./sealFile.ts";
+import { readSealFile, readSealRecord, writeSealRecord, type Pkcs11Seal, type SealMode, type SealRecord } from "./sealFile.ts";
 import { ShareCollector } from "./shamir.ts";
 
 /** The seal options of `kmsd serve` (and `operator seal-migrate`), as config.ts names them. */
@@ -33,8 +33,21 @@ export function rootKeyFilePath(dataDir: string): string {
   return join(dataDir, "root.key");
 }
 
+/** The file of the next root key in the `file` mode, while `kmsd operator rotate-root` runs (src/seal/rootKeySlots.ts). */
+export function nextRootKeyFilePath(dataDir: string): string {
+  return `${rootKeyFilePath(dataDir)}.next`;
+}
+
+/** Throws if a `kmsd operator rotate-root` left its next root key in `dataDir`: the rotation must be finished first. */
+export function refuseUnfinishedRotation(dataDir: string): void {
+  if (existsSync(nextRootKeyFilePath(dataDir)) || readSealFile(dataDir)?.next !== undefined) {
+    throw new Error(`a root key rotation of ${dataDir} did not finish (the next root key is still beside the current one): run kmsd operator rotate-root again to finish it`);
+  }
+}
+
 /** The root key source of `dataDir` under `options`; throws when they disagree. */
 export function rootKeySourceOf(dataDir: string, options: SealOptions): RootKeySource {
+  refuseUnfinishedRotation(dataDir);
   const record = readSealRecord(dataDir);
   const requested = options.seal;
   if (record === undefined) {

@@ -61,6 +61,14 @@ export function sealFilePath(dataDir: string): string {
 
 /** The data directory's seal record; undefined when it has none (the `file` mode). */
 export function readSealRecord(dataDir: string): SealRecord | undefined {
+  return readSealFile(dataDir)?.seal;
+}
+
+/**
+ * The whole seal file: the seal record and, while `kmsd operator rotate-root` runs, the
+ * next root key sealed the same way (`next`), which becomes the record when it finishes.
+ */
+export function readSealFile(dataDir: string): { seal: SealRecord; next?: SealRecord } | undefined {
   let text: string;
   try {
     text = readFileSync(sealFilePath(dataDir), "utf8");
@@ -68,33 +76,39 @@ export function readSealRecord(dataDir: string): SealRecord | undefined {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
-  const parsed = JSON.parse(text) as { version?: unknown; seal?: SealRecord };
+  const parsed = JSON.parse(text) as { version?: unknown; seal?: SealRecord; next?: SealRecord };
   if (parsed.version !== FORMAT_VERSION || typeof parsed.seal !== "object" || parsed.seal === null) {
     throw new Error(`${sealFilePath(dataDir)} is not a seal file this kmsd reads (format ${String(parsed.version)})`);
   }
-  return parsed.seal;
+  return parsed.next === undefined ? { seal: parsed.seal } : { seal: parsed.seal, next: parsed.next };
 }
 
 /**
  * Writes the seal record so that a crash leaves either the old file or the new one, whole:
  * a temporary file, flushed, renamed over the old one, and the directory flushed.
  */
-export function writeSealRecord(dataDir: string, seal: SealRecord): void {
-  writeFileDurably(sealFilePath(dataDir), `${JSON.stringify({ version: FORMAT_VERSION, seal }, null, 2)}\n`);
+export function writeSealRecord(dataDir: string, seal: SealRecord, next?: SealRecord): void {
+  const file = next === undefined ? { version: FORMAT_VERSION, seal } : { version: FORMAT_VERSION, seal, next };
+  writeFileDurably(sealFilePath(dataDir), `${JSON.stringify(file, null, 2)}\n`);
 }
 
 /** Replaces `path` atomically and durably with `text` (mode 0600). */
-export function writeFileDurably(path: string, text: string): void {
+export function writeFileDurably(path: string, text: string | Uint8Array): void {
   const temporary = `${path}.tmp`;
   const fd = openSync(temporary, "w", 0o600);
   try {
-    writeSync(fd, text);
+    writeSync(fd, typeof text === "string" ? Buffer.from(text, "utf8") : text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(temporary, path);
-  const dir = openSync(dirname(path), "r");
+  syncDirectory(dirname(path));
+}
+
+/** Flushes a directory, so that a rename or unlink in it survives a crash. */
+export function syncDirectory(path: string): void {
+  const dir = openSync(path, "r");
   try {
     fsyncSync(dir);
   } finally {

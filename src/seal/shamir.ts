@@ -27,6 +27,20 @@ function rootKeyAad(setId: string): Buffer {
   return Buffer.from(`kmsd root key\nshamir\n${setId}`, "utf8");
 }
 
+/** A root key of `seal`'s set wrapped under its unseal key (base64), as the seal file keeps it. */
+export function wrapShamirRootKey(seal: Pick<ShamirSeal, "setId">, rootKey: WrappingKey, unsealKey: WrappingKey): string {
+  return rootKey.withBytes((bytes) => unsealKey.wrap(bytes, rootKeyAad(seal.setId))).toString("base64");
+}
+
+/** Unwraps a root key of `seal`'s set (`wrapped`: the record's, or the next one of a rotation); ShareRefused if the unseal key is not this set's. */
+export function unwrapShamirRootKey(seal: Pick<ShamirSeal, "setId">, wrapped: string, unsealKey: WrappingKey): WrappingKey {
+  try {
+    return WrappingKey.adopt(unsealKey.unwrap(Buffer.from(wrapped, "base64"), rootKeyAad(seal.setId)));
+  } catch {
+    throw new ShareRefused("The shares did not rebuild the unseal key of this node's seal file; progress was reset.");
+  }
+}
+
 /** Why a share was refused; the message names no byte of it. */
 export class ShareRefused extends Error {}
 
@@ -45,7 +59,7 @@ export async function sealWithShares(rootKey: WrappingKey, shares: number, thres
   const setId = setIdBytes.toString("hex");
   const unsealKey = WrappingKey.generate();
   try {
-    const wrappedRootKey = rootKey.withBytes((bytes) => unsealKey.wrap(bytes, rootKeyAad(setId))).toString("base64");
+    const wrappedRootKey = wrapShamirRootKey({ setId }, rootKey, unsealKey);
     const parts = await unsealKey.withBytes((bytes) => split(plainView(bytes), shares, threshold));
     const encoded: string[] = [];
     const shareDigests: string[] = [];
@@ -93,6 +107,21 @@ export class ShareCollector {
 
   /** Adds one share; resolves to the root key once the threshold is reached, else undefined. Throws ShareRefused. */
   async add(encoded: string): Promise<WrappingKey | undefined> {
+    const unsealKey = await this.addForUnsealKey(encoded);
+    if (unsealKey === undefined) return undefined;
+    try {
+      return unwrapShamirRootKey(this.#seal, this.#seal.wrappedRootKey, unsealKey);
+    } finally {
+      unsealKey.destroy();
+    }
+  }
+
+  /**
+   * Adds one share; resolves to the unseal key itself once the threshold is reached (the
+   * caller destroys it), after checking that it unwraps this seal's root key. rotate-root
+   * wraps the next root key under it, so the shares stay the same. Throws ShareRefused.
+   */
+  async addForUnsealKey(encoded: string): Promise<WrappingKey | undefined> {
     let share: SecretBytes;
     try {
       share = this.#check(encoded);
@@ -105,12 +134,12 @@ export class ShareCollector {
     try {
       const unsealKey = WrappingKey.adopt(await combine(this.#shares.map((s) => plainView(s.unsafeBytes()))));
       try {
-        return WrappingKey.adopt(unsealKey.unwrap(Buffer.from(this.#seal.wrappedRootKey, "base64"), rootKeyAad(this.#seal.setId)));
-      } finally {
+        unwrapShamirRootKey(this.#seal, this.#seal.wrappedRootKey, unsealKey).destroy();
+      } catch (error) {
         unsealKey.destroy();
+        throw error;
       }
-    } catch {
-      throw new ShareRefused("The shares did not rebuild the unseal key of this node's seal file; progress was reset.");
+      return unsealKey;
     } finally {
       this.reset();
     }

@@ -15,6 +15,7 @@ import type { KmsOperationTypes } from "../services/kms/operationTypes.ts";
 import { iamOperations } from "../services/iam/iamOperations.ts";
 import type { IamOperation, IamOperationTypes } from "../services/iam/operationTypes.ts";
 import type { RequestContext, Services } from "../server/context.ts";
+import { RequestSecrets } from "../crypto/secret.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
 
 /** An account root's in-process client of the KMS and IAM operations in one Region. */
@@ -40,6 +41,7 @@ export class SeedCaller {
       sourceIp: "127.0.0.1",
       secureTransport: true,
       userAgent: "kmsd seed file",
+      secrets: new RequestSecrets(),
     };
   }
 
@@ -52,7 +54,13 @@ export class SeedCaller {
     const handler = kmsOperations[operation];
     if (handler === notImplemented) throw new Error(`kmsd does not implement ${operation}`);
     const input = this.kmsInput(operation, raw);
-    return handler(this.context(region, input as Record<string, unknown>), input);
+    const ctx = this.context(region, input as Record<string, unknown>);
+    try {
+      return await handler(ctx, input);
+    } finally {
+      // As the request pipeline does: what the handler handed over to be zeroed is zeroed here.
+      ctx.secrets.zero();
+    }
   }
 
   /** An IAM operation's input, checked against the model as a request's is. */

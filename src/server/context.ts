@@ -13,6 +13,7 @@ import type { Authorizer } from "../authorization/authorizer.ts";
 import type { AuditTrail } from "../audit/trail.ts";
 import type { KeyRecord } from "../keys/records.ts";
 import type { Quotas } from "../quotas/fromConfig.ts";
+import { RequestSecrets } from "../crypto/secret.ts";
 
 /** Long-lived services shared by all requests. */
 export interface Services {
@@ -62,6 +63,8 @@ export interface RequestContext {
    * event's resources, the key owners whose trails get a copy, and GetKeyLastUsage's keys.
    */
   keysUsed?: KeyRecord[];
+  /** The request's secret buffers, zeroed by the pipeline once the response is serialized (crypto/secret.ts). */
+  secrets: RequestSecrets;
 }
 
 
@@ -75,7 +78,7 @@ export function requestContext(
   services: Services,
   input: Readonly<Record<string, unknown>>,
 ): RequestContext {
-  return { requestId, principal, accountId: principal.accountId, region, nowMs, services, input, ...requestOrigin(request) };
+  return { requestId, principal, accountId: principal.accountId, region, nowMs, services, input, secrets: new RequestSecrets(), ...requestOrigin(request) };
 }
 
 /** The parts of a RequestContext that come from the HTTP request itself. */

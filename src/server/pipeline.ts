@@ -170,10 +170,17 @@ async function runOperation<Payload>(service: ApiService<Payload>, call: ApiCall
   // --dev only: a request may claim an integrated service (kms:ViaService), so tests can use AWS managed keys.
   ctx.viaService = services.dev ? header(raw, "x-kmsd-via-service") : undefined;
   ctx.keysUsed = audit.keys;
-  // Fail closed: if the audit trail cannot record, refuse before anything can change.
-  services.audit.assertAvailable();
-  if (service.admit) await service.admit(ctx, operation, input);
-  const output = await handler(ctx, input as never);
-  audit.output = output;
-  return { status: 200, body: protocol.serialize(model, call, output, requestId), contentType: protocol.contentType };
+  ctx.secrets.holdMembers(input);
+  try {
+    // Fail closed: if the audit trail cannot record, refuse before anything can change.
+    services.audit.assertAvailable();
+    if (service.admit) await service.admit(ctx, operation, input);
+    const output = await handler(ctx, input as never);
+    ctx.secrets.holdMembers(output);
+    audit.output = output;
+    return { status: 200, body: protocol.serialize(model, call, output, requestId), contentType: protocol.contentType };
+  } finally {
+    // The one place a request's plaintexts and data keys are zeroed: the response body is a string by now.
+    ctx.secrets.zero();
+  }
 }

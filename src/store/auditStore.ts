@@ -155,6 +155,8 @@ export interface AuditStore {
   signingKey(): Promise<StoredSigningKey | undefined>;
   /** Stores the signing key unless one is stored already (checked under the write lock); returns the stored one. */
   saveSigningKey(key: StoredSigningKey): Promise<StoredSigningKey>;
+  /** Root key rotation: replaces the wrapped private key by its re-wrapped form if it is still `expected` (compare-and-set). */
+  replaceWrappedSigningKey(expected: string, replacement: string): Promise<boolean>;
 
   /** Every chain, by account and region. */
   chains(): Promise<ChainId[]>;

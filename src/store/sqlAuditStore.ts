@@ -86,6 +86,11 @@ export class SqlAuditStore implements AuditStore {
     });
   }
 
+  async replaceWrappedSigningKey(expected: string, replacement: string): Promise<boolean> {
+    const result = await this.#sql.run("UPDATE meta SET value = ? WHERE name = ? AND value = ?", replacement, META_PRIVATE_KEY, expected);
+    return result.changes === 1;
+  }
+
   async chains(): Promise<ChainId[]> {
     const rows = await this.#sql.all("SELECT account_id, region FROM chains ORDER BY account_id, region");
     return rows.map((row) => ({ accountId: String(row.account_id), region: String(row.region) }));

@@ -18,6 +18,7 @@ import type { SqlEngine } from "./sqlEngine.ts";
 import { insertAccessKeyRow, SqlIdentityStore } from "./sqlIdentityStore.ts";
 import type { SqlExecutor, SqlRow } from "./sqlRunner.ts";
 import type { KeyBatch, KeyStateCount, Page, Store } from "./store.ts";
+import { listWrappedSecrets, replaceWrappedSecrets, type WrappedSecret, type WrappedSecretKind, type WrappedSecretReplacement } from "./wrappedSecrets.ts";
 
 /** Store on an engine's SQL. */
 export class SqlStore implements Store {
@@ -249,6 +250,14 @@ export class SqlStore implements Store {
 
   async snapshotTo(path: string): Promise<void> {
     await this.#engine.snapshotTo(path);
+  }
+
+  listWrappedSecrets(kind: WrappedSecretKind, after: readonly string[] | undefined, limit: number): Promise<WrappedSecret[]> {
+    return listWrappedSecrets(this.#sql, kind, after, limit);
+  }
+
+  replaceWrappedSecrets(replacements: readonly WrappedSecretReplacement[]): Promise<number> {
+    return replaceWrappedSecrets(this.#sql, replacements);
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import type { AccountRecord, AliasRecord, KeyRecord, NewKeyRecord, StoredAccessK
 import type { GrantRecord } from "../keys/grants.ts";
 
 import type { IdentityStore } from "./identityStore.ts";
+import type { WrappedSecret, WrappedSecretKind, WrappedSecretReplacement } from "./wrappedSecrets.ts";
 
 /** One page of a listing: the rows and, when more follow, the cursor of the next page. */
 export interface Page<T> {
@@ -120,4 +121,15 @@ export interface Store {
    */
   snapshotTo(path: string): Promise<void>;
   close(): Promise<void>;
+
+  /**
+   * Root key rotation: up to `limit` secrets of `kind` wrapped by the root key (material
+   * versions, access keys' and sessions' secrets), in primary key order after `after`.
+   */
+  listWrappedSecrets(kind: WrappedSecretKind, after: readonly string[] | undefined, limit: number): Promise<WrappedSecret[]>;
+  /**
+   * Replaces wrapped secrets by their re-wrapped forms in one transaction, each only if it
+   * is still as read (compare-and-set); returns how many were replaced (the others changed or are gone).
+   */
+  replaceWrappedSecrets(replacements: readonly WrappedSecretReplacement[]): Promise<number>;
 }

@@ -61,18 +61,14 @@ export async function decryptWith(
   }
   if (requestedKey && requestedKey.keySpec !== "SYMMETRIC_DEFAULT") {
     const rsaAlgorithm = checkEncryptionAlgorithm(requestedKey, algorithm);
-    const plaintext = rsaDecrypt(await ctx.services.keys.keyPair(requestedKey), rsaAlgorithm, blob);
+    const plaintext = ctx.secrets.hold(rsaDecrypt(await ctx.services.keys.keyPair(requestedKey), rsaAlgorithm, blob));
     return { key: requestedKey, plaintext, algorithm: rsaAlgorithm };
   }
   // A named symmetric key refuses another algorithm before anything is decrypted.
   if (requestedKey) requireSymmetricAlgorithm(requestedKey, algorithm);
   const opened = await openWithKey(ctx, operation, blob, context, requestedKey);
-  try {
-    requireSymmetricAlgorithm(opened.key, algorithm);
-  } catch (error) {
-    opened.plaintext.fill(0);
-    throw error;
-  }
+  ctx.secrets.hold(opened.plaintext);
+  requireSymmetricAlgorithm(opened.key, algorithm);
   return { key: opened.key, plaintext: opened.plaintext, algorithm: "SYMMETRIC_DEFAULT", keyMaterialId: opened.keyMaterialId };
 }
 

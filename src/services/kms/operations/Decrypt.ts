@@ -26,10 +26,7 @@ export const Decrypt: Handler<"Decrypt"> = async (ctx, input) => {
     input.EncryptionAlgorithm,
     requested,
   );
-  if (input.DryRun === true) {
-    decrypted.plaintext.fill(0);
-    endIfDryRun(input);
-  }
+  endIfDryRun(input);
   return {
     KeyId: keyArn(decrypted.key),
     Plaintext: decrypted.plaintext,

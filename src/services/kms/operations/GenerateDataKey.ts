@@ -37,7 +37,7 @@ export async function generateDataKey(
   // An RSA encryption key has ENCRYPT_DECRYPT usage too, but data keys are sealed symmetrically.
   requireSymmetricKey(key, operation);
   endIfDryRun(input);
-  const plaintext = randomBytes(length);
+  const plaintext = ctx.secrets.hold(randomBytes(length));
   const sealed = await sealWithKey(ctx, key, plaintext, input.EncryptionContext);
   return {
     plaintext,

@@ -36,7 +36,7 @@ export async function generateSealedKeyPair(
   const keyPairSpec = input.KeyPairSpec ?? "RSA_2048";
   // Generated before the DryRun check, so that a spec this Region does not offer (SM2) fails as it would without DryRun.
   const pair = await generateDataKeyPair(keyPairSpec);
-  if (input.DryRun === true) pair.privateKeyPkcs8Der.fill(0);
+  ctx.secrets.hold(pair.privateKeyPkcs8Der);
   endIfDryRun(input);
   const sealed = await sealWithKey(ctx, key, pair.privateKeyPkcs8Der, input.EncryptionContext);
   return {

@@ -3,7 +3,6 @@ import type { Handler } from "../registry.ts";
 import { generateSealedKeyPair } from "./GenerateDataKeyPair.ts";
 
 export const GenerateDataKeyPairWithoutPlaintext: Handler<"GenerateDataKeyPairWithoutPlaintext"> = async (ctx, input) => {
-  const generated = await generateSealedKeyPair(ctx, "GenerateDataKeyPairWithoutPlaintext", input);
-  generated.privateKeyPlaintext.fill(0);
-  return generated.response;
+  // The private key is zeroed with the request's other secrets (generateSealedKeyPair holds it).
+  return (await generateSealedKeyPair(ctx, "GenerateDataKeyPairWithoutPlaintext", input)).response;
 };

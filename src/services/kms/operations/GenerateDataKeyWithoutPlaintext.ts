@@ -3,7 +3,6 @@ import type { Handler } from "../registry.ts";
 import { generateDataKey } from "./GenerateDataKey.ts";
 
 export const GenerateDataKeyWithoutPlaintext: Handler<"GenerateDataKeyWithoutPlaintext"> = async (ctx, input) => {
-  const generated = await generateDataKey(ctx, "GenerateDataKeyWithoutPlaintext", input);
-  generated.plaintext.fill(0);
-  return generated.response;
+  // The data key is zeroed with the request's other secrets (generateDataKey holds it).
+  return (await generateDataKey(ctx, "GenerateDataKeyWithoutPlaintext", input)).response;
 };

@@ -30,6 +30,6 @@ export const GetParametersForImport: Handler<"GetParametersForImport"> = async (
     wrappingPrivateKeyPkcs8: pair.privateKeyPkcs8Der,
     validToMs,
   });
-  pair.privateKeyPkcs8Der.fill(0);
+  ctx.secrets.hold(pair.privateKeyPkcs8Der);
   return { KeyId: keyArn(key), ImportToken: token, PublicKey: pair.publicKeySpkiDer, ParametersValidTo: new Date(validToMs) };
 };

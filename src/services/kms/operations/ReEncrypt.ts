@@ -33,27 +33,24 @@ export const ReEncrypt: Handler<"ReEncrypt"> = async (ctx, input) => {
     input.SourceEncryptionAlgorithm,
     requestedSource,
   );
-  try {
-    const encrypted = await encryptWith(
-      ctx,
-      destination,
-      input.DestinationEncryptionAlgorithm,
-      decrypted.plaintext,
-      input.DestinationEncryptionContext,
-    );
-    endIfDryRun(input);
-    return {
-      CiphertextBlob: encrypted.ciphertextBlob,
-      SourceKeyId: keyArn(decrypted.key),
-      KeyId: keyArn(destination),
-      SourceEncryptionAlgorithm: decrypted.algorithm,
-      DestinationEncryptionAlgorithm: encrypted.algorithm,
-      ...(decrypted.keyMaterialId ? { SourceKeyMaterialId: decrypted.keyMaterialId } : {}),
-      ...(encrypted.keyMaterialId ? { DestinationKeyMaterialId: encrypted.keyMaterialId } : {}),
-    };
-  } finally {
-    decrypted.plaintext.fill(0);
-  }
+  // The plaintext is zeroed with the request's other secrets (decryptWith holds it).
+  const encrypted = await encryptWith(
+    ctx,
+    destination,
+    input.DestinationEncryptionAlgorithm,
+    decrypted.plaintext,
+    input.DestinationEncryptionContext,
+  );
+  endIfDryRun(input);
+  return {
+    CiphertextBlob: encrypted.ciphertextBlob,
+    SourceKeyId: keyArn(decrypted.key),
+    KeyId: keyArn(destination),
+    SourceEncryptionAlgorithm: decrypted.algorithm,
+    DestinationEncryptionAlgorithm: encrypted.algorithm,
+    ...(decrypted.keyMaterialId ? { SourceKeyMaterialId: decrypted.keyMaterialId } : {}),
+    ...(encrypted.keyMaterialId ? { DestinationKeyMaterialId: encrypted.keyMaterialId } : {}),
+  };
 };
 
 /**
