@@ -46,6 +46,8 @@ import { announceListening, endpointUrl, printCredentials } from "./announce.ts"
 import { checkBeforeStart } from "./preflight.ts";
 import { UsageError } from "./parseOptions.ts";
 import { checkQuotaOptions, holdBucketsForWorkers, quotasForServer } from "../quotas/fromConfig.ts";
+import { startXksProxyFromConfig, xksClientFromConfig } from "../xks/fromConfig.ts";
+import { VERSION } from "./version.ts";
 
 /** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
 export async function serve(options: ServeConfig): Promise<void | number> {
@@ -321,7 +323,10 @@ async function openServices(config: ServeConfig, rootKey: RootKey, node: { worke
       authorizer: new Authorizer(accessKeys),
       audit,
       quotas: quotasForServer(config),
+      xks: xksClientFromConfig(config),
     };
+    const xksProxy = await startXksProxyFromConfig(config, services, VERSION);
+    if (xksProxy) opened.unshift(() => xksProxy.close());
     // One worker runs the time-driven jobs; the others would only repeat them. On PostgreSQL,
     // worker 0 of the node that holds the leadership lock.
     const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined, leadership) : undefined;

@@ -64,6 +64,10 @@ export interface KeyRecord {
   firstKeyMaterialId?: string;
   /** ImportKeyMaterial's KeyMaterialDescription, by material id (Origin EXTERNAL only). */
   materialDescriptions?: Record<string, string>;
+  /** The custom key store holding the key (Origin EXTERNAL_KEY_STORE or AWS_CLOUDHSM). */
+  customKeyStoreId?: string;
+  /** Origin EXTERNAL_KEY_STORE: the external key's id at the store's proxy. */
+  xksKeyId?: string;
 }
 
 /** The Regions of a set of related multi-Region keys. */

@@ -13,6 +13,7 @@ import type { Authorizer } from "../authorization/authorizer.ts";
 import type { AuditTrail } from "../audit/trail.ts";
 import type { KeyRecord } from "../keys/records.ts";
 import type { Quotas } from "../quotas/fromConfig.ts";
+import type { XksProxyClient } from "../xks/proxyClient.ts";
 
 /** Long-lived services shared by all requests. */
 export interface Services {
@@ -29,6 +30,8 @@ export interface Services {
   audit: AuditTrail;
   /** AWS's request quotas (throttling) and resource quotas, as configured. */
   quotas: Quotas;
+  /** How this node reaches the XKS proxies of external key stores. */
+  xks: XksProxyClient;
 }
 
 /** One authenticated request. */

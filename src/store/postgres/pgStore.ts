@@ -24,6 +24,7 @@ import {
 import type { IdentityStore } from "../identityStore.ts";
 import { aliasFromRow, grantFromRow, keyFromRow, LostBatch, materialFromRow, parseSeqCursor } from "../rows.ts";
 import { insertAccessKeyRow, SqlIdentityStore } from "../sqlIdentityStore.ts";
+import { SqlCustomKeyStoreTable, type CustomKeyStoreTable } from "../customKeyStoreTable.ts";
 import type { SqlExecutor } from "../sqlRunner.ts";
 import type { KeyBatch, Page, Store } from "../store.ts";
 import { migratePostgres } from "./migrations.ts";
@@ -46,10 +47,12 @@ export async function openPgStore(url: string, options: PgPoolOptions = {}): Pro
 export class PgStore implements Store {
   readonly #sql: PgRunner;
   readonly identities: IdentityStore;
+  readonly customKeyStores: CustomKeyStoreTable;
 
   constructor(sql: PgRunner) {
     this.#sql = sql;
     this.identities = new SqlIdentityStore(sql);
+    this.customKeyStores = new SqlCustomKeyStoreTable(sql);
   }
 
   /** The pool, for what else shares the database (notifications, leadership). */

@@ -14,6 +14,7 @@ import type { KeyBatch, Page, Store } from "../store.ts";
 import { openSharedDatabase, SqliteConnection } from "./connection.ts";
 import { migrate } from "./migrations.ts";
 import { insertAccessKeyRow, SqlIdentityStore } from "../sqlIdentityStore.ts";
+import { SqlCustomKeyStoreTable, type CustomKeyStoreTable } from "../customKeyStoreTable.ts";
 import { accountIds, resetAccount } from "../resetAccount.ts";
 
 type Row = Record<string, SQLInputValue>;
@@ -27,6 +28,7 @@ export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #connection: SqliteConnection;
   readonly identities: IdentityStore;
+  readonly customKeyStores: CustomKeyStoreTable;
 
   constructor(path: string) {
     this.#db = openSharedDatabase(path);
@@ -42,6 +44,7 @@ export class SqliteStore implements Store {
     this.#db.exec("PRAGMA busy_timeout = 0");
     this.#connection = new SqliteConnection(this.#db);
     this.identities = new SqlIdentityStore(this.#connection);
+    this.customKeyStores = new SqlCustomKeyStoreTable(this.#connection);
   }
 
   async getSetting(name: string): Promise<string | undefined> {

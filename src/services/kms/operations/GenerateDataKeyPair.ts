@@ -38,7 +38,7 @@ export async function generateSealedKeyPair(
   const pair = await generateDataKeyPair(keyPairSpec);
   if (input.DryRun === true) pair.privateKeyPkcs8Der.fill(0);
   endIfDryRun(input);
-  const sealed = await sealWithKey(ctx, key, pair.privateKeyPkcs8Der, input.EncryptionContext);
+  const sealed = await sealWithKey(ctx, operation, key, pair.privateKeyPkcs8Der, input.EncryptionContext);
   return {
     privateKeyPlaintext: pair.privateKeyPkcs8Der,
     response: {

@@ -36,6 +36,7 @@ export const ReEncrypt: Handler<"ReEncrypt"> = async (ctx, input) => {
   try {
     const encrypted = await encryptWith(
       ctx,
+      "ReEncrypt",
       destination,
       input.DestinationEncryptionAlgorithm,
       decrypted.plaintext,
