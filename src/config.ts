@@ -500,6 +500,13 @@ export const OPTIONS = {
     valueName: "FILE",
     description: "PEM CA certificates trusted, besides the system's, for the XKS proxies of external key stores.",
   },
+  cloudHsmClusters: {
+    flag: "cloudhsm-clusters",
+    env: "KMSD_CLOUDHSM_CLUSTERS",
+    kind: "string",
+    valueName: "FILE",
+    description: "JSON map of the CloudHSM cluster ids that AWS_CLOUDHSM custom key stores may name to PKCS#11 tokens: { \"cluster-...\": { \"module\": ..., \"tokenLabel\": ... } }.",
+  },
   xksProxyConnectTo: {
     flag: "xks-proxy-connect-to",
     env: "KMSD_XKS_PROXY_CONNECT_TO",
@@ -569,6 +576,7 @@ export const SERVE_OPTIONS = {
   xksProxyUsers: OPTIONS.xksProxyUsers,
   xksProxyCa: OPTIONS.xksProxyCa,
   xksProxyConnectTo: OPTIONS.xksProxyConnectTo,
+  cloudHsmClusters: OPTIONS.cloudHsmClusters,
   tlsCert: OPTIONS.tlsCert,
   tlsKey: OPTIONS.tlsKey,
   shutdownTimeout: OPTIONS.shutdownTimeout,

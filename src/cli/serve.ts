@@ -47,6 +47,7 @@ import { checkBeforeStart, tlsFilesOf } from "./preflight.ts";
 import { UsageError } from "./parseOptions.ts";
 import { checkQuotaOptions, holdBucketsForWorkers, quotasForServer } from "../quotas/fromConfig.ts";
 import { startXksProxyFromConfig, xksClientFromConfig } from "../xks/fromConfig.ts";
+import { hsmClustersFromFile } from "../hsm/hsmClusters.ts";
 import { VERSION } from "./version.ts";
 import { isLoopbackHost } from "../server/tls.ts";
 import { shareMetricsWithPrimary } from "../metrics/metrics.ts";
@@ -349,6 +350,7 @@ async function openServices(config: ServeConfig, rootKey: RootKey, node: { worke
       audit,
       quotas: quotasForServer(config),
       xks: xksClientFromConfig(config),
+      hsmClusters: hsmClustersFromFile(config.cloudHsmClusters),
     };
     const xksProxy = await startXksProxyFromConfig(config, services, VERSION);
     if (xksProxy) opened.unshift(() => xksProxy.close());

@@ -68,6 +68,8 @@ export interface KeyRecord {
   customKeyStoreId?: string;
   /** Origin EXTERNAL_KEY_STORE: the external key's id at the store's proxy. */
   xksKeyId?: string;
+  /** Origin AWS_CLOUDHSM: the cluster (PKCS#11 token) whose key, labelled with the key id, is the second layer. */
+  cloudHsmClusterId?: string;
 }
 
 /** The Regions of a set of related multi-Region keys. */

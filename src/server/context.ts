@@ -14,6 +14,7 @@ import type { AuditTrail } from "../audit/trail.ts";
 import type { KeyRecord } from "../keys/records.ts";
 import type { Quotas } from "../quotas/fromConfig.ts";
 import type { XksProxyClient } from "../xks/proxyClient.ts";
+import type { HsmClusters } from "../hsm/hsmClusters.ts";
 
 /** Long-lived services shared by all requests. */
 export interface Services {
@@ -32,6 +33,8 @@ export interface Services {
   quotas: Quotas;
   /** How this node reaches the XKS proxies of external key stores. */
   xks: XksProxyClient;
+  /** The PKCS#11 tokens that CloudHSM-type custom key stores may name, by cluster id. */
+  hsmClusters: HsmClusters;
 }
 
 /** One authenticated request. */

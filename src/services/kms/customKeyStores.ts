@@ -10,6 +10,7 @@ import {
   CustomKeyStoreNameInUseException,
   CustomKeyStoreNotFoundException,
   CloudHsmClusterInUseException,
+  CloudHsmClusterNotFoundException,
   KMSInternalException,
   ValidationException,
   XksProxyUriInUseException,
@@ -17,6 +18,7 @@ import {
 } from "../../errors.ts";
 import { customKeyStoreSecretAad, proxyUri, type CustomKeyStoreRecord, type XksProxySettings } from "../../keys/customKeyStores.ts";
 import type { RequestContext } from "../../server/context.ts";
+import type { HsmCluster } from "../../hsm/hsmClusters.ts";
 import type { CustomKeyStoreConflict } from "../../store/customKeyStoreTable.ts";
 import type { RequestMetadata } from "../../xks/proxyApi.ts";
 import type { XksProxyTarget } from "../../xks/proxyClient.ts";
@@ -33,6 +35,19 @@ export async function findCustomKeyStore(ctx: RequestContext, id: string): Promi
 /** AWS's answer for a store id or name the account does not have. */
 export function notFound(idOrName: string): Error {
   return new CustomKeyStoreNotFoundException(`Custom key store '${idOrName}' does not exist`);
+}
+
+/** A cluster id that no --cloudhsm-clusters entry names. */
+export function clusterNotFound(clusterId: string): Error {
+  return new CloudHsmClusterNotFoundException(`No CloudHSM cluster with ID ${clusterId} is configured in this kmsd (--cloudhsm-clusters).`);
+}
+
+/** The configured cluster of a CloudHSM-type store and its kmsuser password, unwrapped for this call. */
+export function hsmAccess(ctx: RequestContext, store: CustomKeyStoreRecord): { cluster: HsmCluster; password: string } {
+  const settings = store.cloudHsm;
+  const cluster = settings ? ctx.services.hsmClusters.get(settings.clusterId) : undefined;
+  if (!settings || !cluster) throw clusterNotFound(settings?.clusterId ?? "");
+  return { cluster, password: unwrapStoreSecret(ctx, store, "kmsuser-password", settings.wrappedPassword) };
 }
 
 /** There is no Amazon VPC around kmsd, so no VPC endpoint service can be found. */

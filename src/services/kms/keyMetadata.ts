@@ -24,6 +24,7 @@ export function toKeyMetadata(key: KeyRecord): KeyMetadata {
     MultiRegion: key.multiRegion,
     ...(key.customKeyStoreId === undefined ? {} : { CustomKeyStoreId: key.customKeyStoreId }),
     ...(key.xksKeyId === undefined ? {} : { XksKeyConfiguration: { Id: key.xksKeyId } }),
+    ...(key.cloudHsmClusterId === undefined ? {} : { CloudHsmClusterId: key.cloudHsmClusterId }),
   };
   if (key.multiRegionConfig) {
     const { primaryRegion, replicaRegions } = key.multiRegionConfig;

@@ -10,7 +10,7 @@ import { openSymmetric, parseHeader, sealSymmetric } from "../../crypto/cipherte
 import { assertKeyStateAllows } from "../../keys/keyStates.ts";
 import { keyArn, type KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
-import { decryptExternally, encryptExternally } from "./externalKeys.ts";
+import { decryptExternally, encryptExternally, inCustomKeyStore } from "./externalKeys.ts";
 import { keyNamedByCiphertext } from "./keyAccess.ts";
 import type { KmsOperation } from "./registry.ts";
 
@@ -55,7 +55,7 @@ export async function sealWithKey(
   const material = await currentMaterial(ctx, key);
   const keyMaterialId = key.currentKeyMaterialId as string;
   const sealed = sealSymmetric({ keyId: key.keyId, keyMaterialId }, material, plaintext, context);
-  if (key.origin === "EXTERNAL_KEY_STORE") return { ciphertextBlob: await encryptExternally(ctx, operation, key, sealed), keyMaterialId };
+  if (inCustomKeyStore(key)) return { ciphertextBlob: await encryptExternally(ctx, operation, key, sealed), keyMaterialId };
   return { ciphertextBlob: sealed, keyMaterialId };
 }
 
@@ -92,6 +92,6 @@ export async function openWithKey(
 
   const material = await ctx.services.keys.material(key, header.keyMaterialId);
   if (!material) throw new InvalidCiphertextException();
-  const inner = key.origin === "EXTERNAL_KEY_STORE" ? await decryptExternally(ctx, operation, key, blob) : blob;
+  const inner = inCustomKeyStore(key) ? await decryptExternally(ctx, operation, key, blob) : blob;
   return { key, plaintext: openSymmetric(material, inner, context), keyMaterialId: header.keyMaterialId };
 }

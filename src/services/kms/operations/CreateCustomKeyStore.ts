@@ -5,10 +5,10 @@
  * DISCONNECTED until ConnectCustomKeyStore.
  */
 import type { CreateCustomKeyStoreRequest } from "@aws-sdk/client-kms";
-import { CloudHsmClusterNotFoundException, ValidationException } from "../../../errors.ts";
+import { ValidationException } from "../../../errors.ts";
 import { newCustomKeyStoreId, type NewCustomKeyStoreRecord } from "../../../keys/customKeyStores.ts";
 import type { RequestContext } from "../../../server/context.ts";
-import { XKS_MEMBERS, callProxy, conflictError, noVpcEndpointServices, proxyTarget, requestMetadata, rejectMembers, wrapStoreSecret } from "../customKeyStores.ts";
+import { XKS_MEMBERS, callProxy, clusterNotFound, conflictError, noVpcEndpointServices, proxyTarget, requestMetadata, rejectMembers, wrapStoreSecret } from "../customKeyStores.ts";
 import type { Handler } from "../registry.ts";
 
 export const CreateCustomKeyStore: Handler<"CreateCustomKeyStore"> = async (ctx, input) => {
@@ -17,8 +17,7 @@ export const CreateCustomKeyStore: Handler<"CreateCustomKeyStore"> = async (ctx,
   if (type === "AWS_CLOUDHSM") {
     rejectMembers(input, XKS_MEMBERS, "AWS_CLOUDHSM");
     requireMembers(input, ["CloudHsmClusterId", "TrustAnchorCertificate", "KeyStorePassword"], "AWS_CLOUDHSM");
-    // No cluster is configured in this kmsd: the PKCS#11 token backend is not built yet.
-    throw new CloudHsmClusterNotFoundException(`No CloudHSM cluster with ID ${input.CloudHsmClusterId ?? ""} is configured in this kmsd.`);
+    return createCloudHsmStore(ctx, input, name);
   }
   rejectMembers(input, CLOUDHSM_MEMBERS, "EXTERNAL_KEY_STORE");
   if (input.XksProxyConnectivity === "VPC_ENDPOINT_SERVICE") throw noVpcEndpointServices();
@@ -58,6 +57,28 @@ const CLOUDHSM_MEMBERS = ["CloudHsmClusterId", "TrustAnchorCertificate", "KeySto
 function requireMembers(input: CreateCustomKeyStoreRequest, members: readonly (keyof CreateCustomKeyStoreRequest)[], type: string): void {
   const missing = members.find((member) => input[member] === undefined);
   if (missing) throw new ValidationException(`${missing} is required for a custom key store of type ${type}.`);
+}
+
+/** A store on a configured cluster (a PKCS#11 token); its kmsuser password is checked when it connects, as AWS does. */
+async function createCloudHsmStore(ctx: RequestContext, input: CreateCustomKeyStoreRequest, name: string): Promise<{ CustomKeyStoreId: string }> {
+  const clusterId = input.CloudHsmClusterId as string;
+  if (!ctx.services.hsmClusters.has(clusterId)) throw clusterNotFound(clusterId);
+  const scope = { id: newCustomKeyStoreId(), accountId: ctx.accountId, region: ctx.region };
+  const record: NewCustomKeyStoreRecord = {
+    ...scope,
+    name,
+    type: "AWS_CLOUDHSM",
+    connectionState: "DISCONNECTED",
+    createdAtMs: ctx.nowMs,
+    cloudHsm: {
+      clusterId,
+      trustAnchorCertificate: input.TrustAnchorCertificate as string,
+      wrappedPassword: wrapStoreSecret(ctx, scope, "kmsuser-password", input.KeyStorePassword as string),
+    },
+  };
+  const outcome = await ctx.services.store.customKeyStores.insert(record);
+  if (outcome !== "created") throw conflictError(outcome, record);
+  return { CustomKeyStoreId: record.id };
 }
 
 /** Name and proxy address must be free in the account and Region (the insert checks again, atomically). */

@@ -18,7 +18,7 @@ import { assertKeyQuota } from "../../../quotas/resourceChecks.ts";
 import type { Handler } from "../registry.ts";
 import { mergeTags } from "../tags.ts";
 import { requireImportableKeySpec } from "../importRules.ts";
-import { checkCustomKeyStoreForNewKey } from "../externalKeys.ts";
+import { checkCustomKeyStoreForNewKey, generateStoreKey } from "../externalKeys.ts";
 
 
 export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
@@ -58,6 +58,7 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
   await assertKeyQuota(ctx, ctx.accountId, ctx.region);
   // A key in a custom key store has its own material too: kmsd's layer of double encryption.
   if (inStore) Object.assign(record, await checkCustomKeyStoreForNewKey(ctx, origin, input.CustomKeyStoreId, input.XksKeyId));
+  if (origin === "AWS_CLOUDHSM") await generateStoreKey(ctx, input.CustomKeyStoreId as string, keyId);
   const created = await ctx.services.keys.create(record, origin === "EXTERNAL" ? undefined : await newKeyMaterial(keySpec));
   return { KeyMetadata: toKeyMetadata(created) };
 };

@@ -5,15 +5,15 @@
  * password and cluster only while disconnected.
  */
 import type { UpdateCustomKeyStoreRequest } from "@aws-sdk/client-kms";
-import { CloudHsmClusterNotFoundException, CustomKeyStoreInvalidStateException } from "../../../errors.ts";
+import { CloudHsmClusterNotRelatedException, CustomKeyStoreInvalidStateException } from "../../../errors.ts";
 import type { CustomKeyStoreRecord } from "../../../keys/customKeyStores.ts";
 import type { RequestContext } from "../../../server/context.ts";
-import { XKS_MEMBERS, callProxy, changeCustomKeyStore, noVpcEndpointServices, proxyTarget, requestMetadata, rejectMembers, wrapStoreSecret } from "../customKeyStores.ts";
+import { XKS_MEMBERS, callProxy, clusterNotFound, changeCustomKeyStore, noVpcEndpointServices, proxyTarget, requestMetadata, rejectMembers, wrapStoreSecret } from "../customKeyStores.ts";
 import type { Handler } from "../registry.ts";
 
 export const UpdateCustomKeyStore: Handler<"UpdateCustomKeyStore"> = async (ctx, input) => {
   const id = input.CustomKeyStoreId ?? "";
-  await changeCustomKeyStore(ctx, id, (current) => (current.type === "EXTERNAL_KEY_STORE" ? updateExternal(ctx, current, input) : updateCloudHsm(current, input)));
+  await changeCustomKeyStore(ctx, id, (current) => (current.type === "EXTERNAL_KEY_STORE" ? updateExternal(ctx, current, input) : updateCloudHsm(ctx, current, input)));
   return {};
 };
 
@@ -48,14 +48,21 @@ async function updateExternal(ctx: RequestContext, current: CustomKeyStoreRecord
   return next;
 }
 
-function updateCloudHsm(current: CustomKeyStoreRecord, input: UpdateCustomKeyStoreRequest): CustomKeyStoreRecord {
+function updateCloudHsm(ctx: RequestContext, current: CustomKeyStoreRecord, input: UpdateCustomKeyStoreRequest): CustomKeyStoreRecord {
   rejectMembers(input, XKS_MEMBERS, "AWS_CLOUDHSM");
   if ((input.CloudHsmClusterId !== undefined || input.KeyStorePassword !== undefined) && current.connectionState !== "DISCONNECTED") {
     throw new CustomKeyStoreInvalidStateException(`To change the cluster or the key store password of custom key store ${current.id}, disconnect it first.`);
   }
-  if (input.CloudHsmClusterId !== undefined && input.CloudHsmClusterId !== current.cloudHsm?.clusterId) {
-    throw new CloudHsmClusterNotFoundException(`No CloudHSM cluster with ID ${input.CloudHsmClusterId} is configured in this kmsd.`);
+  const settings = current.cloudHsm as NonNullable<CustomKeyStoreRecord["cloudHsm"]>;
+  if (input.CloudHsmClusterId !== undefined && input.CloudHsmClusterId !== settings.clusterId) {
+    // A token has no backup history another token could share: only the store's own cluster is related.
+    if (!ctx.services.hsmClusters.has(input.CloudHsmClusterId)) throw clusterNotFound(input.CloudHsmClusterId);
+    throw new CloudHsmClusterNotRelatedException(`Cluster ${input.CloudHsmClusterId} is not related to cluster ${settings.clusterId} of custom key store ${current.id}.`);
   }
-  return { ...current, name: input.NewCustomKeyStoreName ?? current.name };
+  return {
+    ...current,
+    name: input.NewCustomKeyStoreName ?? current.name,
+    cloudHsm: input.KeyStorePassword === undefined ? settings : { ...settings, wrappedPassword: wrapStoreSecret(ctx, current, "kmsuser-password", input.KeyStorePassword) },
+  };
 }
 
