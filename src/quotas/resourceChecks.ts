@@ -3,7 +3,9 @@
  * The count is read just before the write, not in its transaction: concurrent creations
  * on several workers can each pass at the last free place, so a quota can be exceeded by
  * as many requests as run at that instant (AWS's own quotas are likewise not transactional
- * to the request). Messages are kmsd's: AWS documents the error, not its text.
+ * to the request). The key quota's message is the one AWS KMS answers (seen in the wild:
+ * "Key quota for this account in this region is 101 but the current usage is 101."); the
+ * alias and grant messages are kmsd's, as AWS documents the error, not its text.
  */
 import { LimitExceededException } from "../errors.ts";
 import { keyArn, type KeyRecord } from "../keys/records.ts";
@@ -12,9 +14,8 @@ import type { RequestContext } from "../server/context.ts";
 /** Refuses a new customer managed key in `region` when the account already has its quota of them. */
 export async function assertKeyQuota(ctx: RequestContext, accountId: string, region: string): Promise<void> {
   const quota = ctx.services.quotas.resources.keys;
-  if ((await ctx.services.store.countCustomerKeys(accountId, region)) >= quota) {
-    throw new LimitExceededException(`The request would exceed the quota of ${quota} KMS keys in account ${accountId} in ${region}.`);
-  }
+  const usage = await ctx.services.store.countCustomerKeys(accountId, region);
+  if (usage >= quota) throw new LimitExceededException(`Key quota for this account in this region is ${quota} but the current usage is ${usage}.`);
 }
 
 /** Refuses one more alias for `key` when it already has its quota of them. */

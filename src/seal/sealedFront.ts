@@ -6,16 +6,19 @@
  *   POST /kmsd/operator/seal          SigV4-signed (service kms) by the default account's root: seals at once
  *
  * While sealed, `GET /health` answers 503 with `"sealed": true`, `GET /ready` 503 with the
- * reason "sealed", and every other request is
+ * reason "sealed", a GET of a path that does not exist a plain 404, and every other request is
  * refused with ServiceUnavailableException (503; ServiceUnavailable in IAM/STS's XML), as no
- * key is usable; once unsealed everything else goes to the API.
+ * key is usable; once unsealed everything else goes to the node's own listener
+ * (server/httpServer.ts). The routes are tables of server/routes.ts.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { AwsError, ServiceUnavailableException } from "../errors.ts";
 import { authenticate } from "../server/authenticate.ts";
 import type { Services } from "../server/context.ts";
-import { rawRequestOf, readBody, refuseApiRequest } from "../server/httpServer.ts";
+import { rawRequestOf, readBody } from "../server/httpExchange.ts";
 import { log } from "../server/log.ts";
+import { refuseApiRequest } from "../server/pipeline.ts";
+import { answerNotFound, findRoute, reachesApi, type Route } from "../server/routes.ts";
 import { SealRequestRefused, type SealControl, type SealStatus } from "./nodeSeal.ts";
 
 /** The operator endpoints' paths. */
@@ -31,6 +34,19 @@ export function sealStatusBody(status: SealStatus): { Sealed: boolean; Mode: str
     ...(status.reason === undefined ? {} : { Reason: status.reason }),
   };
 }
+
+/** The operator endpoints: answered in every seal state. */
+export const OPERATOR_ROUTES: readonly Route<SealedFront>[] = [
+  { kind: "operator", method: "GET", path: OPERATOR_PATHS.status, answer: (req, res, url, front) => front.operator("status", req, res, url) },
+  { kind: "operator", method: "POST", path: OPERATOR_PATHS.unseal, answer: (req, res, url, front) => front.operator("unseal", req, res, url) },
+  { kind: "operator", method: "POST", path: OPERATOR_PATHS.seal, answer: (req, res, url, front) => front.operator("seal", req, res, url) },
+];
+
+/** The probes while sealed (a serving node answers them itself). */
+export const SEALED_ROUTES: readonly Route<SealedFront>[] = [
+  { kind: "probe", method: "GET", path: "/health", answer: (req, res, _url, front) => front.sealedHealth(req, res) },
+  { kind: "probe", method: "GET", path: "/ready", answer: (req, res, _url, front) => front.sealedReadiness(req, res) },
+];
 
 /** Routes requests by the node's seal; `serve` and `seal` switch it. */
 export class SealedFront {
@@ -55,27 +71,36 @@ export class SealedFront {
 
   readonly listener: RequestListener = (req, res) => {
     const url = URL.parse(req.url ?? "/", "http://localhost");
-    const operation = url === null ? undefined : operatorOperation(req.method, url.pathname);
-    if (url !== null && operation !== undefined) {
-      this.#operator(operation, req, res, url).catch((error: unknown) => {
-        log.error("operator request failed", { error: error instanceof Error ? error.message : String(error) });
-        answer(res, 500, { __type: "KMSInternalException", message: "An internal error occurred." });
-      });
-      return;
-    }
+    const operator = url && findRoute(OPERATOR_ROUTES, req.method, url.pathname, this);
+    if (url && operator) return void operator.answer(req, res, url, this);
     const api = this.#api;
     if (api !== undefined) return api.listener(req, res);
-    if (req.method === "GET" && url?.pathname === "/health") {
-      req.resume();
-      const status = this.#control.status();
-      return answer(res, 503, { status: "sealed", sealed: true, mode: status.mode, progress: status.progress, threshold: status.threshold, ...(status.reason ? { reason: status.reason } : {}), worker: this.#worker });
-    }
-    if (req.method === "GET" && url?.pathname === "/ready") {
-      req.resume();
-      return answer(res, 503, { status: "not ready", reasons: ["sealed"], worker: this.#worker });
-    }
+    const sealed = url && findRoute(SEALED_ROUTES, req.method, url.pathname, this);
+    if (url && sealed) return void sealed.answer(req, res, url, this);
+    if (!reachesApi(req.method, url)) return answerNotFound(req, res);
     refuseApiRequest(req, res, new ServiceUnavailableException("kmsd is sealed: no key is usable until the node is unsealed (kmsd operator unseal)."));
   };
+
+  /** Answers an operator endpoint (OPERATOR_ROUTES); a failure that is not a refusal is a 500 without detail. */
+  operator(operation: "status" | "unseal" | "seal", req: IncomingMessage, res: ServerResponse, url: URL): void {
+    this.#operator(operation, req, res, url).catch((error: unknown) => {
+      log.error("operator request failed", { error: error instanceof Error ? error.message : String(error) });
+      answer(res, 500, { __type: "KMSInternalException", message: "An internal error occurred." });
+    });
+  }
+
+  /** `GET /health` while sealed (SEALED_ROUTES). */
+  sealedHealth(req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    const status = this.#control.status();
+    answer(res, 503, { status: "sealed", sealed: true, mode: status.mode, progress: status.progress, threshold: status.threshold, ...(status.reason ? { reason: status.reason } : {}), worker: this.#worker });
+  }
+
+  /** `GET /ready` while sealed (SEALED_ROUTES). */
+  sealedReadiness(req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    answer(res, 503, { status: "not ready", reasons: ["sealed"], worker: this.#worker });
+  }
 
   async #operator(operation: "status" | "unseal" | "seal", req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     try {
@@ -117,13 +142,6 @@ export class SealedFront {
       throw error;
     }
   }
-}
-
-function operatorOperation(method: string | undefined, path: string): "status" | "unseal" | "seal" | undefined {
-  if (method === "GET" && path === OPERATOR_PATHS.status) return "status";
-  if (method === "POST" && path === OPERATOR_PATHS.unseal) return "unseal";
-  if (method === "POST" && path === OPERATOR_PATHS.seal) return "seal";
-  return undefined;
 }
 
 function answer(res: ServerResponse, status: number, body: object): void {

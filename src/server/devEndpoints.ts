@@ -2,14 +2,15 @@
  * The endpoints `--dev` adds beside the API, for tests: `POST /kmsd/dev/clock` moves the
  * server clock forward (and runs what became due), `POST /kmsd/dev/reset` empties every
  * account, or one, back to its first-start state. Neither is an AWS API call: they take
- * JSON, answer JSON, are not signed and are not audited. Without `--dev` they do not exist.
+ * JSON, answer JSON, are not signed and are not audited. Without `--dev` they do not exist
+ * (their routes are in routes.ts).
  */
 import { AwsError, NotFoundException } from "../errors.ts";
 import type { Services } from "./context.ts";
 import type { ServerHooks } from "./httpServer.ts";
 
-/** One endpoint: the request body in, the JSON answer out; an AwsError is answered in AWS's JSON shape. */
-type DevEndpoint = (body: Buffer, services: Services, hooks: ServerHooks) => Promise<string>;
+/** One endpoint: the request body in, the JSON answer out; an AwsError is answered in AWS's JSON shape (routes.ts). */
+export type DevEndpoint = (body: Buffer, services: Services, hooks: ServerHooks) => Promise<string>;
 
 /**
  * The dev clock goes no further than the end of year 9999: beyond what Date can represent
@@ -19,7 +20,7 @@ type DevEndpoint = (body: Buffer, services: Services, hooks: ServerHooks) => Pro
 const MAX_DEV_CLOCK_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** `{"advanceSeconds": N}` → `{"now": ISO time, "epochSeconds": N}`. */
-async function advanceClock(body: Buffer, services: Services, hooks: ServerHooks): Promise<string> {
+export async function advanceClock(body: Buffer, services: Services, hooks: ServerHooks): Promise<string> {
   const seconds = jsonMember(body, "advanceSeconds");
   if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
     throw new AwsError("ValidationException", "advanceSeconds must be a non-negative number of seconds.");
@@ -37,7 +38,7 @@ async function advanceClock(body: Buffer, services: Services, hooks: ServerHooks
  * `{}` (every account) or `{"AccountId": "111122223333"}` → `{"ResetAccounts": [ids]}`. Each
  * account keeps its root's access keys; every worker's caches are emptied before it answers.
  */
-async function resetAccounts(body: Buffer, services: Services): Promise<string> {
+export async function resetAccounts(body: Buffer, services: Services): Promise<string> {
   if (body.length > 0 && jsonObject(body) === undefined) throw new AwsError("ValidationException", "The body must be empty or a JSON object.");
   const accountId = jsonMember(body, "AccountId");
   if (accountId !== undefined && typeof accountId !== "string") throw new AwsError("ValidationException", "AccountId must be a string.");
@@ -64,9 +65,3 @@ function jsonObject(body: Buffer): Record<string, unknown> | undefined {
     return undefined;
   }
 }
-
-/** The endpoints by path. */
-export const DEV_ENDPOINTS: ReadonlyMap<string, DevEndpoint> = new Map([
-  ["/kmsd/dev/clock", advanceClock],
-  ["/kmsd/dev/reset", resetAccounts],
-]);

@@ -3,8 +3,9 @@
  * base64 and timestamps as epoch seconds; errors are `{"__type": ..., "message": ...}`.
  */
 import { isUtf8 } from "node:buffer";
-import { SerializationException } from "../errors.ts";
+import { SerializationException, UnknownOperationException } from "../errors.ts";
 import { parsedJsonWellFormed } from "../unicode.ts";
+import { boundedOperationName, type WireProtocol } from "./apiService.ts";
 
 /** The content type of every AWS JSON 1.1 request and response. */
 export const JSON_CONTENT_TYPE = "application/x-amz-json-1.1";
@@ -49,3 +50,14 @@ export function serializeOutput(output: unknown): string {
 export function serializeError(code: string, message: string): string {
   return JSON.stringify(message === "" ? { __type: code } : { __type: code, message });
 }
+
+/** AWS JSON 1.1 as the pipeline speaks it (KMS, CloudTrail): the operation named by X-Amz-Target, the body as its members. */
+export const JSON_PROTOCOL: WireProtocol<Buffer> = {
+  contentType: JSON_CONTENT_TYPE,
+  unknownOperation: (model, { operation }) =>
+    Object.hasOwn(model.operations, operation) ? undefined : new UnknownOperationException(`Unknown operation ${boundedOperationName(operation)}`),
+  members: (_model, call) => parseJsonBody(call.payload),
+  serialize: (_model, _call, output) => serializeOutput(output ?? {}),
+  errorAnswer: (_model, error) => ({ status: error.status, body: serializeError(error.code, error.message), contentType: JSON_CONTENT_TYPE }),
+  errorCode: (error) => error.code,
+};

@@ -22,14 +22,15 @@ export interface ProbeState {
 /** How long /ready waits for the store before it calls it unreachable. */
 const STORE_PROBE_TIMEOUT_MS = 2000;
 
-/** The answer to `GET <path>` if `path` is a probe, else undefined. */
-export async function answerProbe(path: string, services: Services, state: ProbeState): Promise<ProbeAnswer | undefined> {
-  if (path === "/health") {
-    return services.audit.healthy
-      ? answer(200, { status: "ok", worker: state.worker })
-      : answer(503, { status: "failing", reason: "the audit trail cannot record events", worker: state.worker });
-  }
-  if (path !== "/ready") return undefined;
+/** `GET /health`: alive, and able to record (a server whose audit trail cannot record refuses every request). */
+export function health(services: Services, state: ProbeState): ProbeAnswer {
+  return services.audit.healthy
+    ? answer(200, { status: "ok", worker: state.worker })
+    : answer(503, { status: "failing", reason: "the audit trail cannot record events", worker: state.worker });
+}
+
+/** `GET /ready`: able to serve now. */
+export async function readiness(services: Services, state: ProbeState): Promise<ProbeAnswer> {
   const reasons: string[] = [];
   if (state.stopping()) reasons.push("shutting down");
   if (!services.audit.healthy) reasons.push("the audit trail cannot record events");

@@ -10,8 +10,9 @@
  * (model/validate.ts) checks it with AWS's messages. Encoding needs no model: outputs
  * are the SDK response objects, whose lists become `<member>` elements.
  */
-import { AwsError, SerializationException } from "../errors.ts";
+import { AwsError, SerializationException, UnknownOperationException } from "../errors.ts";
 import type { ServiceModel } from "../model/types.ts";
+import { boundedOperationName, type WireProtocol } from "./apiService.ts";
 
 /** The content type of Query requests. */
 export const QUERY_CONTENT_TYPE = "application/x-www-form-urlencoded";
@@ -167,6 +168,28 @@ function scalar(type: string, text: string): unknown {
 }
 
 // ---------------------------------------------------------------------------------------
+/**
+ * The Query protocol as the pipeline speaks it (IAM, STS): the operation named by the form's
+ * Action (for the form's Version, the model's when absent), the form as its members, XML answers.
+ */
+export const QUERY_PROTOCOL: WireProtocol<QueryForm> = {
+  contentType: XML_CONTENT_TYPE,
+  unknownOperation: (model, { operation, payload }) => {
+    const { apiVersion } = model.metadata;
+    const version = payload.get("Version") ?? apiVersion;
+    if (version === apiVersion && Object.hasOwn(model.operations, operation)) return undefined;
+    return new UnknownOperationException(`Could not find operation ${boundedOperationName(operation)} for version ${boundedOperationName(version)}`);
+  },
+  members: (model, { operation, payload }) => formToInput(model, operation, payload),
+  serialize: (model, { operation }, output, requestId) => serializeQueryResponse(operation, xmlNamespaceOf(model), output ?? undefined, requestId),
+  errorAnswer: (model, error, requestId) => ({ ...serializeQueryError(error, xmlNamespaceOf(model), requestId), contentType: XML_CONTENT_TYPE }),
+  errorCode: (error) => queryErrorCode(error).code,
+};
+
+function xmlNamespaceOf(model: ServiceModel): string {
+  return model.metadata.xmlNamespace ?? "";
+}
+
 // XML
 
 /** The XML of a successful response. `output` undefined: an operation without a result. */

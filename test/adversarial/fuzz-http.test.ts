@@ -6,7 +6,8 @@
  * TCP connections; then seeded random mutations of a valid signed request.
  *
  * Must hold: never a 5xx; an error with a body is AWS-shaped (`{"__type", "message"?}` or an
- * `<ErrorResponse>`); node:http's own parser refusals (400/413/431 with an empty body) are
+ * `<ErrorResponse>`), but for the plain 404 of a GET or HEAD of a path the server does not
+ * have; node:http's own parser refusals (400/413/431 with an empty body) are
  * accepted for now (someone else is giving them AWS bodies); the server answers a normal
  * request after every group, logs no internal error, and its audit trail verifies.
  *
@@ -96,6 +97,10 @@ describe(`adversarial: raw HTTP layer fuzzing (seed ${SEED}, ${RANDOM_COUNT} ran
       return;
     }
     if (answer.status >= 500) return fail("5xx");
+    // A GET or HEAD of a path the server does not have (anything but /) is a plain 404, not an API call (src/server/routes.ts).
+    if (answer.status === 404 && /^text\/plain/.test(String(answer.headers["content-type"])) && /^(GET|HEAD) \/[^ ?]/.test(String(testCase.chunks[0] ?? ""))) {
+      return void outcomes.add("404 (plain: no such path)");
+    }
     if (answer.body === "") {
       outcomes.add(`${answer.status} (empty body: node:http parser)`);
       if (answer.status !== 200 && !isHeadRequest(testCase.chunks)) emptyBodied.add(testCase.name);
