@@ -219,6 +219,33 @@ export const OPTIONS = {
     description: "Resource quotas (LimitExceededException past them) that differ from AWS's: `keys=1000,grantsPerKey=100`.",
     details: "Names: `keys` (per account and Region), `aliasesPerKey`, `grantsPerKey`, `grantsPerPrincipalPerKey`, `keyPolicyBytes`.",
   },
+  init: {
+    flag: "init",
+    env: "KMSD_INIT",
+    kind: "string",
+    valueName: "FILE",
+    defaultText: "none",
+    description: "A seed file (YAML) of accounts, identities and KMS keys to create if missing; a resource that exists with another definition stops the start with a diff.",
+    details: "Applied when the deployment opens (after the unseal on a sealed node), once per node, before any worker serves. See [seed-file.md](seed-file.md).",
+  },
+  seedCheck: {
+    flag: "check",
+    kind: "string",
+    valueName: "FILE",
+    defaultText: "required",
+    description: "The seed file to check: read, then applied to a scratch deployment that is thrown away.",
+  },
+  costPrices: {
+    flag: "cost-prices",
+    env: "KMSD_COST_PRICES",
+    kind: "string",
+    pattern: { regex: /^\s*([A-Za-z0-9]+\s*=\s*[0-9.]+\s*(,\s*|$))*$/, means: "NAME=AMOUNT pairs separated by commas" },
+    valueName: "LIST",
+    defaultText: "AWS's, in src/tools/cost/prices.ts",
+    description: "kmsd cost: prices (US dollars) that differ from AWS's: `keyMonth=0.9,standard=0.025`.",
+    details:
+      "Names: `keyMonth`, `rotationMonth`, `chargedRotations`, `freeRequestsPerMonth` and the request classes `standard`, `rsa2048`, `asymmetric`, `eccDataKeyPair`, `rsaDataKeyPair` (per 10,000 requests). `kmsd serve` ignores it: it is here so the deployment's config file can hold it. See [cost.md](cost.md).",
+  },
   config: {
     flag: "config",
     env: "KMSD_CONFIG",
@@ -582,8 +609,16 @@ export const SERVE_OPTIONS = {
   shutdownTimeout: OPTIONS.shutdownTimeout,
   metricsPort: OPTIONS.metricsPort,
   metricsHost: OPTIONS.metricsHost,
+  init: OPTIONS.init,
   config: OPTIONS.config,
 } as const;
 
 /** The configuration `kmsd serve` runs with. */
 export type ServeConfig = OptionValues<typeof SERVE_OPTIONS>;
+
+/**
+ * What a `--config` file may hold: the deployment's options, which `serve` reads, and
+ * `costPrices`, which `kmsd cost` reads. Each command takes from the file the options it
+ * has and leaves the others to the commands that have them.
+ */
+export const CONFIG_FILE_OPTIONS: OptionSet = { ...SERVE_OPTIONS, costPrices: OPTIONS.costPrices };

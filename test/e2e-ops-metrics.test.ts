@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { CreateKeyCommand, DecryptCommand, EncryptCommand, KMSClient } from "@aws-sdk/client-kms";
+import { CreateKeyCommand, DecryptCommand, DisableKeyCommand, EncryptCommand, KMSClient, ListKeysCommand, ScheduleKeyDeletionCommand } from "@aws-sdk/client-kms";
 import { expectAwsError, rawRequest, startKmsd, type Kmsd } from "./support/kmsd.ts";
 
 /** A scrape: each sample's value by `name{label="value",...}` with the labels sorted by name. */
@@ -45,6 +45,7 @@ function delta(before: Samples, after: Samples, sample: string): number {
 const requests = (operation: string, outcome: string) => `kmsd_requests_total{operation="${operation}",outcome="${outcome}",service="kms"}`;
 const latencyCount = (operation: string) => `kmsd_request_duration_seconds_count{operation="${operation}",service="kms"}`;
 const AUDITED_EVENTS = "kmsd_audit_batch_events_sum{}";
+const customerKeys = (state: string) => `kmsd_keys{manager="CUSTOMER",state="${state}"}`;
 
 describe("Prometheus metrics, one process", () => {
   let kmsd: Kmsd;
@@ -94,6 +95,19 @@ describe("Prometheus metrics, one process", () => {
     assert.ok(lookups >= 7, `key cache lookups: ${lookups}`);
   });
 
+  it("counts keys by state as the calls change them", async () => {
+    const before = await scrape(kmsd);
+    const kms = kmsd.kms();
+    const created = [];
+    for (let i = 0; i < 3; i++) created.push((await kms.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId);
+    await kms.send(new DisableKeyCommand({ KeyId: created[1] }));
+    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: created[2], PendingWindowInDays: 7 }));
+    const after = await scrape(kmsd);
+    assert.equal(delta(before, after, customerKeys("Enabled")), 1);
+    assert.equal(delta(before, after, customerKeys("Disabled")), 1);
+    assert.equal(delta(before, after, customerKeys("PendingDeletion")), 1);
+  });
+
   it("GET /health and GET /ready answer small JSON, and are neither counted nor audited", async () => {
     const before = await scrape(kmsd);
     const health = await rawRequest(kmsd.endpoint, { method: "GET", path: "/health" });
@@ -137,5 +151,13 @@ describe("Prometheus metrics, --workers 2", () => {
     assert.equal(delta(before, after, requests("Encrypt", "success")), 10);
     assert.equal(delta(before, after, latencyCount("Encrypt")), 10);
     assert.equal(delta(before, after, AUDITED_EVENTS), 10);
+  });
+
+  it("keys by state is the node's count, not one count per worker", async () => {
+    for (let i = 0; i < 2; i++) await kmsd.kms().send(new CreateKeyCommand({}));
+    const keys = (await kmsd.kms().send(new ListKeysCommand({}))).Keys ?? [];
+    const scraped = await scrape(kmsd);
+    assert.ok(keys.length >= 3);
+    assert.equal(scraped.get(customerKeys("Enabled")), keys.length);
   });
 });

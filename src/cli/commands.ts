@@ -48,6 +48,13 @@ export const COMMANDS: Array<Command | CommandGroup> = [
     exitStatus: { 0: "stopped by SIGINT or SIGTERM", 1: "could not start (port taken, data directory unusable; nothing is left behind) or stopped on an error" },
     run: async (config) => (await import("./serve.ts")).serve(config),
   }),
+  command({
+    name: "init",
+    summary: "Check a seed file (--check FILE) without touching a deployment: its shape, then every resource applied to a scratch deployment that is thrown away; kmsd serve --init FILE applies it.",
+    options: { check: OPTIONS.seedCheck },
+    exitStatus: { 0: "the seed file is valid", 1: "the seed file is not valid (the message names its line)" },
+    run: async (values) => (await import("./init.ts")).checkSeedCommand(values),
+  }),
   {
     name: "config",
     summary: "Show the configuration kmsd serve runs with.",

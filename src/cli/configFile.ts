@@ -5,7 +5,7 @@
  * a value in the file is validated exactly like the same value given as a flag.
  */
 import { readFileSync } from "node:fs";
-import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import { UsageError } from "./usageError.ts";
 
 /** One `key: value` of the file. */
@@ -18,21 +18,12 @@ export interface ConfigEntry {
 
 /** Reads the file at `path`: its top-level keys and their values. Every mistake is a UsageError naming the line. */
 export function readConfigFile(path: string): Map<string, ConfigEntry> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new UsageError(`cannot read the config file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const syntax = doc.errors[0];
-  if (syntax) throw new UsageError(`${path}:${lines.linePos(syntax.pos[0]).line}: ${syntax.message.split("\n")[0] ?? "not valid YAML"}`);
+  const { doc, lineOf } = readYamlFile(path, "config file");
   const entries = new Map<string, ConfigEntry>();
   if (doc.contents === null) return entries; // an empty file, or comments only
   if (!isMap(doc.contents)) throw new UsageError(`${path}:1: the config file must be a mapping of option names to values`);
   for (const pair of doc.contents.items) {
-    const line = isScalar(pair.key) && pair.key.range ? lines.linePos(pair.key.range[0]).line : 1;
+    const line = lineOf(pair.key);
     if (!isScalar(pair.key) || typeof pair.key.value !== "string") throw new UsageError(`${path}:${line}: a key must be an option name`);
     const value = pair.value;
     const scalar = isScalar(value) ? value.value : undefined;
@@ -45,4 +36,34 @@ export function readConfigFile(path: string): Map<string, ConfigEntry> {
     });
   }
   return entries;
+}
+
+/** A YAML file parsed, with the line of any of its nodes. */
+export interface YamlFile {
+  doc: Document.Parsed;
+  /** The 1-based line a node starts on (1 for a node without a position). */
+  lineOf(node: unknown): number;
+}
+
+/**
+ * Reads and parses the YAML file at `path` (the config file, the seed file: `what` names it
+ * in messages). Unreadable files and syntax errors (duplicate keys included) are a
+ * UsageError naming the file and line.
+ */
+export function readYamlFile(path: string, what: string): YamlFile {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const syntax = doc.errors[0];
+  if (syntax) throw new UsageError(`${path}:${lines.linePos(syntax.pos[0]).line}: ${syntax.message.split("\n")[0] ?? "not valid YAML"}`);
+  const lineOf = (node: unknown): number => {
+    const range = isNode(node) ? node.range : undefined;
+    return range ? lines.linePos(range[0]).line : 1;
+  };
+  return { doc, lineOf };
 }

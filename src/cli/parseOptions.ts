@@ -5,7 +5,7 @@
  * variable or file line at fault.
  */
 import { parseArgs } from "node:util";
-import type { OptionDefinition, OptionSet, OptionValues } from "../config.ts";
+import { CONFIG_FILE_OPTIONS, type OptionDefinition, type OptionSet, type OptionValues } from "../config.ts";
 import { closest } from "./closest.ts";
 import { readConfigFile, type ConfigEntry } from "./configFile.ts";
 import { UsageError } from "./usageError.ts";
@@ -42,7 +42,10 @@ export function parseOptionsWithSources<S extends OptionSet>(
   // Every line of the file is checked, also one a flag or variable overrides: a file that
   // starts only because of today's command line would fail tomorrow without it.
   const fromFile = new Map<string, string | number | boolean>();
-  for (const [key, entry] of file) fromFile.set(key, convertFileValue(options[key] as OptionDefinition, entry, `${configPath ?? ""}:${entry.line}: ${key}`));
+  for (const [key, entry] of file) {
+    const definition = options[key] ?? CONFIG_FILE_OPTIONS[key];
+    if (definition) fromFile.set(key, convertFileValue(definition, entry, `${configPath ?? ""}:${entry.line}: ${key}`));
+  }
   const values: Record<string, unknown> = {};
   const sources: ValueSources = {};
   for (const [key, definition] of Object.entries(options)) {
@@ -62,9 +65,9 @@ export function parseOptionsWithSources<S extends OptionSet>(
   return { values: values as OptionValues<S>, sources };
 }
 
-/** Every key of the file must be an option of the command; `config` itself cannot name another file. */
+/** Every key of the file must be an option of the command or of the deployment's file (CONFIG_FILE_OPTIONS); `config` itself cannot name another file. */
 function checkFileKeys(file: Map<string, ConfigEntry>, options: OptionSet, path: string): void {
-  const known = Object.keys(options).filter((key) => key !== "config");
+  const known = [...new Set([...Object.keys(options), ...Object.keys(CONFIG_FILE_OPTIONS)])].filter((key) => key !== "config");
   for (const [key, entry] of file) {
     if (known.includes(key)) continue;
     const suggestion = closest(key, known);

@@ -50,8 +50,10 @@ import { startXksProxyFromConfig, xksClientFromConfig } from "../xks/fromConfig.
 import { hsmClustersFromFile } from "../hsm/hsmClusters.ts";
 import { VERSION } from "./version.ts";
 import { isLoopbackHost } from "../server/tls.ts";
-import { shareMetricsWithPrimary } from "../metrics/metrics.ts";
+import { reportKeyStates, shareMetricsWithPrimary } from "../metrics/metrics.ts";
 import { startMetricsListener } from "../metrics/metricsServer.ts";
+import { seedOnStart } from "../seed/seedDeployment.ts";
+import { readSeedFile } from "../seed/seedFile.ts";
 
 /** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
 export async function serve(options: ServeConfig): Promise<void | number> {
@@ -65,6 +67,8 @@ export async function serve(options: ServeConfig): Promise<void | number> {
     throw new UsageError((error as Error).message);
   }
   await checkBeforeStart(config);
+  // The seed file's mistakes stop the start before it listens; it is applied once the deployment opens.
+  if (config.init !== undefined) readSeedFile(config.init);
   if (!isLoopbackHost(config.host) && config.tlsCert === undefined) {
     log.warn("listening beyond this machine without TLS: requests, including plaintext and data keys, cross the network unencrypted; give --tls-cert and --tls-key", {
       host: config.host,
@@ -102,7 +106,7 @@ async function servePrimary(config: ServeConfig, onListening: (port: number, sta
   const relay = new PrimarySealRelay(async (rootKey) => {
     const dataDir = await openUnsealedDataDir(config.dataDir, rootKey, config.databaseUrl);
     try {
-      start = await initialise(dataDir, config.defaultAccount, Date.now());
+      start = await initialise(dataDir, config, Date.now());
     } finally {
       await dataDir.store.close();
     }
@@ -314,7 +318,7 @@ async function openServices(config: ServeConfig, rootKey: RootKey, node: { worke
         leadership = advisory;
       }
     }
-    const start = await initialise(dataDir, config.defaultAccount, clock.nowMs());
+    const start = await initialise(dataDir, config, clock.nowMs());
     const { accountId } = start;
     if (config.dev && worker === 0) {
       log.warn("--dev: unknown access keys act as the default account's root and the clock can be moved; never use this in production", {
@@ -322,6 +326,11 @@ async function openServices(config: ServeConfig, rootKey: RootKey, node: { worke
       });
     }
     const keys = new KeyRepository(dataDir.store, rootKey, config.keyCacheSize, bus);
+    // One process per node reports keys by state, so the sum over its workers is the count.
+    if (worker === 0) {
+      reportKeyStates(() => dataDir.store.countKeysByState());
+      opened.unshift(async () => reportKeyStates(undefined));
+    }
     const accessKeys = new AccessKeyDirectory(dataDir.store, rootKey, bus);
     const audit =
       config.audit === "on"
@@ -396,13 +405,14 @@ interface Start {
 }
 
 /**
- * Creates the default account on the first start and writes its credentials file. The
+ * Creates the default account on the first start and writes its credentials file, then
+ * applies the --init seed file (not in a worker). The
  * credentials are shown once the server listens; if the file cannot be written they are
  * shown at once instead, as the account is already committed and its secret would
  * otherwise be lost for good.
  */
-async function initialise(dataDir: DataDir, requestedAccount: string | undefined, nowMs: number): Promise<Start> {
-  const { accountId, created } = await ensureDefaultAccount(dataDir.store, dataDir.rootKey, requestedAccount, nowMs);
+async function initialise(dataDir: DataDir, config: ServeConfig, nowMs: number): Promise<Start> {
+  const { accountId, created } = await ensureDefaultAccount(dataDir.store, dataDir.rootKey, config.defaultAccount, nowMs);
   if (created) {
     try {
       writeCredentialsFile(credentialsPath(dataDir.path), { accessKeyId: created.AccessKeyId, secretAccessKey: created.SecretAccessKey }, DEFAULT_REGION);
@@ -411,5 +421,7 @@ async function initialise(dataDir: DataDir, requestedAccount: string | undefined
       throw error;
     }
   }
+  // Workers find the seed applied: their primary opened the deployment first.
+  if (config.init !== undefined && !cluster.isWorker) await seedOnStart(config.init, dataDir, { defaultAccountId: accountId, resourceQuotas: config.resourceQuotas });
   return { accountId, created };
 }

@@ -12,7 +12,7 @@
  * seen before is read from the store, which is how a server accepts a key another
  * process added a moment ago.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { RootKey } from "../crypto/rootKey.ts";
 import { LocalChangeBus, type ChangeBus } from "../cluster/changes.ts";
 import type { StoredAccessKey } from "../keys/records.ts";
@@ -52,9 +52,15 @@ const NEGATIVE_TTL_MS = 1000;
 /** Resolved keys kept at most (sessions come and go; the oldest entry is dropped first). */
 const MAX_CACHED = 10_000;
 
+/** An access key id and secret given by the user (a seed file's), instead of fresh random ones. */
+export interface ChosenAccessKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
 /** Mints a root access key for `accountId`. */
-export function mintRootAccessKey(rootKey: RootKey, accountId: string, nowMs: number): NewAccessKey<StoredAccessKey> {
-  return mintAccessKey(rootKey, accountId, { kind: "root" }, nowMs);
+export function mintRootAccessKey(rootKey: RootKey, accountId: string, nowMs: number, chosen?: ChosenAccessKey): NewAccessKey<StoredAccessKey> {
+  return mintAccessKey(rootKey, accountId, { kind: "root" }, nowMs, chosen);
 }
 
 /** Mints an access key for `owner` (an account root or an IAM user of `accountId`), its secret wrapped by the root key. */
@@ -63,9 +69,10 @@ export function mintAccessKey<Owner extends IdentityKeyOwner>(
   accountId: string,
   owner: Owner,
   nowMs: number,
+  chosen?: ChosenAccessKey,
 ): NewAccessKey<IdentityAccessKey & { owner: Owner }> {
-  const accessKeyId = newAccessKeyId("accessKey");
-  const secretAccessKey = newSecret();
+  const accessKeyId = chosen?.accessKeyId ?? newAccessKeyId("accessKey");
+  const secretAccessKey = chosen?.secretAccessKey ?? newSecret();
   return {
     secretAccessKey,
     stored: {
@@ -225,6 +232,17 @@ export class AccessKeyDirectory {
 
 function newSecret(): string {
   return randomBytes(30).toString("base64");
+}
+
+/** Whether `secretAccessKey` is the secret of the stored key (compared in constant time). */
+export function hasSecret(rootKey: RootKey, stored: IdentityAccessKey, secretAccessKey: string): boolean {
+  const actual = rootKey.unwrap(stored.wrappedSecret, secretAad(stored.accessKeyId));
+  const given = Buffer.from(secretAccessKey, "utf8");
+  try {
+    return actual.length === given.length && timingSafeEqual(actual, given);
+  } finally {
+    actual.fill(0);
+  }
 }
 
 function secretAad(accessKeyId: string): Buffer {

@@ -5,7 +5,7 @@
 import { randomInt } from "node:crypto";
 import type { RootKey } from "../crypto/rootKey.ts";
 import type { Store } from "../store/store.ts";
-import { mintRootAccessKey } from "./accessKeys.ts";
+import { mintRootAccessKey, type ChosenAccessKey } from "./accessKeys.ts";
 
 /** A new account's id and its root credentials (the secret is shown only now). */
 export interface CreatedAccount {
@@ -18,7 +18,8 @@ const DEFAULT_ACCOUNT_SETTING = "default_account_id";
 
 /**
  * Creates an account (a random id if none is given); throws if the id is taken. With
- * `idSetting`, that setting is set to the new account's id in the same transaction.
+ * `idSetting`, that setting is set to the new account's id in the same transaction. Its
+ * root access key is `rootAccessKey` (a seed file's) or a fresh one.
  */
 export async function createAccount(
   store: Store,
@@ -26,9 +27,10 @@ export async function createAccount(
   accountId: string | undefined,
   nowMs: number,
   idSetting?: string,
+  rootAccessKey?: ChosenAccessKey,
 ): Promise<CreatedAccount> {
   const id = accountId ?? randomAccountId();
-  const key = mintRootAccessKey(rootKey, id, nowMs);
+  const key = mintRootAccessKey(rootKey, id, nowMs, rootAccessKey);
   const setting = idSetting === undefined ? undefined : { name: idSetting, value: id };
   if (!(await store.createAccount({ accountId: id, createdAtMs: nowMs }, key.stored, setting))) {
     throw new Error(`account ${id} already exists`);

@@ -111,12 +111,16 @@ export class KeyRepository {
     return createHmac("sha256", this.#materialIdKey).update(`${keyId}\n`, "utf8").update(material).digest("hex");
   }
 
-  /** Creates a key, with fresh material if given, durably; returns its record. */
-  async create(newRecord: NewKeyRecord, material: Buffer | undefined): Promise<KeyRecord> {
+  /**
+   * Creates a key, with fresh material if given, durably; returns its record. The material's
+   * id is `materialIdFor` unless given (a seed file's material has an id that is the same in
+   * every deployment, so a ciphertext made in one decrypts in another).
+   */
+  async create(newRecord: NewKeyRecord, material: Buffer | undefined, materialId?: string): Promise<KeyRecord> {
     let record: KeyRecord = { ...newRecord, revision: 0 };
     let stored: StoredMaterial | undefined;
     if (material) {
-      const keyMaterialId = this.materialIdFor(record.keyId, material);
+      const keyMaterialId = materialId ?? this.materialIdFor(record.keyId, material);
       record = { ...record, currentKeyMaterialId: keyMaterialId };
       stored = {
         keyId: keyHandle(record),

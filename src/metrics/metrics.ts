@@ -7,7 +7,9 @@
  * Labels take only values from fixed sets (operations of the models, AWS error names), so a
  * client cannot grow the number of series by sending made-up operation names.
  */
-import { AggregatorRegistry, Counter, Histogram, Registry } from "prom-client";
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { log } from "../server/log.ts";
+import type { KeyStateCount } from "../store/store.ts";
 import { CLOUDTRAIL_OPERATIONS, KMS_OPERATIONS } from "../model/index.ts";
 import { IAM_OPERATIONS } from "../model/iam.generated.ts";
 import { STS_OPERATIONS } from "../model/sts.generated.ts";
@@ -74,6 +76,36 @@ const schedulerJobs = new Counter({
   labelNames: ["job", "outcome"] as const,
   registers: [metricsRegistry],
 });
+
+/** Where the keys-by-state gauge reads its counts: set by one process of the node (worker 0) while it is unsealed. */
+let keyCounts: (() => Promise<KeyStateCount[]>) | undefined;
+
+/**
+ * Read from the store at each scrape rather than counted as keys change: keys change state
+ * in other workers, on other nodes and in the scheduler, and the store is the one place that
+ * knows them all. Only one process of a node reads it, so the sum over workers is the count;
+ * every node reports the whole deployment (on PostgreSQL, aggregate nodes with max, not sum).
+ */
+new Gauge({
+  name: "kmsd_keys",
+  help: "KMS keys of every account and Region, by key state and key manager (CUSTOMER or AWS), read from the store at each scrape.",
+  labelNames: ["state", "manager"] as const,
+  registers: [metricsRegistry],
+  async collect() {
+    this.reset();
+    if (!keyCounts) return;
+    try {
+      for (const { state, keyManager, count } of await keyCounts()) this.set({ state, manager: keyManager }, count);
+    } catch (error) {
+      log.warn("metrics: could not count keys by state", { error: error instanceof Error ? error.message : String(error) });
+    }
+  },
+});
+
+/** Makes this process the one that reports keys by state (`undefined` stops it: the node sealed or stops). */
+export function reportKeyStates(count: (() => Promise<KeyStateCount[]>) | undefined): void {
+  keyCounts = count;
+}
 
 /** The operation as a label: one of the service's operations, else "unknown". */
 function operationLabel(service: string, operation: string | undefined): string {

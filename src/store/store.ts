@@ -16,6 +16,13 @@ export interface Page<T> {
   next?: string;
 }
 
+/** A number of keys in one state with one key manager (CUSTOMER or AWS). */
+export interface KeyStateCount {
+  state: string;
+  keyManager: string;
+  count: number;
+}
+
 /** Several key writes that stand or fall together (see Store.writeKeys). */
 export interface KeyBatch {
   /** Successors of stored records, as updateKey takes them. */
@@ -71,6 +78,8 @@ export interface Store {
   listKeys(accountId: string, region: string, limit: number, cursor: string | undefined): Promise<Page<KeyRecord>>;
   /** How many customer managed keys (any state) one account has in one region: the KMS keys resource quota. */
   countCustomerKeys(accountId: string, region: string): Promise<number>;
+  /** How many keys of every account and region are in each state, by key manager (the keys-by-state metric). */
+  countKeysByState(): Promise<KeyStateCount[]>;
   /** Adds (or replaces, on re-import) one material version and updates the key as updateKey does, in one transaction; false if the revision moved. */
   putMaterial(record: KeyRecord, material: StoredMaterial): Promise<boolean>;
   /** Deletes material versions and updates the key as updateKey does, in one transaction; false if the revision moved. */

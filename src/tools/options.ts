@@ -59,10 +59,13 @@ export const EXEC_OPTIONS = {
 /** `kmsd cost`. */
 export const COST_OPTIONS = {
   dataDir: OPTIONS.dataDir,
+  databaseUrl: OPTIONS.databaseUrl,
   month: { flag: "month", kind: "string", valueName: "YYYY-MM", pattern: { regex: /^[0-9]{4}-(0[1-9]|1[0-2])$/, means: "YYYY-MM" }, defaultText: "the current month (UTC)", description: "The calendar month to report." },
   account: { flag: "account", kind: "string", valueName: "ID", pattern: { regex: /^[0-9]{12}$/, means: "12 digits" }, defaultText: "every account", description: "Report one account only." },
   format: { flag: "format", kind: "choice", choices: ["table", "json", "csv"], default: "table", description: "table for people, json for programs, csv for spreadsheets." },
   prices: { flag: "prices", kind: "string", valueName: "FILE", defaultText: "AWS's, in src/tools/cost/prices.ts", description: "A JSON file replacing any of the prices." },
+  costPrices: OPTIONS.costPrices,
+  config: OPTIONS.config,
 } as const satisfies OptionSet;
 
 /** Repeatable flags: their values come as a list. */

@@ -26,7 +26,7 @@ import { aliasFromRow, grantFromRow, keyFromRow, LostBatch, materialFromRow, par
 import { insertAccessKeyRow, SqlIdentityStore } from "../sqlIdentityStore.ts";
 import { SqlCustomKeyStoreTable, type CustomKeyStoreTable } from "../customKeyStoreTable.ts";
 import type { SqlExecutor } from "../sqlRunner.ts";
-import type { KeyBatch, Page, Store } from "../store.ts";
+import type { KeyBatch, KeyStateCount, Page, Store } from "../store.ts";
 import { migratePostgres } from "./migrations.ts";
 import { openPool, PgRunner, type PgPoolOptions } from "./pgRunner.ts";
 import { accountIds, resetAccount } from "../resetAccount.ts";
@@ -177,6 +177,11 @@ export class PgStore implements Store {
       region,
     );
     return Number(row?.n ?? 0);
+  }
+
+  async countKeysByState(): Promise<KeyStateCount[]> {
+    const rows = await this.#sql.all("SELECT (record::jsonb)->>'state' AS state, (record::jsonb)->>'keyManager' AS manager, COUNT(*) AS n FROM keys GROUP BY 1, 2");
+    return rows.map((row) => ({ state: String(row.state), keyManager: String(row.manager), count: Number(row.n) }));
   }
 
   async keysDue(nowMs: number): Promise<string[]> {

@@ -10,7 +10,7 @@ import { keyHandle, nextDueMs,
  type AccountRecord, type AliasRecord, type KeyRecord, type NewKeyRecord, type StoredAccessKey, type StoredMaterial } from "../../keys/records.ts";
 import type { IdentityStore } from "../identityStore.ts";
 import { aliasFromRow, grantFromRow, LostBatch, keyFromRow, materialFromRow, parseSeqCursor } from "../rows.ts";
-import type { KeyBatch, Page, Store } from "../store.ts";
+import type { KeyBatch, KeyStateCount, Page, Store } from "../store.ts";
 import { openSharedDatabase, SqliteConnection } from "./connection.ts";
 import { migrate } from "./migrations.ts";
 import { insertAccessKeyRow, SqlIdentityStore } from "../sqlIdentityStore.ts";
@@ -165,6 +165,13 @@ export class SqliteStore implements Store {
       this.#get("SELECT COUNT(*) AS n FROM keys WHERE account_id = ? AND region = ? AND json_extract(record, '$.keyManager') = 'CUSTOMER'", accountId, region),
     );
     return Number(row?.n ?? 0);
+  }
+
+  async countKeysByState(): Promise<KeyStateCount[]> {
+    const rows = await this.#turn(() =>
+      this.#all("SELECT json_extract(record, '$.state') AS state, json_extract(record, '$.keyManager') AS manager, COUNT(*) AS n FROM keys GROUP BY 1, 2"),
+    );
+    return rows.map((row) => ({ state: String(row.state), keyManager: String(row.manager), count: Number(row.n) }));
   }
 
   async keysDue(nowMs: number): Promise<string[]> {

@@ -2,7 +2,8 @@
  * What AWS KMS charges, in one table: the only place the cost report takes a price from.
  * Read on 2026-12-07 from https://aws.amazon.com/kms/pricing/ (US East, N. Virginia; most
  * Regions charge the same). `kmsd cost --prices FILE` replaces any of these with the
- * values of a JSON file of the same shape.
+ * values of a JSON file of the same shape, and `--cost-prices` (or `costPrices` in the
+ * config file) with `NAME=AMOUNT` pairs, over the file's.
  */
 import { readFile } from "node:fs/promises";
 
@@ -74,6 +75,29 @@ export async function loadPrices(path: string | undefined): Promise<Prices> {
     } else throw new Error(`--prices ${path}: unknown price '${name}'`);
   }
   return prices;
+}
+
+/** The scalar prices `withOverrides` names directly; request classes are named by their class. */
+const SCALAR_PRICES = ["keyMonth", "rotationMonth", "chargedRotations", "freeRequestsPerMonth"] as const;
+
+/**
+ * `prices` with the `NAME=AMOUNT,...` pairs of `overrides` (the option's own pattern has
+ * checked their shape): a scalar price by its name, a request class's price per 10,000
+ * requests by the class. An unknown name is an error naming the known ones.
+ */
+export function withOverrides(prices: Prices, overrides: string | undefined): Prices {
+  if (overrides === undefined || overrides.trim() === "") return prices;
+  const result: Prices = { ...prices, per10kRequests: { ...prices.per10kRequests } };
+  for (const pair of overrides.split(",")) {
+    const [rawName = "", rawAmount = ""] = pair.split("=");
+    const name = rawName.trim();
+    const value = Number(rawAmount.trim());
+    if (!Number.isFinite(value)) throw new Error(`--cost-prices: ${name} must be a number of at least 0, not '${rawAmount.trim()}'`);
+    if ((SCALAR_PRICES as readonly string[]).includes(name)) result[name as (typeof SCALAR_PRICES)[number]] = value;
+    else if ((REQUEST_CLASSES as readonly string[]).includes(name)) result.per10kRequests[name as RequestClass] = value;
+    else throw new Error(`--cost-prices: no price '${name}' (known: ${[...SCALAR_PRICES, ...REQUEST_CLASSES].join(", ")})`);
+  }
+  return result;
 }
 
 function amount(value: unknown, name: string, path: string): number {

@@ -16,12 +16,23 @@ import { toKeyMetadata } from "../keyMetadata.ts";
 import { checkKeyPolicy, defaultKeyPolicy } from "../keyPolicy.ts";
 import { assertKeyQuota } from "../../../quotas/resourceChecks.ts";
 import type { Handler } from "../registry.ts";
+import type { KmsOperationTypes } from "../operationTypes.ts";
+import type { RequestContext } from "../../../server/context.ts";
 import { mergeTags } from "../tags.ts";
 import { requireImportableKeySpec } from "../importRules.ts";
 import { checkCustomKeyStoreForNewKey, generateStoreKey } from "../externalKeys.ts";
 
 
-export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
+export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => createKey(ctx, input);
+
+/** What a seed file fixes about a new key: its id, and its material with that material's id. */
+export interface ChosenKey {
+  keyId: string;
+  material?: { bytes: Buffer; keyMaterialId: string };
+}
+
+/** CreateKey, with the key id and material `chosen` when a seed file fixes them. */
+export async function createKey(ctx: RequestContext, input: KmsOperationTypes["CreateKey"]["input"], chosen?: ChosenKey): Promise<KmsOperationTypes["CreateKey"]["output"]> {
   if (input.KeySpec !== undefined && input.CustomerMasterKeySpec !== undefined) {
     throw new ValidationException("You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.");
   }
@@ -36,7 +47,7 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
     throw new UnsupportedOperationException(`KMS keys in a custom key store must have KeySpec SYMMETRIC_DEFAULT and KeyUsage ENCRYPT_DECRYPT.`);
   }
   if (inStore && multiRegion) throw new UnsupportedOperationException("KMS keys in a custom key store cannot be multi-Region keys.");
-  const keyId = multiRegion ? newMultiRegionKeyId() : newKeyId();
+  const keyId = chosen?.keyId ?? (multiRegion ? newMultiRegionKeyId() : newKeyId());
   const record: NewKeyRecord = {
     keyId,
     accountId: ctx.accountId,
@@ -59,9 +70,10 @@ export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => {
   // A key in a custom key store has its own material too: kmsd's layer of double encryption.
   if (inStore) Object.assign(record, await checkCustomKeyStoreForNewKey(ctx, origin, input.CustomKeyStoreId, input.XksKeyId));
   if (origin === "AWS_CLOUDHSM") await generateStoreKey(ctx, input.CustomKeyStoreId as string, keyId);
-  const created = await ctx.services.keys.create(record, origin === "EXTERNAL" ? undefined : await newKeyMaterial(keySpec));
+  const material = origin === "EXTERNAL" ? undefined : (chosen?.material?.bytes ?? (await newKeyMaterial(keySpec)));
+  const created = await ctx.services.keys.create(record, material, chosen?.material?.keyMaterialId);
   return { KeyMetadata: toKeyMetadata(created) };
-};
+}
 
 /**
  * Fresh material for a key spec: 32 random bytes for symmetric keys, HMAC key bytes, or a
