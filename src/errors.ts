@@ -78,5 +78,28 @@ export const NotFoundException = awsError("NotFoundException");
 export const TagException = awsError("TagException");
 export const UnsupportedOperationException = awsError("UnsupportedOperationException");
 
+// Custom key stores (CloudHSM-type and external key stores).
+export const CloudHsmClusterInUseException = awsError("CloudHsmClusterInUseException");
+export const CloudHsmClusterInvalidConfigurationException = awsError("CloudHsmClusterInvalidConfigurationException");
+export const CloudHsmClusterNotActiveException = awsError("CloudHsmClusterNotActiveException");
+export const CloudHsmClusterNotFoundException = awsError("CloudHsmClusterNotFoundException");
+export const CloudHsmClusterNotRelatedException = awsError("CloudHsmClusterNotRelatedException");
+export const CustomKeyStoreHasCMKsException = awsError("CustomKeyStoreHasCMKsException");
+export const CustomKeyStoreInvalidStateException = awsError("CustomKeyStoreInvalidStateException");
+export const CustomKeyStoreNameInUseException = awsError("CustomKeyStoreNameInUseException");
+export const IncorrectTrustAnchorException = awsError("IncorrectTrustAnchorException");
+export const XksKeyAlreadyInUseException = awsError("XksKeyAlreadyInUseException");
+export const XksKeyInvalidConfigurationException = awsError("XksKeyInvalidConfigurationException");
+export const XksKeyNotFoundException = awsError("XksKeyNotFoundException");
+export const XksProxyIncorrectAuthenticationCredentialException = awsError("XksProxyIncorrectAuthenticationCredentialException");
+export const XksProxyInvalidConfigurationException = awsError("XksProxyInvalidConfigurationException");
+export const XksProxyInvalidResponseException = awsError("XksProxyInvalidResponseException");
+export const XksProxyUriEndpointInUseException = awsError("XksProxyUriEndpointInUseException");
+export const XksProxyUriInUseException = awsError("XksProxyUriInUseException");
+export const XksProxyUriUnreachableException = awsError("XksProxyUriUnreachableException");
+export const XksProxyVpcEndpointServiceInUseException = awsError("XksProxyVpcEndpointServiceInUseException");
+export const XksProxyVpcEndpointServiceInvalidConfigurationException = awsError("XksProxyVpcEndpointServiceInvalidConfigurationException");
+export const XksProxyVpcEndpointServiceNotFoundException = awsError("XksProxyVpcEndpointServiceNotFoundException");
+
 /** The message every DryRun request gets when it would have succeeded. */
 export const DRY_RUN_MESSAGE = "The request would have succeeded, but the DryRun option is set.";

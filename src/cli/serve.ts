@@ -46,6 +46,9 @@ import { announceListening, endpointUrl, printCredentials } from "./announce.ts"
 import { checkBeforeStart, tlsFilesOf } from "./preflight.ts";
 import { UsageError } from "./parseOptions.ts";
 import { checkQuotaOptions, holdBucketsForWorkers, quotasForServer } from "../quotas/fromConfig.ts";
+import { startXksProxyFromConfig, xksClientFromConfig } from "../xks/fromConfig.ts";
+import { hsmClustersFromFile } from "../hsm/hsmClusters.ts";
+import { VERSION } from "./version.ts";
 import { isLoopbackHost } from "../server/tls.ts";
 import { reportKeyStates, shareMetricsWithPrimary } from "../metrics/metrics.ts";
 import { startMetricsListener } from "../metrics/metricsServer.ts";
@@ -358,7 +361,11 @@ async function openServices(config: ServeConfig, sealedRootKey: WrappingKey, nod
       authorizer: new Authorizer(accessKeys),
       audit,
       quotas: quotasForServer(config),
+      xks: xksClientFromConfig(config),
+      hsmClusters: hsmClustersFromFile(config.cloudHsmClusters),
     };
+    const xksProxy = await startXksProxyFromConfig(config, services, VERSION);
+    if (xksProxy) opened.unshift(() => xksProxy.close());
     // One worker runs the time-driven jobs; the others would only repeat them. On PostgreSQL,
     // worker 0 of the node that holds the leadership lock.
     const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined, leadership) : undefined;

@@ -64,6 +64,12 @@ export interface KeyRecord {
   firstKeyMaterialId?: string;
   /** ImportKeyMaterial's KeyMaterialDescription, by material id (Origin EXTERNAL only). */
   materialDescriptions?: Record<string, string>;
+  /** The custom key store holding the key (Origin EXTERNAL_KEY_STORE or AWS_CLOUDHSM). */
+  customKeyStoreId?: string;
+  /** Origin EXTERNAL_KEY_STORE: the external key's id at the store's proxy. */
+  xksKeyId?: string;
+  /** Origin AWS_CLOUDHSM: the cluster (PKCS#11 token) whose key, labelled with the key id, is the second layer. */
+  cloudHsmClusterId?: string;
 }
 
 /** The Regions of a set of related multi-Region keys. */

@@ -26,7 +26,7 @@ const TAG_BITS = 128;
 type Binding = typeof import("pkcs11js");
 
 /** An open, logged-in session with the token. */
-interface TokenSession {
+export interface TokenSession {
   binding: Binding;
   pkcs11: InstanceType<Binding["PKCS11"]>;
   session: Buffer;
@@ -42,7 +42,7 @@ async function loadBinding(): Promise<Binding> {
 }
 
 /** Opens the module, finds the token by label and logs in; runs `use`, then logs out and finalizes whatever happened. */
-async function withToken<T>(options: Pkcs11Options, use: (token: TokenSession) => T): Promise<T> {
+export async function withToken<T>(options: Pkcs11Options, use: (token: TokenSession) => T): Promise<T> {
   const binding = await loadBinding();
   const pkcs11 = new binding.PKCS11();
   pkcs11.load(options.module);
@@ -67,7 +67,7 @@ async function withToken<T>(options: Pkcs11Options, use: (token: TokenSession) =
 }
 
 /** The token's AES key labelled `label`; with `create`, the token makes one if there is none. */
-function findKey(token: TokenSession, label: string, create: boolean): Buffer {
+export function findKey(token: TokenSession, label: string, create: boolean): Buffer {
   const { binding, pkcs11, session } = token;
   pkcs11.C_FindObjectsInit(session, [
     { type: binding.CKA_CLASS, value: binding.CKO_SECRET_KEY },
@@ -96,7 +96,8 @@ function findKey(token: TokenSession, label: string, create: boolean): Buffer {
   ]);
 }
 
-function gcm(binding: Binding, iv: Buffer, aad: Buffer) {
+/** The AES-GCM mechanism with a 96-bit IV and a 128-bit tag. */
+export function gcm(binding: Binding, iv: Buffer, aad: Buffer) {
   return { mechanism: binding.CKM_AES_GCM, parameter: { type: binding.CK_PARAMS_AES_GCM, iv, aad, ivBits: IV_LENGTH * 8, tagBits: TAG_BITS } };
 }
 

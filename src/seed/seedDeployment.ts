@@ -4,6 +4,7 @@
  * several workers before any worker starts), or to a scratch deployment that is thrown away
  * (`kmsd init --check`), so the check runs every validation a real start would.
  */
+import { XksProxyClient } from "../xks/proxyClient.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,6 +42,9 @@ export async function seedDeployment(seed: SeedFile, dataDir: DataDir, options: 
     authorizer: new Authorizer(accessKeys),
     audit: DISABLED_AUDIT_TRAIL,
     quotas: quotasForServer({ throttling: "off", requestQuotas: undefined, resourceQuotas: options.resourceQuotas }),
+    // A seed file makes no custom key stores: no proxy is reached and no token named.
+    xks: new XksProxyClient({ timeoutMs: 2000 }),
+    hsmClusters: new Map(),
   };
   return applySeed(seed, services);
 }

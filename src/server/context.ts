@@ -14,6 +14,8 @@ import type { AuditTrail } from "../audit/trail.ts";
 import type { KeyRecord } from "../keys/records.ts";
 import type { Quotas } from "../quotas/fromConfig.ts";
 import { RequestSecrets } from "../crypto/secret.ts";
+import type { XksProxyClient } from "../xks/proxyClient.ts";
+import type { HsmClusters } from "../hsm/hsmClusters.ts";
 
 /** Long-lived services shared by all requests. */
 export interface Services {
@@ -30,6 +32,10 @@ export interface Services {
   audit: AuditTrail;
   /** AWS's request quotas (throttling) and resource quotas, as configured. */
   quotas: Quotas;
+  /** How this node reaches the XKS proxies of external key stores. */
+  xks: XksProxyClient;
+  /** The PKCS#11 tokens that CloudHSM-type custom key stores may name, by cluster id. */
+  hsmClusters: HsmClusters;
 }
 
 /** One authenticated request. */

@@ -36,6 +36,7 @@ const STORE_TABLES = [
   "iam_policy_attachments",
   "sts_sessions",
   "sts_token_sessions",
+  "custom_key_stores",
 ] as const;
 
 /** The audit trail's tables. */

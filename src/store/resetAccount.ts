@@ -18,6 +18,7 @@ const STATEMENTS: ReadonlyArray<readonly [sql: string, accountIdParameters: numb
   ["DELETE FROM grants WHERE account_id = ?", 1],
   ["DELETE FROM aliases WHERE account_id = ?", 1],
   ["DELETE FROM keys WHERE account_id = ?", 1],
+  ["DELETE FROM custom_key_stores WHERE account_id = ?", 1],
   [`DELETE FROM iam_inline_policies WHERE owner_id IN (${OWNERS})`, 3],
   [`DELETE FROM iam_policy_attachments WHERE owner_id IN (${OWNERS}) OR policy_id IN (SELECT policy_id FROM iam_managed_policies WHERE account_id = ?)`, 4],
   ["DELETE FROM iam_policy_versions WHERE policy_id IN (SELECT policy_id FROM iam_managed_policies WHERE account_id = ?)", 1],

@@ -18,6 +18,7 @@ import type { SqlEngine } from "./sqlEngine.ts";
 import { insertAccessKeyRow, SqlIdentityStore } from "./sqlIdentityStore.ts";
 import type { SqlExecutor, SqlRow } from "./sqlRunner.ts";
 import type { KeyBatch, KeyStateCount, Page, Store } from "./store.ts";
+import { SqlCustomKeyStoreTable, type CustomKeyStoreTable } from "./customKeyStoreTable.ts";
 import { listWrappedSecrets, replaceWrappedSecrets, type WrappedSecret, type WrappedSecretKind, type WrappedSecretReplacement } from "./wrappedSecrets.ts";
 
 /** Store on an engine's SQL. */
@@ -25,11 +26,13 @@ export class SqlStore implements Store {
   readonly #engine: SqlEngine;
   readonly #sql: SqlEngine["sql"];
   readonly identities: IdentityStore;
+  readonly customKeyStores: CustomKeyStoreTable;
 
   constructor(engine: SqlEngine) {
     this.#engine = engine;
     this.#sql = engine.sql;
     this.identities = new SqlIdentityStore(engine.sql);
+    this.customKeyStores = new SqlCustomKeyStoreTable(engine.sql);
   }
 
   async getSetting(name: string): Promise<string | undefined> {

@@ -9,6 +9,7 @@ import type { GrantRecord } from "../keys/grants.ts";
 
 import type { IdentityStore } from "./identityStore.ts";
 import type { WrappedSecret, WrappedSecretKind, WrappedSecretReplacement } from "./wrappedSecrets.ts";
+import type { CustomKeyStoreTable } from "./customKeyStoreTable.ts";
 
 /** One page of a listing: the rows and, when more follow, the cursor of the next page. */
 export interface Page<T> {
@@ -38,6 +39,8 @@ export interface KeyBatch {
 export interface Store {
   /** IAM users, groups, roles, policies, user access keys and STS sessions (same database, same transactions rules). */
   readonly identities: IdentityStore;
+  /** Custom key stores (same database, written on the same runner as the identities). */
+  readonly customKeyStores: CustomKeyStoreTable;
 
   /** A value of the small key/value table that holds installation facts (default account...). */
   getSetting(name: string): Promise<string | undefined>;

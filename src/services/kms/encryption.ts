@@ -22,6 +22,7 @@ export interface Encrypted {
 /** Encrypts with a key already checked for state and usage. */
 export async function encryptWith(
   ctx: RequestContext,
+  operation: KmsOperation,
   key: KeyRecord,
   algorithm: EncryptionAlgorithmSpec | undefined,
   plaintext: Uint8Array,
@@ -29,7 +30,7 @@ export async function encryptWith(
 ): Promise<Encrypted> {
   const checked = checkEncryptionAlgorithm(key, algorithm);
   if (key.keySpec === "SYMMETRIC_DEFAULT") {
-    const sealed = await sealWithKey(ctx, key, plaintext, context);
+    const sealed = await sealWithKey(ctx, operation, key, plaintext, context);
     return { ciphertextBlob: sealed.ciphertextBlob, algorithm: checked, keyMaterialId: sealed.keyMaterialId };
   }
   return { ciphertextBlob: rsaEncrypt(await ctx.services.keys.keyPair(key), checked, plaintext), algorithm: checked };

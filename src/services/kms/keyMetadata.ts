@@ -22,6 +22,9 @@ export function toKeyMetadata(key: KeyRecord): KeyMetadata {
     CustomerMasterKeySpec: key.keySpec as KeyMetadata["CustomerMasterKeySpec"],
     KeySpec: key.keySpec,
     MultiRegion: key.multiRegion,
+    ...(key.customKeyStoreId === undefined ? {} : { CustomKeyStoreId: key.customKeyStoreId }),
+    ...(key.xksKeyId === undefined ? {} : { XksKeyConfiguration: { Id: key.xksKeyId } }),
+    ...(key.cloudHsmClusterId === undefined ? {} : { CloudHsmClusterId: key.cloudHsmClusterId }),
   };
   if (key.multiRegionConfig) {
     const { primaryRegion, replicaRegions } = key.multiRegionConfig;

@@ -4,6 +4,12 @@
  */
 import { CancelKeyDeletion } from "./operations/CancelKeyDeletion.ts";
 import { CreateAlias } from "./operations/CreateAlias.ts";
+import { UpdateCustomKeyStore } from "./operations/UpdateCustomKeyStore.ts";
+import { DisconnectCustomKeyStore } from "./operations/DisconnectCustomKeyStore.ts";
+import { DescribeCustomKeyStores } from "./operations/DescribeCustomKeyStores.ts";
+import { DeleteCustomKeyStore } from "./operations/DeleteCustomKeyStore.ts";
+import { CreateCustomKeyStore } from "./operations/CreateCustomKeyStore.ts";
+import { ConnectCustomKeyStore } from "./operations/ConnectCustomKeyStore.ts";
 import { CreateGrant } from "./operations/CreateGrant.ts";
 import { CreateKey } from "./operations/CreateKey.ts";
 import { Decrypt } from "./operations/Decrypt.ts";
@@ -50,26 +56,26 @@ import { UpdateKeyDescription } from "./operations/UpdateKeyDescription.ts";
 import { UpdatePrimaryRegion } from "./operations/UpdatePrimaryRegion.ts";
 import { Verify } from "./operations/Verify.ts";
 import { VerifyMac } from "./operations/VerifyMac.ts";
-import { notImplemented, type KmsRegistry } from "./registry.ts";
+import type { KmsRegistry } from "./registry.ts";
 
 /** Handlers of the KMS API, by operation name. */
 export const kmsOperations: KmsRegistry = {
   CancelKeyDeletion,
-  ConnectCustomKeyStore: notImplemented,
+  ConnectCustomKeyStore,
   CreateAlias,
-  CreateCustomKeyStore: notImplemented,
+  CreateCustomKeyStore,
   CreateGrant,
   CreateKey,
   Decrypt,
   DeleteAlias,
-  DeleteCustomKeyStore: notImplemented,
+  DeleteCustomKeyStore,
   DeleteImportedKeyMaterial,
   DeriveSharedSecret,
-  DescribeCustomKeyStores: notImplemented,
+  DescribeCustomKeyStores,
   DescribeKey,
   DisableKey,
   DisableKeyRotation,
-  DisconnectCustomKeyStore: notImplemented,
+  DisconnectCustomKeyStore,
   EnableKey,
   EnableKeyRotation,
   Encrypt,
@@ -103,7 +109,7 @@ export const kmsOperations: KmsRegistry = {
   TagResource,
   UntagResource,
   UpdateAlias,
-  UpdateCustomKeyStore: notImplemented,
+  UpdateCustomKeyStore,
   UpdateKeyDescription,
   UpdatePrimaryRegion,
   Verify,

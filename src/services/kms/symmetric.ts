@@ -10,6 +10,7 @@ import { openSymmetric, parseHeader, sealSymmetric } from "../../crypto/cipherte
 import { assertKeyStateAllows } from "../../keys/keyStates.ts";
 import { keyArn, type KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
+import { decryptExternally, encryptExternally, inCustomKeyStore } from "./externalKeys.ts";
 import { keyNamedByCiphertext } from "./keyAccess.ts";
 import type { KmsOperation } from "./registry.ts";
 
@@ -40,16 +41,22 @@ export async function currentMaterial(ctx: RequestContext, key: KeyRecord): Prom
   return material;
 }
 
-/** Encrypts under the key's current material. The key must already be checked for state and usage. */
+/**
+ * Encrypts under the key's current material, and for a key in an external key store again
+ * under its external key (externalKeys.ts). The key must already be checked for state and usage.
+ */
 export async function sealWithKey(
   ctx: RequestContext,
+  operation: KmsOperation,
   key: KeyRecord,
   plaintext: Uint8Array,
   context: Record<string, string> | undefined,
 ): Promise<Sealed> {
   const material = await currentMaterial(ctx, key);
   const keyMaterialId = key.currentKeyMaterialId as string;
-  return { ciphertextBlob: sealSymmetric({ keyId: key.keyId, keyMaterialId }, material, plaintext, context), keyMaterialId };
+  const sealed = sealSymmetric({ keyId: key.keyId, keyMaterialId }, material, plaintext, context);
+  if (inCustomKeyStore(key)) return { ciphertextBlob: await encryptExternally(ctx, operation, key, sealed), keyMaterialId };
+  return { ciphertextBlob: sealed, keyMaterialId };
 }
 
 /** What opening a blob yields. */
@@ -85,5 +92,6 @@ export async function openWithKey(
 
   const material = await ctx.services.keys.material(key, header.keyMaterialId);
   if (!material) throw new InvalidCiphertextException();
-  return { key, plaintext: openSymmetric(material, blob, context), keyMaterialId: header.keyMaterialId };
+  const inner = inCustomKeyStore(key) ? await decryptExternally(ctx, operation, key, blob) : blob;
+  return { key, plaintext: openSymmetric(material, inner, context), keyMaterialId: header.keyMaterialId };
 }

@@ -266,6 +266,23 @@ const MIGRATIONS: readonly string[] = [
     request_id TEXT NOT NULL
   );
   `,
+  // Custom key stores: as SQLite's migration of the same name says.
+  `
+  CREATE TABLE custom_key_stores (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    custom_key_store_id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    proxy_uri TEXT,
+    cluster_id TEXT,
+    revision BIGINT NOT NULL DEFAULT 0,
+    record TEXT NOT NULL,
+    UNIQUE (account_id, region, name)
+  );
+  CREATE UNIQUE INDEX custom_key_stores_by_uri ON custom_key_stores(account_id, region, proxy_uri) WHERE proxy_uri IS NOT NULL;
+  CREATE UNIQUE INDEX custom_key_stores_by_cluster ON custom_key_stores(account_id, region, cluster_id) WHERE cluster_id IS NOT NULL;
+  `,
 ];
 
 /** The schema version the migrations bring a database to. */

@@ -193,6 +193,26 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX sts_token_sessions_by_expiry ON sts_token_sessions(expires_at);
   `,
+  // Custom key stores (docs/custom-key-stores.md): the record is JSON, like a key's; the
+  // columns are what uniqueness and listings need. proxy_uri is the external key store's
+  // endpoint and path, cluster_id a CloudHSM-type store's cluster: each unique per account
+  // and Region, as AWS requires.
+  `
+  CREATE TABLE custom_key_stores (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    custom_key_store_id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    proxy_uri TEXT,
+    cluster_id TEXT,
+    revision INTEGER NOT NULL DEFAULT 0,
+    record TEXT NOT NULL,
+    UNIQUE (account_id, region, name)
+  );
+  CREATE UNIQUE INDEX custom_key_stores_by_uri ON custom_key_stores(account_id, region, proxy_uri) WHERE proxy_uri IS NOT NULL;
+  CREATE UNIQUE INDEX custom_key_stores_by_cluster ON custom_key_stores(account_id, region, cluster_id) WHERE cluster_id IS NOT NULL;
+  `,
 ];
 
 /** The schema version the migrations bring a database to. */

@@ -20,6 +20,7 @@ import type { KmsOperationTypes } from "../operationTypes.ts";
 import type { RequestContext } from "../../../server/context.ts";
 import { mergeTags } from "../tags.ts";
 import { requireImportableKeySpec } from "../importRules.ts";
+import { checkCustomKeyStoreForNewKey, generateStoreKey } from "../externalKeys.ts";
 
 
 export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => createKey(ctx, input);
@@ -37,12 +38,15 @@ export async function createKey(ctx: RequestContext, input: KmsOperationTypes["C
   }
   const { keySpec, keyUsage } = validateCreateKeySpecAndUsage(input.KeySpec ?? input.CustomerMasterKeySpec, input.KeyUsage);
   const origin = input.Origin ?? "AWS_KMS";
-  if (origin !== "AWS_KMS" && origin !== "EXTERNAL") throw new UnsupportedOperationException(`Origin ${origin} is not supported by kmsd yet.`);
   if (origin === "EXTERNAL") requireImportableKeySpec(keySpec);
-  if (input.CustomKeyStoreId !== undefined || input.XksKeyId !== undefined) {
-    throw new UnsupportedOperationException("Custom key stores are not supported by kmsd yet.");
-  }
   const multiRegion = input.MultiRegion === true;
+  const inStore = origin === "EXTERNAL_KEY_STORE" || origin === "AWS_CLOUDHSM";
+  if (!inStore && input.CustomKeyStoreId !== undefined) throw new ValidationException(`CustomKeyStoreId is valid only with Origin AWS_CLOUDHSM or EXTERNAL_KEY_STORE.`);
+  if (origin !== "EXTERNAL_KEY_STORE" && input.XksKeyId !== undefined) throw new ValidationException("XksKeyId is valid only with Origin EXTERNAL_KEY_STORE.");
+  if (inStore && (keySpec !== "SYMMETRIC_DEFAULT" || keyUsage !== "ENCRYPT_DECRYPT")) {
+    throw new UnsupportedOperationException(`KMS keys in a custom key store must have KeySpec SYMMETRIC_DEFAULT and KeyUsage ENCRYPT_DECRYPT.`);
+  }
+  if (inStore && multiRegion) throw new UnsupportedOperationException("KMS keys in a custom key store cannot be multi-Region keys.");
   const keyId = chosen?.keyId ?? (multiRegion ? newMultiRegionKeyId() : newKeyId());
   const record: NewKeyRecord = {
     keyId,
@@ -63,6 +67,9 @@ export async function createKey(ctx: RequestContext, input: KmsOperationTypes["C
   };
   if (input.Policy !== undefined) await checkKeyPolicy(ctx, input.Policy, { ...record, revision: 0 }, input.BypassPolicyLockoutSafetyCheck === true);
   await assertKeyQuota(ctx, ctx.accountId, ctx.region);
+  // A key in a custom key store has its own material too: kmsd's layer of double encryption.
+  if (inStore) Object.assign(record, await checkCustomKeyStoreForNewKey(ctx, origin, input.CustomKeyStoreId, input.XksKeyId));
+  if (origin === "AWS_CLOUDHSM") await generateStoreKey(ctx, input.CustomKeyStoreId as string, keyId);
   const material = origin === "EXTERNAL" ? undefined : (chosen?.material?.bytes ?? (await newKeyMaterial(keySpec)));
   const created = await ctx.services.keys.create(record, material, chosen?.material?.keyMaterialId);
   return { KeyMetadata: toKeyMetadata(created) };

@@ -8,7 +8,7 @@ export const Encrypt: Handler<"Encrypt"> = async (ctx, input) => {
   const key = await keyForOperation(ctx, "Encrypt", input.KeyId, "aliases-allowed");
   requireKeyUsage(key, "ENCRYPT_DECRYPT", "Encrypt");
   // Encrypting before the DryRun check lets a request that would fail (an RSA plaintext over the limit) fail.
-  const encrypted = await encryptWith(ctx, key, input.EncryptionAlgorithm, input.Plaintext ?? new Uint8Array(), input.EncryptionContext);
+  const encrypted = await encryptWith(ctx, "Encrypt", key, input.EncryptionAlgorithm, input.Plaintext ?? new Uint8Array(), input.EncryptionContext);
   endIfDryRun(input);
   return { CiphertextBlob: encrypted.ciphertextBlob, KeyId: keyArn(key), EncryptionAlgorithm: encrypted.algorithm };
 };

@@ -38,7 +38,7 @@ export async function generateDataKey(
   requireSymmetricKey(key, operation);
   endIfDryRun(input);
   const plaintext = ctx.secrets.hold(randomBytes(length));
-  const sealed = await sealWithKey(ctx, key, plaintext, input.EncryptionContext);
+  const sealed = await sealWithKey(ctx, operation, key, plaintext, input.EncryptionContext);
   return {
     plaintext,
     response: { CiphertextBlob: sealed.ciphertextBlob, KeyId: keyArn(key), KeyMaterialId: sealed.keyMaterialId },

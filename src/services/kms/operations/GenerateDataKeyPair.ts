@@ -38,7 +38,7 @@ export async function generateSealedKeyPair(
   const pair = await generateDataKeyPair(keyPairSpec);
   ctx.secrets.hold(pair.privateKeyPkcs8Der);
   endIfDryRun(input);
-  const sealed = await sealWithKey(ctx, key, pair.privateKeyPkcs8Der, input.EncryptionContext);
+  const sealed = await sealWithKey(ctx, operation, key, pair.privateKeyPkcs8Der, input.EncryptionContext);
   return {
     privateKeyPlaintext: pair.privateKeyPkcs8Der,
     response: {

@@ -36,6 +36,7 @@ export const ReEncrypt: Handler<"ReEncrypt"> = async (ctx, input) => {
   // The plaintext is zeroed with the request's other secrets (decryptWith holds it).
   const encrypted = await encryptWith(
     ctx,
+    "ReEncrypt",
     destination,
     input.DestinationEncryptionAlgorithm,
     decrypted.plaintext,

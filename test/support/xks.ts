@@ -1,0 +1,78 @@
+/**
+ * Test support for external key stores: a self-signed TLS certificate for a proxy host
+ * name (openssl), a free loopback port, and a kmsd started as an XKS proxy ("B") whose
+ * proxy users and certificate the test chose.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startKmsd, type Kmsd } from "./kmsd.ts";
+
+/** The host name the proxy's certificate names; tests map it to 127.0.0.1 with --xks-proxy-connect-to. */
+export const PROXY_HOST = "xks.kmsd.test";
+
+/** A proxy user's credential, as the XKS proxy API's pattern wants it. */
+export const PROXY_USER = {
+  accessKeyId: "XKSPROXYUSERAAAAAAAAAA2",
+  secretAccessKey: "kmsdTestProxySecretKey0123456789abcdefghijklmn",
+} as const;
+
+/** Files of a proxy's TLS identity. */
+export interface ProxyTls {
+  dir: string;
+  certFile: string;
+  keyFile: string;
+  cert: string;
+}
+
+/** A fresh self-signed certificate (its own CA) for PROXY_HOST. */
+export function makeProxyTls(): ProxyTls {
+  const dir = mkdtempSync(join(tmpdir(), "kmsd-xks-tls-"));
+  const certFile = join(dir, "cert.pem");
+  const keyFile = join(dir, "key.pem");
+  execFileSync("openssl", [
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+    "-keyout", keyFile, "-out", certFile, "-days", "2", "-subj", `/CN=${PROXY_HOST}`,
+    "-addext", `subjectAltName=DNS:${PROXY_HOST}`,
+  ], { stdio: "ignore" });
+  return { dir, certFile, keyFile, cert: execFileSync("cat", [certFile], { encoding: "utf8" }) };
+}
+
+/** A loopback port free right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Starts kmsd B serving the XKS proxy API on `port` (restart it on the same data directory with `dataDir`). */
+export async function startProxyKmsd(tls: ProxyTls, port: number, dataDir?: string): Promise<Kmsd> {
+  const usersFile = join(tls.dir, "proxy-users.json");
+  writeFileSync(usersFile, JSON.stringify([PROXY_USER]));
+  return startKmsd({
+    ...(dataDir === undefined ? {} : { dataDir }),
+    args: ["--xks-port", String(port), "--xks-tls-cert", tls.certFile, "--xks-tls-key", tls.keyFile, "--xks-proxy-users", usersFile],
+  });
+}
+
+/** Starts kmsd A, which trusts the proxy's certificate and reaches PROXY_HOST at the proxy's port. */
+export async function startStoreKmsd(tls: ProxyTls, port: number): Promise<Kmsd> {
+  return startKmsd({ args: ["--xks-proxy-ca", tls.certFile, "--xks-proxy-connect-to", `${PROXY_HOST}=127.0.0.1:${port}`] });
+}
+
+/** CreateCustomKeyStore's input for an external key store on PROXY_HOST. */
+export function externalStoreInput(name: string, overrides: Record<string, unknown> = {}) {
+  return {
+    CustomKeyStoreName: name,
+    CustomKeyStoreType: "EXTERNAL_KEY_STORE" as const,
+    XksProxyUriEndpoint: `https://${PROXY_HOST}`,
+    XksProxyUriPath: "/kms/xks/v1",
+    XksProxyAuthenticationCredential: { AccessKeyId: PROXY_USER.accessKeyId, RawSecretAccessKey: PROXY_USER.secretAccessKey },
+    XksProxyConnectivity: "PUBLIC_ENDPOINT" as const,
+    ...overrides,
+  };
+}
