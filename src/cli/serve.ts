@@ -336,7 +336,7 @@ async function openServices(config: ServeConfig, rootKey: RootKey, node: { worke
       await bus.publish({ kind: "clock", offsetMs: clock.offsetMs });
     };
     scheduler?.start();
-    const listener = kmsdRequestListener(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env), logRequests: config.logRequests });
+    const listener = kmsdRequestListener(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env), logRequests: config.logRequests, console: config.console });
     return { services, listener, start, close };
   } catch (error) {
     await close();

@@ -20,6 +20,7 @@ import { answerClientError, answerUnmetExpectation, DEFAULT_HTTP_TIMEOUTS, MAX_H
 import { log } from "./log.ts";
 import { logRequest } from "./requestLog.ts";
 import { DEV_ENDPOINTS } from "./devEndpoints.ts";
+import { isConsolePath, serveConsoleFile } from "./consoleFiles.ts";
 import { handleQueryRequest, queryErrorResponse, queryServiceOf, type QueryServiceName } from "./queryEndpoint.ts";
 import { parseQueryForm, QUERY_CONTENT_TYPE, queryErrorCode, XML_CONTENT_TYPE } from "./queryProtocol.ts";
 import { newRequestAudit, type RequestAudit } from "../audit/requestAudit.ts";
@@ -39,6 +40,8 @@ export interface ServerHooks {
   timeouts?: HttpTimeouts;
   /** Log a line per API request (requestLog.ts). */
   logRequests: boolean;
+  /** Serve the web console's files at /console/ (consoleFiles.ts). */
+  console: boolean;
 }
 
 /** Creates the HTTP server (not yet listening) that serves the API with `services`. */
@@ -107,6 +110,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
       : { status: 503, body: { status: "failing", reason: "the audit trail cannot record events", worker: hooks.worker } };
     return send(res, requestId, health.status, JSON.stringify(health.body), "application/json");
   }
+  // The console's static files: not API calls, so not audited (the console's own API calls are).
+  if (url && hooks.console && isConsolePath(url.pathname)) return serveConsoleFile(req, res, url.pathname);
   // --dev's own endpoints (devEndpoints.ts): not API calls, so not audited; absent without --dev.
   const devEndpoint = url && services.dev && req.method === "POST" ? DEV_ENDPOINTS.get(url.pathname) : undefined;
   if (devEndpoint) {
