@@ -19,8 +19,14 @@ export function captureSentRequest(stack: MiddlewareStack<object, object>, onSen
     const request = args.request as { method?: string; path?: string; headers?: Record<string, string>; body?: unknown };
     const headers = { ...(request.headers ?? {}) };
     if (headers.authorization) headers.authorization = headers.authorization.replace(/Signature=([0-9a-f]{8})[0-9a-f]+/, "Signature=$1…");
-    onSent({ method: request.method ?? "", path: request.path ?? "", headers, body: typeof request.body === "string" ? request.body : "" });
+    onSent({ method: request.method ?? "", path: request.path ?? "", headers, body: bodyText(request.body) });
     return next(args);
   };
   stack.add(capture, { step: "finalizeRequest", priority: "low", name: "kmsdConsoleCaptureRequest" });
+}
+
+function bodyText(body: unknown): string {
+  if (typeof body === "string") return body;
+  if (body instanceof Uint8Array) return new TextDecoder().decode(body);
+  return "";
 }

@@ -35,14 +35,19 @@ export function ErrorBox({ error }: { error: ShownError | undefined }) {
   );
 }
 
-/** A label with its control (the control is the child, so the label is associated). */
+/**
+ * A label with its control (the control is the child, so the label is associated); a hint
+ * goes below, outside the label, so the control's name stays the label alone.
+ */
 export function Field({ label, children, hint }: { label: string; children: ComponentChildren; hint?: string }) {
   return (
-    <label class="field">
-      <span class="field-label">{label}</span>
-      {children}
+    <div class="field">
+      <label>
+        <span class="field-label">{label}</span>
+        {children}
+      </label>
       {hint ? <span class="hint">{hint}</span> : null}
-    </label>
+    </div>
   );
 }
 

@@ -4,7 +4,7 @@
  * (per principal and operation), e.g. who used a key.
  */
 import { useEffect, useState } from "preact/hooks";
-import { LookupEventsCommand, type Event, type LookupAttributeKey } from "@aws-sdk/client-cloudtrail";
+import { LookupEventsCommand, type Event, type LookupAttributeKey, type LookupEventsCommandInput } from "@aws-sdk/client-cloudtrail";
 import type { Session } from "../session.ts";
 import { ErrorBox, Field, Title, useAction } from "../ui.tsx";
 
@@ -26,16 +26,19 @@ export function AuditPage({ session, params }: { session: Session; params: URLSe
   const [nextToken, setNextToken] = useState<string | undefined>();
   const [open, setOpen] = useState<string | undefined>();
 
+  // The lookup the shown events came from: a NextToken is valid only with the same filters.
+  const [query, setQuery] = useState<LookupEventsCommandInput>({});
   const lookup = useAction(async (more: boolean) => {
-    const out = await session.cloudtrail.send(
-      new LookupEventsCommand({
-        ...(value.trim() ? { LookupAttributes: [{ AttributeKey: attribute, AttributeValue: value.trim() }] } : {}),
-        ...(start ? { StartTime: new Date(start) } : {}),
-        ...(end ? { EndTime: new Date(end) } : {}),
-        MaxResults: 50,
-        ...(more && nextToken ? { NextToken: nextToken } : {}),
-      }),
-    );
+    const next: LookupEventsCommandInput = more
+      ? { ...query, NextToken: nextToken }
+      : {
+          ...(value.trim() ? { LookupAttributes: [{ AttributeKey: attribute, AttributeValue: value.trim() }] } : {}),
+          ...(start ? { StartTime: new Date(start) } : {}),
+          ...(end ? { EndTime: new Date(end) } : {}),
+          MaxResults: 50,
+        };
+    const out = await session.cloudtrail.send(new LookupEventsCommand(next));
+    if (!more) setQuery(next);
     setEvents(more ? [...events, ...(out.Events ?? [])] : (out.Events ?? []));
     setNextToken(out.NextToken);
   });

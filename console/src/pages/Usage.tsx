@@ -15,12 +15,14 @@ const PERIODS = { "1": "Last hour", "24": "Last 24 hours", "168": "Last 7 days" 
 
 async function kmsEvents(session: Session, hours: number): Promise<{ events: Event[]; capped: boolean }> {
   const events: Event[] = [];
+  // A NextToken belongs to the lookup that issued it: every page asks with the same start time.
+  const StartTime = new Date(Date.now() - hours * 3600_000);
   let NextToken: string | undefined;
   do {
     const out = await session.cloudtrail.send(
       new LookupEventsCommand({
         LookupAttributes: [{ AttributeKey: "EventSource", AttributeValue: "kms.amazonaws.com" }],
-        StartTime: new Date(Date.now() - hours * 3600_000),
+        StartTime,
         MaxResults: 50,
         NextToken,
       }),
