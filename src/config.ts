@@ -2,8 +2,8 @@
  * Every option of the kmsd command, declared once: its flag, its KMSD_* environment
  * variable, default, meaning and validation. The parser (cli/parseOptions.ts), `--help`
  * (cli/help.ts) and the table in docs/configuration.md (scripts/options-doc.ts) are all
- * derived from these records. They are plain data keyed by the name a configuration file
- * will use, so a later config file can be read through the same definitions.
+ * derived from these records. They are plain data keyed by the name the configuration file
+ * uses (`--config`, cli/configFile.ts), which is read through the same definitions.
  */
 import { availableParallelism } from "node:os";
 import { SEAL_MODES } from "./seal/sealFile.ts";
@@ -46,8 +46,11 @@ export interface OptionDefinition {
   readonly description: string;
   /** More for the docs table only. */
   readonly details?: string;
-  /** The value may hold a secret (a password in a URL): messages never repeat it. */
-  readonly sensitive?: boolean;
+  /**
+   * The value holds or may hold a secret (a passphrase, a password in a URL): error
+   * messages never repeat it and `kmsd config print` shows it as `<redacted>`.
+   */
+  readonly secret?: boolean;
 }
 
 const ACCOUNT_ID = { regex: /^[0-9]{12}$/, means: "12 digits" } as const;
@@ -88,7 +91,7 @@ export const OPTIONS = {
     env: "KMSD_DATABASE_URL",
     kind: "string",
     pattern: POSTGRES_URL,
-    sensitive: true,
+    secret: true,
     valueName: "URL",
     defaultText: "SQLite in the data directory",
     description: "PostgreSQL database that several kmsd nodes share, instead of SQLite files in the data directory.",
@@ -202,7 +205,7 @@ export const OPTIONS = {
     default: "on",
     description: "Apply AWS KMS's request quotas (ThrottlingException over them); off lifts them all.",
     details:
-      "On by default, --dev included, so client retry logic meets AWS's limits locally. The test harness turns it off. See [operations-quotas-seed-backup.md](operations-quotas-seed-backup.md).",
+      "On by default, --dev included, so client retry logic meets AWS's limits locally. The test harness turns it off. See [operations.md](operations.md).",
   },
   requestQuotas: {
     flag: "request-quotas",
@@ -223,6 +226,60 @@ export const OPTIONS = {
     defaultText: "AWS's defaults",
     description: "Resource quotas (LimitExceededException past them) that differ from AWS's: `keys=1000,grantsPerKey=100`.",
     details: "Names: `keys` (per account and Region), `aliasesPerKey`, `grantsPerKey`, `grantsPerPrincipalPerKey`, `keyPolicyBytes`.",
+  },
+  config: {
+    flag: "config",
+    env: "KMSD_CONFIG",
+    kind: "string",
+    valueName: "FILE",
+    defaultText: "none",
+    description: "A YAML file holding options by their configuration names (`dataDir: /var/lib/kmsd`); flags and KMSD_* variables override it.",
+    details: "See [operations.md](operations.md#configuration-file). An unknown key or a value of the wrong type stops the start, naming the line.",
+  },
+  tlsCert: {
+    flag: "tls-cert",
+    env: "KMSD_TLS_CERT",
+    kind: "string",
+    valueName: "FILE",
+    defaultText: "none (plain HTTP)",
+    description: "PEM certificate chain: with --tls-key, kmsd serves HTTPS only.",
+    details: "SIGHUP reloads the certificate and key from their files; open connections keep theirs.",
+  },
+  tlsKey: {
+    flag: "tls-key",
+    env: "KMSD_TLS_KEY",
+    kind: "string",
+    valueName: "FILE",
+    defaultText: "none",
+    description: "PEM private key of --tls-cert.",
+  },
+  shutdownTimeout: {
+    flag: "shutdown-timeout",
+    env: "KMSD_SHUTDOWN_TIMEOUT",
+    kind: "positive-number",
+    valueName: "SECONDS",
+    default: 10,
+    description: "On SIGTERM/SIGINT, how long requests in flight may take to finish before their connections are closed.",
+    details: "New connections are refused at once; the audit trail is flushed and the databases closed after.",
+  },
+  metricsPort: {
+    flag: "metrics-port",
+    env: "KMSD_METRICS_PORT",
+    kind: "integer",
+    min: 0,
+    max: 65535,
+    valueName: "PORT",
+    defaultText: "off",
+    description: "Serve Prometheus metrics on this port (`GET /metrics`), on a listener of its own; 0 picks a free one.",
+    details: "See [operations.md](operations.md#metrics) for the names.",
+  },
+  metricsHost: {
+    flag: "metrics-host",
+    env: "KMSD_METRICS_HOST",
+    kind: "string",
+    valueName: "HOST",
+    default: "127.0.0.1",
+    description: "Address of the metrics listener.",
   },
   quietCredentials: {
     flag: "quiet-credentials",
@@ -299,7 +356,7 @@ export const OPTIONS = {
     flag: "to",
     kind: "string",
     pattern: POSTGRES_URL,
-    sensitive: true,
+    secret: true,
     valueName: "URL",
     defaultText: "required",
     description: "The empty PostgreSQL database to copy into.",
@@ -459,6 +516,12 @@ export const SERVE_OPTIONS = {
   throttling: OPTIONS.throttling,
   requestQuotas: OPTIONS.requestQuotas,
   resourceQuotas: OPTIONS.resourceQuotas,
+  tlsCert: OPTIONS.tlsCert,
+  tlsKey: OPTIONS.tlsKey,
+  shutdownTimeout: OPTIONS.shutdownTimeout,
+  metricsPort: OPTIONS.metricsPort,
+  metricsHost: OPTIONS.metricsHost,
+  config: OPTIONS.config,
 } as const;
 
 /** The configuration `kmsd serve` runs with. */

@@ -49,12 +49,15 @@ describe("shamir seal: a node starts sealed and serves only once enough shares a
     assert.equal(kmsd.credentials.accessKeyId, init.AccessKeyId);
   });
 
-  it("a sealed node answers /health with 503 and sealed: true, and refuses every API request", async () => {
+  it("a sealed node answers /health and /ready with 503 and sealed: true, and refuses every API request", async () => {
     const answer = await health(kmsd.endpoint);
     assert.equal(answer.status, 503);
     assert.equal(answer.body.sealed, true);
     assert.equal(answer.body.progress, 0);
     assert.equal(answer.body.threshold, 3);
+    const ready = await fetch(`${kmsd.endpoint}/ready`);
+    assert.equal(ready.status, 503);
+    assert.deepEqual(((await ready.json()) as { reasons: string[] }).reasons, ["sealed"]);
     await expectSealed(kmsd);
   });
 

@@ -15,6 +15,7 @@
  * new requests before they run their handler.
  */
 import { Worker } from "node:worker_threads";
+import { observeAuditCommit } from "../metrics/metrics.ts";
 import { log } from "../server/log.ts";
 import type { AuditEvent, KeyUsage } from "./events.ts";
 import { COMMITTED_UP_TO, FAILED_FROM, SIGNAL_SLOTS, TRANSACTIONS, type WriterRequest, type WriterResponse, type WriterWorkerData } from "./writerProtocol.ts";
@@ -23,6 +24,8 @@ interface Batch {
   id: number;
   events: AuditEvent[];
   usages: KeyUsage[];
+  /** When the batch went to the writer thread (performance.now()), for the commit latency metric. */
+  sentAt?: number;
   done: Promise<void>;
   resolve: () => void;
   reject: (error: Error) => void;
@@ -164,6 +167,7 @@ export class AuditWriter {
       batch.reject(new AuditUnavailableError(this.#failure));
       return this.#idle?.();
     }
+    batch.sentAt = performance.now();
     this.#sent.push(batch);
     const request: WriterRequest = { id: batch.id, events: batch.events, usages: batch.usages };
     this.#worker.postMessage(request);
@@ -178,6 +182,7 @@ export class AuditWriter {
     while (this.#sent.length > 0 && (this.#sent[0] as Batch).id <= committedUpTo) {
       const batch = this.#sent.shift() as Batch;
       this.#committedEvents += batch.events.length;
+      observeAuditCommit(batch.events.length, (performance.now() - (batch.sentAt ?? performance.now())) / 1000);
       batch.resolve();
     }
     if (failedFrom !== 0n) this.#fail(this.#failure ?? "audit commit failed");

@@ -12,9 +12,9 @@ import { DEFAULT_REGION } from "../server/regions.ts";
 import { redactedUrl } from "../store/open.ts";
 import { VERSION } from "./version.ts";
 
-/** The URL clients use: IPv6 hosts in brackets. */
-export function endpointUrl(host: string, port: number): string {
-  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+/** The URL clients use: https with a certificate, IPv6 hosts in brackets. */
+export function endpointUrl(host: string, port: number, tls: boolean): string {
+  return `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 /**
@@ -23,7 +23,7 @@ export function endpointUrl(host: string, port: number): string {
  * default account is unknown until then.
  */
 export function announceListening(config: ServeConfig, port: number, defaultAccount: string | undefined, seal: SealStatus): void {
-  const url = endpointUrl(config.host, port);
+  const url = endpointUrl(config.host, port, config.tlsCert !== undefined);
   const workers = `${config.workers} worker${config.workers === 1 ? "" : "s"}`;
   const database = config.databaseUrl === undefined ? undefined : redactedUrl(config.databaseUrl);
   const state = seal.sealed ? `sealed (seal mode ${seal.mode}: ${seal.mode === "shamir" ? "kmsd operator unseal" : "retrying the auto-unseal"})` : `default account ${defaultAccount}`;

@@ -49,6 +49,19 @@ export const COMMANDS: Array<Command | CommandGroup> = [
     run: async (config) => (await import("./serve.ts")).serve(config),
   }),
   {
+    name: "config",
+    summary: "Show the configuration kmsd serve runs with.",
+    subcommands: [
+      {
+        name: "config print",
+        summary: "Print the effective configuration of `kmsd serve` (flags > KMSD_* variables > --config file > defaults) as YAML, secrets redacted.",
+        options: SERVE_OPTIONS,
+        // Not through `command`: it needs to know where each value came from, not only the values.
+        run: async (args, env) => (await import("./configPrint.ts")).printConfig(SERVE_OPTIONS, args, env),
+      },
+    ],
+  },
+  {
     name: "account",
     summary: "Manage accounts.",
     subcommands: [

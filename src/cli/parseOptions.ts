@@ -1,32 +1,100 @@
 /**
- * Turns a command's arguments and the environment into values, through the option
- * definitions of config.ts: the flag wins over its KMSD_* variable, which wins over the
- * default. Every mistake is a UsageError naming the flag or variable at fault.
+ * Turns a command's arguments, the environment and the `--config` file into values, through
+ * the option definitions of config.ts: the flag wins over its KMSD_* variable, which wins
+ * over the file, which wins over the default. Every mistake is a UsageError naming the flag,
+ * variable or file line at fault.
  */
 import { parseArgs } from "node:util";
 import type { OptionDefinition, OptionSet, OptionValues } from "../config.ts";
 import { closest } from "./closest.ts";
+import { readConfigFile, type ConfigEntry } from "./configFile.ts";
+import { UsageError } from "./usageError.ts";
 
-/** A mistake in the command line or a KMSD_* variable: kmsd prints it on one line and exits 2. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
+export { UsageError };
+
+/** Where a value came from, as a message names it: a flag, a variable, a line of the config file. */
+type Source = `--${string}` | `KMSD_${string}` | `${string}:${number}: ${string}`;
+
+/** Where each value came from (`kmsd config print` shows it): the flag, variable or file line, or "default". */
+export type ValueSources = Record<string, string>;
+
+/** Parses `args` (no positional arguments allowed), `env` and the config file (if `options` has `config`) against `options`. */
+export function parseOptions<S extends OptionSet>(options: S, args: readonly string[], env: NodeJS.ProcessEnv): OptionValues<S> {
+  return parseOptionsWithSources(options, args, env).values;
 }
 
-/** Where a value came from, as a message names it. */
-type Source = `--${string}` | `KMSD_${string}`;
-
-/** Parses `args` (no positional arguments allowed) and `env` against `options`. */
-export function parseOptions<S extends OptionSet>(options: S, args: readonly string[], env: NodeJS.ProcessEnv): OptionValues<S> {
+/** parseOptions, also saying where each value came from. */
+export function parseOptionsWithSources<S extends OptionSet>(
+  options: S,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): { values: OptionValues<S>; sources: ValueSources } {
   const given = flagValues(Object.values(options), args);
-  const values: Record<string, unknown> = {};
-  for (const [key, definition] of Object.entries(options)) {
+  const fromFlagOrEnv = (definition: OptionDefinition): { text: string; source: Source } | undefined => {
     const flag = given.get(definition.flag);
+    if (flag !== undefined) return { text: flag, source: `--${definition.flag}` };
     const fromEnv = definition.env === undefined ? undefined : envValue(env, definition.env);
-    if (flag !== undefined) values[key] = convert(definition, flag, `--${definition.flag}`);
-    else if (fromEnv !== undefined && definition.env !== undefined) values[key] = convert(definition, fromEnv, definition.env);
-    else values[key] = typeof definition.default === "function" ? definition.default() : definition.default;
+    return fromEnv !== undefined && definition.env !== undefined ? { text: fromEnv, source: definition.env } : undefined;
+  };
+  const configPath = options.config === undefined ? undefined : fromFlagOrEnv(options.config)?.text;
+  const file = configPath === undefined ? new Map<string, ConfigEntry>() : readConfigFile(configPath);
+  checkFileKeys(file, options, configPath ?? "");
+  // Every line of the file is checked, also one a flag or variable overrides: a file that
+  // starts only because of today's command line would fail tomorrow without it.
+  const fromFile = new Map<string, string | number | boolean>();
+  for (const [key, entry] of file) fromFile.set(key, convertFileValue(options[key] as OptionDefinition, entry, `${configPath ?? ""}:${entry.line}: ${key}`));
+  const values: Record<string, unknown> = {};
+  const sources: ValueSources = {};
+  for (const [key, definition] of Object.entries(options)) {
+    const given = fromFlagOrEnv(definition);
+    const inFile = fromFile.get(key);
+    if (given !== undefined) {
+      values[key] = convert(definition, given.text, given.source);
+      sources[key] = given.source;
+    } else if (inFile !== undefined) {
+      values[key] = inFile;
+      sources[key] = `${configPath ?? ""}:${file.get(key)?.line ?? 0}`;
+    } else {
+      values[key] = typeof definition.default === "function" ? definition.default() : definition.default;
+      sources[key] = "default";
+    }
   }
-  return values as OptionValues<S>;
+  return { values: values as OptionValues<S>, sources };
+}
+
+/** Every key of the file must be an option of the command; `config` itself cannot name another file. */
+function checkFileKeys(file: Map<string, ConfigEntry>, options: OptionSet, path: string): void {
+  const known = Object.keys(options).filter((key) => key !== "config");
+  for (const [key, entry] of file) {
+    if (known.includes(key)) continue;
+    const suggestion = closest(key, known);
+    throw new UsageError(`${path}:${entry.line}: unknown option '${key}'${suggestion ? ` (did you mean ${suggestion}?)` : ""}`);
+  }
+}
+
+/**
+ * A value of the file, which YAML has already typed: a number must be a number, a flag a
+ * boolean, text a string (`port: "8080"` and `dev: yes` are mistakes, not guesses). The
+ * checks beyond the type are the flag's own.
+ */
+function convertFileValue(definition: OptionDefinition, entry: ConfigEntry, source: Source): string | number | boolean {
+  const { value } = entry;
+  const expected: Record<OptionDefinition["kind"], string> = {
+    boolean: "boolean",
+    integer: "number",
+    "positive-number": "number",
+    choice: "string",
+    string: "string",
+    time: typeof value === "number" ? "number" : "string",
+  };
+  const type = expected[definition.kind];
+  if (typeof value !== type) {
+    const what = typeof value === "object" ? value.notScalar : `the ${typeof value} ${JSON.stringify(value)}`;
+    // `defaultAccount: 012345678901` is a number to YAML (and loses its leading zero): say how to write text.
+    const hint = type === "string" && typeof value !== "object" ? " (put it in quotes)" : "";
+    throw new UsageError(`${source} must be a ${type === "boolean" ? "boolean (true or false)" : type}${hint}, not ${what}`);
+  }
+  return convert(definition, String(value), source);
 }
 
 /**
@@ -66,7 +134,7 @@ function unknownOption(rawName: string, definitions: readonly OptionDefinition[]
 
 /** The value of one option from its text, validated as its definition says. */
 function convert(definition: OptionDefinition, text: string, source: Source): string | number | boolean {
-  const fail = (what: string) => new UsageError(definition.sensitive ? `${source} must be ${what}` : `${source} must be ${what}, not '${text}'`);
+  const fail = (what: string) => new UsageError(definition.secret ? `${source} must be ${what}` : `${source} must be ${what}, not '${text}'`);
   switch (definition.kind) {
     case "boolean": {
       const value = text.toLowerCase();

@@ -6,11 +6,25 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
+import { readTlsFiles, type TlsFiles } from "../server/tls.ts";
+import { UsageError } from "./usageError.ts";
 
-/** Throws a one-line Error unless kmsd can create or use `dataDir` and listen on host:port. */
-export async function checkBeforeStart(options: { dataDir: string; host: string; port: number }): Promise<void> {
+/** Throws a one-line Error unless kmsd can create or use `dataDir`, listen on host:port and read its TLS files. */
+export async function checkBeforeStart(options: { dataDir: string; host: string; port: number; tlsCert?: string | undefined; tlsKey?: string | undefined }): Promise<void> {
   checkDataDir(options.dataDir);
+  tlsFilesOf(options);
   await checkPortFree(options.host, options.port);
+}
+
+/** The certificate and key to serve HTTPS with, or undefined for HTTP; one without the other is bad usage. */
+export function tlsFilesOf(options: { tlsCert?: string | undefined; tlsKey?: string | undefined }): TlsFiles | undefined {
+  if (options.tlsCert === undefined && options.tlsKey === undefined) return undefined;
+  if (options.tlsCert === undefined || options.tlsKey === undefined) throw new UsageError("--tls-cert and --tls-key go together: give both, or neither");
+  try {
+    return readTlsFiles(options.tlsCert, options.tlsKey);
+  } catch (error) {
+    throw new Error(`cannot use the TLS certificate ${options.tlsCert} and key ${options.tlsKey}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /** The directory must be a writable directory, or else creatable: its nearest existing ancestor a writable directory. */

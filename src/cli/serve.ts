@@ -37,15 +37,18 @@ import { rootKeySourceOf, warnIfUnprotected } from "../seal/rootKeySource.ts";
 import { SealedFront } from "../seal/sealedFront.ts";
 
 import type { Services } from "../server/context.ts";
-import { createHttpServer, kmsdRequestListener } from "../server/httpServer.ts";
+import { createHttpServer, kmsdRequestListener, type KmsdServer } from "../server/httpServer.ts";
 import { httpTimeoutsFromEnv } from "../server/httpConnection.ts";
 import { configureLog, log } from "../server/log.ts";
 import { DEFAULT_REGION } from "../server/regions.ts";
 import { auditLocation, openAuditStoreAt } from "../store/open.ts";
 import { announceListening, endpointUrl, printCredentials } from "./announce.ts";
-import { checkBeforeStart } from "./preflight.ts";
+import { checkBeforeStart, tlsFilesOf } from "./preflight.ts";
 import { UsageError } from "./parseOptions.ts";
 import { checkQuotaOptions, holdBucketsForWorkers, quotasForServer } from "../quotas/fromConfig.ts";
+import { isLoopbackHost } from "../server/tls.ts";
+import { shareMetricsWithPrimary } from "../metrics/metrics.ts";
+import { startMetricsListener } from "../metrics/metricsServer.ts";
 
 /** Runs the server; resolves when it has shut down (to a non-zero status if it could not start). */
 export async function serve(options: ServeConfig): Promise<void | number> {
@@ -59,6 +62,11 @@ export async function serve(options: ServeConfig): Promise<void | number> {
     throw new UsageError((error as Error).message);
   }
   await checkBeforeStart(config);
+  if (!isLoopbackHost(config.host) && config.tlsCert === undefined) {
+    log.warn("listening beyond this machine without TLS: requests, including plaintext and data keys, cross the network unencrypted; give --tls-cert and --tls-key", {
+      host: config.host,
+    });
+  }
   const fresh = !existsSync(config.dataDir);
   let listened = false;
   const onListening = (port: number, start: Start | undefined, seal: SealStatus) => {
@@ -103,17 +111,20 @@ async function servePrimary(config: ServeConfig, onListening: (port: number, sta
   await seal.start();
   // The primary holds the request quotas' token buckets and lends tokens to its workers.
   holdBucketsForWorkers(config);
+  const metrics = config.metricsPort === undefined ? undefined : await startMetricsListener(config.metricsHost, config.metricsPort, true);
   try {
-    return await runPrimary(config.workers, (port) => {
+    return await runPrimary(config.workers, config.shutdownTimeout * 1000, (port) => {
       listeningPort = port;
       onListening(port, start, seal.status());
     });
   } finally {
     seal.stop();
+    await metrics?.close();
   }
 }
 
 async function serveAsWorker(config: ServeConfig): Promise<void> {
+  if (config.metricsPort !== undefined) shareMetricsWithPrimary();
   try {
     await serveOne(config, (port, start) => log.debug("listening", { host: config.host, port, dataDir: config.dataDir, defaultAccount: start?.accountId, worker: workerIndex() }));
   } finally {
@@ -134,7 +145,7 @@ function showCreated(config: ServeConfig, port: number, start: Start | undefined
   if (!start?.created || start.shown) return;
   start.shown = true;
   if (!config.quietCredentials) {
-    printCredentials(start.created, { file: credentialsPath(config.dataDir), endpoint: endpointUrl(config.host, port) });
+    printCredentials(start.created, { file: credentialsPath(config.dataDir), endpoint: endpointUrl(config.host, port, config.tlsCert !== undefined) });
   } else {
     log.info("first start: created the default account; its root credentials are in the credentials file", {
       defaultAccount: start.accountId,
@@ -195,10 +206,12 @@ async function serveUntilStopped(
   let open: OpenServices | undefined;
   /** Set once the server listens: a first start's credentials made by a later unseal are shown then. */
   const listening: { port?: number } = {};
+  /** Set once shutdown began: /ready answers 503 from then on. */
+  let stopping = false;
   onClose(async () => open?.close());
   const listener: SealListener = {
     unsealed: async (rootKey) => {
-      open = await openServices(config, rootKey, { worker, bus, clock });
+      open = await openServices(config, rootKey, { worker, bus, clock, stopping: () => stopping });
       front.serve(open.listener, open.services);
       if (listening.port !== undefined && !cluster.isWorker) showCreated(config, listening.port, open.start);
     },
@@ -226,24 +239,36 @@ async function serveUntilStopped(
   }
   const front = new SealedFront(seal, worker);
   await ready;
-  const server = createHttpServer(front.listener, httpTimeoutsFromEnv(process.env));
+  const server = createHttpServer(front.listener, httpTimeoutsFromEnv(process.env), tlsFilesOf(config));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);
   });
   const { port } = server.address() as AddressInfo;
   listening.port = port;
+  // With workers, the primary serves the metrics of all of them.
+  if (config.metricsPort !== undefined && !cluster.isWorker) {
+    const metrics = await startMetricsListener(config.metricsHost, config.metricsPort, false);
+    onClose(() => metrics.close());
+  }
   onListening(port, open?.start, seal.status());
+  const onHangup = () => reloadCertificate(server, config);
+  process.on("SIGHUP", onHangup);
+  onClose(() => Promise.resolve(void process.off("SIGHUP", onHangup)));
   // A worker whose primary is gone (killed) stops too, rather than serve alone forever.
   if (cluster.isWorker) process.once("disconnect", () => process.kill(process.pid, "SIGTERM"));
 
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       // One line per node, like "listening": the primary says it for all its workers.
       (cluster.isWorker ? log.debug : log.info)("shutting down", { signal });
+      // No new connections; requests under way finish (their connections close once answered),
+      // idle keep-alive connections close now, and whatever is still open at the deadline is cut.
       server.close(() => resolve());
       server.closeIdleConnections();
-      setTimeout(() => server.closeAllConnections(), 5000).unref();
+      setTimeout(() => server.closeAllConnections(), config.shutdownTimeout * 1000).unref();
     };
     process.once("SIGINT", () => shutdown("SIGINT"));
     process.once("SIGTERM", () => shutdown("SIGTERM"));
@@ -259,7 +284,7 @@ interface OpenServices {
 }
 
 /** Opens the database, the caches, the audit trail and the scheduler with `rootKey`; the first start creates the default account. */
-async function openServices(config: ServeConfig, rootKey: RootKey, node: { worker: number; bus: ScopedChangeBus; clock: AdjustableClock }): Promise<OpenServices> {
+async function openServices(config: ServeConfig, rootKey: RootKey, node: { worker: number; bus: ScopedChangeBus; clock: AdjustableClock; stopping(): boolean }): Promise<OpenServices> {
   const { worker, clock } = node;
   /** Closers of what is open so far, the last opened first. */
   const opened: Array<() => Promise<void>> = [];
@@ -336,11 +361,23 @@ async function openServices(config: ServeConfig, rootKey: RootKey, node: { worke
       await bus.publish({ kind: "clock", offsetMs: clock.offsetMs });
     };
     scheduler?.start();
-    const listener = kmsdRequestListener(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env), logRequests: config.logRequests, console: config.console });
+    const listener = kmsdRequestListener(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env), logRequests: config.logRequests, stopping: node.stopping, console: config.console });
     return { services, listener, start, close };
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/** SIGHUP: serve the certificate and key files as they are now; on a mistake, keep serving the old ones. */
+function reloadCertificate(server: KmsdServer, config: ServeConfig): void {
+  if (!("setSecureContext" in server)) return void log.info("SIGHUP: no TLS certificate to reload");
+  try {
+    const files = tlsFilesOf(config);
+    if (files) server.setSecureContext(files);
+    log.info("TLS certificate reloaded", { tlsCert: config.tlsCert, worker: workerIndex() });
+  } catch (error) {
+    log.error("TLS certificate not reloaded; still serving the previous one", { error: error instanceof Error ? error.message : String(error) });
   }
 }
 

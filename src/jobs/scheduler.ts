@@ -13,6 +13,7 @@
 import type { Clock } from "../clock.ts";
 import { SOLE_LEADER, type Leadership } from "../cluster/leadership.ts";
 import type { KeyRepository } from "../keys/keyRepository.ts";
+import { observeSchedulerJob } from "../metrics/metrics.ts";
 import { log } from "../server/log.ts";
 import { expireImportedMaterial } from "../keys/importedMaterial.ts";
 import { rotateIfDue } from "../keys/rotation.ts";
@@ -88,7 +89,9 @@ export class Scheduler {
       this.#nextDeliveryMs = nextHour(nowMs);
       try {
         await this.#audit.deliver(nowMs);
+        observeSchedulerJob("audit-delivery", true);
       } catch (error) {
+        observeSchedulerJob("audit-delivery", false);
         log.error("audit log delivery failed", { error: String(error) });
       }
     }
@@ -106,6 +109,7 @@ export class Scheduler {
       try {
         await this.#runJobsOf(keyId, nowMs);
       } catch (error) {
+        observeSchedulerJob("key", false);
         log.error("scheduled job failed", { keyId, error: String(error) });
       }
     }
@@ -122,6 +126,7 @@ export class Scheduler {
         ? await deleteMultiRegionKeyIfDue(this.#keys, key, nowMs)
         : await this.#keys.delete(keyId, (current) => current.deletionDateMs !== undefined && current.deletionDateMs <= nowMs);
       if (deleted) {
+        observeSchedulerJob("delete", true);
         log.info("key deleted", { keyId });
         await this.#record("DeleteKey", key, nowMs);
       }
@@ -129,12 +134,14 @@ export class Scheduler {
     }
     if (key.imported?.validToMs !== undefined && key.imported.validToMs <= nowMs) {
       if (await expireImportedMaterial(this.#keys, keyId, nowMs)) {
+        observeSchedulerJob("expire-imported-material", true);
         log.info("imported key material expired", { keyId });
         await this.#record("DeleteExpiredKeyMaterial", key, nowMs);
       }
     }
     if (key.rotation && key.state === "Enabled" && nextRotationMs(key.rotation) <= nowMs) {
       if (await rotateIfDue(this.#keys, key, nowMs)) {
+        observeSchedulerJob("rotate", true);
         log.info("key rotated", { keyId });
         await this.#record("RotateKey", key, nowMs, { rotationType: "AUTOMATIC", keyId: key.keyId });
       }

@@ -6,6 +6,7 @@
  * Keys are named by handle (records.ts keyHandle): the key id, Region-qualified for
  * multi-Region keys, whose related keys share one id.
  */
+import { observeKeyCacheLookup } from "../metrics/metrics.ts";
 import { createHmac, createSecretKey, randomUUID, type KeyObject } from "node:crypto";
 import { KMSInternalException, NotFoundException } from "../errors.ts";
 import { prepareAsymmetricKey, type PreparedAsymmetricKey } from "../crypto/asymmetric/index.ts";
@@ -391,6 +392,7 @@ export class KeyRepository {
   /** The cache entry of a key, read from the store on a miss. */
   async #cached(handle: string): Promise<CachedKey | undefined> {
     const hit = this.#cache.get(handle);
+    observeKeyCacheLookup(hit !== undefined);
     if (hit) return hit;
     const forgets = this.#forgets;
     const record = await this.store.getKey(handle);

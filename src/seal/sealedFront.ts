@@ -5,7 +5,8 @@
  *   POST /kmsd/operator/unseal        {"Share": "..."}: one unseal share; no credentials, the share is the proof
  *   POST /kmsd/operator/seal          SigV4-signed (service kms) by the default account's root: seals at once
  *
- * While sealed, `GET /health` answers 503 with `"sealed": true` and every other request is
+ * While sealed, `GET /health` answers 503 with `"sealed": true`, `GET /ready` 503 with the
+ * reason "sealed", and every other request is
  * refused with ServiceUnavailableException (503; ServiceUnavailable in IAM/STS's XML), as no
  * key is usable; once unsealed everything else goes to the API.
  */
@@ -68,6 +69,10 @@ export class SealedFront {
       req.resume();
       const status = this.#control.status();
       return answer(res, 503, { status: "sealed", sealed: true, mode: status.mode, progress: status.progress, threshold: status.threshold, ...(status.reason ? { reason: status.reason } : {}), worker: this.#worker });
+    }
+    if (req.method === "GET" && url?.pathname === "/ready") {
+      req.resume();
+      return answer(res, 503, { status: "not ready", reasons: ["sealed"], worker: this.#worker });
     }
     refuseApiRequest(req, res, new ServiceUnavailableException("kmsd is sealed: no key is usable until the node is unsealed (kmsd operator unseal)."));
   };

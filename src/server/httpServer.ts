@@ -1,7 +1,8 @@
 /**
  * The HTTP front: node:http with a bounded body reader, the AWS JSON 1.1 dispatch by
  * X-Amz-Target (KMS, CloudTrail), the Query protocol dispatch of form-encoded requests
- * (IAM, STS), the --dev endpoints (clock, reset) and a health check. Every response carries
+ * (IAM, STS), the --dev endpoints (clock, reset) and the probes (probes.ts); HTTPS instead
+ * of HTTP when given a certificate. Every response carries
  * x-amzn-RequestId; an error that is not an AwsError becomes a generic
  * KMSInternalException and its detail goes to the log only. Every API request, whatever
  * its outcome, is recorded in the audit trail before its response is sent; a request
@@ -11,7 +12,8 @@
  * requests the HTTP parser refuses are httpConnection.ts's.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { AwsError, KMSInternalException, RequestEntityTooLargeException, UnknownOperationException } from "../errors.ts";
 import type { Services } from "./context.ts";
 import { JSON_CONTENT_TYPE, serializeError } from "./jsonProtocol.ts";
@@ -25,7 +27,10 @@ import { handleQueryRequest, queryErrorResponse, queryServiceOf, type QueryServi
 import { parseQueryForm, QUERY_CONTENT_TYPE, queryErrorCode, XML_CONTENT_TYPE } from "./queryProtocol.ts";
 import { newRequestAudit, type RequestAudit } from "../audit/requestAudit.ts";
 import { cloudTrailOperationOf, handleCloudTrailRequest } from "./cloudTrailEndpoint.ts";
+import { observeRequest } from "../metrics/metrics.ts";
+import { answerProbe } from "./probes.ts";
 import type { RawRequest } from "./sigv4.ts";
+import type { TlsFiles } from "./tls.ts";
 
 /** The largest request body accepted (KMS's largest inputs, a 32 KB policy plus tags, fit easily). */
 export const MAX_BODY_BYTES = 512 * 1024;
@@ -40,16 +45,21 @@ export interface ServerHooks {
   timeouts?: HttpTimeouts;
   /** Log a line per API request (requestLog.ts). */
   logRequests: boolean;
+  /** True once shutdown began (/ready then answers 503). */
+  stopping?(): boolean;
   /** Serve the web console's files at /console/ (consoleFiles.ts). */
   console: boolean;
 }
 
-/** Creates the HTTP server (not yet listening) that serves the API with `services`. */
-export function createKmsdServer(services: Services, hooks: ServerHooks): Server {
-  return createHttpServer(kmsdRequestListener(services, hooks), hooks.timeouts);
+/** The server kmsd listens with: HTTP, or HTTPS with --tls-cert. */
+export type KmsdServer = Server | HttpsServer;
+
+/** Creates the HTTP(S) server (not yet listening) that serves the API with `services`. */
+export function createKmsdServer(services: Services, hooks: ServerHooks, tls?: TlsFiles): KmsdServer {
+  return createHttpServer(kmsdRequestListener(services, hooks), hooks.timeouts, tls);
 }
 
-/** The API's request handler: /health, the --dev clock, and every AWS API request. */
+/** The API's request handler: the probes, the --dev endpoints, and every AWS API request. */
 export function kmsdRequestListener(services: Services, hooks: ServerHooks): RequestListener {
   return (req, res) => {
     handle(req, res, services, hooks).catch((error: unknown) => {
@@ -59,9 +69,14 @@ export function kmsdRequestListener(services: Services, hooks: ServerHooks): Req
   };
 }
 
-/** Creates a node:http server with kmsd's deadlines and limits around `listener` (not yet listening). */
-export function createHttpServer(listener: RequestListener, timeouts: HttpTimeouts = DEFAULT_HTTP_TIMEOUTS): Server {
-  const server = createServer(
+/**
+ * Creates the server with kmsd's deadlines and limits around `listener` (not yet
+ * listening): HTTPS only with `tls` (`setSecureContext` replaces the pair later), else HTTP.
+ */
+export function createHttpServer(listener: RequestListener, timeouts: HttpTimeouts = DEFAULT_HTTP_TIMEOUTS, tls?: TlsFiles): KmsdServer {
+  const create = (options: ServerOptions, listener: RequestListener) =>
+    tls ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key }, listener) : createServer(options, listener);
+  const server = create(
     {
       headersTimeout: timeouts.headersMs,
       requestTimeout: timeouts.requestMs,
@@ -103,13 +118,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
   const requestId = randomUUID();
   // Null for a request target URL cannot parse (`POST http://[x/ HTTP/1.1`): dispatch refuses it, audited.
   const url = URL.parse(req.url ?? "/", "http://localhost");
-  if (url && req.method === "GET" && url.pathname === "/health") {
-    // A server whose audit trail cannot record refuses every request: it is not healthy.
-    const health = services.audit.healthy
-      ? { status: 200, body: { status: "ok", worker: hooks.worker } }
-      : { status: 503, body: { status: "failing", reason: "the audit trail cannot record events", worker: hooks.worker } };
-    return send(res, requestId, health.status, JSON.stringify(health.body), "application/json");
-  }
+  const probe = url && req.method === "GET" ? await answerProbe(url.pathname, services, { worker: hooks.worker, stopping: () => hooks.stopping?.() ?? false }) : undefined;
+  if (probe) return send(res, requestId, probe.status, probe.body, "application/json");
   // The console's static files: not API calls, so not audited (the console's own API calls are).
   if (url && hooks.console && isConsolePath(url.pathname)) return serveConsoleFile(req, res, url.pathname);
   // --dev's own endpoints (devEndpoints.ts): not API calls, so not audited; absent without --dev.
@@ -152,10 +162,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
   } catch (error) {
     const awsError = error instanceof AwsError ? error : internalError(error, requestId);
     answer = errorAnswer(awsError, protocol.queryService, requestId);
-    audit.errorCode = awsError.code; // what the caller gets, for the request log (the record was not written)
+    audit.errorCode = awsError.code; // what the caller gets, for the request log and the metrics (the record was not written)
   }
   if (hooks.logRequests) logRequest(audit, performance.now() - arrivedMs);
   send(res, requestId, answer.status, answer.body, answer.contentType);
+  observeRequest(audit.service, audit.operation, audit.errorCode, (performance.now() - arrivedMs) / 1000);
 }
 
 /** A response to send. */

@@ -98,9 +98,10 @@ export async function startKmsd(options: { dataDir?: string; dev?: boolean; args
     });
     child.once("exit", (code) => reject(new Error(`kmsd exited with ${code} before listening:\n${stderr}`)));
   });
-  const { port, defaultAccount } = await listening;
+  const { port, defaultAccount, url } = await listening;
   const credentials = readCredentialsFile(join(dataDir, "credentials"));
-  const endpoint = `http://127.0.0.1:${port}`;
+  // https when the server was given a certificate (--tls-cert).
+  const endpoint = `${new URL(url).protocol}//127.0.0.1:${port}`;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const clients: KMSClient[] = [];
   const destroyClients = () => clients.splice(0).forEach((client) => client.destroy());
