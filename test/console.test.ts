@@ -15,7 +15,7 @@ import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type Browser, type Page } from "@playwright/test";
 import { AxeBuilder } from "@axe-core/playwright";
-import { GetKeyPolicyCommand, ListGrantsCommand, ListResourceTagsCommand, type KMSClient } from "@aws-sdk/client-kms";
+import { CreateAliasCommand, CreateKeyCommand, GetKeyPolicyCommand, ListGrantsCommand, ListResourceTagsCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { rawRequest, startKmsd, type Credentials, type Kmsd } from "./support/kmsd.ts";
 import { storedEvents } from "./support/audit.ts";
@@ -138,7 +138,11 @@ describe("web console", { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (
     await screenshot(page, "key-detail");
   });
 
-  it("lists the key with its alias, and filters by state and tag", async () => {
+  it("lists the key with its alias, and filters by state, spec and tag", async () => {
+    for (const [alias, KeySpec, KeyUsage] of [["signing", "ECC_NIST_P256", "SIGN_VERIFY"], ["webhooks", "HMAC_256", "GENERATE_VERIFY_MAC"]] as const) {
+      const created = await kms.send(new CreateKeyCommand({ KeySpec, KeyUsage, Description: `${alias} key` }));
+      await kms.send(new CreateAliasCommand({ AliasName: `alias/${alias}`, TargetKeyId: created.KeyMetadata?.KeyId }));
+    }
     await page.getByRole("link", { name: "Keys", exact: true }).click();
     await page.getByRole("link", { name: keyId }).waitFor();
     await page.getByRole("cell", { name: "alias/console-demo" }).waitFor();
@@ -150,6 +154,12 @@ describe("web console", { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (
     await page.getByLabel("State").selectOption("Enabled");
     await page.getByRole("link", { name: keyId }).waitFor();
     await page.getByLabel("State").selectOption("");
+    await page.getByLabel("Key spec").selectOption("HMAC_256");
+    await page.getByRole("cell", { name: "alias/webhooks" }).waitFor();
+    assert.equal(await page.getByRole("cell", { name: "alias/console-demo" }).count(), 0);
+    await page.getByLabel("Key spec").selectOption("");
+    await page.getByRole("cell", { name: "alias/signing" }).waitFor();
+    await page.getByRole("cell", { name: "ECC_NIST_P256" }).waitFor();
     await assertAccessible(page, "keys");
     await screenshot(page, "keys");
   });

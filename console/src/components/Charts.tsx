@@ -1,6 +1,6 @@
 /**
  * Two hand-drawn SVG charts (no chart library needed for bars): counts over time, and counts
- * by name. Each is an image with a text alternative, and the numbers are in a table next to it.
+ * by name. Each is an image whose text alternative carries its numbers.
  */
 
 /** One bar. */
@@ -37,9 +37,9 @@ export function TimeBars({ title, bars }: { title: string; bars: Bar[] }) {
   );
 }
 
-/** Horizontal bars, largest first, with their counts. */
-export function NamedBars({ title, bars }: { title: string; bars: Bar[] }) {
-  const sorted = [...bars].sort((a, b) => b.value - a.value).slice(0, 15);
+/** Horizontal bars, largest first, with their counts; only the `limit` largest when given. */
+export function NamedBars({ title, bars, limit }: { title: string; bars: Bar[]; limit?: number }) {
+  const sorted = [...bars].sort((a, b) => b.value - a.value).slice(0, limit);
   const max = Math.max(1, ...sorted.map((bar) => bar.value));
   const rowHeight = 22;
   return (
@@ -53,7 +53,7 @@ export function NamedBars({ title, bars }: { title: string; bars: Bar[] }) {
           </g>
         ))}
       </svg>
-      <figcaption>{title}</figcaption>
+      <figcaption>{title}{limit !== undefined && bars.length > limit ? ` (the ${limit} largest of ${bars.length})` : ""}</figcaption>
     </figure>
   );
 }

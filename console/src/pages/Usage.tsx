@@ -75,7 +75,7 @@ export function UsagePage({ session }: { session: Session }) {
         <>
           <TimeBars title="Requests over time (UTC)" bars={overTime(events, Number(hours))} />
           <NamedBars title="Requests per operation" bars={count(events.map((event) => event.EventName ?? "?"))} />
-          <NamedBars title="Requests per key" bars={count(keys)} />
+          <NamedBars title="Requests per key" bars={count(keys)} limit={20} />
         </>
       ) : null}
     </section>
