@@ -164,6 +164,31 @@ describe("web console", { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (
     await screenshot(page, "keys");
   });
 
+  it("switches Region with the picker and pages through the keys there, 50 at a time", async () => {
+    const regional = kmsd.kms({ region: "eu-west-2" });
+    let made = 0;
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (made < 120) {
+        made++;
+        await regional.send(new CreateKeyCommand({}));
+      }
+    }));
+    await page.getByLabel("Region").selectOption("eu-west-2");
+    await page.getByText("120 keys in eu-west-2").waitFor();
+    await page.getByText("Page 1 of 3").waitFor();
+    const rows = page.getByRole("table", { name: "Keys in eu-west-2" }).locator("tbody tr");
+    assert.equal(await rows.count(), 50);
+    await page.getByRole("button", { name: "Next page" }).click();
+    await page.getByRole("button", { name: "Next page" }).click();
+    await page.getByText("Page 3 of 3").waitFor();
+    assert.equal(await rows.count(), 20);
+    assert.equal(await page.getByRole("button", { name: "Next page" }).isDisabled(), true);
+    // Every key on the last page is described (its state shown), not only the first page's.
+    await page.getByRole("table", { name: "Keys in eu-west-2" }).getByRole("cell", { name: "Enabled" }).nth(19).waitFor();
+    await page.getByLabel("Region").selectOption("us-east-1");
+    await page.getByText("3 keys in us-east-1").waitFor();
+  });
+
   it("edits the key policy: a syntax error shows its line, the server's MalformedPolicyDocument is shown, a lock-out is warned and not saved", async () => {
     await page.goto(`${kmsd.endpoint}/console/#/keys/${keyId}/policy`);
     const editor = page.getByLabel("Key policy (JSON)");
