@@ -9,7 +9,7 @@
  * test output); `KMSD_CONSOLE_SCREENSHOTS=docs/images npm test` refreshes the README's.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -189,6 +189,31 @@ describe("web console", { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (
     await page.getByText("3 keys in us-east-1").waitFor();
   });
 
+  it("key detail: rotation on a period and on demand with its history, an asymmetric key's public key as PEM, an imported key's material state", async () => {
+    await page.goto(`${kmsd.endpoint}/console/#/keys/${keyId}`);
+    await page.getByLabel("Rotation period (days, 90 to 2560)").fill("180");
+    await page.getByRole("button", { name: "Enable automatic rotation" }).click();
+    await page.getByText(/^Automatic rotation: every 180 days/).waitFor();
+    await page.getByRole("button", { name: "Rotate now" }).click();
+    await page.getByRole("table", { name: "Rotation history" }).getByRole("cell", { name: "ON_DEMAND" }).waitFor();
+
+    await page.goto(`${kmsd.endpoint}/console/#/keys`);
+    await page.getByRole("row", { name: /alias\/signing/ }).getByRole("link").click();
+    const download = page.waitForEvent("download");
+    await page.getByRole("button", { name: "Download public key (PEM)" }).click();
+    const pemText = readFileSync(await (await download).path(), "utf8");
+    assert.match(pemText, /^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+-----END PUBLIC KEY-----\n$/);
+
+    await page.goto(`${kmsd.endpoint}/console/#/keys/new`);
+    await page.getByLabel("Import my own key material", { exact: false }).check();
+    await page.getByLabel("Alias", { exact: true }).fill("imported");
+    await page.getByRole("button", { name: "Create key", exact: true }).click();
+    await page.getByRole("heading", { name: "Imported key material" }).waitFor();
+    await page.getByText("State: waiting for key material").waitFor();
+    await page.getByText("PendingImport", { exact: true }).waitFor();
+    await assertAccessible(page, "key-detail-imported");
+  });
+
   it("edits the key policy: a syntax error shows its line, the server's MalformedPolicyDocument is shown, a lock-out is warned and not saved", async () => {
     await page.goto(`${kmsd.endpoint}/console/#/keys/${keyId}/policy`);
     const editor = page.getByLabel("Key policy (JSON)");
@@ -337,8 +362,23 @@ describe("web console", { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (
     assert.deepEqual(browserErrors, []);
   });
 
-  it("the sign-in page is accessible", async () => {
+  it("\"remember in this tab\" keeps the session across a reload, in sessionStorage only; signing out forgets it", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Access key ID").fill(kmsd.credentials.accessKeyId);
+    await page.getByLabel("Secret access key").fill(kmsd.credentials.secretAccessKey);
+    await page.getByLabel(/Remember in this tab/).check();
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Keys", exact: true }).waitFor();
+    await page.reload();
+    await page.getByRole("heading", { name: "Keys", exact: true }).waitFor();
+    assert.deepEqual(await page.evaluate(() => [Object.keys(sessionStorage), localStorage.length]), [["kmsd-console-session"], 0]);
+    assert.deepEqual(await page.context().cookies(), []);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in to kmsd" }).waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  });
+
+  it("the sign-in page is accessible", async () => {
     await page.getByRole("heading", { name: "Sign in to kmsd" }).waitFor();
     await assertAccessible(page, "sign-in");
   });
