@@ -123,6 +123,14 @@ export const OPTIONS = {
     description: "Development mode: unknown access keys act as the default account's root, and the server clock can be moved.",
     details: "The clock moves with `POST /kmsd/dev/clock`. Never in production.",
   },
+  console: {
+    flag: "console",
+    env: "KMSD_CONSOLE",
+    kind: "boolean",
+    default: true,
+    description: "Serve the web console at /console/ on the API's port; --no-console turns it off.",
+    details: "The console signs its requests with the credentials typed into it, so it can do only what they may, and every call is audited.",
+  },
   keyCacheSize: {
     flag: "key-cache-size",
     env: "KMSD_KEY_CACHE_SIZE",
@@ -582,6 +590,7 @@ export const SERVE_OPTIONS = {
   databaseUrl: OPTIONS.databaseUrl,
   defaultAccount: OPTIONS.defaultAccount,
   dev: OPTIONS.dev,
+  console: OPTIONS.console,
   workers: OPTIONS.workers,
   keyCacheSize: OPTIONS.keyCacheSize,
   audit: OPTIONS.audit,

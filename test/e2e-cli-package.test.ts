@@ -121,9 +121,10 @@ describe("kmsd as an installed package", () => {
 
   it("ships the bin, the built JavaScript, the LICENSE and README, and no source, test or dev-only file", () => {
     const files = filesUnder(join(app, "node_modules", "kmsd"));
-    const unexpected = files.filter((file) => !/^(LICENSE|README\.md|package\.json|bin\/kmsd\.mjs|dist\/src\/.+\.(js|d\.ts))$/.test(file));
+    const unexpected = files.filter((file) => !/^(LICENSE|README\.md|package\.json|bin\/kmsd\.mjs|dist\/src\/.+\.(js|d\.ts)|dist\/console\/(index\.html|app\.js|style\.css))$/.test(file));
     assert.deepEqual(unexpected, []);
     assert.ok(files.includes("dist/src/cli/main.js"));
+    assert.ok(files.includes("dist/console/app.js"), "the web console ships: kmsd serve serves it");
     assert.ok(files.includes("LICENSE"));
   });
 

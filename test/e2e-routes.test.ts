@@ -28,7 +28,7 @@ function errorCodeOf(response: RawResponse): string | undefined {
 
 describe("routes: which requests may skip authentication and the audit trail", () => {
   it("the route tables hold exactly the unaudited routes listed here", () => {
-    assert.deepEqual(lines(NODE_ROUTES), ["probe GET /health", "probe GET /ready", "dev POST /kmsd/dev/clock", "dev POST /kmsd/dev/reset"]);
+    assert.deepEqual(lines(NODE_ROUTES), ["probe GET /health", "probe GET /ready", "dev POST /kmsd/dev/clock", "dev POST /kmsd/dev/reset", "console * /console/*"]);
     assert.deepEqual(lines(OPERATOR_ROUTES), ["operator GET /kmsd/operator/seal-status", "operator POST /kmsd/operator/unseal", "operator POST /kmsd/operator/seal"]);
     assert.deepEqual(lines(SEALED_ROUTES), ["probe GET /health", "probe GET /ready"]);
   });
@@ -87,7 +87,7 @@ describe("routes: which requests may skip authentication and the audit trail", (
       });
     }
 
-    for (const path of ["/nothing", "/console/", "/kmsd/dev/clock", "/health/", "/kmsd/operator/seal"]) {
+    for (const path of ["/nothing", "/console-not/", "/kmsd/dev/clock", "/health/", "/kmsd/operator/seal"]) {
       for (const method of ["GET", "HEAD"]) {
         it(`a ${method} of ${path} is a plain 404, not recorded`, async () => {
           const { response, events } = await eventsLeftBy({ method, path });
@@ -104,6 +104,7 @@ describe("routes: which requests may skip authentication and the audit trail", (
       ["probe GET /ready", { method: "GET", path: "/ready" }],
       ["dev POST /kmsd/dev/clock", { path: "/kmsd/dev/clock", body: JSON.stringify({ advanceSeconds: 1 }) }],
       ["dev POST /kmsd/dev/reset", { path: "/kmsd/dev/reset", body: JSON.stringify({ AccountId: "000000000000" }) }],
+      ["console * /console/*", { method: "GET", path: "/console/" }],
       ["operator GET /kmsd/operator/seal-status", { method: "GET", path: "/kmsd/operator/seal-status" }],
       ["operator POST /kmsd/operator/unseal", { path: "/kmsd/operator/unseal", body: "{}" }],
       ["operator POST /kmsd/operator/seal", { path: "/kmsd/operator/seal", body: "{}" }],

@@ -380,7 +380,7 @@ async function openServices(config: ServeConfig, sealedRootKey: WrappingKey, nod
       await bus.publish({ kind: "clock", offsetMs: clock.offsetMs });
     };
     scheduler?.start();
-    const listener = kmsdRequestListener(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env), logRequests: config.logRequests, stopping: node.stopping });
+    const listener = kmsdRequestListener(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env), logRequests: config.logRequests, stopping: node.stopping, console: config.console });
     return { services, listener, start, close };
   } catch (error) {
     await close();

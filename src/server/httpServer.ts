@@ -26,6 +26,8 @@ export interface ServerHooks {
   logRequests: boolean;
   /** True once shutdown began (/ready then answers 503). */
   stopping?(): boolean;
+  /** Serve the web console's files at /console/ (--console). */
+  console: boolean;
 }
 
 /** The server kmsd listens with: HTTP, or HTTPS with --tls-cert. */

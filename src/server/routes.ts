@@ -10,6 +10,7 @@
  * plain 404, not an API call. Every other request reaches the API, as on AWS's endpoints: a POST
  * to an unknown target or path is UnknownOperationException, recorded.
  */
+import { serveConsoleFile } from "./consoleFiles.ts";
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AwsError } from "../errors.ts";
@@ -78,6 +79,8 @@ export const NODE_ROUTES: readonly Route<ApiNode>[] = [
   { kind: "probe", method: "GET", path: "/ready", answer: async (_req, res, _url, node) => sendProbe(res, await readiness(node.services, node)) },
   { kind: "dev", method: "POST", path: "/kmsd/dev/clock", enabled: inDevMode, answer: devRoute(advanceClock) },
   { kind: "dev", method: "POST", path: "/kmsd/dev/reset", enabled: inDevMode, answer: devRoute(resetAccounts) },
+  // The console's static files; its own API calls are signed requests like any other.
+  { kind: "console", method: "*", path: "/console", subtree: true, enabled: (node) => node.hooks.console, answer: (req, res, url) => serveConsoleFile(req, res, url.pathname) },
 ];
 
 function inDevMode(node: ApiNode): boolean {
