@@ -1,10 +1,13 @@
 /**
  * End to end, through @aws-sdk/client-kms: AWS KMS's request quotas. A burst over a
- * quota is refused with ThrottlingException (AWS's message) for the excess only and
+ * quota (lowered in the config file) is refused with ThrottlingException (AWS's message) for the excess only and
  * changes nothing; the SDK's standard retry mode then completes every call; quotas are
  * counted per account, Region and group as AWS counts them; with several workers the node
  * as a whole keeps within 10% of the quota.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CreateKeyCommand, EncryptCommand, GenerateRandomCommand, KMSClient, ListKeysCommand } from "@aws-sdk/client-kms";
@@ -39,7 +42,10 @@ describe("request quotas (one process)", () => {
   let kms: KMSClient;
 
   before(async () => {
-    kmsd = await startKmsd({ dev: true, args: ["--throttling", "on", "--request-quotas", "symmetric=10,CreateKey=3"] });
+    // The lowered quotas come from a config file, as an operator would set them.
+    const config = join(mkdtempSync(join(tmpdir(), "kmsd-quotas-")), "kmsd.yaml");
+    writeFileSync(config, 'requestQuotas: "symmetric=10,CreateKey=3"\n');
+    kmsd = await startKmsd({ dev: true, args: ["--throttling", "on", "--config", config] });
     kms = kmsd.kms();
   });
   after(async () => kmsd.dispose());
