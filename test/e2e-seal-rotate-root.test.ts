@@ -14,7 +14,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
-import { CreateGrantCommand, CreateKeyCommand, DecryptCommand, EncryptCommand } from "@aws-sdk/client-kms";
+import {
+  ConnectCustomKeyStoreCommand,
+  CreateCustomKeyStoreCommand,
+  CreateGrantCommand,
+  CreateKeyCommand,
+  DecryptCommand,
+  DescribeCustomKeyStoresCommand,
+  DisconnectCustomKeyStoreCommand,
+  EncryptCommand,
+} from "@aws-sdk/client-kms";
 import { FileRootKey, wrapGeneration, type WrappingKey } from "../src/crypto/rootKey.ts";
 import { RootKeyring } from "../src/crypto/rootKeyring.ts";
 import { openDeploymentStore } from "../src/dataDir.ts";
@@ -25,6 +34,7 @@ import { BIN, startKmsd, type Kmsd } from "./support/kmsd.ts";
 import { freshDatabase } from "./support/postgres.ts";
 import { initShamir, runCli, unsealWith } from "./support/seal.ts";
 import { checkThings, makeThings, type Made } from "./support/sealedThings.ts";
+import { externalStoreInput, freePort, makeProxyTls, startProxyKmsd, startStoreKmsd } from "./support/xks.ts";
 
 interface Rotated {
   RootKeyGeneration: number;
@@ -110,6 +120,48 @@ describe("operator rotate-root on a file-mode data directory", () => {
       for (const form of [rootKey.toString("hex"), rootKey.toString("base64")]) assert.equal(Events?.[0]?.CloudTrailEvent?.includes(form), false);
     } finally {
       await kmsd.stop();
+    }
+  });
+});
+
+describe("operator rotate-root with an external key store", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "kmsd-rotate-root-xks-"));
+  const dataDir = join(scratch, "data");
+  let proxy: Kmsd | undefined;
+  after(async () => {
+    await proxy?.dispose();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("re-wraps the store's proxy secret: after the rotation the store connects again and its key still encrypts and decrypts", async () => {
+    const tls = makeProxyTls();
+    const proxyPort = await freePort();
+    proxy = await startProxyKmsd(tls, proxyPort);
+    const externalKeyId = (await proxy.kms().send(new CreateKeyCommand({}))).KeyMetadata?.KeyId;
+
+    const original = await startStoreKmsd(tls, proxyPort, { dataDir, dev: true });
+    const { CustomKeyStoreId: storeId } = await original.kms().send(new CreateCustomKeyStoreCommand(externalStoreInput("rotated-xks")));
+    await original.kms().send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
+    const keyId = (await original.kms().send(new CreateKeyCommand({ Origin: "EXTERNAL_KEY_STORE", CustomKeyStoreId: storeId, XksKeyId: externalKeyId }))).KeyMetadata?.KeyId;
+    const { CiphertextBlob } = await original.kms().send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("before the rotation") }));
+    await original.kms().send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
+    await original.stop();
+
+    await rotateRoot(dataDir);
+    await assertEverySecretUnder(dataDir, undefined, 2);
+
+    const restarted = await startStoreKmsd(tls, proxyPort, { dataDir, dev: true });
+    try {
+      const kms = restarted.kms();
+      // Connecting checks the proxy's health with the store's credential: its secret must unwrap under the new root key.
+      await kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
+      const store = (await kms.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: storeId }))).CustomKeyStores?.[0];
+      assert.equal(store?.ConnectionState, "CONNECTED", `the store's connection ${store?.ConnectionState} (${store?.ConnectionErrorCode})`);
+      assert.equal(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob }))).Plaintext ?? []).toString(), "before the rotation");
+      const fresh = await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("after the rotation") }));
+      assert.equal(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: fresh.CiphertextBlob }))).Plaintext ?? []).toString(), "after the rotation");
+    } finally {
+      await restarted.stop();
     }
   });
 });

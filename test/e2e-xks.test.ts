@@ -173,6 +173,30 @@ describe("external key stores through another kmsd's XKS proxy", () => {
     await expectAwsError(kmsA.send(new DeleteCustomKeyStoreCommand({ CustomKeyStoreId: storeId })), "CustomKeyStoreHasCMKsException");
   });
 
+  test("a key of a store that is not connected is Unavailable in DescribeKey, and Enabled or Disabled again once the store connects", async () => {
+    const { CustomKeyStoreId: storeId } = await kmsA.send(new CreateCustomKeyStoreCommand(externalStoreInput("xks-availability", { XksProxyUriPath: "/availability/kms/xks/v1" })));
+    await kmsA.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
+    const keyIds: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const external = (await b.kms().send(new CreateKeyCommand({}))).KeyMetadata?.KeyId;
+      keyIds.push((await kmsA.send(new CreateKeyCommand({ Origin: "EXTERNAL_KEY_STORE", CustomKeyStoreId: storeId, XksKeyId: external }))).KeyMetadata?.KeyId as string);
+    }
+    const [enabledKey, disabledKey] = keyIds;
+    await kmsA.send(new DisableKeyCommand({ KeyId: disabledKey }));
+    const stateOf = async (keyId: string | undefined) => {
+      const metadata = (await kmsA.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
+      return { KeyState: metadata?.KeyState, Enabled: metadata?.Enabled };
+    };
+
+    await kmsA.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
+    assert.deepEqual(await stateOf(enabledKey), { KeyState: "Unavailable", Enabled: false });
+    assert.deepEqual(await stateOf(disabledKey), { KeyState: "Unavailable", Enabled: false });
+
+    await kmsA.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));
+    assert.deepEqual(await stateOf(enabledKey), { KeyState: "Enabled", Enabled: true });
+    assert.deepEqual(await stateOf(disabledKey), { KeyState: "Disabled", Enabled: false });
+  });
+
   test("CreateCustomKeyStore refuses what AWS refuses, and changes nothing", async () => {
     const before = (await kmsA.send(new DescribeCustomKeyStoresCommand({}))).CustomKeyStores?.length;
     await kmsA.send(new CreateCustomKeyStoreCommand(externalStoreInput("xks-unique", { XksProxyUriPath: "/unique/kms/xks/v1" })));

@@ -1,8 +1,9 @@
 /**
  * `kmsd operator rotate-root`, offline (no server running on the deployment): a new root
  * key generation, and every secret the root key wraps re-wrapped under it (key material
- * versions of every account and Region, access keys' and STS sessions' secrets, the audit
- * trail's digest signing key, the derived keys that outlive rotations). Ciphertexts are
+ * versions of every account and Region, access keys' and STS sessions' secrets, custom key
+ * stores' proxy secrets and kmsuser passwords, the audit trail's digest signing key, the
+ * derived keys that outlive rotations). Ciphertexts are
  * not touched: they are encrypted under key material, which stays the same.
  *
  * Crash-safe and resumable, by order; every step is one durable write:
@@ -25,6 +26,7 @@ import { RootKeyring, STABLE_DERIVED_PURPOSES } from "../crypto/rootKeyring.ts";
 import { buildRootOfTrustEvent } from "../audit/events.ts";
 import { SIGNING_KEY_AAD } from "../audit/signingKey.ts";
 import { openDeploymentStore } from "../dataDir.ts";
+import { customKeyStoreSecretAad } from "../keys/customKeyStores.ts";
 import { defaultAccountId } from "../identity/accounts.ts";
 import { secretAad } from "../identity/accessKeys.ts";
 import { sessionSecretAad } from "../identity/sessions.ts";
@@ -236,8 +238,10 @@ class Rewrapper {
 
 /** The additional data a stored secret was wrapped with (the code that wraps each kind defines it). */
 export async function wrappedSecretAad(store: Store, secret: WrappedSecret): Promise<Buffer> {
-  const [first = "", second = ""] = secret.id;
+  const [first = "", second = "", third = ""] = secret.id;
   if (secret.kind === "access key") return secretAad(first);
+  if (secret.kind === "xks proxy secret") return customKeyStoreSecretAad({ id: first, accountId: second, region: third }, "xks-proxy-secret");
+  if (secret.kind === "kmsuser password") return customKeyStoreSecretAad({ id: first, accountId: second, region: third }, "kmsuser-password");
   if (secret.kind === "sts session" || secret.kind === "sts token session") return sessionSecretAad(first);
   const record = await store.getKey(first);
   if (record === undefined) throw new Error(`material ${second} belongs to key ${first}, which does not exist; refusing to leave it under the old root key`);

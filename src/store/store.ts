@@ -127,7 +127,7 @@ export interface Store {
 
   /**
    * Root key rotation: up to `limit` secrets of `kind` wrapped by the root key (material
-   * versions, access keys' and sessions' secrets), in primary key order after `after`.
+   * versions, access keys' and sessions' secrets, custom key stores' secrets), in primary key order after `after`.
    */
   listWrappedSecrets(kind: WrappedSecretKind, after: readonly string[] | undefined, limit: number): Promise<WrappedSecret[]>;
   /**

@@ -3,24 +3,32 @@
  * listed a page at a time in primary key order, and each replaced by its re-wrapped form
  * only if it is still the blob that was read (a write that landed meanwhile is kept, and
  * the rotation reads it again), a page in one transaction. Portable SQL on the SqlRunner, so both engines run the
- * same statements.
+ * same statements. Custom key store secrets live inside their store's JSON record, and
+ * customKeyStoreSecrets.ts reads and replaces them.
  */
+import { type CustomKeyStoreSecretKind, listCustomKeyStoreSecrets, replaceCustomKeyStoreSecret } from "./customKeyStoreSecrets.ts";
 import type { SqlExecutor, SqlRunner, SqlValue } from "./sqlRunner.ts";
 
 /** The kinds of wrapped secret the Store holds. */
-export type WrappedSecretKind = "key material" | "access key" | "sts session" | "sts token session";
+export type WrappedSecretKind = ColumnSecretKind | CustomKeyStoreSecretKind;
+
+/** The kinds kept in a column of their own. */
+type ColumnSecretKind = "key material" | "access key" | "sts session" | "sts token session";
 
 /** Every kind, in the order a rotation visits them. */
-export const WRAPPED_SECRET_KINDS: readonly WrappedSecretKind[] = ["key material", "access key", "sts session", "sts token session"];
+export const WRAPPED_SECRET_KINDS: readonly WrappedSecretKind[] = ["key material", "access key", "sts session", "sts token session", "xks proxy secret", "kmsuser password"];
 
-/** One wrapped secret: its row's primary key ([key handle, material id], or [access key id]) and the blob. */
+/**
+ * One wrapped secret: its row's primary key ([key handle, material id], or [access key id];
+ * for a custom key store's secret [store id, account id, region]) and the blob.
+ */
 export interface WrappedSecret {
   kind: WrappedSecretKind;
   id: readonly string[];
   wrapped: Buffer;
 }
 
-const TABLES: Record<WrappedSecretKind, { table: string; keyColumns: readonly string[]; wrappedColumn: string }> = {
+const TABLES: Record<ColumnSecretKind, { table: string; keyColumns: readonly string[]; wrappedColumn: string }> = {
   "key material": { table: "key_materials", keyColumns: ["key_id", "key_material_id"], wrappedColumn: "wrapped" },
   "access key": { table: "access_keys", keyColumns: ["access_key_id"], wrappedColumn: "wrapped_secret" },
   "sts session": { table: "sts_sessions", keyColumns: ["access_key_id"], wrappedColumn: "wrapped_secret" },
@@ -29,6 +37,7 @@ const TABLES: Record<WrappedSecretKind, { table: string; keyColumns: readonly st
 
 /** Up to `limit` secrets of `kind` whose primary key comes after `after` (from the start when undefined). */
 export async function listWrappedSecrets(sql: SqlExecutor, kind: WrappedSecretKind, after: readonly string[] | undefined, limit: number): Promise<WrappedSecret[]> {
+  if (kind === "xks proxy secret" || kind === "kmsuser password") return listCustomKeyStoreSecrets(sql, kind, after, limit);
   const { table, keyColumns, wrappedColumn } = TABLES[kind];
   const order = keyColumns.join(", ");
   let where = "";
@@ -60,6 +69,7 @@ export async function replaceWrappedSecrets(sql: SqlRunner, replacements: readon
 }
 
 async function replaceWrappedSecret(sql: SqlExecutor, secret: WrappedSecret, replacement: Buffer): Promise<boolean> {
+  if (secret.kind === "xks proxy secret" || secret.kind === "kmsuser password") return replaceCustomKeyStoreSecret(sql, { ...secret, kind: secret.kind }, replacement);
   const { table, keyColumns, wrappedColumn } = TABLES[secret.kind];
   const match = keyColumns.map((column) => `${column} = ?`).join(" AND ");
   const result = await sql.run(`UPDATE ${table} SET ${wrappedColumn} = ? WHERE ${match} AND ${wrappedColumn} = ?`, replacement, ...secret.id, secret.wrapped);

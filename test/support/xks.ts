@@ -59,9 +59,9 @@ export async function startProxyKmsd(tls: ProxyTls, port: number, dataDir?: stri
   });
 }
 
-/** Starts kmsd A, which trusts the proxy's certificate and reaches PROXY_HOST at the proxy's port. */
-export async function startStoreKmsd(tls: ProxyTls, port: number): Promise<Kmsd> {
-  return startKmsd({ args: ["--xks-proxy-ca", tls.certFile, "--xks-proxy-connect-to", `${PROXY_HOST}=127.0.0.1:${port}`] });
+/** Starts kmsd A, which trusts the proxy's certificate and reaches PROXY_HOST at the proxy's port (on `dataDir`, `--dev`, if given). */
+export async function startStoreKmsd(tls: ProxyTls, port: number, options: { dataDir?: string; dev?: boolean } = {}): Promise<Kmsd> {
+  return startKmsd({ ...options, args: ["--xks-proxy-ca", tls.certFile, "--xks-proxy-connect-to", `${PROXY_HOST}=127.0.0.1:${port}`] });
 }
 
 /** CreateCustomKeyStore's input for an external key store on PROXY_HOST. */

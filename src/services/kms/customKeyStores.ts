@@ -17,6 +17,7 @@ import {
   XksProxyVpcEndpointServiceNotFoundException,
 } from "../../errors.ts";
 import { customKeyStoreSecretAad, proxyUri, type CustomKeyStoreRecord, type XksProxySettings } from "../../keys/customKeyStores.ts";
+import type { KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
 import type { HsmCluster } from "../../hsm/hsmClusters.ts";
 import type { CustomKeyStoreConflict } from "../../store/customKeyStoreTable.ts";
@@ -30,6 +31,17 @@ export async function findCustomKeyStore(ctx: RequestContext, id: string): Promi
   const store = await ctx.services.store.customKeyStores.get(ctx.accountId, ctx.region, id);
   if (!store) throw notFound(id);
   return store;
+}
+
+/**
+ * The key as AWS describes it: a key whose custom key store is not connected is in the
+ * Unavailable state (unless it is pending deletion), while its stored state, Enabled or
+ * Disabled, is kept for when the store connects again.
+ */
+export async function withStoreAvailability(ctx: RequestContext, key: KeyRecord): Promise<KeyRecord> {
+  if (key.customKeyStoreId === undefined || (key.state !== "Enabled" && key.state !== "Disabled")) return key;
+  const store = await ctx.services.store.customKeyStores.get(key.accountId, key.region, key.customKeyStoreId);
+  return store?.connectionState === "CONNECTED" ? key : { ...key, state: "Unavailable" };
 }
 
 /** AWS's answer for a store id or name the account does not have. */
