@@ -18,10 +18,14 @@ export class AdjustableClock implements Clock {
     return Date.now() + this.#offsetMs;
   }
 
-  /** Moves the clock forward; time never runs backwards. */
+  /**
+   * Moves the clock forward; time never runs backwards. The offset stays in whole
+   * milliseconds, so the time the server stores (PostgreSQL's bigint columns refuse
+   * fractions) is always an integer, whatever fraction of a second the caller asked for.
+   */
   advance(seconds: number): void {
     if (!(seconds >= 0)) throw new RangeError("the clock only moves forward");
-    this.#offsetMs += seconds * 1000;
+    this.#offsetMs += Math.round(seconds * 1000);
   }
 
   /** Adopts another worker's offset (workers share one server clock); never moves backwards. */
