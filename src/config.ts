@@ -581,6 +581,16 @@ export type OptionValues<S extends OptionSet> = {
   -readonly [K in keyof S]: S[K] extends { default: unknown } ? ValueOf<S[K]> : ValueOf<S[K]> | undefined;
 };
 
+/** Where a sealed root key is unsealed from (--seal kms / pkcs11): serve and operator seal-migrate take the same. */
+export const SEAL_SOURCE_OPTIONS = {
+  sealKeyId: OPTIONS.sealKeyId,
+  sealEndpoint: OPTIONS.sealEndpoint,
+  sealRegion: OPTIONS.sealRegion,
+  pkcs11Module: OPTIONS.pkcs11Module,
+  pkcs11TokenLabel: OPTIONS.pkcs11TokenLabel,
+  pkcs11KeyLabel: OPTIONS.pkcs11KeyLabel,
+} as const;
+
 /** The options of `kmsd serve`. */
 export const SERVE_OPTIONS = {
   host: OPTIONS.host,
@@ -600,12 +610,7 @@ export const SERVE_OPTIONS = {
   logRequests: OPTIONS.logRequests,
   quietCredentials: OPTIONS.quietCredentials,
   seal: OPTIONS.seal,
-  sealKeyId: OPTIONS.sealKeyId,
-  sealEndpoint: OPTIONS.sealEndpoint,
-  sealRegion: OPTIONS.sealRegion,
-  pkcs11Module: OPTIONS.pkcs11Module,
-  pkcs11TokenLabel: OPTIONS.pkcs11TokenLabel,
-  pkcs11KeyLabel: OPTIONS.pkcs11KeyLabel,
+  ...SEAL_SOURCE_OPTIONS,
   throttling: OPTIONS.throttling,
   requestQuotas: OPTIONS.requestQuotas,
   resourceQuotas: OPTIONS.resourceQuotas,

@@ -4,7 +4,7 @@
  * docs table are rendered from it. A command's code is imported only when it runs, so
  * `--help` and `--version` answer without loading the server.
  */
-import { OPTIONS, SERVE_OPTIONS, type OptionSet, type OptionValues } from "../config.ts";
+import { OPTIONS, SEAL_SOURCE_OPTIONS, SERVE_OPTIONS, type OptionSet, type OptionValues } from "../config.ts";
 import { COST_OPTIONS, DECRYPT_OPTIONS, ENCRYPT_OPTIONS, ENV_DECRYPT_OPTIONS, ENV_ENCRYPT_OPTIONS, EXEC_OPTIONS } from "../tools/options.ts";
 import { parseOptions } from "./parseOptions.ts";
 
@@ -170,12 +170,7 @@ export const COMMANDS: Array<Command | CommandGroup> = [
           to: OPTIONS.sealMigrateTo,
           shares: OPTIONS.shares,
           threshold: OPTIONS.threshold,
-          sealKeyId: OPTIONS.sealKeyId,
-          sealEndpoint: OPTIONS.sealEndpoint,
-          sealRegion: OPTIONS.sealRegion,
-          pkcs11Module: OPTIONS.pkcs11Module,
-          pkcs11TokenLabel: OPTIONS.pkcs11TokenLabel,
-          pkcs11KeyLabel: OPTIONS.pkcs11KeyLabel,
+          ...SEAL_SOURCE_OPTIONS,
           json: OPTIONS.json,
         },
         run: async (values) => (await import("./operator.ts")).sealMigrateCommand({ ...values, seal: undefined }),
