@@ -73,8 +73,15 @@ export class AuditWriter {
       }
       this.#poll();
     });
-    worker.on("error", (error) => this.#fail(`audit writer thread failed: ${error.message}`));
-    worker.on("exit", (code) => this.#fail(`audit writer thread exited (${code})`));
+    // Said in the log: the node refuses every request from here on, and the reason must be findable.
+    worker.on("error", (error) => {
+      log.error("audit writer thread failed; requests are refused until restart", { error: error.stack ?? error.message });
+      this.#fail(`audit writer thread failed: ${error.message}`);
+    });
+    worker.on("exit", (code) => {
+      log.error("audit writer thread exited; requests are refused until restart", { code });
+      this.#fail(`audit writer thread exited (${code})`);
+    });
   }
 
   /**

@@ -49,9 +49,13 @@ export function openPool(url: string, options: PgPoolOptions = {}): pg.Pool {
     idleTimeoutMillis: 30_000,
     types: { getTypeParser: typeParser },
   });
-  // An idle client whose server went away emits 'error' on the pool; without a listener
-  // that would end the process. The pool drops the client; the next query reconnects.
+  // A client whose connection dies emits 'error'; unheard, node-postgres throws it, which
+  // ends the process (or the audit writer's thread). An idle client's error reaches the
+  // pool's 'error', and the pool drops it. A checked-out client (between a transaction's
+  // statements) has no listener of the pool's: its own, added here, hears it; the statement
+  // that follows fails, and the pool drops the client when it comes back not queryable.
   pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
   return pool;
 }
 
