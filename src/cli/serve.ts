@@ -29,6 +29,7 @@ import { AccessKeyDirectory } from "../identity/accessKeys.ts";
 import { ensureDefaultAccount, type CreatedAccount } from "../identity/accounts.ts";
 import { writeCredentialsFile } from "../credentialsFile.ts";
 import { Scheduler } from "../jobs/scheduler.ts";
+import { XksHealthCheck } from "../jobs/xksHealthCheck.ts";
 import { KeyRepository } from "../keys/keyRepository.ts";
 import { Authorizer } from "../authorization/authorizer.ts";
 import { auditFaultsFromEnv, DISABLED_AUDIT_TRAIL, openAuditTrail } from "../audit/trail.ts";
@@ -370,16 +371,22 @@ async function openServices(config: ServeConfig, sealedRootKey: WrappingKey, nod
     // worker 0 of the node that holds the leadership lock.
     const scheduler = worker === 0 ? new Scheduler(keys, clock, audit.enabled ? audit : undefined, leadership) : undefined;
     if (scheduler) opened.unshift(() => scheduler.stop());
+    // Each node checks its connected external key stores' proxies, as AWS KMS's fleet does.
+    const xksHealthCheck = worker === 0 ? new XksHealthCheck(services) : undefined;
+    if (xksHealthCheck) opened.unshift(() => xksHealthCheck.stop());
     bus.subscribe(async (change) => {
       if (change.kind !== "clock") return;
       clock.adoptOffset(change.offsetMs);
       await scheduler?.runDue();
+      await xksHealthCheck?.runDue();
     });
     const afterClockAdvance = async () => {
       await scheduler?.runDue();
+      await xksHealthCheck?.runDue();
       await bus.publish({ kind: "clock", offsetMs: clock.offsetMs });
     };
     scheduler?.start();
+    xksHealthCheck?.start();
     const listener = kmsdRequestListener(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env), logRequests: config.logRequests, stopping: node.stopping, console: config.console });
     return { services, listener, start, close };
   } catch (error) {

@@ -146,3 +146,25 @@ export function shareMetricsWithPrimary(): void {
   // The constructor installs the worker's listener for the primary's requests.
   new AggregatorRegistry();
 }
+
+const xksProxyHealth = new Gauge({
+  name: "kmsd_xks_proxy_health",
+  help: "The last periodic health check of each connected external key store's proxy: 1 on its outcome, HEALTHY or the ConnectionErrorCode a connection would get (XKS_PROXY_NOT_REACHABLE, XKS_PROXY_TIMED_OUT...).",
+  labelNames: ["custom_key_store_id", "outcome"] as const,
+  registers: [metricsRegistry],
+});
+
+/** The outcome last reported per store, so a new one replaces it. */
+const xksProxyOutcomes = new Map<string, string>();
+
+/** Reports a store's latest health check outcome; `undefined` forgets the store (disconnected or deleted). */
+export function reportXksProxyHealth(customKeyStoreId: string, outcome: string | undefined): void {
+  const previous = xksProxyOutcomes.get(customKeyStoreId);
+  if (previous !== undefined && previous !== outcome) xksProxyHealth.remove({ custom_key_store_id: customKeyStoreId, outcome: previous });
+  if (outcome === undefined) {
+    xksProxyOutcomes.delete(customKeyStoreId);
+    return;
+  }
+  xksProxyOutcomes.set(customKeyStoreId, outcome);
+  xksProxyHealth.set({ custom_key_store_id: customKeyStoreId, outcome }, 1);
+}

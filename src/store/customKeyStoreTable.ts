@@ -30,6 +30,8 @@ export interface CustomKeyStoreTable {
   update(record: CustomKeyStoreRecord): Promise<"updated" | "lost" | CustomKeyStoreConflict>;
   /** Deletes a store at `revision` unless a KMS key (in any state) still names it. */
   delete(record: CustomKeyStoreRecord): Promise<CustomKeyStoreDeleteOutcome>;
+  /** Every external key store of every account and Region (the periodic proxy health check reads them). */
+  listExternal(): Promise<CustomKeyStoreRecord[]>;
   /** Whether a KMS key of the store already uses this external key. */
   xksKeyInUse(record: CustomKeyStoreRecord, xksKeyId: string): Promise<boolean>;
 }
@@ -119,6 +121,10 @@ export class SqlCustomKeyStoreTable implements CustomKeyStoreTable {
       const deleted = await tx.run("DELETE FROM custom_key_stores WHERE custom_key_store_id = ? AND revision = ?", record.id, record.revision);
       return deleted.changes === 1 ? "deleted" : "lost";
     });
+  }
+
+  async listExternal(): Promise<CustomKeyStoreRecord[]> {
+    return (await this.#sql.all("SELECT revision, record FROM custom_key_stores WHERE proxy_uri IS NOT NULL ORDER BY seq")).map(fromRow);
   }
 
   xksKeyInUse(record: CustomKeyStoreRecord, xksKeyId: string): Promise<boolean> {

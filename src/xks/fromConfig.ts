@@ -9,10 +9,10 @@ import type { Services } from "../server/context.ts";
 import { XksProxyClient } from "./proxyClient.ts";
 import { startXksProxy, type XksProxyListener, type XksProxyUser } from "./proxyServer.ts";
 
-/** How long a proxy call may take. AWS allows 250 ms; kmsd allows more, as its tests share busy machines. */
-const PROXY_TIMEOUT_MS = 2000;
-
-type XksOptions = Pick<ServeConfig, "host" | "xksPort" | "xksTlsCert" | "xksTlsKey" | "xksClientCa" | "xksProxyUsers" | "xksProxyCa" | "xksProxyConnectTo">;
+type XksOptions = Pick<
+  ServeConfig,
+  "host" | "xksPort" | "xksTlsCert" | "xksTlsKey" | "xksClientCa" | "xksProxyUsers" | "xksProxyCa" | "xksProxyConnectTo" | "xksProxyTimeout"
+>;
 
 /** The proxy client of this node. */
 export function xksClientFromConfig(config: XksOptions): XksProxyClient {
@@ -25,7 +25,7 @@ export function xksClientFromConfig(config: XksOptions): XksProxyClient {
   return new XksProxyClient({
     ...(config.xksProxyCa ? { extraCa: readFileSync(config.xksProxyCa, "utf8") } : {}),
     connectTo,
-    timeoutMs: PROXY_TIMEOUT_MS,
+    timeoutMs: config.xksProxyTimeout,
   });
 }
 

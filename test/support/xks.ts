@@ -5,7 +5,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startKmsd, type Kmsd } from "./kmsd.ts";
@@ -59,9 +59,74 @@ export async function startProxyKmsd(tls: ProxyTls, port: number, dataDir?: stri
   });
 }
 
+/**
+ * How long kmsd A waits for the proxy in tests. AWS's 250 ms (kmsd's default) is ample for a
+ * proxy on loopback, but not on a machine that several test suites keep busy.
+ */
+export const TEST_PROXY_TIMEOUT_MS = 5000;
+
 /** Starts kmsd A, which trusts the proxy's certificate and reaches PROXY_HOST at the proxy's port (on `dataDir`, `--dev`, if given). */
-export async function startStoreKmsd(tls: ProxyTls, port: number, options: { dataDir?: string; dev?: boolean } = {}): Promise<Kmsd> {
-  return startKmsd({ ...options, args: ["--xks-proxy-ca", tls.certFile, "--xks-proxy-connect-to", `${PROXY_HOST}=127.0.0.1:${port}`] });
+export async function startStoreKmsd(tls: ProxyTls, port: number, options: { dataDir?: string; dev?: boolean; args?: string[] } = {}): Promise<Kmsd> {
+  const { args = [], ...rest } = options;
+  return startKmsd({
+    ...rest,
+    args: ["--xks-proxy-ca", tls.certFile, "--xks-proxy-connect-to", `${PROXY_HOST}=127.0.0.1:${port}`, "--xks-proxy-timeout", String(TEST_PROXY_TIMEOUT_MS), ...args],
+  });
+}
+
+/**
+ * A TCP relay in front of a proxy, to make it misbehave: `stall` holds new connections open
+ * without a byte either way (a proxy that does not answer), `stop` refuses them (a proxy that
+ * is down), `start` listens again on the same port.
+ */
+export class ProxyRelay {
+  readonly port: number;
+  readonly #target: number;
+  readonly #sockets = new Set<Socket>();
+  #server: Server | undefined;
+  stall = false;
+
+  private constructor(port: number, target: number) {
+    this.port = port;
+    this.#target = target;
+  }
+
+  /** A relay on a free loopback port to the proxy on `target`. */
+  static async open(target: number): Promise<ProxyRelay> {
+    const relay = new ProxyRelay(await freePort(), target);
+    await relay.start();
+    return relay;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((client) => {
+      this.#track(client);
+      if (this.stall) return;
+      const upstream = connect(this.#target, "127.0.0.1");
+      this.#track(upstream);
+      client.pipe(upstream).pipe(client);
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on("error", end).on("close", end);
+      upstream.on("error", end).on("close", end);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
+    this.#server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    for (const socket of this.#sockets) socket.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  #track(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.on("close", () => this.#sockets.delete(socket));
+  }
 }
 
 /** CreateCustomKeyStore's input for an external key store on PROXY_HOST. */

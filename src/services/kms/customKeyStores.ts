@@ -18,7 +18,7 @@ import {
 } from "../../errors.ts";
 import { customKeyStoreSecretAad, proxyUri, type CustomKeyStoreRecord, type XksProxySettings } from "../../keys/customKeyStores.ts";
 import type { KeyRecord } from "../../keys/records.ts";
-import type { RequestContext } from "../../server/context.ts";
+import type { RequestContext, Services } from "../../server/context.ts";
 import type { HsmCluster } from "../../hsm/hsmClusters.ts";
 import type { CustomKeyStoreConflict } from "../../store/customKeyStoreTable.ts";
 import type { RequestMetadata } from "../../xks/proxyApi.ts";
@@ -59,7 +59,7 @@ export function hsmAccess(ctx: RequestContext, store: CustomKeyStoreRecord): { c
   const settings = store.cloudHsm;
   const cluster = settings ? ctx.services.hsmClusters.get(settings.clusterId) : undefined;
   if (!settings || !cluster) throw clusterNotFound(settings?.clusterId ?? "");
-  return { cluster, password: unwrapStoreSecret(ctx, store, "kmsuser-password", settings.wrappedPassword) };
+  return { cluster, password: unwrapStoreSecret(ctx.services, store, "kmsuser-password", settings.wrappedPassword) };
 }
 
 /** There is no Amazon VPC around kmsd, so no VPC endpoint service can be found. */
@@ -89,18 +89,18 @@ export function wrapStoreSecret(ctx: RequestContext, store: Pick<CustomKeyStoreR
 }
 
 /** Unwraps a store's secret; only for the call that needs it. */
-export function unwrapStoreSecret(ctx: RequestContext, store: Pick<CustomKeyStoreRecord, "id" | "accountId" | "region">, purpose: "xks-proxy-secret" | "kmsuser-password", wrapped: string): string {
-  return ctx.services.rootKey.unwrap(Buffer.from(wrapped, "base64"), customKeyStoreSecretAad(store, purpose)).toString("utf8");
+export function unwrapStoreSecret(services: Pick<Services, "rootKey">, store: Pick<CustomKeyStoreRecord, "id" | "accountId" | "region">, purpose: "xks-proxy-secret" | "kmsuser-password", wrapped: string): string {
+  return services.rootKey.unwrap(Buffer.from(wrapped, "base64"), customKeyStoreSecretAad(store, purpose)).toString("utf8");
 }
 
-/** Where an external key store's proxy is, with its secret unwrapped for this call. */
-export function proxyTarget(ctx: RequestContext, store: Pick<CustomKeyStoreRecord, "id" | "accountId" | "region">, xks: XksProxySettings): XksProxyTarget {
+/** Where an external key store's proxy is, with its secret unwrapped for this call (signed for the store's Region). */
+export function proxyTarget(services: Pick<Services, "rootKey">, store: Pick<CustomKeyStoreRecord, "id" | "accountId" | "region">, xks: XksProxySettings): XksProxyTarget {
   return {
     uriEndpoint: xks.uriEndpoint,
     uriPath: xks.uriPath,
     accessKeyId: xks.accessKeyId,
-    secretAccessKey: unwrapStoreSecret(ctx, store, "xks-proxy-secret", xks.wrappedSecret),
-    region: ctx.region,
+    secretAccessKey: unwrapStoreSecret(services, store, "xks-proxy-secret", xks.wrappedSecret),
+    region: store.region,
   };
 }
 

@@ -40,7 +40,7 @@ export async function encryptExternally(ctx: RequestContext, operation: KmsOpera
   const body = inner.subarray(HEADER_LENGTH);
   const xks = store.xks;
   const outer = xks
-    ? await callProxy("cryptographic", () => ctx.services.xks.encrypt(proxyTarget(ctx, store, xks), key.xksKeyId ?? "", requestMetadata(ctx, operation, keyArn(key)), body, header))
+    ? await callProxy("cryptographic", () => ctx.services.xks.encrypt(proxyTarget(ctx.services, store, xks), key.xksKeyId ?? "", requestMetadata(ctx, operation, keyArn(key)), body, header))
     : await withToken(ctx, store, ({ cluster, password }) => tokenEncrypt(cluster, password, key.keyId, body, header));
   return writeXksBlob(header, outer);
 }
@@ -51,7 +51,7 @@ export async function decryptExternally(ctx: RequestContext, operation: KmsOpera
   const store = await connectedStore(ctx, key);
   const xks = store.xks;
   const body = xks
-    ? await callProxy("cryptographic", () => ctx.services.xks.decrypt(proxyTarget(ctx, store, xks), key.xksKeyId ?? "", requestMetadata(ctx, operation, keyArn(key)), outer, header))
+    ? await callProxy("cryptographic", () => ctx.services.xks.decrypt(proxyTarget(ctx.services, store, xks), key.xksKeyId ?? "", requestMetadata(ctx, operation, keyArn(key)), outer, header))
     : await withToken(ctx, store, ({ cluster, password }) => tokenDecrypt(cluster, password, key.keyId, outer, header), new InvalidCiphertextException());
   return Buffer.concat([header, body]);
 }
@@ -103,7 +103,7 @@ export async function checkCustomKeyStoreForNewKey(
     throw new XksKeyAlreadyInUseException(`External key ${xksKeyId} is already associated with a KMS key in custom key store ${customKeyStoreId}.`);
   }
   const xks = store.xks;
-  const metadata = await callProxy("create-key", () => ctx.services.xks.keyMetadata(proxyTarget(ctx, store, xks), xksKeyId, requestMetadata(ctx, "CreateKey")));
+  const metadata = await callProxy("create-key", () => ctx.services.xks.keyMetadata(proxyTarget(ctx.services, store, xks), xksKeyId, requestMetadata(ctx, "CreateKey")));
   if (metadata.keySpec !== "AES_256" || !metadata.keyUsage.includes("ENCRYPT") || !metadata.keyUsage.includes("DECRYPT") || metadata.keyStatus !== "ENABLED") {
     throw new XksKeyInvalidConfigurationException(
       `External key ${xksKeyId} must be an enabled AES_256 key that supports ENCRYPT and DECRYPT; the proxy reports ${metadata.keySpec}, [${metadata.keyUsage.join(", ")}], ${metadata.keyStatus}.`,

@@ -37,7 +37,7 @@ export const ConnectCustomKeyStore: Handler<"ConnectCustomKeyStore"> = async (ct
 /** Why the store cannot connect (its proxy's health, or its token's login as the kmsuser), or undefined if it can. */
 async function connectionFailure(ctx: RequestContext, store: CustomKeyStoreRecord): Promise<ConnectionErrorCodeType | undefined> {
   try {
-    if (store.xks) await ctx.services.xks.health(proxyTarget(ctx, store, store.xks), requestMetadata(ctx, "ConnectCustomKeyStore"));
+    if (store.xks) await ctx.services.xks.health(proxyTarget(ctx.services, store, store.xks), requestMetadata(ctx, "ConnectCustomKeyStore"));
     if (store.cloudHsm) {
       const { cluster, password } = hsmAccess(ctx, store);
       await logIn(cluster, password);

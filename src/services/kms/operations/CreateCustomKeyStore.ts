@@ -44,7 +44,7 @@ export const CreateCustomKeyStore: Handler<"CreateCustomKeyStore"> = async (ctx,
   // A taken name or address is refused before the proxy is called.
   await refuseTaken(ctx, record);
   const xks = record.xks as NonNullable<typeof record.xks>;
-  await callProxy("key-store", () => ctx.services.xks.health(proxyTarget(ctx, scope, xks), requestMetadata(ctx, "CreateCustomKeyStore")));
+  await callProxy("key-store", () => ctx.services.xks.health(proxyTarget(ctx.services, scope, xks), requestMetadata(ctx, "CreateCustomKeyStore")));
   const outcome = await ctx.services.store.customKeyStores.insert(record);
   if (outcome !== "created") throw conflictError(outcome, record);
   return { CustomKeyStoreId: record.id };

@@ -43,7 +43,7 @@ async function updateExternal(ctx: RequestContext, current: CustomKeyStoreRecord
   const proxyChanges = XKS_MEMBERS.some((member) => input[member] !== undefined);
   if (proxyChanges) {
     const settings = next.xks as NonNullable<CustomKeyStoreRecord["xks"]>;
-    await callProxy("key-store", () => ctx.services.xks.health(proxyTarget(ctx, next, settings), requestMetadata(ctx, "UpdateCustomKeyStore")));
+    await callProxy("key-store", () => ctx.services.xks.health(proxyTarget(ctx.services, next, settings), requestMetadata(ctx, "UpdateCustomKeyStore")));
   }
   return next;
 }
