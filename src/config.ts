@@ -530,7 +530,7 @@ export const OPTIONS = {
     env: "KMSD_XKS_PROXY_USERS",
     kind: "string",
     valueName: "FILE",
-    description: "JSON list of the XKS proxy's SigV4 credentials: accessKeyId, secretAccessKey, and the accountId and region whose keys each may use.",
+    description: "JSON list of the XKS proxy's SigV4 credentials: accessKeyId, secretAccessKey, and the accountId and region whose keys each may use; optional keys and principals lists restrict a user to those XKS key ids and AWS principals.",
   },
   xksProxyCa: {
     flag: "xks-proxy-ca",

@@ -63,3 +63,14 @@ export function customKeyStoreSecretAad(record: Pick<CustomKeyStoreRecord, "id" 
 export function proxyUri(settings: Pick<XksProxySettings, "uriEndpoint" | "uriPath">): string {
   return `${settings.uriEndpoint}${settings.uriPath}`;
 }
+
+/**
+ * AWS's message for using a key whose custom key store is not connected (its key state is
+ * Unavailable): the XKS proxy API spec's for an external key store; the same sentence naming
+ * the cluster for a CloudHSM key store (kmsd's wording: AWS publishes none for that case).
+ */
+export function storeNotConnectedMessage(origin: "EXTERNAL_KEY_STORE" | "AWS_CLOUDHSM"): string {
+  return origin === "EXTERNAL_KEY_STORE"
+    ? "This KMS key is in a custom key store that is not connected to its external key store proxy. Connect the external key store and try the request again."
+    : "This KMS key is in a custom key store that is not connected to its AWS CloudHSM cluster. Connect the custom key store and try the request again.";
+}

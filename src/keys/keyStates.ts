@@ -6,6 +6,7 @@
 import type { KeyState } from "@aws-sdk/client-kms";
 import { DisabledException, KMSInvalidStateException } from "../errors.ts";
 import { keyArn, type KeyRecord } from "./records.ts";
+import { storeNotConnectedMessage } from "./customKeyStores.ts";
 
 /** Operations that use the key's material: refused unless the key is Enabled. */
 const CRYPTOGRAPHIC = new Set([
@@ -103,7 +104,10 @@ function stateError(key: KeyRecord): Error {
     case "Updating":
       return new KMSInvalidStateException(`${arn} is updating.`);
     case "Unavailable":
-      return new KMSInvalidStateException(`${arn} is unavailable.`);
+      // Only a key of a custom key store is ever Unavailable: its store is not connected.
+      return new KMSInvalidStateException(
+        key.origin === "EXTERNAL_KEY_STORE" || key.origin === "AWS_CLOUDHSM" ? storeNotConnectedMessage(key.origin) : `${arn} is unavailable.`,
+      );
     default:
       return new KMSInvalidStateException(`${arn} is ${String(key.state)}.`);
   }

@@ -132,8 +132,38 @@ export class SqlCustomKeyStoreTable implements CustomKeyStoreTable {
   }
 }
 
+/** A new key names an external key that another key of its store already uses (thrown by Store.insertKey). */
+export class XksKeyInUseError extends Error {
+  readonly customKeyStoreId: string;
+  readonly xksKeyId: string;
+
+  constructor(customKeyStoreId: string, xksKeyId: string) {
+    super(`external key ${xksKeyId} is already used by a key of custom key store ${customKeyStoreId}`);
+    this.customKeyStoreId = customKeyStoreId;
+    this.xksKeyId = xksKeyId;
+  }
+}
+
+/**
+ * Called in the transaction that inserts a key, before the insert: a key of an external key
+ * store must be the only one of its store on its external key. The store's row is locked
+ * (`forUpdate`: FOR UPDATE on PostgreSQL; SQLite's write transaction locks the database) until
+ * commit, so two inserts of keys on one store take turns, and the second sees the first's key.
+ */
+export async function claimXksKey(
+  tx: SqlExecutor,
+  forUpdate: string,
+  key: { accountId: string; region: string; customKeyStoreId?: string | undefined; xksKeyId?: string | undefined },
+): Promise<void> {
+  if (key.customKeyStoreId === undefined || key.xksKeyId === undefined) return;
+  await tx.get(`SELECT revision FROM custom_key_stores WHERE custom_key_store_id = ?${forUpdate}`, key.customKeyStoreId);
+  if (await keyUsing(tx, { id: key.customKeyStoreId, accountId: key.accountId, region: key.region }, key.xksKeyId)) {
+    throw new XksKeyInUseError(key.customKeyStoreId, key.xksKeyId);
+  }
+}
+
 /** Whether a key of the store names this external key (the record's JSON text, as memberPattern says). */
-async function keyUsing(sql: SqlExecutor, record: CustomKeyStoreRecord, xksKeyId: string): Promise<boolean> {
+async function keyUsing(sql: SqlExecutor, record: Pick<CustomKeyStoreRecord, "id" | "accountId" | "region">, xksKeyId: string): Promise<boolean> {
   const row = await sql.get(
     "SELECT key_id FROM keys WHERE account_id = ? AND region = ? AND record LIKE ? ESCAPE '\\' AND record LIKE ? ESCAPE '\\' LIMIT 1",
     record.accountId,

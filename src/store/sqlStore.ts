@@ -18,7 +18,7 @@ import type { SqlEngine } from "./sqlEngine.ts";
 import { insertAccessKeyRow, SqlIdentityStore } from "./sqlIdentityStore.ts";
 import type { SqlExecutor, SqlRow } from "./sqlRunner.ts";
 import type { KeyBatch, KeyStateCount, Page, Store } from "./store.ts";
-import { SqlCustomKeyStoreTable, type CustomKeyStoreTable } from "./customKeyStoreTable.ts";
+import { claimXksKey, SqlCustomKeyStoreTable, type CustomKeyStoreTable } from "./customKeyStoreTable.ts";
 import { listWrappedSecrets, replaceWrappedSecrets, type WrappedSecret, type WrappedSecretKind, type WrappedSecretReplacement } from "./wrappedSecrets.ts";
 
 /** Store on an engine's SQL. */
@@ -80,6 +80,7 @@ export class SqlStore implements Store {
   async insertKey(record: NewKeyRecord, material: StoredMaterial | undefined): Promise<void> {
     await this.#engine.writeTransaction(async (tx) => {
       await this.#engine.lockForInsert(tx, "keys", [record]);
+      await claimXksKey(tx, this.#engine.forUpdate, record);
       await insertKey(tx, record);
       if (material) await insertMaterial(tx, material);
     });

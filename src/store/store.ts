@@ -64,7 +64,11 @@ export interface Store {
    * qualified by the Region for multi-Region keys, whose related keys share one id.
    */
   getKey(handle: string): Promise<KeyRecord | undefined>;
-  /** Inserts a new key (at revision 0) and, if it has material, its first material version. */
+  /**
+   * Inserts a new key (at revision 0) and, if it has material, its first material version.
+   * A key of an external key store whose external key another key of the store uses is not
+   * inserted: XksKeyInUseError (customKeyStoreTable.ts), decided inside the transaction.
+   */
   insertKey(record: NewKeyRecord, material: StoredMaterial | undefined): Promise<void>;
   /**
    * Replaces a key's record with `record`, the successor of revision `record.revision - 1`:

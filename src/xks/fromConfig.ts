@@ -59,6 +59,13 @@ function readProxyUsers(path: string): XksProxyUser[] {
       secretAccessKey: user.secretAccessKey,
       ...(typeof user.accountId === "string" ? { accountId: user.accountId } : {}),
       ...(typeof user.region === "string" ? { region: user.region } : {}),
+      ...(user.keys === undefined ? {} : { keys: stringList(user.keys, `${path}: proxy user ${index} keys`) }),
+      ...(user.principals === undefined ? {} : { principals: stringList(user.principals, `${path}: proxy user ${index} principals`) }),
     };
   });
+}
+
+function stringList(value: unknown, what: string): string[] {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) throw new Error(`${what}: expected a JSON list of strings`);
+  return value as string[];
 }

@@ -38,6 +38,13 @@ export interface XksProxyUser {
   accountId?: string;
   /** Default: us-east-1. */
   region?: string;
+  /**
+   * The spec's optional secondary authorization: the XKS key ids (as KMS names them in the
+   * path) this user may use; others are AccessDeniedException. Default: every key of its account.
+   */
+  keys?: readonly string[];
+  /** Likewise the AWS principals (requestMetadata.awsPrincipalArn) whose calls this user may make. Default: any. */
+  principals?: readonly string[];
 }
 
 /** The proxy listener's settings. */
@@ -203,6 +210,7 @@ async function perform(call: CallRecord, request: ProxyRequest, services: Servic
       ekmFleetDetails: [{ id: "kmsd", model: `kmsd ${version}`, healthStatus: "ACTIVE" }],
     };
   }
+  authorize(call);
   const key = await findXksKey(call, services);
   call.key = key;
   const symmetric = key.keySpec === "SYMMETRIC_DEFAULT" && key.keyUsage === "ENCRYPT_DECRYPT" && key.origin !== "EXTERNAL_KEY_STORE";
@@ -253,6 +261,26 @@ async function perform(call: CallRecord, request: ProxyRequest, services: Servic
 }
 
 const INVALID_CIPHERTEXT = "The ciphertext, additional authenticated data or authentication tag is corrupted, missing or otherwise invalid.";
+
+/**
+ * The spec's secondary authorization, from the proxy user's configuration: the external key
+ * named in the path, and the AWS principal in requestMetadata, must be listed (when a list is
+ * configured). Checked before the key is looked up, so a refused caller learns nothing of it;
+ * GetHealthStatus is never subject to it, as the spec requires. The log says which check refused.
+ */
+function authorize(call: CallRecord): void {
+  const { keys, principals } = call.user;
+  const principal = call.metadata.awsPrincipalArn;
+  const refusal =
+    keys !== undefined && !keys.includes(call.xksKeyId ?? "")
+      ? "the external key is not among the proxy user's keys"
+      : principals !== undefined && (typeof principal !== "string" || !principals.includes(principal))
+        ? "the AWS principal is not among the proxy user's principals"
+        : undefined;
+  if (refusal === undefined) return;
+  log.info("xks proxy access denied", { accessKeyId: call.user.accessKeyId, xksKeyId: call.xksKeyId, awsPrincipalArn: String(principal), kmsRequestId: String(call.metadata.kmsRequestId), reason: refusal });
+  throw new ProxyError("AccessDeniedException", "The proxy user is not authorized for this operation on this key.");
+}
 
 /** The kmsd key an XKS key id names in the proxy user's account: a key id, or an alias name without `alias/`. */
 async function findXksKey(call: CallRecord, services: Services): Promise<KeyRecord> {

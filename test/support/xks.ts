@@ -49,10 +49,10 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts kmsd B serving the XKS proxy API on `port` (restart it on the same data directory with `dataDir`). */
-export async function startProxyKmsd(tls: ProxyTls, port: number, dataDir?: string): Promise<Kmsd> {
+/** Starts kmsd B serving the XKS proxy API on `port` (restart it on the same data directory with `dataDir`) to `users`. */
+export async function startProxyKmsd(tls: ProxyTls, port: number, dataDir?: string, users: readonly object[] = [PROXY_USER]): Promise<Kmsd> {
   const usersFile = join(tls.dir, "proxy-users.json");
-  writeFileSync(usersFile, JSON.stringify([PROXY_USER]));
+  writeFileSync(usersFile, JSON.stringify(users));
   return startKmsd({
     ...(dataDir === undefined ? {} : { dataDir }),
     args: ["--xks-port", String(port), "--xks-tls-cert", tls.certFile, "--xks-tls-key", tls.keyFile, "--xks-proxy-users", usersFile],

@@ -17,16 +17,13 @@ import {
   XksKeyAlreadyInUseException,
   XksKeyInvalidConfigurationException,
 } from "../../errors.ts";
-import type { CustomKeyStoreRecord } from "../../keys/customKeyStores.ts";
+import { storeNotConnectedMessage, type CustomKeyStoreRecord } from "../../keys/customKeyStores.ts";
 import { keyArn, type KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
 import { readXksBlob, writeXksBlob } from "../../xks/xksCiphertext.ts";
+import { XksKeyInUseError } from "../../store/customKeyStoreTable.ts";
 import { callProxy, findCustomKeyStore, hsmAccess, proxyTarget, requestMetadata } from "./customKeyStores.ts";
 import type { KmsOperation } from "./registry.ts";
-
-/** AWS's message for a key whose store is not connected. */
-export const STORE_NOT_CONNECTED =
-  "This KMS key is in a custom key store that is not connected to its external key store proxy. Connect the external key store and try the request again.";
 
 /** Whether a key's material is doubled by a custom key store's key (Origin EXTERNAL_KEY_STORE or AWS_CLOUDHSM). */
 export function inCustomKeyStore(key: KeyRecord): boolean {
@@ -69,7 +66,7 @@ async function withToken<T>(ctx: RequestContext, store: CustomKeyStoreRecord, ca
 
 async function connectedStore(ctx: RequestContext, key: KeyRecord): Promise<CustomKeyStoreRecord> {
   const store = key.customKeyStoreId === undefined ? undefined : await ctx.services.store.customKeyStores.get(key.accountId, key.region, key.customKeyStoreId);
-  if (!store || store.connectionState !== "CONNECTED") throw new KMSInvalidStateException(STORE_NOT_CONNECTED);
+  if (!store || store.connectionState !== "CONNECTED") throw new KMSInvalidStateException(storeNotConnectedMessage(key.origin === "AWS_CLOUDHSM" ? "AWS_CLOUDHSM" : "EXTERNAL_KEY_STORE"));
   return store;
 }
 
@@ -77,6 +74,16 @@ async function connectedStore(ctx: RequestContext, key: KeyRecord): Promise<Cust
 export async function generateStoreKey(ctx: RequestContext, customKeyStoreId: string, keyId: string): Promise<void> {
   const store = await findCustomKeyStore(ctx, customKeyStoreId);
   await withToken(ctx, store, ({ cluster, password }) => generateTokenKey(cluster, password, keyId), new CloudHsmClusterInvalidConfigurationException(`The CloudHSM cluster of custom key store ${store.id} could not create a key.`));
+}
+
+/** AWS's answer for an external key that another KMS key of the store already uses. */
+export function xksKeyTaken(customKeyStoreId: string, xksKeyId: string): Error {
+  return new XksKeyAlreadyInUseException(`External key ${xksKeyId} is already associated with a KMS key in custom key store ${customKeyStoreId}.`);
+}
+
+/** The store's refusal of a key insert (another key took the external key meanwhile) as AWS's error; anything else as it is. */
+export function asXksKeyTaken(error: unknown): unknown {
+  return error instanceof XksKeyInUseError ? xksKeyTaken(error.customKeyStoreId, error.xksKeyId) : error;
 }
 
 /**
@@ -96,12 +103,11 @@ export async function checkCustomKeyStoreForNewKey(
   if (store.type !== expectedType) {
     throw new UnsupportedOperationException(`Custom key store ${customKeyStoreId} is of type ${store.type}, which does not hold keys with Origin ${origin}.`);
   }
-  if (store.connectionState !== "CONNECTED") throw new CustomKeyStoreInvalidStateException(STORE_NOT_CONNECTED);
+  if (store.connectionState !== "CONNECTED") throw new CustomKeyStoreInvalidStateException(storeNotConnectedMessage(origin));
   if (origin === "AWS_CLOUDHSM" || !store.xks) return { customKeyStoreId, ...(store.cloudHsm ? { cloudHsmClusterId: store.cloudHsm.clusterId } : {}) };
   if (xksKeyId === undefined) throw new ValidationException("XksKeyId is required for a KMS key with Origin EXTERNAL_KEY_STORE.");
-  if (await ctx.services.store.customKeyStores.xksKeyInUse(store, xksKeyId)) {
-    throw new XksKeyAlreadyInUseException(`External key ${xksKeyId} is already associated with a KMS key in custom key store ${customKeyStoreId}.`);
-  }
+  // Checked here to spare the proxy a call, and again atomically with the key's insert (xksKeyTaken).
+  if (await ctx.services.store.customKeyStores.xksKeyInUse(store, xksKeyId)) throw xksKeyTaken(customKeyStoreId, xksKeyId);
   const xks = store.xks;
   const metadata = await callProxy("create-key", () => ctx.services.xks.keyMetadata(proxyTarget(ctx.services, store, xks), xksKeyId, requestMetadata(ctx, "CreateKey")));
   if (metadata.keySpec !== "AES_256" || !metadata.keyUsage.includes("ENCRYPT") || !metadata.keyUsage.includes("DECRYPT") || metadata.keyStatus !== "ENABLED") {

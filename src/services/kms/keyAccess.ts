@@ -22,6 +22,7 @@ import { checkGrantTokens } from "./grantRules.ts";
 import { grantLike, requestFacts } from "./requestFacts.ts";
 import { resolveKey, type AliasPolicy } from "../../keys/keyResolver.ts";
 import { assertKeyStateAllows } from "../../keys/keyStates.ts";
+import { withStoreAvailability } from "./customKeyStores.ts";
 import { keyArn, keyHandle, type KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
 import type { KmsOperation } from "./registry.ts";
@@ -36,8 +37,16 @@ export async function keyForOperation(
 ): Promise<KeyRecord> {
   const key = await resolveKey(ctx.services.keys, ctx, identifier ?? "", aliasPolicy, ctx.nowMs);
   await authorizeKeyUse(ctx, operation, key, ref);
-  assertKeyStateAllows(operation, key);
+  await assertKeyStateAsShown(ctx, operation, key);
   return key;
+}
+
+/**
+ * The key-state rule of `operation`, on the key's state as DescribeKey shows it: a key of a
+ * custom key store that is not connected is Unavailable (only such keys cost a store read).
+ */
+export async function assertKeyStateAsShown(ctx: RequestContext, operation: KmsOperation, key: KeyRecord): Promise<void> {
+  assertKeyStateAllows(operation, key.customKeyStoreId === undefined ? key : await withStoreAvailability(ctx, key));
 }
 
 /**

@@ -7,11 +7,10 @@
  */
 import { IncorrectKeyException, InvalidCiphertextException, InvalidKeyUsageException, KMSInternalException } from "../../errors.ts";
 import { openSymmetric, parseHeader, sealSymmetric } from "../../crypto/ciphertext.ts";
-import { assertKeyStateAllows } from "../../keys/keyStates.ts";
 import { keyArn, type KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
 import { decryptExternally, encryptExternally, inCustomKeyStore } from "./externalKeys.ts";
-import { keyNamedByCiphertext } from "./keyAccess.ts";
+import { assertKeyStateAsShown, keyNamedByCiphertext } from "./keyAccess.ts";
 import type { KmsOperation } from "./registry.ts";
 
 /** A sealed blob and the material version it names. */
@@ -88,7 +87,7 @@ export async function openWithKey(
   // Only symmetric keys seal blobs, so a header naming another key is forged; checked once
   // the caller was authorized for the key, so that it tells a stranger nothing.
   if (key.keySpec !== "SYMMETRIC_DEFAULT") throw new InvalidCiphertextException();
-  if (!requestedKey) assertKeyStateAllows(operation, key);
+  if (!requestedKey) await assertKeyStateAsShown(ctx, operation, key);
 
   const material = await ctx.services.keys.material(key, header.keyMaterialId);
   if (!material) throw new InvalidCiphertextException();

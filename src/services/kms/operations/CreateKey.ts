@@ -20,7 +20,8 @@ import type { KmsOperationTypes } from "../operationTypes.ts";
 import type { RequestContext } from "../../../server/context.ts";
 import { mergeTags } from "../tags.ts";
 import { requireImportableKeySpec } from "../importRules.ts";
-import { checkCustomKeyStoreForNewKey, generateStoreKey } from "../externalKeys.ts";
+import { asXksKeyTaken, checkCustomKeyStoreForNewKey, generateStoreKey } from "../externalKeys.ts";
+import { withStoreAvailability } from "../customKeyStores.ts";
 
 
 export const CreateKey: Handler<"CreateKey"> = async (ctx, input) => createKey(ctx, input);
@@ -71,8 +72,11 @@ export async function createKey(ctx: RequestContext, input: KmsOperationTypes["C
   if (inStore) Object.assign(record, await checkCustomKeyStoreForNewKey(ctx, origin, input.CustomKeyStoreId, input.XksKeyId));
   if (origin === "AWS_CLOUDHSM") await generateStoreKey(ctx, input.CustomKeyStoreId as string, keyId);
   const material = origin === "EXTERNAL" ? undefined : (chosen?.material?.bytes ?? (await newKeyMaterial(keySpec)));
-  const created = await ctx.services.keys.create(record, material, chosen?.material?.keyMaterialId);
-  return { KeyMetadata: toKeyMetadata(created) };
+  const created = await ctx.services.keys.create(record, material, chosen?.material?.keyMaterialId).catch((error: unknown) => {
+    throw asXksKeyTaken(error);
+  });
+  // A store disconnected since the checks: the new key is Unavailable, as DescribeKey would say.
+  return { KeyMetadata: toKeyMetadata(inStore ? await withStoreAvailability(ctx, created) : created) };
 }
 
 /**
