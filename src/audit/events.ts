@@ -186,18 +186,19 @@ function serviceEvent(eventName: string, accountId: string, region: string, time
     userAgent: AWS_INTERNAL,
     userIdentity: { accountId, invokedBy: AWS_INTERNAL },
   };
+  // A service event answers no request: it has no requestID.
+  return kmsEvent({ accountId, region, timeMs, eventId, eventName, readOnly: false, username: null, accessKeyId: null, requestId: "", keyArns }, record);
+}
+
+/** What LookupEvents searches of a KMS event that is not an API request's (buildEvents makes those). */
+export type KmsEventColumns = Omit<AuditEvent, "eventSource" | "resources" | "record"> & { keyArns: readonly string[] };
+
+/** A KMS event made outside the request pipeline (a service event, an XKS proxy call): its columns and its capped record. */
+export function kmsEvent(columns: KmsEventColumns, record: Readonly<Record<string, unknown>>): AuditEvent {
+  const { keyArns, ...rest } = columns;
   return {
-    accountId,
-    region,
-    timeMs,
-    eventId,
-    eventName,
+    ...rest,
     eventSource: AUDITED_SERVICES.kms.eventSource,
-    readOnly: false,
-    username: null,
-    accessKeyId: null,
-    // A service event answers no request: it has no requestID.
-    requestId: "",
     resources: keyArns.map((arn) => ({ type: KMS_KEY_RESOURCE_TYPE, name: arn })),
     record: cappedRecordJson(record),
   };

@@ -7,16 +7,24 @@
  * (sensitive, never extractable), labelled with the KMS key's id; kmsd's second layer of
  * encryption is made by the token on each call. The PKCS#11 session handling is the
  * pkcs11 seal's (seal/pkcs11Seal.ts).
+ *
+ * A CloudHSM cluster's trust anchor is the certificate its owner made when initializing it
+ * (customerCA.crt: the CA that signed the cluster's certificate), and CreateCustomKeyStore's
+ * TrustAnchorCertificate must be that certificate. A token has no such certificate of its own,
+ * so the cluster's entry names it: `trustAnchorCertificate`, a PEM file (the CA the token's
+ * operator trusts for it, or any certificate the operator chose to stand for the cluster).
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { findKey, gcm, withToken } from "../seal/pkcs11Seal.ts";
 import type { XksEncrypted } from "../xks/proxyClient.ts";
 
-/** One configured cluster: the token that stands for it. */
+/** One configured cluster: the token that stands for it, and its trust anchor. */
 export interface HsmCluster {
   module: string;
   tokenLabel: string;
+  /** The cluster's trust anchor certificate (PEM). */
+  trustAnchor: X509Certificate;
 }
 
 /** The configured clusters, by cluster id. */
@@ -27,13 +35,33 @@ const TAG_BYTES = 16;
 /** Reads --cloudhsm-clusters (no file: no clusters). */
 export function hsmClustersFromFile(path: string | undefined): HsmClusters {
   if (!path) return new Map();
-  const parsed = JSON.parse(readFileSync(path, "utf8")) as Record<string, Partial<HsmCluster>>;
+  const parsed = JSON.parse(readFileSync(path, "utf8")) as Record<string, { module?: unknown; tokenLabel?: unknown; trustAnchorCertificate?: unknown }>;
   const clusters = new Map<string, HsmCluster>();
   for (const [id, cluster] of Object.entries(parsed)) {
-    if (typeof cluster.module !== "string" || typeof cluster.tokenLabel !== "string") throw new Error(`${path}: cluster ${id} needs module and tokenLabel`);
-    clusters.set(id, { module: cluster.module, tokenLabel: cluster.tokenLabel });
+    if (typeof cluster.module !== "string" || typeof cluster.tokenLabel !== "string" || typeof cluster.trustAnchorCertificate !== "string") {
+      throw new Error(`${path}: cluster ${id} needs module, tokenLabel and trustAnchorCertificate (a PEM file)`);
+    }
+    const trustAnchor = parseCertificate(readFileSync(cluster.trustAnchorCertificate, "utf8"));
+    if (!trustAnchor) throw new Error(`${path}: cluster ${id}: ${cluster.trustAnchorCertificate} holds no PEM certificate`);
+    clusters.set(id, { module: cluster.module, tokenLabel: cluster.tokenLabel, trustAnchor });
   }
   return clusters;
+}
+
+/** Whether `pem` (CreateCustomKeyStore's TrustAnchorCertificate) is one well-formed PEM certificate, the cluster's own. */
+export function isTrustAnchorOf(cluster: HsmCluster, pem: string): boolean {
+  return parseCertificate(pem)?.raw.equals(cluster.trustAnchor.raw) === true;
+}
+
+/** One PEM certificate, or undefined if `pem` is anything else (several certificates, a key, garbage). */
+function parseCertificate(pem: string): X509Certificate | undefined {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----/g) ?? [];
+  if (blocks.length !== 1) return undefined;
+  try {
+    return new X509Certificate(pem);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Why a token refused: a wrong PIN is the kmsuser's credentials, anything else the cluster. */

@@ -16,10 +16,9 @@ import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import { InvalidSignatureException } from "../errors.ts";
 import { AUDITED_SERVICES } from "../audit/auditedServices.ts";
-import { EVENT_VERSION, KMS_KEY_RESOURCE_TYPE, type AuditEvent } from "../audit/events.ts";
+import { EVENT_VERSION, KMS_KEY_RESOURCE_TYPE, kmsEvent, type AuditEvent } from "../audit/events.ts";
 import { newEventId } from "../audit/eventId.ts";
 import { isoSeconds } from "../audit/times.ts";
-import { cappedRecordJson } from "../audit/recordSize.ts";
 import { resolveKey } from "../keys/keyResolver.ts";
 import { keyArn, type KeyRecord } from "../keys/records.ts";
 import type { Services } from "../server/context.ts";
@@ -343,20 +342,10 @@ function proxyCallEvent(call: CallRecord, requestId: string, timeMs: number, sou
     recipientAccountId: accountId,
     eventCategory: "Management",
   };
-  return {
-    accountId,
-    region,
-    timeMs,
-    eventId,
-    eventName,
-    eventSource: AUDITED_SERVICES.kms.eventSource,
-    readOnly: record.readOnly,
-    username: call.user.accessKeyId,
-    accessKeyId: call.user.accessKeyId,
-    requestId,
-    resources: resources.map((resource) => ({ type: resource.type, name: resource.ARN })),
-    record: cappedRecordJson(record),
-  };
+  return kmsEvent(
+    { accountId, region, timeMs, eventId, eventName, readOnly: record.readOnly, username: call.user.accessKeyId, accessKeyId: call.user.accessKeyId, requestId, keyArns: resources.map((resource) => resource.ARN) },
+    record,
+  );
 }
 
 function pickStrings(source: Record<string, unknown>, names: readonly string[]): Record<string, string> {

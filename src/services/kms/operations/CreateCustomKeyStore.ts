@@ -5,7 +5,8 @@
  * DISCONNECTED until ConnectCustomKeyStore.
  */
 import type { CreateCustomKeyStoreRequest } from "@aws-sdk/client-kms";
-import { ValidationException } from "../../../errors.ts";
+import { IncorrectTrustAnchorException, ValidationException } from "../../../errors.ts";
+import { isTrustAnchorOf } from "../../../hsm/hsmClusters.ts";
 import { newCustomKeyStoreId, type NewCustomKeyStoreRecord } from "../../../keys/customKeyStores.ts";
 import type { RequestContext } from "../../../server/context.ts";
 import { XKS_MEMBERS, callProxy, clusterNotFound, conflictError, noVpcEndpointServices, proxyTarget, requestMetadata, rejectMembers, wrapStoreSecret } from "../customKeyStores.ts";
@@ -62,7 +63,11 @@ function requireMembers(input: CreateCustomKeyStoreRequest, members: readonly (k
 /** A store on a configured cluster (a PKCS#11 token); its kmsuser password is checked when it connects, as AWS does. */
 async function createCloudHsmStore(ctx: RequestContext, input: CreateCustomKeyStoreRequest, name: string): Promise<{ CustomKeyStoreId: string }> {
   const clusterId = input.CloudHsmClusterId as string;
-  if (!ctx.services.hsmClusters.has(clusterId)) throw clusterNotFound(clusterId);
+  const cluster = ctx.services.hsmClusters.get(clusterId);
+  if (!cluster) throw clusterNotFound(clusterId);
+  if (!isTrustAnchorOf(cluster, input.TrustAnchorCertificate as string)) {
+    throw new IncorrectTrustAnchorException(`The TrustAnchorCertificate is not the trust anchor certificate of CloudHSM cluster ${clusterId}.`);
+  }
   const scope = { id: newCustomKeyStoreId(), accountId: ctx.accountId, region: ctx.region };
   const record: NewCustomKeyStoreRecord = {
     ...scope,
