@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startKmsd, type Kmsd } from "./support/kmsd.ts";
 import { parseWalkthrough, runBlocks, walkthroughContext } from "./support/walkthrough.ts";
-import { freePort, makeProxyTls, PROXY_HOST, type ProxyTls } from "./support/xks.ts";
+import { freePort, makeProxyTls, PROXY_HOST, TEST_PROXY_TIMEOUT_MS, type ProxyTls } from "./support/xks.ts";
 
 const PAGE = "docs/custom-key-stores.md";
 
@@ -28,7 +28,7 @@ void describe(PAGE, () => {
     kmsd = await startKmsd({
       dev: true,
       args: ["--xks-port", String(port), "--xks-tls-cert", tls.certFile, "--xks-tls-key", tls.keyFile, "--xks-proxy-users", usersFile,
-        "--xks-proxy-ca", tls.certFile, "--xks-proxy-connect-to", `${PROXY_HOST}=127.0.0.1:${port}`],
+        "--xks-proxy-ca", tls.certFile, "--xks-proxy-connect-to", `${PROXY_HOST}=127.0.0.1:${port}`, "--xks-proxy-timeout", String(TEST_PROXY_TIMEOUT_MS)],
     });
   });
   after(async () => {
