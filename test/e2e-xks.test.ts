@@ -98,7 +98,12 @@ describe("external key stores through another kmsd's XKS proxy", () => {
     const decrypted = await kmsA.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: context }));
     assert.deepEqual(Buffer.from(decrypted.Plaintext ?? []), plaintext);
     assert.equal(decrypted.KeyId, key?.Arn);
-    await expectAwsError(kmsA.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: { purpose: "other" } })), "InvalidCiphertextException");
+    // The encryption context is in the proxy's additional data: the proxy refuses a wrong one, and KMS says so as AWS does.
+    await expectAwsError(
+      kmsA.send(new DecryptCommand({ CiphertextBlob, EncryptionContext: { purpose: "other" } })),
+      "KMSInvalidStateException",
+      "The external key store proxy rejected the request because the specified ciphertext or encryption context is corrupted, missing, or otherwise invalid.",
+    );
 
     const dataKey = await kmsA.send(new GenerateDataKeyCommand({ KeyId: key?.KeyId, KeySpec: "AES_256" }));
     const dataKeyBack = await kmsA.send(new DecryptCommand({ CiphertextBlob: dataKey.CiphertextBlob }));

@@ -39,6 +39,10 @@ export class XksProxyFailure extends Error {
 /** Which family of KMS operations made the proxy call: AWS maps the same failure differently for each. */
 export type XksCaller = "key-store" | "create-key" | "cryptographic";
 
+/** The spec's message for a proxy whose decryption gave back something KMS's own layer does not open. */
+export const PROXY_RETURNED_INVALID_CIPHERTEXT =
+  "The ciphertext that the external key store proxy submitted for decryption, or the encryption context, is corrupted, missing, or otherwise invalid.";
+
 const CANNOT_INTERPRET =
   "AWS KMS cannot interpret the response from the external key store proxy. If you see this error repeatedly, report it to your external key store proxy administrator.";
 

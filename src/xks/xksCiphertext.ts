@@ -2,7 +2,9 @@
  * The ciphertext blob of a KMS key in an external key store: double encryption, as AWS
  * does it. kmsd first seals the plaintext under the key's own material (the usual blob,
  * crypto/ciphertext.ts); the external key then encrypts that blob's body through the
- * proxy, with the blob's header as additional authenticated data. Neither kmsd's material
+ * proxy, with the blob's header and the SHA-256 of the encryption context's canonical
+ * encoding (crypto/encryptionContext.ts) as additional authenticated data, so the proxy refuses a
+ * wrong context as AWS's does (a CloudHSM-type store's token: the header only). Neither kmsd's material
  * nor the external key alone can decrypt, and the proxy never sees the plaintext.
  *
  *   offset    size  field

@@ -4,7 +4,9 @@
  * external key through the store's proxy, and decrypted by it first. Only while the store
  * is CONNECTED; a proxy failure is AWS's KMSInvalidStateException with the spec's message.
  */
+import { createHash } from "node:crypto";
 import { HEADER_LENGTH } from "../../crypto/ciphertext.ts";
+import { encodeEncryptionContext } from "../../crypto/encryptionContext.ts";
 import { generateTokenKey, tokenDecrypt, tokenEncrypt } from "../../hsm/hsmClusters.ts";
 import { log } from "../../server/log.ts";
 import {
@@ -30,27 +32,44 @@ export function inCustomKeyStore(key: KeyRecord): boolean {
   return key.origin === "EXTERNAL_KEY_STORE" || key.origin === "AWS_CLOUDHSM";
 }
 
-/** Encrypts kmsd's blob of `key` under the store's key: the external key through the proxy, or the token's key. */
-export async function encryptExternally(ctx: RequestContext, operation: KmsOperation, key: KeyRecord, inner: Buffer): Promise<Buffer> {
+/**
+ * Encrypts kmsd's blob of `key` under the store's key: the external key through the proxy, or
+ * the token's key. The proxy's additional data is the blob's header and the encryption context
+ * (so a wrong context is refused by the proxy, as AWS's is); the token's, the header.
+ */
+export async function encryptExternally(ctx: RequestContext, operation: KmsOperation, key: KeyRecord, inner: Buffer, context: Record<string, string> | undefined): Promise<Buffer> {
   const store = await connectedStore(ctx, key);
   const header = inner.subarray(0, HEADER_LENGTH);
   const body = inner.subarray(HEADER_LENGTH);
   const xks = store.xks;
   const outer = xks
-    ? await callProxy("cryptographic", () => ctx.services.xks.encrypt(proxyTarget(ctx.services, store, xks), key.xksKeyId ?? "", requestMetadata(ctx, operation, keyArn(key)), body, header))
+    ? await callProxy("cryptographic", () =>
+        ctx.services.xks.encrypt(proxyTarget(ctx.services, store, xks), key.xksKeyId ?? "", requestMetadata(ctx, operation, keyArn(key)), body, proxyAad(header, context)),
+      )
     : await withToken(ctx, store, ({ cluster, password }) => tokenEncrypt(cluster, password, key.keyId, body, header));
   return writeXksBlob(header, outer);
 }
 
 /** Decrypts the store's layer of a blob of `key`, giving back kmsd's own blob. */
-export async function decryptExternally(ctx: RequestContext, operation: KmsOperation, key: KeyRecord, blob: Uint8Array): Promise<Buffer> {
+export async function decryptExternally(ctx: RequestContext, operation: KmsOperation, key: KeyRecord, blob: Uint8Array, context: Record<string, string> | undefined): Promise<Buffer> {
   const { header, outer } = readXksBlob(blob);
   const store = await connectedStore(ctx, key);
   const xks = store.xks;
   const body = xks
-    ? await callProxy("cryptographic", () => ctx.services.xks.decrypt(proxyTarget(ctx.services, store, xks), key.xksKeyId ?? "", requestMetadata(ctx, operation, keyArn(key)), outer, header))
+    ? await callProxy("cryptographic", () =>
+        ctx.services.xks.decrypt(proxyTarget(ctx.services, store, xks), key.xksKeyId ?? "", requestMetadata(ctx, operation, keyArn(key)), outer, proxyAad(header, context)),
+      )
     : await withToken(ctx, store, ({ cluster, password }) => tokenDecrypt(cluster, password, key.keyId, outer, header), new InvalidCiphertextException());
   return Buffer.concat([header, body]);
+}
+
+/**
+ * The additional authenticated data of a proxy call: the blob's header, then the SHA-256 of
+ * the encryption context's canonical encoding (a digest, so the AAD stays far below a proxy's
+ * size limits whatever the context).
+ */
+function proxyAad(header: Buffer, context: Record<string, string> | undefined): Buffer {
+  return Buffer.concat([header, createHash("sha256").update(encodeEncryptionContext(context)).digest()]);
 }
 
 /** Runs a token call of a CloudHSM-type store; the token's refusal is `refusal` (default: the cluster cannot serve). */

@@ -5,7 +5,8 @@
  * InvalidCiphertextException, whatever the reason (as AWS answers); a blob naming a key the
  * caller cannot reach is AWS's AccessDeniedException instead.
  */
-import { IncorrectKeyException, InvalidCiphertextException, InvalidKeyUsageException, KMSInternalException } from "../../errors.ts";
+import { IncorrectKeyException, InvalidCiphertextException, InvalidKeyUsageException, KMSInternalException, KMSInvalidStateException } from "../../errors.ts";
+import { PROXY_RETURNED_INVALID_CIPHERTEXT } from "../../xks/proxyFailure.ts";
 import { openSymmetric, parseHeader, sealSymmetric } from "../../crypto/ciphertext.ts";
 import { keyArn, type KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
@@ -54,7 +55,7 @@ export async function sealWithKey(
   const material = await currentMaterial(ctx, key);
   const keyMaterialId = key.currentKeyMaterialId as string;
   const sealed = sealSymmetric({ keyId: key.keyId, keyMaterialId }, material, plaintext, context);
-  if (inCustomKeyStore(key)) return { ciphertextBlob: await encryptExternally(ctx, operation, key, sealed), keyMaterialId };
+  if (inCustomKeyStore(key)) return { ciphertextBlob: await encryptExternally(ctx, operation, key, sealed, context), keyMaterialId };
   return { ciphertextBlob: sealed, keyMaterialId };
 }
 
@@ -91,6 +92,21 @@ export async function openWithKey(
 
   const material = await ctx.services.keys.material(key, header.keyMaterialId);
   if (!material) throw new InvalidCiphertextException();
-  const inner = inCustomKeyStore(key) ? await decryptExternally(ctx, operation, key, blob) : blob;
-  return { key, plaintext: openSymmetric(material, inner, context), keyMaterialId: header.keyMaterialId };
+  if (!inCustomKeyStore(key)) return { key, plaintext: openSymmetric(material, blob, context), keyMaterialId: header.keyMaterialId };
+  const inner = await decryptExternally(ctx, operation, key, blob, context);
+  return { key, plaintext: openInnerLayer(key, material, inner, context), keyMaterialId: header.keyMaterialId };
+}
+
+/**
+ * Opens kmsd's layer of a custom key store's blob. For an external key store the proxy has
+ * already authenticated the encryption context, so a failure here means the proxy handed back
+ * a bad plaintext: AWS's KMSInvalidStateException for it, not InvalidCiphertextException.
+ */
+function openInnerLayer(key: KeyRecord, material: Buffer, inner: Buffer, context: Record<string, string> | undefined): Buffer {
+  try {
+    return openSymmetric(material, inner, context);
+  } catch (error) {
+    if (key.origin === "EXTERNAL_KEY_STORE" && error instanceof InvalidCiphertextException) throw new KMSInvalidStateException(PROXY_RETURNED_INVALID_CIPHERTEXT);
+    throw error;
+  }
 }
