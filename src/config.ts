@@ -485,6 +485,13 @@ export const OPTIONS = {
     default: "http://127.0.0.1:8080",
     description: "The kmsd node to talk to.",
   },
+  rotateEndpoint: {
+    flag: "endpoint",
+    kind: "string",
+    valueName: "URL",
+    defaultText: "offline, on --data-dir",
+    description: "The running kmsd node whose root key to rotate while it serves (signed with the default account root's credentials).",
+  },
   sealMigrateTo: {
     flag: "to",
     kind: "choice",
