@@ -16,21 +16,15 @@ import { wrapGeneration } from "../src/crypto/rootKey.ts";
 import { openDeploymentStore } from "../src/dataDir.ts";
 import { readRootKeyState } from "../src/seal/rootKeyCheck.ts";
 import { WRAPPED_SECRET_KINDS } from "../src/store/wrappedSecrets.ts";
-import { startKmsd, type Credentials, type Kmsd } from "./support/kmsd.ts";
+import { startKmsd, type Kmsd } from "./support/kmsd.ts";
 import { freshDatabase } from "./support/postgres.ts";
-import { initShamir, runCli, seal, unsealWith } from "./support/seal.ts";
+import { initShamir, rotateRootOnline, runCli, seal, unsealWith } from "./support/seal.ts";
 import { checkThings, makeThings } from "./support/sealedThings.ts";
 
 interface Rotated {
   RootKeyGeneration: number;
   PreviousRootKeyGeneration: number;
   RewrappedSecrets: number;
-}
-
-/** `kmsd operator rotate-root --endpoint`, signed with `credentials` (in the environment), `stdin` holding shares if any. */
-async function rotateOnline(endpoint: string, credentials: Credentials, stdin = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { ...process.env, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey };
-  return runCli(["operator", "rotate-root", "--endpoint", endpoint, "--json"], { env, stdin });
 }
 
 /** What the load made, to be decrypted after the rotation. */
@@ -103,7 +97,7 @@ describe("operator rotate-root --endpoint on a serving shamir node (two workers)
 
       let finish = () => {};
       const running = load([node], new Promise<void>((resolve) => (finish = resolve)));
-      const rotation = await rotateOnline(node.endpoint, credentials, `${shares[1]}\n${shares[2]}\n`);
+      const rotation = await rotateRootOnline(node.endpoint, credentials, shares.slice(1, 3));
       finish();
       const during = await running;
       assert.equal(rotation.code, 0, rotation.stderr);
@@ -149,17 +143,48 @@ describe("operator rotate-root --endpoint on a serving shamir node (two workers)
     const node = await startKmsd({ dataDir });
     try {
       await unsealWith(node.endpoint, init.UnsealShares.slice(0, 2));
-      const stranger = await rotateOnline(node.endpoint, { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" }, `${init.UnsealShares[0]}\n${init.UnsealShares[1]}\n`);
+      const stranger = await rotateRootOnline(node.endpoint, { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" }, init.UnsealShares.slice(0, 2));
       assert.equal(stranger.code, 1);
       assert.match(stranger.stderr, /UnrecognizedClientException|AccessDenied/);
       const credentials = { accessKeyId: init.AccessKeyId, secretAccessKey: init.SecretAccessKey };
-      const tooFew = await rotateOnline(node.endpoint, credentials, `${init.UnsealShares[0]}\n`);
+      const tooFew = await rotateRootOnline(node.endpoint, credentials, init.UnsealShares.slice(0, 1));
       assert.equal(tooFew.code, 1);
       assert.match(tooFew.stderr, /SealRequestRefusedException: .*needs 2 unseal shares/);
       assert.deepEqual(await storedGenerations(dataDir), { generations: new Set([1]), generation: 1, rotating: false });
     } finally {
       await node.stop();
       rmSync(join(dataDir, ".."), { recursive: true, force: true });
+    }
+  });
+});
+
+describe("operator rotate-root --endpoint when the node dies in the middle", () => {
+  it("leaves every secret under the old or the new key; the node refuses to start until the offline command finishes the rotation", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "kmsd-rotate-online-killed-"));
+    let node = await startKmsd({ dataDir });
+    try {
+      const before = await makeThings(node);
+      const rotation = rotateRootOnline(node.endpoint, node.credentials);
+      // Killed once the rotation is recorded, while it waits for the nodes to follow (ROTATION_GRACE_MS).
+      const deadline = Date.now() + 20_000;
+      while (!(await storedGenerations(dataDir)).rotating && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      await node.kill();
+      assert.equal((await rotation).code, 1);
+      assert.equal((await storedGenerations(dataDir)).rotating, true);
+
+      const refused = await runCli(["serve", "--data-dir", dataDir, "--port", "0", "--workers", "1"]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /rotation of .* did not finish/);
+      const finished = await runCli(["operator", "rotate-root", "--data-dir", dataDir, "--json"]);
+      assert.equal(finished.code, 0, finished.stderr);
+      assert.equal((JSON.parse(finished.stdout) as Rotated).RootKeyGeneration, 2);
+      assert.deepEqual(await storedGenerations(dataDir), { generations: new Set([2]), generation: 2, rotating: false });
+
+      node = await startKmsd({ dataDir });
+      await checkThings(node, before);
+    } finally {
+      await node.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
@@ -177,7 +202,7 @@ describe("operator rotate-root --endpoint with two nodes on one PostgreSQL datab
 
       let finish = () => {};
       const running = load([a, b], new Promise<void>((resolve) => (finish = resolve)));
-      const rotation = await rotateOnline(a.endpoint, a.credentials);
+      const rotation = await rotateRootOnline(a.endpoint, a.credentials);
       finish();
       const during = await running;
       assert.equal(rotation.code, 0, rotation.stderr);

@@ -140,7 +140,7 @@ export const COMMANDS: Array<Command | CommandGroup> = [
       command({
         name: "operator init",
         summary: "Create a data directory whose root key is sealed by Shamir shares; print the shares once (stored nowhere) and the default account's root credentials.",
-        options: { dataDir: OPTIONS.dataDir, shares: OPTIONS.shares, threshold: OPTIONS.threshold, defaultAccount: OPTIONS.defaultAccount, json: OPTIONS.json },
+        options: { dataDir: OPTIONS.dataDir, databaseUrl: OPTIONS.databaseUrl, shares: OPTIONS.shares, threshold: OPTIONS.threshold, defaultAccount: OPTIONS.defaultAccount, json: OPTIONS.json },
         run: async (values) => (await import("./operator.ts")).initCommand(values),
       }),
       command({
@@ -180,7 +180,7 @@ export const COMMANDS: Array<Command | CommandGroup> = [
         summary:
           "Make a new root key and re-wrap every stored secret under it, offline (server stopped) or through --endpoint while the node serves; shamir shares on standard input, one a line; resumable after a crash.",
         options: {
-          endpoint: OPTIONS.rotateEndpoint,
+          endpoint: OPTIONS.endpoint,
           credentialsFile: OPTIONS.credentialsFile,
           dataDir: OPTIONS.dataDir,
           databaseUrl: OPTIONS.databaseUrl,

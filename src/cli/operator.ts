@@ -37,10 +37,10 @@ export interface InitOutput extends CreatedAccount {
 /**
  * Creates a data directory whose root key is sealed by `shares` Shamir shares (any
  * `threshold` of them unseal it), with the default account and its credentials file, as a
- * first start does. The seal file is written before the database, so a directory with a
+ * first start does; the deployment's state goes to PostgreSQL at `databaseUrl` if given. The seal file is written before the database, so a directory with a
  * database always has its seal. Refuses a directory that already holds kmsd's files.
  */
-export async function initShamir(options: { dataDir: string; shares: number; threshold: number; defaultAccount: string | undefined }): Promise<InitOutput> {
+export async function initShamir(options: { dataDir: string; databaseUrl?: string | undefined; shares: number; threshold: number; defaultAccount: string | undefined }): Promise<InitOutput> {
   checkShamirParameters(options.shares, options.threshold);
   if (existsSync(options.dataDir) && readdirSync(options.dataDir).length > 0) {
     throw new Error(`${options.dataDir} is not empty: operator init creates a new data directory (move an existing one with operator seal-migrate)`);
@@ -50,7 +50,7 @@ export async function initShamir(options: { dataDir: string; shares: number; thr
   try {
     const { record, shares } = await sealWithShares(rootKey, options.shares, options.threshold);
     writeSealRecord(options.dataDir, record);
-    const dataDir = await openUnsealedDataDir(options.dataDir, rootKey);
+    const dataDir = await openUnsealedDataDir(options.dataDir, rootKey, options.databaseUrl);
     try {
       const { created } = await ensureDefaultAccount(dataDir.store, rootKey, options.defaultAccount, Date.now());
       if (created === undefined) throw new Error(`${options.dataDir} already had a default account`);
@@ -183,7 +183,7 @@ function readCredentialsFile(path: string): { accessKeyId: string; secretAccessK
 }
 
 /** `kmsd operator init`. */
-export async function initCommand(options: { dataDir: string; shares: number; threshold: number; defaultAccount: string | undefined; json: boolean }): Promise<void> {
+export async function initCommand(options: { dataDir: string; databaseUrl: string | undefined; shares: number; threshold: number; defaultAccount: string | undefined; json: boolean }): Promise<void> {
   const output = await initShamir(options);
   if (options.json) return print(output);
   process.stdout.write(
@@ -199,19 +199,22 @@ export async function initCommand(options: { dataDir: string; shares: number; th
   );
 }
 
+/** The node the operator commands talk to when --endpoint (KMSD_ENDPOINT) is not given; rotate-root then runs offline instead. */
+export const DEFAULT_ENDPOINT = "http://127.0.0.1:8080";
+
 /** `kmsd operator unseal`: one share from standard input. */
-export async function unsealCommand(options: { endpoint: string }): Promise<void> {
-  print(await unseal(options.endpoint, process.stdin));
+export async function unsealCommand(options: { endpoint: string | undefined }): Promise<void> {
+  print(await unseal(options.endpoint ?? DEFAULT_ENDPOINT, process.stdin));
 }
 
 /** `kmsd operator seal`. */
-export async function sealCommand(options: { endpoint: string; credentialsFile: string | undefined }): Promise<void> {
-  print(await seal(options.endpoint, sealCredentials(options.credentialsFile), DEFAULT_REGION));
+export async function sealCommand(options: { endpoint: string | undefined; credentialsFile: string | undefined }): Promise<void> {
+  print(await seal(options.endpoint ?? DEFAULT_ENDPOINT, sealCredentials(options.credentialsFile), DEFAULT_REGION));
 }
 
 /** `kmsd operator status`. */
-export async function statusCommand(options: { endpoint: string }): Promise<void> {
-  print(await status(options.endpoint));
+export async function statusCommand(options: { endpoint: string | undefined }): Promise<void> {
+  print(await status(options.endpoint ?? DEFAULT_ENDPOINT));
 }
 
 /** `kmsd operator seal-migrate`. */
@@ -293,12 +296,13 @@ export async function rekey(endpoint: string, credentials: RootCredentials, shar
 }
 
 /** `kmsd operator rekey`. */
-export async function rekeyCommand(options: { endpoint: string; credentialsFile: string | undefined; shares: number; threshold: number; json: boolean }): Promise<void> {
-  const output = await rekey(options.endpoint, sealCredentials(options.credentialsFile), options.shares, options.threshold, process.stdin);
+export async function rekeyCommand(options: { endpoint: string | undefined; credentialsFile: string | undefined; shares: number; threshold: number; json: boolean }): Promise<void> {
+  const endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
+  const output = await rekey(endpoint, sealCredentials(options.credentialsFile), options.shares, options.threshold, process.stdin);
   if (options.json) return print(output);
   process.stdout.write(
     [
-      `kmsd: ${options.endpoint} has a new set of ${output.UnsealShares.length} unseal shares, any ${output.Threshold} of which unseal it; the previous shares no longer do.`,
+      `kmsd: ${endpoint} has a new set of ${output.UnsealShares.length} unseal shares, any ${output.Threshold} of which unseal it; the previous shares no longer do.`,
       "Give each share to a different person; they are shown now only and stored nowhere:",
       ...output.UnsealShares.map((share, index) => `  share ${index + 1}: ${share}`),
       "",

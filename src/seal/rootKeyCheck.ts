@@ -9,9 +9,11 @@
  *
  * The same setting records the root key's generation once `kmsd operator rotate-root` has
  * run (generation 1, the key the deployment was created with, keeps the plain check value
- * it always had), and a rotation in progress: the generation it moves to and that key's
- * check value. A node refuses to serve while a rotation is unfinished: part of the
- * material is wrapped under a key it does not hold. After a rotation the keys derived
+ * it always had), and a rotation in progress: the generation it moves to, that key's check
+ * value and the key itself wrapped under the current one. A node with the current key joins
+ * such a rotation (it holds both generations); one with only the next key, or a rotation
+ * recorded without it, refuses to serve until the rotation is finished: part of the material
+ * is wrapped under a key it does not hold. After a rotation the keys derived
  * from the first root key that must not change (rootKeyring.ts) are kept in the database,
  * wrapped under the current root key.
  */

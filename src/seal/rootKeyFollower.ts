@@ -23,6 +23,8 @@ export class RootKeyFollower {
   #timer: NodeJS.Timeout | undefined;
   /** One look at a time: two notifications in a row must not advance the keyring twice. */
   #looking: Promise<void> = Promise.resolve();
+  /** The generation this node fell behind (said once, not at every poll). */
+  #behind: number | undefined;
 
   constructor(store: Store, keyring: RootKeyring) {
     this.#store = store;
@@ -58,7 +60,8 @@ export class RootKeyFollower {
     } else if (rotation === undefined && state.generation === keyring.generation && keyring.previousGeneration !== undefined) {
       keyring.forgetPrevious();
       log.info("root key rotation finished: the previous generation is let go", { rootKeyGeneration: state.generation });
-    } else if (state.generation > keyring.generation) {
+    } else if (state.generation > keyring.generation && this.#behind !== state.generation) {
+      this.#behind = state.generation;
       log.error("the root key was rotated past this node's generation: seal and unseal it (or restart it) with the deployment's current seal", {
         rootKeyGeneration: state.generation,
         nodeGeneration: keyring.generation,
