@@ -8,7 +8,7 @@ import { WrappingKey } from "../crypto/rootKey.ts";
 import { log } from "../server/log.ts";
 import { openRootKeySlots } from "./rootKeySlots.ts";
 import { rootKeySourceOf, type SealOptions } from "./rootKeySource.ts";
-import type { RootKeySource } from "./nodeSeal.ts";
+import { SealRequestRefused, type RootKeySource } from "./nodeSeal.ts";
 import { originDetails, recordRootOfTrustEventOrLog, type Deployment, type OperatorOrigin } from "./rootOfTrustEvents.ts";
 import { rotateRoot, type RotationResult } from "./rotateRoot.ts";
 import { readSealFile, writeSealRecord } from "./sealFile.ts";
@@ -57,17 +57,22 @@ export class NodeOperations {
   }
 
   /**
-   * A new set of `shares` shares (any `threshold` unseal) for the same root key: the root
+   * A new set of `shares` shares (any `threshold` unseal) for the same root key (throws
+ * SealRequestRefused for a request it refuses, ShareRefused for a share): the root
    * key, unwrapped with the current shares, is wrapped under a new unseal key, and the seal
    * file replaced atomically (sealFile.ts), so a crash leaves the old set or the new one.
    * The old shares open nothing from then on: their set id and digests are gone.
    */
   async rekey(current: string[], shares: number, threshold: number, origin: OperatorOrigin): Promise<RekeyResult> {
-    checkShamirParameters(shares, threshold);
+    try {
+      checkShamirParameters(shares, threshold);
+    } catch (error) {
+      throw new SealRequestRefused(error instanceof Error ? error.message : String(error));
+    }
     const { dataDir } = this.deployment;
     const file = readSealFile(dataDir);
-    if (file === undefined || file.seal.mode !== "shamir") throw new ShareRefused(`This node's seal mode is ${file?.seal.mode ?? "file"}: it has no unseal shares to rekey.`);
-    if (file.next !== undefined) throw new ShareRefused("A root key rotation of this node did not finish: finish it (kmsd operator rotate-root) before a rekey.");
+    if (file === undefined || file.seal.mode !== "shamir") throw new SealRequestRefused(`This node's seal mode is ${file?.seal.mode ?? "file"}: it has no unseal shares to rekey.`);
+    if (file.next !== undefined) throw new SealRequestRefused("A root key rotation of this node did not finish: finish it (kmsd operator rotate-root) before a rekey.");
     const record = file.seal;
     const collector = new ShareCollector(record);
     let unsealKey: WrappingKey | undefined;

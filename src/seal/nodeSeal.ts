@@ -183,7 +183,6 @@ export class NodeSeal implements SealControl {
         result = await operations.rekey(shares, newShares, newThreshold, origin);
       } catch (error) {
         if (error instanceof ShareRefused) throw new SealRequestRefused(error.message);
-        if (error instanceof Error && /^--(shares|threshold)/.test(error.message)) throw new SealRequestRefused(error.message);
         throw error;
       }
       // The next unseal takes the new shares only.
