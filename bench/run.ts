@@ -63,6 +63,7 @@ const HELP = `npm run bench -- [options]
   --scale-time=S          most seconds spent creating them (default 100)
   --no-scale              skip the scale phase
   --no-postgres           skip the PostgreSQL figures (a throwaway cluster of the machine's binaries, two nodes)
+  --postgres-only         only the PostgreSQL figures and the SQLite kmsd they are compared with (about 2 minutes)
   --out=DIR               where results go (default bench/results)
   --no-save               print only
 `;
@@ -72,6 +73,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     postgres: { type: "boolean", default: true },
+    "postgres-only": { type: "boolean", default: false },
     rounds: { type: "string" },
     duration: { type: "string" },
     warmup: { type: "string" },
@@ -127,12 +129,18 @@ const config = {
   scaleTimeMs: numberOption("scale-time", 100, { min: 1 }) * 1000,
   moto: args.moto !== false,
   postgres: args.postgres !== false,
+  /** Only the SQLite kmsd and the PostgreSQL phase: no raw loops, other servers, closed-loop table, half load or scale. */
+  postgresOnly: args["postgres-only"] === true,
   motoKeys: numberOption("moto-keys", 100, { integer: true, min: 1 }),
   motoConcurrency: numberOption("moto-concurrency", 8, { integer: true, min: 1 }),
   only: args.only ? new Set(args.only.split(",").map((id) => id.trim())) : undefined,
   outDir: args.out ?? join(ROOT, "bench/results"),
   save: args.save !== false,
 };
+if (config.postgresOnly && !config.postgres) {
+  process.stderr.write("bench: --postgres-only and --no-postgres exclude each other\n");
+  process.exit(2);
+}
 if (config.only) {
   const unknown = [...config.only].filter((id) => !OPERATIONS.some((operation) => operation.id === id));
   if (unknown.length > 0) {
@@ -245,20 +253,13 @@ process.once("SIGINT", () => {
   process.exit(130);
 });
 
-async function main(): Promise<void> {
-  const features = detectKmsdFeatures();
-  if (!features.built) throw new Error("kmsd is not built: run `npm run build` (npm run bench does it)");
-  const workerArgs = (count: number) => (features.workers ? ["--workers", String(count)] : []);
-  say(`kmsd options: --workers ${features.workers ? "available" : "not available"}; audit switch ${features.auditOptions.length ? `options ${features.auditOptions.join(", ")}` : "not available"}`);
-
-  // Baseline 2 first, while nothing else of ours runs.
-  say(`raw node:crypto loops, ${config.rawMs} ms each, one thread`);
-  const raw = Object.fromEntries(Object.entries(measureRawCrypto(config.rawMs)).map(([name, rate]) => [name, round(rate)]));
-
-  // Servers.
-  const kmsd = await startKmsd({ name: "kmsd", args: workerArgs(1) });
-  subjects.push({ id: "kmsd", label: features.workers ? "kmsd (1 worker)" : "kmsd", server: kmsd, capability: "full", concurrency: config.concurrency });
-  say(`kmsd listening on ${kmsd.port} after ${kmsd.listeningMs.toFixed(0)} ms`);
+/** The servers kmsd (1 worker) is compared with: kmsd with N workers, with the audit trail off, the minimal server, moto. */
+async function startComparedServers(
+  features: ReturnType<typeof detectKmsdFeatures>,
+  workerArgs: (count: number) => string[],
+): Promise<{ auditOffArgs: string[] | null; motoVersion: string | undefined }> {
+  let auditOffArgs: string[] | null = null;
+  let motoVersion: string | undefined;
   if (features.workers) {
     try {
       const server = await startKmsd({ name: `kmsd ×${config.workers}`, args: workerArgs(config.workers) });
@@ -269,7 +270,6 @@ async function main(): Promise<void> {
   } else {
     note("kmsd has no --workers option in this build: the N-worker variant and the N/1 ratio are not available.");
   }
-  let auditOffArgs: string[] | null = null;
   if (features.auditOptions.length > 0) {
     auditOffArgs = await probeArgs(auditOffCandidates(features.auditOptions).map((candidate) => [...workerArgs(1), ...candidate]));
     if (auditOffArgs) {
@@ -298,7 +298,6 @@ async function main(): Promise<void> {
   } catch (error) {
     note(`the minimal server did not start: ${firstLine(error)}`);
   }
-  let motoVersion: string | undefined;
   if (config.moto) {
     const moto = motoAvailable();
     if (moto.available) {
@@ -316,6 +315,34 @@ async function main(): Promise<void> {
   } else {
     note("moto skipped (--no-moto).");
   }
+  return { auditOffArgs, motoVersion };
+}
+
+async function main(): Promise<void> {
+  const features = detectKmsdFeatures();
+  if (!features.built) throw new Error("kmsd is not built: run `npm run build` (npm run bench does it)");
+  const workerArgs = (count: number) => (features.workers ? ["--workers", String(count)] : []);
+  say(`kmsd options: --workers ${features.workers ? "available" : "not available"}; audit switch ${features.auditOptions.length ? `options ${features.auditOptions.join(", ")}` : "not available"}`);
+
+  // Baseline 2 first, while nothing else of ours runs.
+  if (!config.postgresOnly) say(`raw node:crypto loops, ${config.rawMs} ms each, one thread`);
+  const raw = config.postgresOnly ? {} : Object.fromEntries(Object.entries(measureRawCrypto(config.rawMs)).map(([name, rate]) => [name, round(rate)]));
+
+  // Servers.
+  const kmsd = await startKmsd({ name: "kmsd", args: workerArgs(1) });
+  // With --postgres-only the SQLite kmsd is only the reference of the PostgreSQL figures: its mixed workload needs no 1,000 keys.
+  subjects.push({
+    id: "kmsd",
+    label: features.workers ? "kmsd (1 worker)" : "kmsd",
+    server: kmsd,
+    capability: "full",
+    concurrency: config.concurrency,
+    ...(config.postgresOnly ? { mixedKeys: 1 } : {}),
+  });
+  say(`kmsd listening on ${kmsd.port} after ${kmsd.listeningMs.toFixed(0)} ms`);
+  let auditOffArgs: string[] | null = null;
+  let motoVersion: string | undefined;
+  if (!config.postgresOnly) ({ auditOffArgs, motoVersion } = await startComparedServers(features, workerArgs));
 
   // Fixtures: keys, ciphertexts and signatures made through each server's own API (all servers at once).
   await Promise.all(
@@ -337,7 +364,7 @@ async function main(): Promise<void> {
   );
 
   // Closed-loop rounds, interleaved across servers so each ratio compares neighbouring measurements.
-  const operations = OPERATIONS.filter((operation) => !config.only || config.only.has(operation.id));
+  const operations = config.postgresOnly ? [] : OPERATIONS.filter((operation) => !config.only || config.only.has(operation.id));
   const byOperation = new Map<string, Map<string, { result: LoadResult; figure: RoundFigure }[]>>();
   for (const operation of operations) {
     const runners = subjects.filter((subject) => supports(subject, operation));
@@ -464,9 +491,9 @@ async function main(): Promise<void> {
     note("PostgreSQL figures skipped (--no-postgres).");
   }
   let scale: ScaleReport | undefined;
-  if (config.scaleKeys > 0) {
+  if (config.scaleKeys > 0 && !config.postgresOnly) {
     scale = await scalePhase(kmsdSubject, workerArgs(1), figureOf);
-  } else {
+  } else if (!config.postgresOnly) {
     note(`scale phase skipped (${config.quick ? "--quick" : "--no-scale or --scale-keys=0"}); run without --quick, or with --scale-keys=N, to include it.`);
   }
   await stopAll([kmsdSubject]);
@@ -508,7 +535,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${markdown}\n`);
   if (config.save) {
     mkdirSync(config.outDir, { recursive: true });
-    const stamp = report.date.replace(/:/g, "-").replace(/\.\d+Z$/, "Z") + (config.quick ? "-quick" : "");
+    const stamp = report.date.replace(/:/g, "-").replace(/\.\d+Z$/, "Z") + (config.postgresOnly ? "-postgres" : "") + (config.quick ? "-quick" : "");
     for (const [extension, text] of [
       ["json", `${JSON.stringify(report, null, 1)}\n`],
       ["md", `${markdown}\n`],

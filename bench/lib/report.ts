@@ -200,6 +200,12 @@ export function renderMarkdown(report: BenchReport): string {
       "Compare ratios, not absolute numbers: they vary from machine to machine and run to run.",
   );
   out.push("");
+  // A run with --postgres-only measured no operation table: its report is the PostgreSQL section.
+  if (report.operations.length === 0 && report.postgres) {
+    out.push(...postgresSection(report.postgres), "", "## Notes", "", `- Load average at the end: ${report.machine.loadAverageAtEnd.join(", ")}.`);
+    for (const line of report.notes) out.push(`- ${line}`);
+    return out.join("\n");
+  }
 
   // Main table.
   const header = ["Operation", "kmsd ops/s", "p50 ms", "p99 ms", "p99.9 ms", "CPU µs/req", "cores"];

@@ -5,6 +5,7 @@
 import cluster from "node:cluster";
 import { QuotaThrottle, UNLIMITED, type RequestThrottle } from "./requestThrottle.ts";
 import { parseRequestQuotaOverrides, RequestQuotaRates } from "./requestQuotas.ts";
+import { KeyCounts } from "./keyCounts.ts";
 import { parseResourceQuotas, type ResourceQuotas } from "./resourceQuotas.ts";
 import { LeasedTokens, LocalTokens, serveTokenLeases } from "./tokenSource.ts";
 
@@ -19,6 +20,8 @@ export interface QuotaOptions {
 export interface Quotas {
   throttle: RequestThrottle;
   resources: ResourceQuotas;
+  /** This process's recent counts of keys, for the key quota. */
+  keyCounts: KeyCounts;
 }
 
 /** Reads the quota options; throws an Error naming a quota that does not exist or a value that does not fit. */
@@ -29,8 +32,9 @@ export function checkQuotaOptions(options: QuotaOptions): { rates: RequestQuotaR
 /** The quotas of a process that serves requests: alone, or as a worker leasing from the primary. */
 export function quotasForServer(options: QuotaOptions): Quotas {
   const { rates, resources } = checkQuotaOptions(options);
-  if (options.throttling === "off") return { throttle: UNLIMITED, resources };
-  return { throttle: new QuotaThrottle(rates, cluster.isWorker ? new LeasedTokens() : new LocalTokens()), resources };
+  const keyCounts = new KeyCounts();
+  if (options.throttling === "off") return { throttle: UNLIMITED, resources, keyCounts };
+  return { throttle: new QuotaThrottle(rates, cluster.isWorker ? new LeasedTokens() : new LocalTokens()), resources, keyCounts };
 }
 
 /** In the primary of several workers: holds the node's buckets and leases their tokens to the workers. */

@@ -3,7 +3,7 @@
  * The count is read just before the write, not in its transaction: concurrent creations
  * on several workers can each pass at the last free place, so a quota can be exceeded by
  * as many requests as run at that instant (AWS's own quotas are likewise not transactional
- * to the request). The key quota's message is the one AWS KMS answers (seen in the wild:
+ * to the request). Far from the key quota a recent count is reused (keyCounts.ts). The key quota's message is the one AWS KMS answers (seen in the wild:
  * "Key quota for this account in this region is 101 but the current usage is 101."); the
  * alias and grant messages are kmsd's, as AWS documents the error, not its text.
  */
@@ -14,7 +14,7 @@ import type { RequestContext } from "../server/context.ts";
 /** Refuses a new customer managed key in `region` when the account already has its quota of them. */
 export async function assertKeyQuota(ctx: RequestContext, accountId: string, region: string): Promise<void> {
   const quota = ctx.services.quotas.resources.keys;
-  const usage = await ctx.services.store.countCustomerKeys(accountId, region);
+  const usage = await ctx.services.quotas.keyCounts.usage(accountId, region, quota, () => ctx.services.store.countCustomerKeys(accountId, region));
   if (usage >= quota) throw new LimitExceededException(`Key quota for this account in this region is ${quota} but the current usage is ${usage}.`);
 }
 

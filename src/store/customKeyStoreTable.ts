@@ -145,12 +145,28 @@ export class XksKeyInUseError extends Error {
 }
 
 /**
- * Called in the transaction that inserts a key, before the insert: a key of an external key
- * store must be the only one of its store on its external key. The store's row is locked
+ * Called in the transaction that inserts keys, before the insert: a key of an external key
+ * store must be the only one of its store on its external key. The stores' rows are locked
  * (`forUpdate`: FOR UPDATE on PostgreSQL; SQLite's write transaction locks the database) until
  * commit, so two inserts of keys on one store take turns, and the second sees the first's key.
+ * Two keys of one insert (a group commit) on the same external key are refused too.
  */
-export async function claimXksKey(
+export async function claimXksKeys(
+  tx: SqlExecutor,
+  forUpdate: string,
+  keys: readonly { accountId: string; region: string; customKeyStoreId?: string | undefined; xksKeyId?: string | undefined }[],
+): Promise<void> {
+  const claimed = new Set<string>();
+  for (const key of keys) {
+    if (key.customKeyStoreId === undefined || key.xksKeyId === undefined) continue;
+    const name = `${key.customKeyStoreId}\u0000${key.xksKeyId}`;
+    if (claimed.has(name)) throw new XksKeyInUseError(key.customKeyStoreId, key.xksKeyId);
+    claimed.add(name);
+    await claimXksKey(tx, forUpdate, key);
+  }
+}
+
+async function claimXksKey(
   tx: SqlExecutor,
   forUpdate: string,
   key: { accountId: string; region: string; customKeyStoreId?: string | undefined; xksKeyId?: string | undefined },

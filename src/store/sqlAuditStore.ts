@@ -8,10 +8,13 @@
  * holds them to commit: under SQLite's IMMEDIATE transaction the whole file is locked
  * already, under PostgreSQL's READ COMMITTED the tail rows are. Group commit is the writer
  * thread's: one append (one transaction, one flush) per writer turn, whatever the number
- * of requests.
+ * of requests. Within it the statements do not grow with the events either (each one is a
+ * round trip on PostgreSQL): one multi-row INSERT for the events, one for their resources,
+ * one UPDATE per chain, one upsert for the keys' last usage.
  */
 import { GENESIS_HASH } from "../audit/canonicalJson.ts";
-import { chainKey, chainsOf, linkEvents, type ChainTail } from "../audit/chain.ts";
+import { chainKey, chainsOf, linkEvents, type ChainTail, type LinkedEvent } from "../audit/chain.ts";
+import type { KeyUsage } from "../audit/events.ts";
 import { lookupPage, lookupSql } from "./auditLookupSql.ts";
 import type {
   AuditBatch,
@@ -27,8 +30,9 @@ import type {
   RegisteredLogFile,
   StoredSigningKey,
 } from "./auditStore.ts";
+import { valuesChunks } from "./multiRowInsert.ts";
 import type { SqlEngine } from "./sqlEngine.ts";
-import type { SqlExecutor, SqlRow } from "./sqlRunner.ts";
+import type { SqlExecutor, SqlRow, SqlValue } from "./sqlRunner.ts";
 
 const META_TRACKING_START = "tracking_start_ms";
 const META_PRIVATE_KEY = "digest_signing_key";
@@ -47,12 +51,16 @@ export class SqlAuditStore implements AuditStore {
   }
 
   async append(batches: readonly AuditBatch[]): Promise<void> {
+    const events = batches.flatMap((batch) => batch.events);
+    const usages = latestUsages(batches.flatMap((batch) => batch.usages));
     await this.#engine.writeTransaction(async (tx) => {
-      const tails = await this.#lockTails(
-        tx,
-        batches.flatMap((batch) => chainsOf(batch.events)),
-      );
-      for (const batch of batches) await appendBatch(tx, batch, tails);
+      // The batches' events in order, after the tails read under the lock: as if appended one batch after another.
+      const { linked, tails } = linkEvents(events, await this.#lockTails(tx, chainsOf(events)));
+      await insertEvents(tx, linked);
+      for (const tail of tails) {
+        await tx.run("UPDATE chains SET last_seq = ?, last_hash = ? WHERE account_id = ? AND region = ?", tail.seq, tail.hash, tail.accountId, tail.region);
+      }
+      await upsertLastUsages(tx, usages);
     });
   }
 
@@ -253,21 +261,28 @@ export class SqlAuditStore implements AuditStore {
   }
 
   /**
-   * The tails of `chains`, each read with its row held to commit (a new chain's row made
-   * first, at seq 0), in one order (account, region) so that two appends cannot deadlock.
+   * The tails of `chains`, each read with its row held to commit, in one order (account,
+   * region) so that two appends cannot deadlock. A new chain's row is made first, at seq 0
+   * (only when the read finds none: a chain exists after its first append, so an append
+   * pays one statement per chain).
    */
   async #lockTails(tx: SqlExecutor, chains: readonly ChainId[]): Promise<Map<string, ChainTail>> {
     const unique = new Map(chains.map((chain) => [chainKey(chain.accountId, chain.region), chain]));
     const ordered = [...unique.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const tails = new Map<string, ChainTail>();
+    const readTail = (accountId: string, region: string) =>
+      tx.get(`SELECT last_seq, last_hash FROM chains WHERE account_id = ? AND region = ?${this.#engine.forUpdate}`, accountId, region);
     for (const [key, { accountId, region }] of ordered) {
-      await tx.run(
-        "INSERT INTO chains(account_id, region, last_seq, last_hash) VALUES (?, ?, 0, ?) ON CONFLICT(account_id, region) DO NOTHING",
-        accountId,
-        region,
-        GENESIS_HASH,
-      );
-      const row = await tx.get(`SELECT last_seq, last_hash FROM chains WHERE account_id = ? AND region = ?${this.#engine.forUpdate}`, accountId, region);
+      let row = await readTail(accountId, region);
+      if (!row) {
+        await tx.run(
+          "INSERT INTO chains(account_id, region, last_seq, last_hash) VALUES (?, ?, 0, ?) ON CONFLICT(account_id, region) DO NOTHING",
+          accountId,
+          region,
+          GENESIS_HASH,
+        );
+        row = await readTail(accountId, region);
+      }
       if (!row) throw new Error("chain tail row missing after insert");
       tails.set(key, { accountId, region, seq: Number(row.last_seq), hash: String(row.last_hash) });
     }
@@ -275,57 +290,73 @@ export class SqlAuditStore implements AuditStore {
   }
 }
 
-/** One batch: its events linked after `tails` (which then move past them), resources, new tails, usages. */
-async function appendBatch(tx: SqlExecutor, batch: AuditBatch, tails: Map<string, ChainTail>): Promise<void> {
-  const { linked, tails: newTails } = linkEvents(batch.events, tails);
-  for (const { event, seq, prevHash, hash } of linked) {
-    const inserted = await tx.get(
-      "INSERT INTO events(account_id, region, seq, prev_hash, hash, event_time, event_id, event_name, event_source, read_only, username, access_key_id, request_id, record) " +
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-      event.accountId,
-      event.region,
-      seq,
-      prevHash,
-      hash,
-      event.timeMs,
-      event.eventId,
-      event.eventName,
-      event.eventSource,
-      event.readOnly ? "true" : "false",
-      event.username,
-      event.accessKeyId,
-      event.requestId,
-      event.record,
-    );
+const EVENT_COLUMNS = "account_id, region, seq, prev_hash, hash, event_time, event_id, event_name, event_source, read_only, username, access_key_id, request_id, record";
+const RESOURCE_COLUMNS = "event_rowid, account_id, region, resource_type, resource_name, event_time, first_of_type";
+const USAGE_COLUMNS = "key_arn, operation, time_ms, event_id, request_id";
+
+/** Inserts linked events and their resources, each table in as few statements as its parameters allow. */
+async function insertEvents(tx: SqlExecutor, linked: readonly LinkedEvent[]): Promise<void> {
+  const eventRows = linked.map(({ event, seq, prevHash, hash }): SqlValue[] => [
+    event.accountId,
+    event.region,
+    seq,
+    prevHash,
+    hash,
+    event.timeMs,
+    event.eventId,
+    event.eventName,
+    event.eventSource,
+    event.readOnly ? "true" : "false",
+    event.username,
+    event.accessKeyId,
+    event.requestId,
+    event.record,
+  ]);
+  // RETURNING promises no order: each id is matched to its event by its place in its chain.
+  const rowIds = new Map<string, number>();
+  for (const { values, params } of valuesChunks(eventRows, 14)) {
+    const rows = await tx.all(`INSERT INTO events(${EVENT_COLUMNS}) VALUES ${values} RETURNING id, account_id, region, seq`, ...params);
+    for (const row of rows) rowIds.set(placeInChain(String(row.account_id), String(row.region), Number(row.seq)), Number(row.id));
+  }
+  const resourceRows: SqlValue[][] = [];
+  for (const { event, seq } of linked) {
+    const rowId = rowIds.get(placeInChain(event.accountId, event.region, seq));
+    if (rowId === undefined) throw new Error("an inserted event's id was not returned");
     for (const [index, resource] of event.resources.entries()) {
       // 1 on the first resource of its type: a ResourceType lookup finds each event once.
       const firstOfType = event.resources.findIndex((other) => other.type === resource.type) === index ? 1 : 0;
-      await tx.run(
-        "INSERT INTO event_resources(event_rowid, account_id, region, resource_type, resource_name, event_time, first_of_type) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        Number(inserted?.id),
-        event.accountId,
-        event.region,
-        resource.type,
-        resource.name,
-        event.timeMs,
-        firstOfType,
-      );
+      resourceRows.push([rowId, event.accountId, event.region, resource.type, resource.name, event.timeMs, firstOfType]);
     }
   }
-  for (const tail of newTails) {
-    await tx.run("UPDATE chains SET last_seq = ?, last_hash = ? WHERE account_id = ? AND region = ?", tail.seq, tail.hash, tail.accountId, tail.region);
-    tails.set(chainKey(tail.accountId, tail.region), tail);
+  for (const { values, params } of valuesChunks(resourceRows, 7)) await tx.run(`INSERT INTO event_resources(${RESOURCE_COLUMNS}) VALUES ${values}`, ...params);
+}
+
+function placeInChain(accountId: string, region: string, seq: number): string {
+  return `${chainKey(accountId, region)}\u0000${seq}`;
+}
+
+/**
+ * One usage per key: the one a row-by-row upsert (`WHERE excluded.time_ms >= time_ms`) would
+ * leave, the last of the latest. One statement may not upsert a row twice (PostgreSQL refuses).
+ */
+function latestUsages(usages: readonly KeyUsage[]): KeyUsage[] {
+  const latest = new Map<string, KeyUsage>();
+  for (const usage of usages) {
+    const kept = latest.get(usage.keyArn);
+    if (!kept || usage.timeMs >= kept.timeMs) latest.set(usage.keyArn, usage);
   }
-  for (const usage of batch.usages) {
+  return [...latest.values()];
+}
+
+/** Records each key's last usage, never moving one back in time. */
+async function upsertLastUsages(tx: SqlExecutor, usages: readonly KeyUsage[]): Promise<void> {
+  const rows = usages.map((usage): SqlValue[] => [usage.keyArn, usage.operation, usage.timeMs, usage.eventId, usage.requestId]);
+  for (const { values, params } of valuesChunks(rows, 5)) {
     await tx.run(
-      "INSERT INTO key_last_usage(key_arn, operation, time_ms, event_id, request_id) VALUES (?, ?, ?, ?, ?) " +
+      `INSERT INTO key_last_usage(${USAGE_COLUMNS}) VALUES ${values} ` +
         "ON CONFLICT(key_arn) DO UPDATE SET operation = excluded.operation, time_ms = excluded.time_ms, event_id = excluded.event_id, request_id = excluded.request_id " +
         "WHERE excluded.time_ms >= key_last_usage.time_ms",
-      usage.keyArn,
-      usage.operation,
-      usage.timeMs,
-      usage.eventId,
-      usage.requestId,
+      ...params,
     );
   }
 }

@@ -7,7 +7,8 @@
  *
  * Key writes are compare-and-sets on the revision inside their statements (`UPDATE ...
  * WHERE revision = ?`, `DELETE ... RETURNING`), so they hold under SQLite's single writer
- * and under PostgreSQL's READ COMMITTED alike.
+ * and under PostgreSQL's READ COMMITTED alike. New keys (CreateKey) are inserted by group
+ * commit: concurrent creations share one transaction (groupCommit.ts).
  */
 import type { GrantRecord } from "../keys/grants.ts";
 import { keyHandle, nextDueMs, type AccountRecord, type AliasRecord, type KeyRecord, type NewKeyRecord, type StoredAccessKey, type StoredMaterial } from "../keys/records.ts";
@@ -16,9 +17,11 @@ import { accountIds, resetAccount } from "./resetAccount.ts";
 import { aliasFromRow, grantFromRow, keyFromRow, LostBatch, materialFromRow, parseSeqCursor } from "./rows.ts";
 import type { SqlEngine } from "./sqlEngine.ts";
 import { insertAccessKeyRow, SqlIdentityStore } from "./sqlIdentityStore.ts";
-import type { SqlExecutor, SqlRow } from "./sqlRunner.ts";
+import type { SqlExecutor, SqlRow, SqlValue } from "./sqlRunner.ts";
 import type { KeyBatch, KeyStateCount, Page, Store } from "./store.ts";
-import { claimXksKey, SqlCustomKeyStoreTable, type CustomKeyStoreTable } from "./customKeyStoreTable.ts";
+import { claimXksKeys, SqlCustomKeyStoreTable, type CustomKeyStoreTable } from "./customKeyStoreTable.ts";
+import { GroupCommit } from "./groupCommit.ts";
+import { valuesChunks } from "./multiRowInsert.ts";
 import { listWrappedSecrets, replaceWrappedSecrets, type WrappedSecret, type WrappedSecretKind, type WrappedSecretReplacement } from "./wrappedSecrets.ts";
 
 /** Store on an engine's SQL. */
@@ -27,9 +30,11 @@ export class SqlStore implements Store {
   readonly #sql: SqlEngine["sql"];
   readonly identities: IdentityStore;
   readonly customKeyStores: CustomKeyStoreTable;
+  readonly #newKeys: GroupCommit<NewKey>;
 
   constructor(engine: SqlEngine) {
     this.#engine = engine;
+    this.#newKeys = new GroupCommit((keys) => this.#insertKeys(keys));
     this.#sql = engine.sql;
     this.identities = new SqlIdentityStore(engine.sql);
     this.customKeyStores = new SqlCustomKeyStoreTable(engine.sql);
@@ -77,12 +82,23 @@ export class SqlStore implements Store {
     return row ? keyFromRow(row) : undefined;
   }
 
-  async insertKey(record: NewKeyRecord, material: StoredMaterial | undefined): Promise<void> {
+  insertKey(record: NewKeyRecord, material: StoredMaterial | undefined): Promise<void> {
+    return this.#newKeys.submit({ record, material });
+  }
+
+  /** New keys with their material, in one transaction: a multi-row INSERT per table. */
+  async #insertKeys(keys: readonly NewKey[]): Promise<void> {
+    const records = keys.map((key) => key.record);
+    const materials = keys.flatMap((key) => (key.material ? [key.material] : []));
     await this.#engine.writeTransaction(async (tx) => {
-      await this.#engine.lockForInsert(tx, "keys", [record]);
-      await claimXksKey(tx, this.#engine.forUpdate, record);
-      await insertKey(tx, record);
-      if (material) await insertMaterial(tx, material);
+      await this.#engine.lockForInsert(tx, "keys", records);
+      await claimXksKeys(tx, this.#engine.forUpdate, records);
+      for (const { values, params } of valuesChunks(records.map(keyRow), KEY_COLUMNS.length)) {
+        await tx.run(`INSERT INTO keys(${KEY_COLUMNS.join(", ")}) VALUES ${values} ON CONFLICT(key_id) DO NOTHING`, ...params);
+      }
+      for (const { values, params } of valuesChunks(materials.map(materialRow), MATERIAL_COLUMNS.length)) {
+        await tx.run(`INSERT INTO key_materials(${MATERIAL_COLUMNS.join(", ")}) VALUES ${values}`, ...params);
+      }
     });
   }
 
@@ -295,16 +311,27 @@ async function updateKey(sql: SqlExecutor, record: KeyRecord): Promise<boolean> 
   return result.changes > 0;
 }
 
+/** A key to insert, with its first material (none for a key awaiting imported material). */
+interface NewKey {
+  record: NewKeyRecord;
+  material: StoredMaterial | undefined;
+}
+
+const KEY_COLUMNS = ["key_id", "account_id", "region", "due_at", "revision", "record"] as const;
+const MATERIAL_COLUMNS = ["key_id", "key_material_id", "wrapped", "created_at"] as const;
+
+/** A new key's row, at revision 0. */
+function keyRow(record: NewKeyRecord): SqlValue[] {
+  return [keyHandle(record), record.accountId, record.region, nextDueMs(record) ?? null, 0, JSON.stringify(record)];
+}
+
+function materialRow(material: StoredMaterial): SqlValue[] {
+  return [material.keyId, material.keyMaterialId, material.wrapped, material.createdAtMs];
+}
+
 /** Inserts a key at revision 0; false if its handle is taken (a replica of the key already in that Region). */
 async function insertKey(sql: SqlExecutor, record: NewKeyRecord): Promise<boolean> {
-  const result = await sql.run(
-    "INSERT INTO keys(key_id, account_id, region, due_at, revision, record) VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT(key_id) DO NOTHING",
-    keyHandle(record),
-    record.accountId,
-    record.region,
-    nextDueMs(record) ?? null,
-    JSON.stringify(record),
-  );
+  const result = await sql.run(`INSERT INTO keys(${KEY_COLUMNS.join(", ")}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key_id) DO NOTHING`, ...keyRow(record));
   return result.changes > 0;
 }
 
@@ -326,11 +353,5 @@ async function putMaterial(sql: SqlExecutor, material: StoredMaterial): Promise<
 }
 
 async function insertMaterial(sql: SqlExecutor, material: StoredMaterial): Promise<void> {
-  await sql.run(
-    "INSERT INTO key_materials(key_id, key_material_id, wrapped, created_at) VALUES (?, ?, ?, ?)",
-    material.keyId,
-    material.keyMaterialId,
-    material.wrapped,
-    material.createdAtMs,
-  );
+  await sql.run(`INSERT INTO key_materials(${MATERIAL_COLUMNS.join(", ")}) VALUES (?, ?, ?, ?)`, ...materialRow(material));
 }

@@ -9,32 +9,14 @@ import assert from "node:assert/strict";
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { chainHash, GENESIS_HASH } from "../../src/audit/canonicalJson.ts";
+import { GENESIS_HASH } from "../../src/audit/canonicalJson.ts";
 import { LogDelivery } from "../../src/audit/delivery.ts";
 import { loadOrCreateSigner } from "../../src/audit/signingKey.ts";
 import { verifyStoredTrail } from "../../src/audit/verify.ts";
 import { FileRootKey } from "../../src/crypto/rootKey.ts";
-import type { AuditStore, LookupQuery, StoredEvent } from "../../src/store/auditStore.ts";
+import type { LookupQuery, StoredEvent } from "../../src/store/auditStore.ts";
 import { describeEachEngine } from "./engines.ts";
-import { ACCOUNT, auditEvent, OTHER_ACCOUNT, REGION } from "./fixtures.ts";
-
-/** Asserts that a chain is records 1..lastSeq (or firstSeq..), each hashed after the previous one. */
-async function assertWholeChain(audit: AuditStore, accountId: string, region: string, length: number): Promise<void> {
-  const chain = await audit.chain(accountId, region);
-  assert.equal(chain?.lastSeq, length);
-  const records = await audit.records(accountId, region, 1, length);
-  assert.deepEqual(
-    records.map((record) => record.seq),
-    Array.from({ length }, (_, index) => index + 1),
-  );
-  let hash = GENESIS_HASH;
-  for (const record of records) {
-    assert.equal(record.prevHash, hash, `seq ${record.seq} chains to the one before`);
-    assert.equal(record.hash, chainHash(hash, record.record));
-    hash = record.hash;
-  }
-  assert.equal(chain?.lastHash, hash);
-}
+import { ACCOUNT, assertWholeChain, auditEvent, OTHER_ACCOUNT, REGION } from "./fixtures.ts";
 
 /** Negative when `a` is listed before `b` (newer, or as new and written later). */
 function compareNewestFirst(a: StoredEvent, b: StoredEvent): number {

@@ -1,6 +1,9 @@
 /** Records the conformance suites store: minimal, valid, each told apart by a counter. */
+import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { chainHash, GENESIS_HASH } from "../../src/audit/canonicalJson.ts";
 import type { AuditEvent } from "../../src/audit/events.ts";
+import type { AuditStore } from "../../src/store/auditStore.ts";
 import type { GrantRecord } from "../../src/keys/grants.ts";
 import type { AliasRecord, NewKeyRecord, StoredAccessKey } from "../../src/keys/records.ts";
 import type { GroupRecord, ManagedPolicyRecord, PolicyVersionRecord, RoleRecord, UserRecord } from "../../src/identity/records.ts";
@@ -111,4 +114,22 @@ export function auditEvent(accountId = ACCOUNT, region = REGION, offsetMs?: numb
     resources: [{ type: "AWS::KMS::Key", name: `arn:aws:kms:${region}:${accountId}:key/${uuidLike(n)}` }],
     record: JSON.stringify({ eventID: eventId, n }),
   };
+}
+
+/** Asserts that a chain is records 1..lastSeq (or firstSeq..), each hashed after the previous one. */
+export async function assertWholeChain(audit: AuditStore, accountId: string, region: string, length: number): Promise<void> {
+  const chain = await audit.chain(accountId, region);
+  assert.equal(chain?.lastSeq, length);
+  const records = await audit.records(accountId, region, 1, length);
+  assert.deepEqual(
+    records.map((record) => record.seq),
+    Array.from({ length }, (_, index) => index + 1),
+  );
+  let hash = GENESIS_HASH;
+  for (const record of records) {
+    assert.equal(record.prevHash, hash, `seq ${record.seq} chains to the one before`);
+    assert.equal(record.hash, chainHash(hash, record.record));
+    hash = record.hash;
+  }
+  assert.equal(chain?.lastHash, hash);
 }
