@@ -16,17 +16,28 @@ const MAX_LINES = 6;
 
 const PERIODS = { "1": "Last hour", "24": "Last 24 hours", "168": "Last 7 days" } as const;
 
+/**
+ * The end of the period: now, or the newest event if it is later (the server's clock is ahead
+ * of the browser's, as a --dev server's clock can be moved): the period is the trail's last hours.
+ */
+async function periodEnd(session: Session): Promise<number> {
+  const newest = (await session.cloudtrail.send(new LookupEventsCommand({ MaxResults: 1 }))).Events?.[0]?.EventTime?.getTime() ?? 0;
+  return Math.max(Date.now(), newest + 1000);
+}
+
 async function kmsEvents(session: Session, hours: number): Promise<{ events: Event[]; capped: boolean; endMs: number }> {
   const events: Event[] = [];
-  // A NextToken belongs to the lookup that issued it: every page asks with the same start time.
-  const endMs = Date.now();
+  const endMs = await periodEnd(session);
+  // A NextToken belongs to the lookup that issued it: every page asks with the same times.
   const StartTime = new Date(endMs - hours * 3600_000);
+  const EndTime = new Date(endMs);
   let NextToken: string | undefined;
   do {
     const out = await session.cloudtrail.send(
       new LookupEventsCommand({
         LookupAttributes: [{ AttributeKey: "EventSource", AttributeValue: "kms.amazonaws.com" }],
         StartTime,
+        EndTime,
         MaxResults: 50,
         NextToken,
       }),
