@@ -12,6 +12,10 @@ import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "@playwright/test";
 import { DescribeKeyCommand, EncryptCommand, RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand, SignCommand, type KMSClient } from "@aws-sdk/client-kms";
+import {
+  IAMClient, ListAttachedRolePoliciesCommand, ListAttachedUserPoliciesCommand, ListGroupsForUserCommand, ListPoliciesCommand, ListPolicyVersionsCommand,
+  ListRoleTagsCommand, ListUserTagsCommand,
+} from "@aws-sdk/client-iam";
 import { createKey, type CreatedKey } from "./support/e2e.ts";
 import { startKmsd, type Kmsd } from "./support/kmsd.ts";
 import { runTool } from "./support/tools.ts";
@@ -37,6 +41,7 @@ const usd = (amount: number) => `$${amount.toFixed(6)}`;
 describe("web console: usage, cost, trail integrity and identities", { skip: SKIP_WITHOUT_CHROMIUM }, () => {
   let kmsd: Kmsd;
   let kms: KMSClient;
+  let iam: IAMClient;
   let browser: Browser;
   let page: Page;
   let errors: string[] = [];
@@ -46,10 +51,12 @@ describe("web console: usage, cost, trail integrity and identities", { skip: SKI
   before(async () => {
     kmsd = await startKmsd({ dev: true });
     kms = kmsd.kms();
+    iam = new IAMClient({ endpoint: kmsd.endpoint, region: "us-east-1", credentials: kmsd.credentials, maxAttempts: 1 });
     ({ browser, page, errors } = await openBrowser());
   });
   after(async () => {
     await browser?.close();
+    iam?.destroy();
     await kmsd?.dispose();
   });
 
@@ -174,6 +181,98 @@ describe("web console: usage, cost, trail integrity and identities", { skip: SKI
     const status = page.getByTestId("trail-status");
     await status.getByText(/^Fails: RecordChainBroken: record \d+ of this trail does not chain/).waitFor();
     await assertAccessible(page, "audit-integrity-broken");
+    assert.deepEqual(errors, []);
+  });
+
+  let policyArn = "";
+  const versions = async () => ((await iam.send(new ListPolicyVersionsCommand({ PolicyArn: policyArn }))).Versions ?? []).map((v) => [v.VersionId, v.IsDefaultVersion]);
+
+  it("identities: creates a managed policy, adds a version, makes the first the default again and deletes the second", async () => {
+    await page.getByRole("link", { name: "Identities" }).click();
+    await page.getByRole("tab", { name: "Managed policies" }).click();
+    await page.getByLabel("New policy name").fill("console-managed");
+    await page.getByRole("button", { name: "Create policy" }).click();
+    await page.getByRole("heading", { name: "console-managed" }).waitFor();
+    policyArn = (await iam.send(new ListPoliciesCommand({ Scope: "Local" }))).Policies?.find((p) => p.PolicyName === "console-managed")?.Arn ?? "";
+    assert.equal(policyArn, `arn:aws:iam::${kmsd.accountId}:policy/console-managed`);
+
+    const second = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "kms:ListKeys", Resource: "*" }] };
+    await page.getByLabel("New version's document (JSON)").fill(JSON.stringify(second));
+    await page.getByRole("button", { name: "Create version" }).click();
+    await page.getByRole("button", { name: "Make v1 the default" }).waitFor();
+    assert.deepEqual((await versions()).sort(), [["v1", false], ["v2", true]]);
+    await page.getByRole("button", { name: "Show v1" }).click();
+    assert.match((await page.getByTestId("policy-version-document").textContent()) ?? "", /"Action": "kms:DescribeKey"/);
+    await assertAccessible(page, "managed-policies");
+    await screenshot(page, "managed-policies");
+    await page.getByRole("button", { name: "Make v1 the default" }).click();
+    await page.getByRole("button", { name: "Delete v2" }).click();
+    await page.getByRole("button", { name: "Show v2" }).waitFor({ state: "detached" });
+    assert.deepEqual(await versions(), [["v1", true]]);
+  });
+
+  it("identities: a user gets the managed policy attached, joins a group and is tagged; the policy cannot be deleted while attached", async () => {
+    await page.getByRole("tab", { name: "Groups" }).click();
+    await page.getByLabel("New group name").fill("console-group");
+    await page.getByRole("button", { name: "Create group" }).click();
+    await page.getByRole("heading", { name: "console-group" }).waitFor();
+    await page.getByRole("tab", { name: "Users" }).click();
+    await page.getByLabel("New user name").fill("console-user");
+    await page.getByRole("button", { name: "Create user" }).click();
+    await page.getByRole("heading", { name: "console-user" }).waitFor();
+
+    await page.getByLabel("Managed policy to attach").selectOption({ label: "console-managed" });
+    await page.getByRole("button", { name: "Attach policy" }).click();
+    await page.getByRole("button", { name: "Detach console-managed" }).waitFor();
+    assert.deepEqual((await iam.send(new ListAttachedUserPoliciesCommand({ UserName: "console-user" }))).AttachedPolicies?.map((p) => p.PolicyArn), [policyArn]);
+
+    await page.getByLabel("Group to add the user to").selectOption("console-group");
+    await page.getByRole("button", { name: "Add to group" }).click();
+    await page.getByRole("button", { name: "Remove from console-group" }).waitFor();
+    assert.deepEqual((await iam.send(new ListGroupsForUserCommand({ UserName: "console-user" }))).Groups?.map((g) => g.GroupName), ["console-group"]);
+
+    await page.getByLabel("Tag key").fill("team");
+    await page.getByLabel("Tag value").fill("blue");
+    await page.getByRole("button", { name: "Add tag" }).click();
+    await page.getByRole("button", { name: "Remove tag team" }).waitFor();
+    assert.deepEqual((await iam.send(new ListUserTagsCommand({ UserName: "console-user" }))).Tags, [{ Key: "team", Value: "blue" }]);
+    await assertAccessible(page, "identities-user");
+    await screenshot(page, "identities-user");
+    await page.getByRole("button", { name: "Remove tag team" }).click();
+    await page.getByRole("button", { name: "Remove tag team" }).waitFor({ state: "detached" });
+    assert.deepEqual((await iam.send(new ListUserTagsCommand({ UserName: "console-user" }))).Tags, []);
+
+    await page.getByRole("tab", { name: "Managed policies" }).click();
+    await page.getByRole("button", { name: "console-managed" }).click();
+    await page.getByText("attached to 1 identity").waitFor();
+    await page.getByRole("button", { name: "Delete policy console-managed" }).click();
+    await page.getByRole("alert").filter({ hasText: "DeleteConflict" }).waitFor();
+    assert.ok((await iam.send(new ListPoliciesCommand({ Scope: "Local" }))).Policies?.some((p) => p.Arn === policyArn), "refused: nothing deleted");
+  });
+
+  it("identities: a group's members can be removed; a role is tagged and gets the policy attached and detached", async () => {
+    await page.getByRole("tab", { name: "Groups" }).click();
+    await page.getByRole("button", { name: "console-group" }).click();
+    await page.getByRole("button", { name: "Remove console-user" }).click();
+    await page.getByText("No members.").waitFor();
+    assert.deepEqual((await iam.send(new ListGroupsForUserCommand({ UserName: "console-user" }))).Groups, []);
+    await assertAccessible(page, "identities-group");
+
+    await page.getByRole("tab", { name: "Roles" }).click();
+    await page.getByLabel("New role name").fill("console-role");
+    await page.getByRole("button", { name: "Create role" }).click();
+    await page.getByRole("heading", { name: "Trust policy" }).waitFor();
+    await page.getByLabel("Tag key").fill("env");
+    await page.getByLabel("Tag value").fill("test");
+    await page.getByRole("button", { name: "Add tag" }).click();
+    await page.getByRole("button", { name: "Remove tag env" }).waitFor();
+    assert.deepEqual((await iam.send(new ListRoleTagsCommand({ RoleName: "console-role" }))).Tags, [{ Key: "env", Value: "test" }]);
+    await page.getByLabel("Managed policy to attach").selectOption({ label: "console-managed" });
+    await page.getByRole("button", { name: "Attach policy" }).click();
+    await page.getByRole("button", { name: "Detach console-managed" }).click();
+    await page.getByText("None attached.").waitFor();
+    assert.deepEqual((await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: "console-role" }))).AttachedPolicies, []);
+    await assertAccessible(page, "identities-role");
     assert.deepEqual(errors, []);
   });
 });
