@@ -31,7 +31,10 @@ export function AttachedPolicies({ session, api, name }: { session: Session; api
         class="inline"
         onSubmit={(e) => {
           e.preventDefault();
-          change.run(() => api.attach(session.iam, name, choice));
+          change.run(async () => {
+            await api.attach(session.iam, name, choice);
+            setChoice("");
+          });
         }}
       >
         <Field label="Managed policy to attach">

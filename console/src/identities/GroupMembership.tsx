@@ -33,7 +33,10 @@ export function UserGroups({ session, user }: { session: Session; user: string }
         class="inline"
         onSubmit={(e) => {
           e.preventDefault();
-          change.run(() => session.iam.send(new AddUserToGroupCommand({ GroupName: choice, UserName: user })));
+          change.run(async () => {
+            await session.iam.send(new AddUserToGroupCommand({ GroupName: choice, UserName: user }));
+            setChoice("");
+          });
         }}
       >
         <Field label="Group to add the user to">
