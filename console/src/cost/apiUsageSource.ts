@@ -52,13 +52,13 @@ async function* existingKeys(session: Session): AsyncGenerator<ExistingKey> {
     const page = await session.kms.send(new ListKeysCommand({ Limit: 1000, Marker }));
     const ids = (page.Keys ?? []).map((key) => key.KeyId ?? "");
     for (let from = 0; from < ids.length; from += PARALLEL) {
-      yield* await Promise.all(ids.slice(from, from + PARALLEL).map((id) => describe(session, id)));
+      yield* await Promise.all(ids.slice(from, from + PARALLEL).map((id) => describeKey(session, id)));
     }
     Marker = page.Truncated ? page.NextMarker : undefined;
   } while (Marker);
 }
 
-async function describe(session: Session, keyId: string): Promise<ExistingKey> {
+async function describeKey(session: Session, keyId: string): Promise<ExistingKey> {
   const metadata = (await session.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata as KeyMetadata;
   const customerManaged = metadata.KeyManager === "CUSTOMER";
   return {

@@ -32,15 +32,14 @@ export function describeTrail(ctx: RequestContext): Trail {
 const TRAIL_ARN = /^arn:aws:cloudtrail:([a-z0-9-]+):(\d{12}):trail\/(.+)$/;
 
 /**
- * Checks that `nameOrArn` names the caller's trail in this Region: a name, or an ARN (which
- * must be well formed). Throws CloudTrail's error otherwise.
+ * Whether `nameOrArn` (a trail name, or an ARN, which must be well formed) names the caller's
+ * trail in this Region. Throws CloudTrail's error for a malformed name or ARN.
  */
-export function resolveTrail(ctx: RequestContext, nameOrArn: string): void {
+export function namesTrail(ctx: RequestContext, nameOrArn: string): boolean {
   if (nameOrArn.startsWith("arn:")) {
     const match = TRAIL_ARN.exec(nameOrArn);
     if (!match) throw new CloudTrailARNInvalidException(`Invalid trail ARN: ${nameOrArn}`);
-    if (match[1] === ctx.region && match[2] === ctx.accountId && match[3] === TRAIL_NAME) return;
-    throw new TrailNotFoundException(`Unknown trail: ${nameOrArn} for the user: ${ctx.accountId}`);
+    return match[1] === ctx.region && match[2] === ctx.accountId && match[3] === TRAIL_NAME;
   }
   if (nameOrArn.length < 3) {
     throw new InvalidTrailNameException(`Trail name too short. Minimum allowed length: 3 characters. Specified name length: ${nameOrArn.length} characters.`);
@@ -48,7 +47,12 @@ export function resolveTrail(ctx: RequestContext, nameOrArn: string): void {
   if (nameOrArn.length > 128) {
     throw new InvalidTrailNameException(`Trail name too long. Maximum allowed length: 128 characters. Specified name length: ${nameOrArn.length} characters.`);
   }
-  if (nameOrArn !== TRAIL_NAME) {
-    throw new TrailNotFoundException(`Unknown trail: arn:aws:cloudtrail:${ctx.region}:${ctx.accountId}:trail/${nameOrArn} for the user: ${ctx.accountId}`);
-  }
+  return nameOrArn === TRAIL_NAME;
+}
+
+/** Checks that `nameOrArn` names the caller's trail in this Region; throws CloudTrail's error otherwise. */
+export function resolveTrail(ctx: RequestContext, nameOrArn: string): void {
+  if (namesTrail(ctx, nameOrArn)) return;
+  const arn = nameOrArn.startsWith("arn:") ? nameOrArn : `arn:aws:cloudtrail:${ctx.region}:${ctx.accountId}:trail/${nameOrArn}`;
+  throw new TrailNotFoundException(`Unknown trail: ${arn} for the user: ${ctx.accountId}`);
 }

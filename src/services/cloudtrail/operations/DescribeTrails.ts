@@ -5,21 +5,13 @@
  */
 import { authorizeCloudTrailCall } from "../authorize.ts";
 import type { CloudTrailHandler } from "../registry.ts";
-import { describeTrail, resolveTrail } from "../trail.ts";
+import { describeTrail, namesTrail } from "../trail.ts";
 
 export const DescribeTrails: CloudTrailHandler<"DescribeTrails"> = async (ctx, input) => {
   await authorizeCloudTrailCall(ctx, "cloudtrail:DescribeTrails");
   const names = input.trailNameList ?? [];
   if (names.length === 0) return { trailList: [describeTrail(ctx)] };
-  const found = names.some((name) => {
-    try {
-      resolveTrail(ctx, name);
-      return true;
-    } catch (error) {
-      // A malformed ARN or name is refused; one that names no trail is left out.
-      if (error instanceof Error && error.name === "TrailNotFoundException") return false;
-      throw error;
-    }
-  });
+  // A malformed name or ARN is refused; one that names no trail is left out.
+  const found = names.map((name) => namesTrail(ctx, name)).includes(true);
   return { trailList: found ? [describeTrail(ctx)] : [] };
 };
