@@ -28,3 +28,5 @@ await build({
   logLevel: "warning",
 });
 for (const file of ["index.html", "style.css"]) copyFileSync(new URL(file, source), new URL(file, out));
+// uPlot's own stylesheet (legend, axes' layout), served next to ours.
+copyFileSync(new URL("../node_modules/uplot/dist/uPlot.min.css", import.meta.url), new URL("uplot.css", out));

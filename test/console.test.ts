@@ -4,49 +4,18 @@
  * against the server with the SDK too, an axe accessibility check on every page, and
  * screenshots of the main pages. Also the console's files on the wire: headers, plain 404,
  * not audited, and --no-console.
- *
- * Screenshots go to $KMSD_CONSOLE_SCREENSHOTS (default: a temporary directory, named in the
- * test output); `KMSD_CONSOLE_SCREENSHOTS=docs/images npm test` refreshes the README's.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { chromium, type Browser, type Page } from "@playwright/test";
-import { AxeBuilder } from "@axe-core/playwright";
+import type { Browser, Page } from "@playwright/test";
 import { CreateAliasCommand, CreateKeyCommand, GetKeyPolicyCommand, ListGrantsCommand, ListResourceTagsCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from "@aws-sdk/client-iam";
-import { rawRequest, startKmsd, type Credentials, type Kmsd } from "./support/kmsd.ts";
+import { rawRequest, startKmsd, type Kmsd } from "./support/kmsd.ts";
+import { assertAccessible, openBrowser, screenshot, SCREENSHOTS, signInWithKeyboard, SKIP_WITHOUT_CHROMIUM } from "./support/console.ts";
 import { storedEvents } from "./support/audit.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const SCREENSHOTS = resolve(process.env.KMSD_CONSOLE_SCREENSHOTS || mkdtempSync(join(tmpdir(), "kmsd-console-screenshots-")));
-
-/** Every page passes axe's WCAG 2 A/AA rules. */
-async function assertAccessible(page: Page, name: string): Promise<void> {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  const problems = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join("; ")})`);
-  assert.deepEqual(problems, [], `accessibility problems on the ${name} page`);
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `console-${name}.png`), fullPage: true });
-}
-
-/** Signs in with the keyboard only: Tab from the page's start to each field, Enter to submit. */
-async function signInWithKeyboard(page: Page, kmsd: Kmsd, credentials: Credentials): Promise<void> {
-  await page.goto(`${kmsd.endpoint}/console/`);
-  await page.getByRole("heading", { name: "Sign in to kmsd" }).waitFor();
-  await page.locator("body").focus();
-  await page.keyboard.press("Tab");
-  await page.keyboard.type(credentials.accessKeyId);
-  await page.keyboard.press("Tab");
-  await page.keyboard.type(credentials.secretAccessKey);
-  await page.keyboard.press("Enter");
-}
-
-describe("web console", { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt-get install chromium)` }, () => {
+describe("web console", { skip: SKIP_WITHOUT_CHROMIUM }, () => {
   let kmsd: Kmsd;
   let kms: KMSClient;
   let iam: IAMClient;
@@ -55,21 +24,14 @@ describe("web console", { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (
   let keyId = "";
   let keyArn = "";
   let granteeArn = "";
-  const browserErrors: string[] = [];
+  let browserErrors: string[] = [];
 
   before(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     kmsd = await startKmsd();
     kms = kmsd.kms();
     iam = new IAMClient({ endpoint: kmsd.endpoint, region: "us-east-1", credentials: kmsd.credentials, maxAttempts: 1 });
     granteeArn = (await iam.send(new CreateUserCommand({ UserName: "console-grantee" }))).User?.Arn ?? "";
-    browser = await chromium.launch({ executablePath: CHROMIUM });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    // A CSP violation or a script error is a failure even when the page still looks right.
-    page.on("console", (message) => message.type() === "error" && !/status of 4\d\d/.test(message.text()) && browserErrors.push(message.text()));
-    page.on("pageerror", (error) => browserErrors.push(error.message));
+    ({ browser, page, errors: browserErrors } = await openBrowser());
   });
   after(async () => {
     await browser?.close();

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { DescribeTrailsCommand, LookupEventsCommand, type Event, type LookupAttributeKey } from "@aws-sdk/client-cloudtrail";
+import { CreateTrailCommand, LookupEventsCommand, type Event, type LookupAttributeKey } from "@aws-sdk/client-cloudtrail";
 import { CreateAccessKeyCommand, CreateUserCommand, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import {
   CreateKeyCommand,
@@ -246,7 +246,7 @@ describe("audit trail end to end", () => {
     const reader = await newUser("trail-reader", { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "cloudtrail:LookupEvents", Resource: "*" }] });
     const events = (await cloudTrailClient(kmsd, reader).send(new LookupEventsCommand({ MaxResults: 5 }))).Events ?? [];
     assert.ok(events.length > 0);
-    await expectAwsError(cloudTrailClient(kmsd).send(new DescribeTrailsCommand({})), "UnsupportedOperationException");
+    await expectAwsError(cloudTrailClient(kmsd).send(new CreateTrailCommand({ Name: "other", S3BucketName: "bucket" })), "UnsupportedOperationException");
   });
 
   it("the AWS CLI reads the events with aws cloudtrail lookup-events", async () => {

@@ -1,6 +1,6 @@
 /**
  * The kmsd web console: sign in, then pages for keys, grants, trying operations, the audit
- * trail, usage and IAM identities. Everything goes through the signed public APIs.
+ * trail, usage, cost and IAM identities. Everything goes through the signed public APIs.
  */
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
@@ -15,6 +15,7 @@ import { GrantsPage } from "./pages/Grants.tsx";
 import { TryItPage } from "./pages/TryIt.tsx";
 import { AuditPage } from "./pages/Audit.tsx";
 import { UsagePage } from "./pages/Usage.tsx";
+import { CostPage } from "./pages/Cost.tsx";
 import { IdentitiesPage } from "./pages/Identities.tsx";
 
 const NAV = [
@@ -22,6 +23,7 @@ const NAV = [
   ["try", "Try it"],
   ["audit", "Audit"],
   ["usage", "Usage"],
+  ["cost", "Cost"],
   ["identities", "Identities"],
 ] as const;
 
@@ -35,6 +37,7 @@ function Page({ session }: { session: Session }) {
   if (first === "try") return <TryItPage session={session} keyId={params.get("key") ?? ""} />;
   if (first === "audit") return <AuditPage session={session} params={params} />;
   if (first === "usage") return <UsagePage session={session} />;
+  if (first === "cost") return <CostPage session={session} />;
   if (first === "identities") return <IdentitiesPage session={session} />;
   return <KeysPage session={session} />;
 }

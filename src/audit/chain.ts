@@ -57,3 +57,26 @@ export function linkEvents(events: Iterable<AuditEvent>, storedTails: ReadonlyMa
   }
   return { linked, tails: [...tails.values()] };
 }
+
+/** A stored record's place in its chain, as chain checks read it. */
+export interface StoredLink {
+  seq: number;
+  prevHash: string;
+  hash: string;
+  record: string;
+}
+
+/**
+ * The first seq at which `rows` stop being records `firstSeq`, `firstSeq + 1`... each
+ * chained to the one before from `previousHash` with its hash recomputed; undefined when
+ * they all are. A missing record breaks the chain at its seq.
+ */
+export function firstBreak(rows: readonly StoredLink[], firstSeq: number, previousHash: string): number | undefined {
+  let hash = previousHash;
+  for (const [index, row] of rows.entries()) {
+    const seq = firstSeq + index;
+    if (row.seq !== seq || row.prevHash !== hash || chainHash(hash, row.record) !== row.hash) return seq;
+    hash = row.hash;
+  }
+  return undefined;
+}

@@ -6,6 +6,10 @@
  * in the audit store; registration is a compare-and-set on the chain's delivery state, so
  * two deliveries racing (the server's hourly one and `kmsd audit export`) never both count.
  *
+ * Before signing, delivery checks that the records it delivers chain from the last signed
+ * hash (it reads every one of them anyway); the first break it finds is kept in the chain's
+ * delivery status with the latest attempt's outcome, which GetTrailStatus reports.
+ *
  * Retention prunes whole digests, oldest first, whose every event is older than the
  * cutoff: their events, log files and digest go, and the chain then starts at the first
  * record kept, which the next digest names (that digest is written even if empty).
@@ -15,8 +19,10 @@ import { mkdir, open, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
-import type { AuditStore, DigestEntry } from "../store/auditStore.ts";
+import type { AuditStore, ChainRecord, DigestEntry } from "../store/auditStore.ts";
+import { log } from "../server/log.ts";
 import { sha256Hex } from "./canonicalJson.ts";
+import { firstBreak } from "./chain.ts";
 import { digestStringToSign, type DigestFile, type DigestLogFile } from "./digest.ts";
 import { digestKey, LOG_BUCKET, logFileKey, SIGNATURE_SUFFIX } from "./logPaths.ts";
 import type { DigestSigner } from "./signingKey.ts";
@@ -65,11 +71,27 @@ export class LogDelivery {
   async #deliverAll(nowMs: number, retentionMs: number | undefined): Promise<DeliveryResult> {
     const result: DeliveryResult = { logFiles: [], digests: [], prunedDigests: 0 };
     for (const { accountId, region } of await this.#store.chains()) {
-      const pruned = retentionMs === undefined ? 0 : await this.#prune(accountId, region, nowMs - retentionMs);
-      result.prunedDigests += pruned;
-      await this.#deliverChain(accountId, region, nowMs, pruned > 0, result);
+      try {
+        const pruned = retentionMs === undefined ? 0 : await this.#prune(accountId, region, nowMs - retentionMs);
+        result.prunedDigests += pruned;
+        await this.#deliverChain(accountId, region, nowMs, pruned > 0, result);
+      } catch (error) {
+        await this.#saveStatus(accountId, region, nowMs, errorCode(error), undefined);
+        throw error;
+      }
     }
     return result;
+  }
+
+  /** Records a chain's latest delivery attempt; a break found before stays recorded. */
+  async #saveStatus(accountId: string, region: string, nowMs: number, error: string | undefined, brokenAtSeq: number | undefined): Promise<void> {
+    try {
+      const previous = await this.#store.deliveryStatus(accountId, region);
+      await this.#store.saveDeliveryStatus({ accountId, region, attemptMs: nowMs, error, brokenAtSeq: previous?.brokenAtSeq ?? brokenAtSeq });
+    } catch (saveError) {
+      // The status only reports on deliveries: failing to save it must not fail (or hide the error of) the delivery itself.
+      log.error("audit delivery status not saved", { accountId, region, error: String(saveError) });
+    }
   }
 
   async #deliverChain(accountId: string, region: string, nowMs: number, mustWriteDigest: boolean, result: DeliveryResult): Promise<void> {
@@ -80,11 +102,14 @@ export class LogDelivery {
     const startHash = previous?.lastHash ?? chain.firstPrevHash;
     const written: WrittenLogFile[] = [];
     const paths: string[] = [];
+    let brokenAtSeq: number | undefined;
     try {
       let previousHash = startHash;
       for (let from = firstSeq; from <= chain.lastSeq; from += RECORDS_PER_FILE) {
         const to = Math.min(from + RECORDS_PER_FILE - 1, chain.lastSeq);
-        const file = await this.#writeLogFile(accountId, region, from, to, previousHash, nowMs);
+        const rows = await this.#store.records(accountId, region, from, to);
+        brokenAtSeq ??= firstBreak(rows, from, previousHash) ?? (rows.length < to - from + 1 ? from + rows.length : undefined);
+        const file = await this.#writeLogFile(accountId, region, rows, from, to, previousHash, nowMs);
         if (!file) continue;
         written.push(file);
         paths.push(file.entry.s3Object);
@@ -158,6 +183,7 @@ export class LogDelivery {
       }
       result.logFiles.push(...written.map((file) => file.entry.s3Object));
       result.digests.push(key);
+      await this.#saveStatus(accountId, region, nowMs, undefined, brokenAtSeq);
     } catch (error) {
       await discard(this.#dir, paths);
       // Another process delivering the same range at the same second wrote this digest first: it delivers, this one stops.
@@ -166,9 +192,8 @@ export class LogDelivery {
     }
   }
 
-  /** Writes the log file of records `from`..`to` (those that exist); undefined if there are none. */
-  async #writeLogFile(accountId: string, region: string, from: number, to: number, previousHash: string, nowMs: number): Promise<WrittenLogFile | undefined> {
-    const rows = await this.#store.records(accountId, region, from, to);
+  /** Writes the log file of records `from`..`to` (the `rows` that exist); undefined if there are none. */
+  async #writeLogFile(accountId: string, region: string, rows: ChainRecord[], from: number, to: number, previousHash: string, nowMs: number): Promise<WrittenLogFile | undefined> {
     const last = rows.at(-1);
     if (!last) return undefined;
     const content = `{"Records":[${rows.map((row) => row.record).join(",")}]}`;
@@ -231,4 +256,10 @@ export class LogDelivery {
 /** Removes files of the audit directory (those that exist). */
 async function discard(dir: string, paths: readonly string[]): Promise<void> {
   await Promise.all(paths.map((path) => rm(join(dir, path), { force: true })));
+}
+
+/** What GetTrailStatus may say of a failed delivery: the error's code (as CloudTrail gives S3's), never its text, which names paths. */
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && /^[A-Za-z0-9_]{1,64}$/.test(code) ? code : "InternalError";
 }

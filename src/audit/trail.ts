@@ -9,7 +9,7 @@ import { KMSInternalException } from "../errors.ts";
 import type { CredentialLookup } from "../identity/accessKeys.ts";
 import { log } from "../server/log.ts";
 import { AWS_REGIONS, DEFAULT_REGION } from "../server/regions.ts";
-import type { AuditStore, KeyLastUsageRecord, LookupPage, LookupQuery } from "../store/auditStore.ts";
+import type { AuditStore, DeliveryStatus, KeyLastUsageRecord, LookupPage, LookupQuery } from "../store/auditStore.ts";
 import { auditLocation, openAuditStoreAt } from "../store/open.ts";
 import { LogDelivery, type DeliveryResult } from "./delivery.ts";
 import { buildEvents, claimedCredential, type AuditEvent, type UnauthenticatedCaller } from "./events.ts";
@@ -38,7 +38,18 @@ export interface AuditTrail {
   keyLastUsage(keyArn: string): Promise<KeyLastUsageRecord | undefined>;
   /** Writes log and digest files for the events not yet delivered (and prunes, with a retention). */
   deliver(nowMs: number): Promise<DeliveryResult>;
+  /** How an (account, region) chain's deliveries stand (GetTrailStatus). */
+  deliveryState(accountId: string, region: string): Promise<DeliveryState>;
   close(): Promise<void>;
+}
+
+/** When a chain's files were last delivered, and how its latest delivery went. */
+export interface DeliveryState {
+  /** The newest digest's end (it is written then). */
+  latestDigestMs: number | undefined;
+  /** The newest digest that listed log files. */
+  latestLogFilesMs: number | undefined;
+  status: DeliveryStatus | undefined;
 }
 
 /** What opening the trail needs. */
@@ -143,6 +154,13 @@ class StoredAuditTrail implements AuditTrail {
     return this.#delivery.deliver(nowMs, days === undefined ? undefined : days * MS_PER_DAY);
   }
 
+  async deliveryState(accountId: string, region: string): Promise<DeliveryState> {
+    const latest = await this.#store.latestDigest(accountId, region);
+    // Nearly every digest lists log files (one is written only when events came, or after pruning): the search back is short.
+    const withLogFiles = latest && latest.lastSeq >= latest.firstSeq ? latest : (await this.#store.digests(accountId, region)).findLast((digest) => digest.lastSeq >= digest.firstSeq);
+    return { latestDigestMs: latest?.endMs, latestLogFilesMs: withLogFiles?.endMs, status: await this.#store.deliveryStatus(accountId, region) };
+  }
+
   async close(): Promise<void> {
     await this.#writer.close();
     await this.#store.close();
@@ -178,5 +196,6 @@ export const DISABLED_AUDIT_TRAIL: AuditTrail = {
   lookup: () => Promise.resolve({ events: [], more: false }),
   keyLastUsage: () => Promise.resolve(undefined),
   deliver: () => Promise.resolve({ logFiles: [], digests: [], prunedDigests: 0 }),
+  deliveryState: () => Promise.resolve({ latestDigestMs: undefined, latestLogFilesMs: undefined, status: undefined }),
   close: () => Promise.resolve(),
 };

@@ -21,6 +21,7 @@ import { gunzipSync } from "node:zlib";
 import type { AuditStore, ChainRecord } from "../store/auditStore.ts";
 import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
 import { canonicalJson, chainHash, GENESIS_HASH, sha256Hex } from "./canonicalJson.ts";
+import { firstBreak } from "./chain.ts";
 import { digestStringToSign, type DigestFile } from "./digest.ts";
 import { auditDir, digestKeyEndMs, SIGNATURE_SUFFIX } from "./logPaths.ts";
 import { diffRecords, type RecordChange, type RecordItem } from "./recordDiff.ts";
@@ -397,12 +398,7 @@ class ChainVerifier {
 /** Whether rows are exactly records firstSeq..lastSeq, each chained to the previous from `previousHash` to `lastHash`. */
 function chainsTo(rows: ChainRecord[], firstSeq: number, lastSeq: number, previousHash: string, lastHash: string): boolean {
   if (rows.length !== lastSeq - firstSeq + 1) return false;
-  let hash = previousHash;
-  for (const [index, row] of rows.entries()) {
-    if (row.seq !== firstSeq + index || row.prevHash !== hash || chainHash(hash, row.record) !== row.hash) return false;
-    hash = row.hash;
-  }
-  return hash === lastHash;
+  return firstBreak(rows, firstSeq, previousHash) === undefined && (rows.at(-1)?.hash ?? previousHash) === lastHash;
 }
 
 function itemOf(record: unknown): RecordItem {

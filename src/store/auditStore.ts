@@ -130,6 +130,17 @@ export interface DeliveryRegistration extends ChainId {
   deliveredSeq: number;
 }
 
+/**
+ * How a chain's deliveries went (GetTrailStatus): the latest attempt and its error, and the
+ * first record delivery found not chained to the ones before (once found, it stays: the
+ * trail's verification fails from then on, as `kmsd audit verify` does).
+ */
+export interface DeliveryStatus extends ChainId {
+  attemptMs: number;
+  error: string | undefined;
+  brokenAtSeq: number | undefined;
+}
+
 /** The digest signing key as stored: the private key wrapped by the root key (base64), the public key in the clear. */
 export interface StoredSigningKey {
   wrappedPrivateKey: string;
@@ -168,6 +179,11 @@ export interface AuditStore {
   latestDigest(accountId: string, region: string): Promise<DigestEntry | undefined>;
   /** The log files the registered digests of a chain list. */
   logFiles(accountId: string, region: string): Promise<RegisteredLogFile[]>;
+
+  /** A chain's delivery status, if a delivery recorded one. */
+  deliveryStatus(accountId: string, region: string): Promise<DeliveryStatus | undefined>;
+  /** Records a chain's delivery status (replacing the previous one). */
+  saveDeliveryStatus(status: DeliveryStatus): Promise<void>;
 
   /**
    * Registers a delivery and advances the chain's delivered seq, in one transaction, as a

@@ -23,6 +23,7 @@ import type {
   ChainRecord,
   ChainState,
   DeliveryRegistration,
+  DeliveryStatus,
   DigestEntry,
   KeyLastUsageRecord,
   LookupPage,
@@ -37,6 +38,8 @@ import type { SqlExecutor, SqlRow, SqlValue } from "./sqlRunner.ts";
 const META_TRACKING_START = "tracking_start_ms";
 const META_PRIVATE_KEY = "digest_signing_key";
 const META_PUBLIC_KEY = "digest_public_key";
+/** Each chain's delivery status is a meta row (JSON), so it needs no table of its own. */
+const metaDeliveryStatus = (accountId: string, region: string) => `delivery_status/${accountId}/${region}`;
 
 const DIGEST_COLUMNS = "id, path, start_time, end_time, sha256, signature, first_seq, last_seq, last_hash, newest_event_time";
 
@@ -97,6 +100,22 @@ export class SqlAuditStore implements AuditStore {
   async replaceWrappedSigningKey(expected: string, replacement: string): Promise<boolean> {
     const result = await this.#sql.run("UPDATE meta SET value = ? WHERE name = ? AND value = ?", replacement, META_PRIVATE_KEY, expected);
     return result.changes === 1;
+  }
+
+  async deliveryStatus(accountId: string, region: string): Promise<DeliveryStatus | undefined> {
+    const value = await meta(this.#sql, metaDeliveryStatus(accountId, region));
+    if (value === undefined) return undefined;
+    const stored = JSON.parse(value) as { attemptMs: number; error: string | null; brokenAtSeq: number | null };
+    return { accountId, region, attemptMs: stored.attemptMs, error: stored.error ?? undefined, brokenAtSeq: stored.brokenAtSeq ?? undefined };
+  }
+
+  async saveDeliveryStatus(status: DeliveryStatus): Promise<void> {
+    const value = JSON.stringify({ attemptMs: status.attemptMs, error: status.error ?? null, brokenAtSeq: status.brokenAtSeq ?? null });
+    await this.#sql.run(
+      "INSERT INTO meta(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+      metaDeliveryStatus(status.accountId, status.region),
+      value,
+    );
   }
 
   async chains(): Promise<ChainId[]> {

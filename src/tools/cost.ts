@@ -13,10 +13,12 @@ import { openPgStore } from "../store/postgres/pgStore.ts";
 import { auditDbPath, openSqliteAuditStore } from "../store/sqlite/sqliteAuditStore.ts";
 import { SqliteStore } from "../store/sqlite/sqliteStore.ts";
 import type { Store } from "../store/store.ts";
-import { computeCost, monthWindow } from "./cost/compute.ts";
+import { monthWindow } from "./cost/compute.ts";
 import { formatCost, type CostFormat } from "./cost/format.ts";
-import { loadPrices, withOverrides } from "./cost/prices.ts";
-import { readUsage } from "./cost/usage.ts";
+import { loadPrices } from "./cost/loadPrices.ts";
+import { withOverrides } from "./cost/prices.ts";
+import { storeUsageSource } from "./cost/storeUsage.ts";
+import { monthReport } from "./cost/monthReport.ts";
 import type { COST_OPTIONS } from "./options.ts";
 
 /** What `kmsd cost` takes. */
@@ -37,13 +39,11 @@ export interface CostOptions {
 export async function reportCost(options: CostOptions): Promise<void> {
   const prices = withOverrides(await loadPrices(options.pricesPath), options.priceOverrides);
   const month = options.month ?? new Date().toISOString().slice(0, 7);
-  const bounds = monthWindow(month, 0);
+  monthWindow(month, 0); // refuses a malformed month before opening anything
   const { store, audit } = await openStores(options);
   try {
-    const usage = await readUsage(store, audit, bounds.startMs, bounds.endMs - 1);
-    // The records reach now, or further when the server clock was moved ahead (--dev).
-    const window = monthWindow(month, Math.max(Date.now(), usage.newestEventMs ?? 0));
-    process.stdout.write(formatCost(computeCost(usage, window, prices, options.accountId), options.format));
+    const report = await monthReport(storeUsageSource(store, audit), month, prices, Date.now(), options.accountId);
+    process.stdout.write(formatCost(report, options.format));
   } finally {
     await audit.close();
     await store.close();

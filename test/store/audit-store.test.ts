@@ -119,6 +119,16 @@ describeEachEngine("AuditStore", (databases) => {
     assert.equal(await peer.trackingStart(9), 5);
   });
 
+  it("a chain's delivery status is saved per chain, replaced by the next, and read back by another connection", async () => {
+    const { audit, openAuditPeer } = databases();
+    const peer = await openAuditPeer();
+    assert.equal(await audit.deliveryStatus(ACCOUNT, REGION), undefined);
+    await audit.saveDeliveryStatus({ accountId: ACCOUNT, region: REGION, attemptMs: 1_000, error: "ENOSPC", brokenAtSeq: undefined });
+    await audit.saveDeliveryStatus({ accountId: ACCOUNT, region: REGION, attemptMs: 2_000, error: undefined, brokenAtSeq: 7 });
+    assert.deepEqual(await peer.deliveryStatus(ACCOUNT, REGION), { accountId: ACCOUNT, region: REGION, attemptMs: 2_000, error: undefined, brokenAtSeq: 7 });
+    assert.equal(await peer.deliveryStatus(ACCOUNT, "eu-west-1"), undefined);
+  });
+
   it("registering a delivery is a compare-and-set: one made from a stale state is refused and writes nothing", async () => {
     const { audit } = databases();
     await audit.append([{ events: [auditEvent(), auditEvent()], usages: [] }]);

@@ -14,3 +14,6 @@ function cloudTrailError(code: string) {
 export const InvalidLookupAttributesException = cloudTrailError("InvalidLookupAttributesException");
 export const InvalidTimeRangeException = cloudTrailError("InvalidTimeRangeException");
 export const InvalidNextTokenException = cloudTrailError("InvalidNextTokenException");
+export const TrailNotFoundException = cloudTrailError("TrailNotFoundException");
+export const InvalidTrailNameException = cloudTrailError("InvalidTrailNameException");
+export const CloudTrailARNInvalidException = cloudTrailError("CloudTrailARNInvalidException");

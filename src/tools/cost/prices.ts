@@ -2,11 +2,10 @@
  * What AWS KMS charges, in one table: the only place the cost report takes a price from.
  * Read on 2026-12-07 from https://aws.amazon.com/kms/pricing/ (US East, N. Virginia; most
  * Regions charge the same). `kmsd cost --prices FILE` replaces any of these with the
- * values of a JSON file of the same shape, and `--cost-prices` (or `costPrices` in the
- * config file) with `NAME=AMOUNT` pairs, over the file's.
+ * values of a JSON file of the same shape (loadPrices.ts), and `--cost-prices` (or
+ * `costPrices` in the config file) with `NAME=AMOUNT` pairs, over the file's. Pure, so the
+ * web console bundles it too.
  */
-import { readFile } from "node:fs/promises";
-
 /** AWS's request pricing classes, as its pricing page lists them. */
 export const REQUEST_CLASSES = ["standard", "rsa2048", "asymmetric", "eccDataKeyPair", "rsaDataKeyPair"] as const;
 export type RequestClass = (typeof REQUEST_CLASSES)[number];
@@ -50,33 +49,6 @@ export const AWS_KMS_PRICES: Prices = {
   },
 };
 
-/** The default table with what `path` (a JSON file shaped like Prices, any subset) replaces. */
-export async function loadPrices(path: string | undefined): Promise<Prices> {
-  if (path === undefined) return AWS_KMS_PRICES;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(path, "utf8"));
-  } catch (error) {
-    throw new Error(`--prices ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
-  if (!isRecord(parsed)) throw new Error(`--prices ${path}: not a JSON object`);
-  const prices: Prices = { ...AWS_KMS_PRICES, per10kRequests: { ...AWS_KMS_PRICES.per10kRequests } };
-  for (const [name, value] of Object.entries(parsed)) {
-    if (name === "per10kRequests" && isRecord(value)) {
-      for (const [requestClass, price] of Object.entries(value)) {
-        if (!(REQUEST_CLASSES as readonly string[]).includes(requestClass)) throw new Error(`--prices ${path}: no request class '${requestClass}'`);
-        prices.per10kRequests[requestClass as RequestClass] = amount(price, `per10kRequests.${requestClass}`, path);
-      }
-    } else if (name === "asOf" || name === "source") {
-      if (typeof value !== "string") throw new Error(`--prices ${path}: ${name} must be a string`);
-      prices[name] = value;
-    } else if (name === "keyMonth" || name === "rotationMonth" || name === "chargedRotations" || name === "freeRequestsPerMonth") {
-      prices[name] = amount(value, name, path);
-    } else throw new Error(`--prices ${path}: unknown price '${name}'`);
-  }
-  return prices;
-}
-
 /** The scalar prices `withOverrides` names directly; request classes are named by their class. */
 const SCALAR_PRICES = ["keyMonth", "rotationMonth", "chargedRotations", "freeRequestsPerMonth"] as const;
 
@@ -98,13 +70,4 @@ export function withOverrides(prices: Prices, overrides: string | undefined): Pr
     else throw new Error(`--cost-prices: no price '${name}' (known: ${[...SCALAR_PRICES, ...REQUEST_CLASSES].join(", ")})`);
   }
   return result;
-}
-
-function amount(value: unknown, name: string, path: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new Error(`--prices ${path}: ${name} must be a number of at least 0`);
-  return value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

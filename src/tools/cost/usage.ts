@@ -1,11 +1,11 @@
 /**
- * What the cost report is computed from, read out of kmsd's own records: the keys (from
- * the store while they exist, from the audit trail's CreateKey and deletion events once
- * they are gone) and the requests the audit trail recorded. Everything goes through the
- * store contracts (Store, AuditStore), never around them.
+ * What the cost report is computed from, read out of kmsd's own records: the keys (while
+ * they exist, as the key store or DescribeKey has them; from the audit trail's CreateKey and
+ * deletion events once they are gone) and the requests the audit trail recorded. Pure: the
+ * records come from a UsageSource, which `kmsd cost` reads from the stores (storeUsage.ts)
+ * and the web console through the public APIs (LookupEvents, ListKeys, DescribeKey), so
+ * both count the same way.
  */
-import type { AuditStore, LookupQuery, StoredEvent } from "../../store/auditStore.ts";
-import type { Store } from "../../store/store.ts";
 import { requestClassOf, type RequestClass } from "./requestClasses.ts";
 
 /** A key's life as billing sees it. */
@@ -42,7 +42,46 @@ export interface Usage {
   newestEventMs: number | undefined;
 }
 
-const PAGE = 1000;
+/** An (account, region) trail. */
+export interface UsageChain {
+  accountId: string;
+  region: string;
+}
+
+/** A recorded event, as the report reads it. */
+export interface UsageEvent {
+  timeMs: number;
+  eventName: string;
+  eventSource: string;
+  /** The CloudTrail record (JSON). */
+  record: string;
+}
+
+/** A key that still exists. */
+export interface ExistingKey {
+  accountId: string;
+  region: string;
+  arn: string;
+  keySpec: string;
+  customerManaged: boolean;
+  createdMs: number;
+  pendingDeletion: boolean;
+  /** When its material was rotated, oldest first. */
+  rotationsMs: number[];
+}
+
+/** Where the records come from. */
+export interface UsageSource {
+  /** The trails to read. */
+  chains(): Promise<UsageChain[]>;
+  /** The time of a trail's newest event (of any time), if it has one. */
+  newestEventMs(chain: UsageChain): Promise<number | undefined>;
+  /** A trail's events from `startMs` to `endMs` (inclusive) with the given name or source, in any order. */
+  events(chain: UsageChain, query: { eventName?: string; eventSource?: string; startMs: number; endMs: number }): AsyncIterable<UsageEvent>;
+  /** The keys that exist in a trail's account and region. */
+  keys(chain: UsageChain): AsyncIterable<ExistingKey>;
+}
+
 const LIFECYCLE_EVENTS = ["CreateKey", "ScheduleKeyDeletion", "CancelKeyDeletion", "DeleteKey", "RotateKeyOnDemand", "RotateKey"] as const;
 const KMS_SOURCE = "kms.amazonaws.com";
 
@@ -57,21 +96,21 @@ interface EventRecord {
 }
 
 /** Reads the keys and the requests made between `startMs` and `endMs` (inclusive). */
-export async function readUsage(store: Store, audit: AuditStore, startMs: number, endMs: number): Promise<Usage> {
-  const chains = await audit.chains();
+export async function readUsage(source: UsageSource, startMs: number, endMs: number): Promise<Usage> {
+  const chains = await source.chains();
   const lifecycle = new Map<string, { time: number; name: string; record: EventRecord }[]>();
   let newestEventMs: number | undefined;
   for (const chain of chains) {
-    const newest = await audit.lookup({ ...chain, startMs: 0, endMs: Number.MAX_SAFE_INTEGER, limit: 1 });
-    const newestMs = newest.events[0]?.timeMs;
+    const newest = await source.newestEventMs(chain);
+    const newestMs = newest === undefined ? undefined : wholeSeconds(newest);
     if (newestMs !== undefined && (newestEventMs === undefined || newestMs > newestEventMs)) newestEventMs = newestMs;
     for (const name of LIFECYCLE_EVENTS) {
-      for await (const event of events(audit, { ...chain, attribute: { key: "EventName", value: name }, startMs: 0, endMs, limit: PAGE })) {
+      for await (const event of source.events(chain, { eventName: name, startMs: 0, endMs })) {
         const record = parse(event);
         if (event.eventSource !== KMS_SOURCE || record.errorCode !== undefined) continue;
         const arn = record.resources?.[0]?.ARN;
         if (arn === undefined) continue;
-        lifecycle.set(arn, [...(lifecycle.get(arn) ?? []), { time: event.timeMs, name: event.eventName, record }]);
+        lifecycle.set(arn, [...(lifecycle.get(arn) ?? []), { time: wholeSeconds(event.timeMs), name: event.eventName, record }]);
       }
     }
   }
@@ -79,24 +118,9 @@ export async function readUsage(store: Store, audit: AuditStore, startMs: number
 
   const keys = new Map<string, KeyLife>();
   for (const chain of chains) {
-    let cursor: string | undefined;
-    do {
-      const page = await store.listKeys(chain.accountId, chain.region, PAGE, cursor);
-      for (const record of page.items) {
-        const arn = `arn:aws:kms:${record.region}:${record.accountId}:key/${record.keyId}`;
-        keys.set(arn, {
-          accountId: record.accountId,
-          region: record.region,
-          arn,
-          keySpec: record.keySpec,
-          customerManaged: record.keyManager === "CUSTOMER",
-          createdMs: record.createdAtMs,
-          billedUntilMs: record.state === "PendingDeletion" ? scheduledDeletionMs(lifecycle.get(arn) ?? []) : undefined,
-          rotationsMs: (record.rotations ?? []).map((rotation) => rotation.rotatedAtMs),
-        });
-      }
-      cursor = page.next;
-    } while (cursor !== undefined);
+    for await (const { pendingDeletion, ...key } of source.keys(chain)) {
+      keys.set(key.arn, { ...key, billedUntilMs: pendingDeletion ? scheduledDeletionMs(lifecycle.get(key.arn) ?? []) : undefined });
+    }
   }
   // Keys that are gone: what their own events say.
   for (const [arn, history] of lifecycle) {
@@ -119,7 +143,7 @@ export async function readUsage(store: Store, audit: AuditStore, startMs: number
 
   const tallies = new Map<string, RequestTally>();
   for (const chain of chains) {
-    for await (const event of events(audit, { ...chain, startMs, endMs, limit: PAGE })) {
+    for await (const event of source.events(chain, { eventSource: KMS_SOURCE, startMs, endMs })) {
       if (event.eventSource !== KMS_SOURCE) continue;
       const record = parse(event);
       // Billed: API calls that succeeded, counted once, in the caller's own trail (a
@@ -148,18 +172,14 @@ function scheduledDeletionMs(history: readonly { time: number; name: string }[])
   return scheduled;
 }
 
-/** Every event a query matches, page after page. */
-async function* events(audit: AuditStore, query: LookupQuery): AsyncGenerator<StoredEvent> {
-  let after: LookupQuery["after"];
-  for (;;) {
-    const page = await audit.lookup({ ...query, after });
-    yield* page.events;
-    const last = page.events.at(-1);
-    if (!page.more || !last) return;
-    after = { timeMs: last.timeMs, rowid: last.rowid };
-  }
+/**
+ * An event's time as its record states it (CloudTrail's eventTime, whole seconds). The stores
+ * keep milliseconds, LookupEvents answers seconds: both sources must count the same hours.
+ */
+function wholeSeconds(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
 }
 
-function parse(event: StoredEvent): EventRecord {
+function parse(event: UsageEvent): EventRecord {
   return JSON.parse(event.record) as EventRecord;
 }
