@@ -445,23 +445,25 @@ function MultiRegion({ session, meta, onChange }: { session: Session; meta: KeyM
             <button type="submit" disabled={!replicaRegion || replicate.busy}>Replicate key</button>
           </form>
           {(config?.ReplicaKeys ?? []).length > 0 ? (
-            <form
-              class="inline"
-              aria-labelledby="primary-heading"
-              onSubmit={(e) => {
-                e.preventDefault();
-                updatePrimary.run();
-              }}
-            >
+            <>
               <h3 id="primary-heading">Change the primary Region</h3>
-              <Field label="New primary Region">
-                <select value={newPrimary} onChange={(e) => setNewPrimary(e.currentTarget.value)}>
-                  <option value="">Choose…</option>
-                  {(config?.ReplicaKeys ?? []).map((replica) => <option key={replica.Region}>{replica.Region}</option>)}
-                </select>
-              </Field>
-              <button type="submit" disabled={!newPrimary || updatePrimary.busy}>Update primary Region</button>
-            </form>
+              <form
+                class="inline"
+                aria-labelledby="primary-heading"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  updatePrimary.run();
+                }}
+              >
+                <Field label="New primary Region">
+                  <select value={newPrimary} onChange={(e) => setNewPrimary(e.currentTarget.value)}>
+                    <option value="">Choose…</option>
+                    {(config?.ReplicaKeys ?? []).map((replica) => <option key={replica.Region}>{replica.Region}</option>)}
+                  </select>
+                </Field>
+                <button type="submit" disabled={!newPrimary || updatePrimary.busy}>Update primary Region</button>
+              </form>
+            </>
           ) : null}
         </>
       ) : (
