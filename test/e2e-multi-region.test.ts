@@ -16,6 +16,8 @@ import {
   EncryptCommand,
   GenerateMacCommand,
   GetKeyRotationStatusCommand,
+  GetParametersForImportCommand,
+  ImportKeyMaterialCommand,
   KMSClient,
   ListKeyRotationsCommand,
   ReEncryptCommand,
@@ -31,7 +33,7 @@ import {
 import { LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { expectAwsError, startKmsd, type Kmsd } from "./support/kmsd.ts";
 import { cloudTrailClient } from "./support/audit.ts";
-import { DAY_SECONDS, importKeyMaterial } from "./support/lifecycle.ts";
+import { DAY_SECONDS, importKeyMaterial, wrapKeyMaterial } from "./support/lifecycle.ts";
 import { allow, policy, TestIdentities } from "./support/identities.ts";
 
 const PRIMARY = "us-east-1";
@@ -232,6 +234,21 @@ describe("multi-Region keys", () => {
       const keyId = key.KeyId ?? "";
       await kms(PRIMARY).send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: REPLICA }));
       const material = randomBytes(32);
+      // An import token is for the key in its own Region: the primary's does not import into the replica.
+      const parameters = await kms(PRIMARY).send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: "RSAES_OAEP_SHA_256", WrappingKeySpec: "RSA_2048" }));
+      await expectAwsError(
+        kms(REPLICA).send(
+          new ImportKeyMaterialCommand({
+            KeyId: keyId,
+            ImportToken: parameters.ImportToken,
+            EncryptedKeyMaterial: wrapKeyMaterial(parameters.PublicKey as Uint8Array, "RSAES_OAEP_SHA_256", material),
+            ExpirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE",
+          }),
+        ),
+        "InvalidImportTokenException",
+        "Import token is not for the specified KMS key.",
+      );
+      assert.equal((await describe_(REPLICA, keyId)).KeyState, "PendingImport");
       await importKeyMaterial(kms(REPLICA), keyId, material);
       await expectAwsError(importKeyMaterial(kms(PRIMARY), keyId, randomBytes(32)), "IncorrectKeyMaterialException");
       assert.equal((await describe_(PRIMARY, keyId)).KeyState, "PendingImport");

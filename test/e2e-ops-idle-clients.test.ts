@@ -11,7 +11,8 @@ import { EncryptCommand, CreateKeyCommand } from "@aws-sdk/client-kms";
 import { startKmsd, type Kmsd } from "./support/kmsd.ts";
 
 const IDLE_CONNECTIONS = 1000;
-const DEADLINE_MS = 2000;
+/** Long enough that a busy machine answers a request before the idle connections' deadline. */
+const DEADLINE_MS = 5000;
 
 describe("idle connections", () => {
   let kmsd: Kmsd;
@@ -43,8 +44,8 @@ describe("idle connections", () => {
 
     // While they are all open, the server answers.
     const kms = kmsd.kms();
-    for (let i = 0; i < 20; i++) await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("still serving") }));
-    assert.ok(closedAfter.length < IDLE_CONNECTIONS, "the idle connections were closed before the requests ran: the test proves nothing");
+    for (let i = 0; i < 5; i++) await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("still serving") }));
+    assert.equal(closedAfter.length, 0, "idle connections were closed before the requests ran: the test proves nothing");
 
     // Every idle connection is closed by the server, not long after the deadline.
     const deadline = Date.now() + 30_000;

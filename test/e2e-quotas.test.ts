@@ -67,13 +67,24 @@ describe("request quotas (one process)", () => {
   });
 
   it("Encrypt with a symmetric key counts against the same shared quota as GenerateRandom", async () => {
-    await new Promise((resolve) => setTimeout(resolve, 1100));
     const keyId = (await new KMSClient({ endpoint: kmsd.endpoint, region: "us-east-1", credentials: kmsd.credentials, maxAttempts: 10 }).send(new CreateKeyCommand({}))).KeyMetadata?.KeyId;
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    const random = await burst(Array.from({ length: 10 }, () => () => kms.send(new GenerateRandomCommand({ NumberOfBytes: 16 }))));
-    assert.ok(random.succeeded >= 10);
-    const encrypt = await burst(Array.from({ length: 10 }, () => () => kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("x") }))));
-    assert.ok(encrypt.throttled >= 8, `the shared bucket was spent by GenerateRandom (throttled ${encrypt.throttled} of 10)`);
+    // Ten of each, interleaved in one burst: one shared bucket of 10 admits what it holds plus
+    // what refills during the burst; a bucket each would admit all 20. A burst too slow to
+    // tell the two apart (a busy machine: the refill alone would cover 20) is measured again.
+    for (let attempt = 1; ; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 1100)); // the bucket refills
+      const calls = Array.from({ length: 20 }, (_, i) =>
+        i % 2 === 0 ? () => kms.send(new GenerateRandomCommand({ NumberOfBytes: 16 })) : () => kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("x") })),
+      );
+      const { succeeded, elapsedMs } = await burst(calls);
+      if (admissible(10, elapsedMs) >= 20) {
+        assert.ok(attempt < 5, `five bursts were too slow to measure the quota (the last took ${elapsedMs.toFixed(0)} ms)`);
+        continue;
+      }
+      assert.ok(succeeded >= 10, `the bucket's 10 tokens admit 10 (got ${succeeded})`);
+      assert.ok(succeeded <= admissible(10, elapsedMs), `one bucket for both: ${succeeded} of 20 admitted in ${elapsedMs.toFixed(0)} ms`);
+      return;
+    }
   });
 
   it("each account and Region has its own quotas", async () => {
@@ -102,7 +113,7 @@ describe("request quotas with several workers", () => {
   let kmsd: Kmsd;
 
   before(async () => {
-    kmsd = await startKmsdWorkers(2, ["--throttling", "on", "--request-quotas", "symmetric=30"]);
+    kmsd = await startKmsdWorkers(2, ["--throttling", "on", "--request-quotas", "symmetric=10"]);
   });
   after(async () => kmsd.dispose());
 
@@ -110,7 +121,7 @@ describe("request quotas with several workers", () => {
     // Several connections, so the kernel spreads them over both workers.
     const clients = Array.from({ length: 8 }, () => new KMSClient({ endpoint: kmsd.endpoint, region: "us-east-1", credentials: kmsd.credentials, maxAttempts: 1 }));
     try {
-      const rate = 30; // well under what two workers answer on a loaded 2-core machine, so the quota is what limits
+      const rate = 10; // well under what two workers answer on a loaded 2-core machine, so the quota is what limits
       const durationMs = 3000;
       const started = performance.now();
       let succeeded = 0;
@@ -131,7 +142,13 @@ describe("request quotas with several workers", () => {
       );
       const expected = admissible(rate, performance.now() - started);
       assert.ok(throttled > 0, `the load exceeded the quota (admitted ${succeeded}, throttled ${throttled})`);
-      assert.ok(Math.abs(succeeded - expected) <= expected * 0.1, `admitted ${succeeded}, the quota allows ${expected} (throttled ${throttled})`);
+      // Never more than the quota (a quota per worker would admit twice as much).
+      assert.ok(succeeded <= expected * 1.1, `admitted ${succeeded}, the quota allows ${expected} (throttled ${throttled})`);
+      // And not much less, when the load offered was well over it: tokens a worker leased
+      // and could not use (a saturated machine starves one) are not the quota's fault.
+      if (succeeded + throttled >= 2 * expected) {
+        assert.ok(succeeded >= expected * 0.9, `admitted ${succeeded} of the ${expected} the quota allows under ${succeeded + throttled} calls`);
+      }
     } finally {
       clients.forEach((client) => client.destroy());
     }

@@ -1,7 +1,8 @@
 /**
  * Time-driven jobs, run against the server clock: every tick, and at once after the
  * dev clock moves: deleting keys whose deletion date has passed, expiring imported
- * material whose ValidTo has passed, and rotating keys whose rotation date has come.
+ * material whose ValidTo has passed, rotating keys whose rotation date has come, and
+ * ending a multi-Region key's transient state that outlived the request that entered it.
  * The store indexes each key's next due time, so a tick reads only due keys. A job that
  * was due while the server was down runs on the first tick after start; a rotation
  * moves the next date on, so each due date rotates exactly once. Each of these is recorded
@@ -17,8 +18,8 @@ import { observeSchedulerJob } from "../metrics/metrics.ts";
 import { log } from "../server/log.ts";
 import { expireImportedMaterial } from "../keys/importedMaterial.ts";
 import { rotateIfDue } from "../keys/rotation.ts";
-import { deleteMultiRegionKeyIfDue } from "../keys/multiRegionKeys.ts";
-import { nextRotationMs, type KeyRecord } from "../keys/records.ts";
+import { deleteMultiRegionKeyIfDue, finishCreating, finishUpdating } from "../keys/multiRegionKeys.ts";
+import { isTransient, nextRotationMs, TRANSIENT_STATE_LIMIT_MS, type KeyRecord } from "../keys/records.ts";
 import { buildServiceEvent, type AuditEvent, type ServiceEventName } from "../audit/events.ts";
 
 /** What the scheduler needs of the audit trail: recording what it did, and the hourly delivery of log files. */
@@ -118,6 +119,10 @@ export class Scheduler {
   async #runJobsOf(keyId: string, nowMs: number): Promise<void> {
     const key = await this.#keys.find(keyId);
     if (!key) return;
+    if (isTransient(key.state)) {
+      if (key.transientSinceMs !== undefined && key.transientSinceMs + TRANSIENT_STATE_LIMIT_MS <= nowMs) await this.#endTransientState(key);
+      return;
+    }
     // Each job decides again on the stored record as it writes: a change another worker
     // committed since this look (CancelKeyDeletion, a new import, DisableKey) wins.
     if (key.deletionDateMs !== undefined && key.deletionDateMs <= nowMs) {
@@ -146,6 +151,18 @@ export class Scheduler {
         await this.#record("RotateKey", key, nowMs, { rotationType: "AUTOMATIC", keyId: key.keyId });
       }
     }
+  }
+
+  /**
+   * Ends the Creating or Updating state of a key whose request died before it could (a
+   * crash between its two transactions): the change the request had begun is completed,
+   * as it would have been, so the key is usable again.
+   */
+  async #endTransientState(key: KeyRecord): Promise<void> {
+    const ended = key.state === "Creating" ? await finishCreating(this.#keys, key) : await finishUpdating(this.#keys, key);
+    if (!ended) return;
+    observeSchedulerJob("end-transient-state", true);
+    log.warn("a transient key state outlived its request; the scheduler ended it", { keyId: key.keyId, region: key.region, state: key.state });
   }
 
   /**

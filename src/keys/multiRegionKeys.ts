@@ -1,11 +1,56 @@
 /**
- * Changes that involve several related multi-Region keys and are not a request's own:
- * the scheduled deletion of a multi-Region key. Each is one transaction over every
- * related key (KeyRepository.changeRelated), decided again on the stored records.
+ * Changes that involve several related multi-Region keys and that the scheduler makes as
+ * well as a request: the scheduled deletion of a multi-Region key, and the end of the
+ * transient states Creating (ReplicateKey) and Updating (UpdatePrimaryRegion), which the
+ * scheduler ends when the request that entered them died. Each is one transaction over
+ * every related key (KeyRepository.changeRelated), decided again on the stored records,
+ * so ending a state twice (the request and the scheduler) changes nothing the second time.
  */
+import type { KeyState } from "@aws-sdk/client-kms";
 import { MS_PER_DAY } from "../clock.ts";
 import type { KeyRepository } from "./keyRepository.ts";
-import type { KeyRecord } from "./records.ts";
+import { keyHandle, type KeyRecord } from "./records.ts";
+
+/** Ends a replica's Creating state: Enabled, or PendingImport until its material is imported. True if it was Creating. */
+export async function finishCreating(keys: KeyRepository, replica: KeyRecord): Promise<boolean> {
+  let finished = false;
+  await keys.update(keyHandle(replica), (current) => {
+    if (current.state !== "Creating") return current;
+    finished = true;
+    const { transientSinceMs: _, ...rest } = current;
+    return { ...rest, state: current.origin === "EXTERNAL" ? "PendingImport" : "Enabled" };
+  });
+  return finished;
+}
+
+/**
+ * Ends UpdatePrimaryRegion's Updating state on every related key: the Updating replica
+ * (the Region that is not the primary yet) becomes the primary, every related key learns
+ * the new primary Region and replica list, and the two Updating keys return to their
+ * states. True if a move was made (nothing is Updating once it is done).
+ */
+export async function finishUpdating(keys: KeyRepository, key: Pick<KeyRecord, "keyId" | "region">): Promise<boolean> {
+  let moved = false;
+  await keys.changeRelated(key, (related) => {
+    const oldConfig = related.find((record) => record.multiRegionConfig)?.multiRegionConfig;
+    const newPrimary = related.find((record) => record.state === "Updating" && record.region !== oldConfig?.primaryRegion);
+    if (!oldConfig || !newPrimary) return {};
+    moved = true;
+    const config = {
+      primaryRegion: newPrimary.region,
+      replicaRegions: [...oldConfig.replicaRegions.filter((region) => region !== newPrimary.region), oldConfig.primaryRegion],
+    };
+    return { update: related.map((record) => restored({ ...record, multiRegionConfig: config })) };
+  });
+  return moved;
+}
+
+/** A key leaving Updating for the state it had before. */
+function restored(record: KeyRecord): KeyRecord {
+  if (record.state !== "Updating") return record;
+  const { stateBeforeUpdate, transientSinceMs: _, ...rest } = record;
+  return { ...rest, state: (stateBeforeUpdate ?? "Enabled") as KeyState };
+}
 
 /**
  * Deletes a multi-Region key whose deletion date has passed, if its stored record still

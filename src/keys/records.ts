@@ -52,6 +52,12 @@ export interface KeyRecord {
   pendingWindowInDays?: number;
   /** The state a key returns to when its transient Updating state ends (UpdatePrimaryRegion). */
   stateBeforeUpdate?: KeyState;
+  /**
+   * When the key entered its transient state (Creating, Updating). The request that entered
+   * it also ends it; if that request died in between (a crash), the scheduler ends it once
+   * TRANSIENT_STATE_LIMIT_MS have passed, so no key is left unusable for good.
+   */
+  transientSinceMs?: number;
   /** Present while automatic rotation is enabled. */
   rotation?: AutomaticRotation;
   /** Completed rotations, oldest first. */
@@ -108,13 +114,22 @@ export interface ImportedMaterial {
   validToMs?: number;
 }
 
+/** How long a key may stay in a transient state before the scheduler ends it (its request died). */
+export const TRANSIENT_STATE_LIMIT_MS = 60_000;
+
+/** The transient states of multi-Region keys, which the request that enters them also ends. */
+export function isTransient(state: KeyState): state is "Creating" | "Updating" {
+  return state === "Creating" || state === "Updating";
+}
+
 /**
- * The next time the scheduler must look at this key (deletion, material expiry or
- * automatic rotation), or undefined if nothing is scheduled. Stored as an indexed
- * column so the scheduler finds due keys without scanning.
+ * The next time the scheduler must look at this key (deletion, material expiry,
+ * automatic rotation, or a transient state a dead request left), or undefined if nothing
+ * is scheduled. Stored as an indexed column so the scheduler finds due keys without scanning.
  */
 export function nextDueMs(record: NewKeyRecord): number | undefined {
   const candidates: number[] = [];
+  if (isTransient(record.state) && record.transientSinceMs !== undefined) candidates.push(record.transientSinceMs + TRANSIENT_STATE_LIMIT_MS);
   if (record.deletionDateMs !== undefined) candidates.push(record.deletionDateMs);
   if (record.imported?.validToMs !== undefined && record.state !== "PendingDeletion") candidates.push(record.imported.validToMs);
   // A disabled key is not rotated; enabling it again puts its date back in the schedule. A

@@ -25,7 +25,7 @@ export const GetParametersForImport: Handler<"GetParametersForImport"> = async (
   const pair = await generateKeyPairFor(wrappingKeySpec);
   const validToMs = ctx.nowMs + PARAMETERS_VALIDITY_MS;
   const token = sealImportToken(ctx.services.rootKey, {
-    keyId: key.keyId,
+    keyArn: keyArn(key),
     wrappingAlgorithm,
     wrappingPrivateKeyPkcs8: pair.privateKeyPkcs8Der,
     validToMs,

@@ -20,7 +20,7 @@ export const ImportKeyMaterial: Handler<"ImportKeyMaterial"> = async (ctx, input
   const key = await keyForOperation(ctx, "ImportKeyMaterial", input.KeyId, "key-only");
   requireExternalOrigin(key);
   const expiry = expiryOf(input.ExpirationModel, input.ValidTo, ctx.nowMs);
-  const parameters = openImportToken(ctx.services.rootKey, input.ImportToken ?? new Uint8Array(), key.keyId, ctx.nowMs);
+  const parameters = openImportToken(ctx.services.rootKey, input.ImportToken ?? new Uint8Array(), keyArn(key), ctx.nowMs);
   const wrappingKey = createPrivateKey({ key: parameters.wrappingPrivateKeyPkcs8, format: "der", type: "pkcs8" });
   const material = unwrapImportedMaterial(wrappingKey, parameters.wrappingAlgorithm, input.EncryptedKeyMaterial ?? new Uint8Array());
   checkImportedMaterial(key.keySpec, material);

@@ -11,7 +11,8 @@ import { assertKeyQuota } from "../../../quotas/resourceChecks.ts";
 import { AlreadyExistsException, KMSInternalException, NotFoundException, ValidationException } from "../../../errors.ts";
 import { buildServiceEvent } from "../../../audit/events.ts";
 import { materialIdsOf } from "../../../keys/importedMaterial.ts";
-import { keyArn, keyHandle, type KeyRecord, type NewKeyRecord } from "../../../keys/records.ts";
+import { finishCreating } from "../../../keys/multiRegionKeys.ts";
+import { keyArn, type KeyRecord, type NewKeyRecord } from "../../../keys/records.ts";
 import { assertKeyStateAllows } from "../../../keys/keyStates.ts";
 import { AWS_REGIONS } from "../../../server/regions.ts";
 import type { RequestContext } from "../../../server/context.ts";
@@ -40,6 +41,7 @@ export const ReplicateKey: Handler<"ReplicateKey"> = async (ctx, input) => {
     origin: primary.origin,
     keyManager: "CUSTOMER",
     state: "Creating",
+    transientSinceMs: ctx.nowMs,
     policy,
     tags: mergeTags([], input.Tags ?? []),
     multiRegion: true,
@@ -50,7 +52,7 @@ export const ReplicateKey: Handler<"ReplicateKey"> = async (ctx, input) => {
   await ctx.services.audit.recordServiceEvent(buildServiceEvent("CreateKey", created, ctx.nowMs)).catch((error: unknown) => {
     log.error("service event not recorded", { keyId: created.keyId, eventName: "CreateKey", error: String(error) });
   });
-  await finishCreating(ctx, created);
+  await finishCreating(ctx.services.keys, created);
   return { ReplicaKeyMetadata: toKeyMetadata(created), ReplicaPolicy: created.policy, ReplicaTags: created.tags };
 };
 
@@ -119,11 +121,4 @@ function withShared(replica: NewKeyRecord, primary: KeyRecord): NewKeyRecord {
     ...(currentKeyMaterialId ? { currentKeyMaterialId } : {}),
     ...(firstKeyMaterialId ? { firstKeyMaterialId } : {}),
   };
-}
-
-/** Ends the replica's Creating state: Enabled, or PendingImport until its material is imported. */
-async function finishCreating(ctx: RequestContext, replica: KeyRecord): Promise<void> {
-  await ctx.services.keys.update(keyHandle(replica), (current) =>
-    current.state === "Creating" ? { ...current, state: current.origin === "EXTERNAL" ? "PendingImport" : "Enabled" } : current,
-  );
 }

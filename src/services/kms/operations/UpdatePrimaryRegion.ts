@@ -7,10 +7,10 @@
  * every related key carries, is kept by the new primary. The new primary's Region records
  * an UpdatePrimaryRegion service event.
  */
-import type { KeyState } from "@aws-sdk/client-kms";
 import { NotFoundException, ValidationException } from "../../../errors.ts";
 import { buildServiceEvent } from "../../../audit/events.ts";
 import { assertKeyStateAllows } from "../../../keys/keyStates.ts";
+import { finishUpdating } from "../../../keys/multiRegionKeys.ts";
 import { keyArn, keyHandle, type KeyRecord } from "../../../keys/records.ts";
 import type { RequestContext } from "../../../server/context.ts";
 import { log } from "../../../server/log.ts";
@@ -32,7 +32,7 @@ export const UpdatePrimaryRegion: Handler<"UpdatePrimaryRegion"> = async (ctx, i
   assertKeyStateAllows("UpdatePrimaryRegion", replica);
 
   await markUpdating(ctx, primary, newRegion);
-  await movePrimary(ctx, primary, newRegion);
+  await finishUpdating(ctx.services.keys, primary);
   await ctx.services.audit.recordServiceEvent(buildServiceEvent("UpdatePrimaryRegion", replica, ctx.nowMs)).catch((error: unknown) => {
     log.error("service event not recorded", { keyId: replica.keyId, eventName: "UpdatePrimaryRegion", error: String(error) });
   });
@@ -48,27 +48,7 @@ async function markUpdating(ctx: RequestContext, primary: KeyRecord, newRegion: 
     requirePrimary(current);
     assertKeyStateAllows("UpdatePrimaryRegion", current);
     assertKeyStateAllows("UpdatePrimaryRegion", replica);
-    const updating = (record: KeyRecord): KeyRecord => ({ ...record, state: "Updating", stateBeforeUpdate: record.state });
+    const updating = (record: KeyRecord): KeyRecord => ({ ...record, state: "Updating", stateBeforeUpdate: record.state, transientSinceMs: ctx.nowMs });
     return { update: [updating(current), updating(replica)] };
   });
-}
-
-/** Every related key gets the new primary Region and replica list; the two Updating keys return to their states. */
-async function movePrimary(ctx: RequestContext, primary: KeyRecord, newRegion: string): Promise<void> {
-  await ctx.services.keys.changeRelated(primary, (related) => {
-    const oldConfig = ownRecord(related, primary)?.multiRegionConfig;
-    if (!oldConfig) return {};
-    const config = {
-      primaryRegion: newRegion,
-      replicaRegions: [...oldConfig.replicaRegions.filter((region) => region !== newRegion), oldConfig.primaryRegion],
-    };
-    return { update: related.map((record) => restored({ ...record, multiRegionConfig: config })) };
-  });
-}
-
-/** A key leaving Updating for the state it had before. */
-function restored(record: KeyRecord): KeyRecord {
-  if (record.state !== "Updating") return record;
-  const { stateBeforeUpdate, ...rest } = record;
-  return { ...rest, state: (stateBeforeUpdate ?? "Enabled") as KeyState };
 }
