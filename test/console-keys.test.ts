@@ -9,15 +9,14 @@
  */
 import assert from "node:assert/strict";
 import { isIPv4, isIPv6 } from "node:net";
-import { existsSync, mkdirSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { chromium, type Browser, type Page } from "@playwright/test";
+import type { Browser, Page } from "@playwright/test";
 import {
   CreateKeyCommand, DecryptCommand, DeriveSharedSecretCommand, DescribeKeyCommand, DisableKeyCommand, EncryptCommand,
   GetKeyPolicyCommand, GetPublicKeyCommand, ListResourceTagsCommand, PutKeyPolicyCommand, TagResourceCommand, type KMSClient,
 } from "@aws-sdk/client-kms";
 import { startKmsd, type Kmsd } from "./support/kmsd.ts";
-import { assertAccessible, CHROMIUM, screenshot, SCREENSHOTS, signInWithKeyboard } from "./support/console.ts";
+import { assertAccessible, openBrowser, screenshot, signInWithKeyboard, SKIP_WITHOUT_CHROMIUM } from "./support/console.ts";
 import { isIPv4 as shimIPv4, isIPv6 as shimIPv6 } from "../console/src/shims/net.ts";
 import { keyPolicyProblem } from "../console/src/policyCheck.ts";
 import { pem } from "../console/src/pem.ts";
@@ -72,7 +71,7 @@ describe("the policy editor's check, without a browser", () => {
   });
 });
 
-describe("console key pages", { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt-get install chromium)` }, () => {
+describe("console key pages", { skip: SKIP_WITHOUT_CHROMIUM }, () => {
   let kmsd: Kmsd;
   let kms: KMSClient;
   let browser: Browser;
@@ -80,21 +79,17 @@ describe("console key pages", { skip: existsSync(CHROMIUM) ? false : `no ${CHROM
   /** KMS requests the browser made, by operation. */
   const sent = new Map<string, number>();
   const count = (operation: string) => sent.get(operation) ?? 0;
-  const browserErrors: string[] = [];
+  let browserErrors: string[] = [];
 
   before(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     kmsd = await startKmsd();
     kms = kmsd.kms();
-    browser = await chromium.launch({ executablePath: CHROMIUM });
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    ({ browser, page, errors: browserErrors } = await openBrowser());
     page.setDefaultTimeout(15_000);
     page.on("request", (request) => {
       const operation = request.headers()["x-amz-target"]?.split(".")[1];
       if (operation) sent.set(operation, count(operation) + 1);
     });
-    page.on("console", (message) => message.type() === "error" && !/status of 4\d\d/.test(message.text()) && browserErrors.push(message.text()));
-    page.on("pageerror", (error) => browserErrors.push(error.message));
     await signInWithKeyboard(page, kmsd, kmsd.credentials);
     await page.getByRole("heading", { name: "Keys", exact: true }).waitFor();
   });

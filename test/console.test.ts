@@ -9,14 +9,42 @@
  * test output); `KMSD_CONSOLE_SCREENSHOTS=docs/images npm test` refreshes the README's.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium, type Browser, type Page } from "@playwright/test";
+import { AxeBuilder } from "@axe-core/playwright";
 import { CreateAliasCommand, CreateKeyCommand, GetKeyPolicyCommand, ListGrantsCommand, ListResourceTagsCommand, type KMSClient } from "@aws-sdk/client-kms";
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from "@aws-sdk/client-iam";
-import { rawRequest, startKmsd, type Kmsd } from "./support/kmsd.ts";
+import { rawRequest, startKmsd, type Credentials, type Kmsd } from "./support/kmsd.ts";
 import { storedEvents } from "./support/audit.ts";
-import { assertAccessible, CHROMIUM, screenshot, SCREENSHOTS, signInWithKeyboard } from "./support/console.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const SCREENSHOTS = resolve(process.env.KMSD_CONSOLE_SCREENSHOTS || mkdtempSync(join(tmpdir(), "kmsd-console-screenshots-")));
+
+/** Every page passes axe's WCAG 2 A/AA rules. */
+async function assertAccessible(page: Page, name: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const problems = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join("; ")})`);
+  assert.deepEqual(problems, [], `accessibility problems on the ${name} page`);
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `console-${name}.png`), fullPage: true });
+}
+
+/** Signs in with the keyboard only: Tab from the page's start to each field, Enter to submit. */
+async function signInWithKeyboard(page: Page, kmsd: Kmsd, credentials: Credentials): Promise<void> {
+  await page.goto(`${kmsd.endpoint}/console/`);
+  await page.getByRole("heading", { name: "Sign in to kmsd" }).waitFor();
+  await page.locator("body").focus();
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(credentials.accessKeyId);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(credentials.secretAccessKey);
+  await page.keyboard.press("Enter");
+}
 
 describe("web console", { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt-get install chromium)` }, () => {
   let kmsd: Kmsd;
