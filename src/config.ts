@@ -482,8 +482,9 @@ export const OPTIONS = {
     env: "KMSD_ENDPOINT",
     kind: "string",
     valueName: "URL",
-    default: "http://127.0.0.1:8080",
-    description: "The kmsd node to talk to.",
+    // No default in the definition: rotate-root runs offline when it is not given (cli/operator.ts applies DEFAULT_ENDPOINT for the others).
+    defaultText: "http://127.0.0.1:8080 (rotate-root: none, offline on --data-dir)",
+    description: "The kmsd node to talk to (rotate-root: the running node whose root key to rotate while it serves).",
   },
   sealMigrateTo: {
     flag: "to",

@@ -6,7 +6,10 @@
  * audit.db (and its WAL), the delivered log and digest files and an exported copy are
  * searched, raw and gunzipped, for each secret's bytes, base64 and hex forms, and so is
  * everything the server logged. Once in every seal mode (file, shamir, kms, pkcs11), whose
- * own secrets (the root key, and the shares, credentials or PIN) must not appear either.
+ * own secrets (the root key, and the shares, credentials or PIN) must not appear either,
+ * nor those of the operator commands run on it (seal, a refused share, unseal, an online
+ * root key rotation and its new root key, a rekey and its new shares), whose events the
+ * trail must hold.
  */
 import assert from "node:assert/strict";
 import { constants, createECDH, createPublicKey, publicEncrypt, randomBytes } from "node:crypto";
@@ -38,9 +41,10 @@ import {
   type KMSClient,
 } from "@aws-sdk/client-kms";
 import { AssumeRoleCommand } from "@aws-sdk/client-sts";
+import { CloudTrailClient, LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { iamClient, stsClient } from "./support/audit.ts";
 import { expectAwsError, runKmsdCli, type Kmsd } from "./support/kmsd.ts";
-import { seal as sealNode, sealUnderTest, SOFTHSM_MODULE, unseal, unsealWith, type SealUnderTest } from "./support/seal.ts";
+import { rekey, rotateRootOnline, seal as sealNode, sealUnderTest, SOFTHSM_MODULE, unseal, unsealWith, type SealUnderTest } from "./support/seal.ts";
 
 for (const mode of ["file", "shamir", "kms", "pkcs11"] as const) {
   const skip = mode === "pkcs11" && !statSync(SOFTHSM_MODULE, { throwIfNoEntry: false }) ? "SoftHSM2 is not installed; .ci/run installs it" : false;
@@ -71,6 +75,20 @@ for (const mode of ["file", "shamir", "kms", "pkcs11"] as const) {
         keep("refused unseal share", altered);
         assert.equal((await unseal(kmsd.endpoint, altered.toString("base64"))).code, 1);
         await unsealWith(kmsd.endpoint, shares.map((share) => share.toString("base64")));
+      }
+      // An online root key rotation: its new root key is a secret too.
+      const rotated = await rotateRootOnline(kmsd.endpoint, kmsd.credentials, shares.map((share) => share.toString("base64")));
+      assert.equal(rotated.code, 0, rotated.stderr);
+      for (const [name, secret] of await seal.secrets()) keep(`${name} after the rotation`, secret);
+      if (shares.length > 0) {
+        // A rekey: new shares, shown once; sealed again, the old shares are refused and the new ones unseal.
+        const rekeyed = await rekey(kmsd.endpoint, kmsd.credentials, shares.map((share) => share.toString("base64")), 3, 2);
+        assert.equal(rekeyed.code, 0, rekeyed.stderr);
+        const newShares = rekeyed.output?.UnsealShares ?? [];
+        newShares.forEach((share, index) => keep(`rekeyed unseal share ${index + 1}`, Buffer.from(share, "base64")));
+        assert.equal((await sealNode(kmsd.endpoint, kmsd.credentials)).code, 0);
+        assert.equal((await unseal(kmsd.endpoint, shares[0]?.toString("base64") ?? "")).code, 1);
+        await unsealWith(kmsd.endpoint, newShares.slice(1, 3));
       }
       kms = kmsd.kms();
     });
@@ -178,6 +196,20 @@ for (const mode of ["file", "shamir", "kms", "pkcs11"] as const) {
       const session = { accessKeyId: assumed.Credentials?.AccessKeyId ?? "", secretAccessKey: assumed.Credentials?.SecretAccessKey ?? "", sessionToken: assumed.Credentials?.SessionToken ?? "" };
       await kmsd.kms({ credentials: session }).send(new ListKeysCommand({}));
       keep("root secret access key", kmsd.credentials.secretAccessKey);
+    });
+
+    it("the trail records the operator commands as service events of the default account", async () => {
+      const trail = new CloudTrailClient({ endpoint: kmsd.endpoint, region: "us-east-1", credentials: kmsd.credentials });
+      const expected = mode === "file" ? ["RotateRootKey"] : mode === "shamir" ? ["SealNode", "RefuseUnsealShare", "UnsealNode", "RotateRootKey", "RekeyUnsealShares"] : ["UnsealNode", "RotateRootKey"];
+      for (const eventName of expected) {
+        const { Events } = await trail.send(new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: "EventName", AttributeValue: eventName }] }));
+        assert.ok((Events?.length ?? 0) > 0, `no ${eventName} event`);
+        const record = JSON.parse(Events?.[0]?.CloudTrailEvent ?? "{}") as Record<string, unknown>;
+        assert.equal(record.eventType, "AwsServiceEvent", eventName);
+        // A node started sealed announces no account: then any account will do, the default one being the only one.
+        if (kmsd.accountId !== "") assert.equal(record.recipientAccountId, kmsd.accountId, eventName);
+        else assert.match(String(record.recipientAccountId), /^\d{12}$/, eventName);
+      }
     });
 
     it("delivers the log files and exports them", async () => {

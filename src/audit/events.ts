@@ -134,8 +134,8 @@ export function buildEvents(audit: RequestAudit, caller: UnauthenticatedCaller, 
 /** What KMS does on its own, on the server clock, and records as an AwsServiceEvent. */
 export type ServiceEventName = "DeleteKey" | "RotateKey" | "DeleteExpiredKeyMaterial" | "CreateKey" | "UpdatePrimaryRegion";
 
-/** What happens to the root of trust (kmsd's own events, no AWS operation): a root key rotation. */
-export type RootOfTrustEventName = "RotateRootKey";
+/** What happens to the root of trust (kmsd's own events, no AWS operation; src/seal/rootOfTrustEvents.ts). */
+export type RootOfTrustEventName = "RotateRootKey" | "SealNode" | "UnsealNode" | "RefuseUnsealShare" | "RekeyUnsealShares";
 
 /** Who acts in a service event, as CloudTrail shows it. */
 const AWS_INTERNAL = "AWS Internal";

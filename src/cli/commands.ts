@@ -140,7 +140,7 @@ export const COMMANDS: Array<Command | CommandGroup> = [
       command({
         name: "operator init",
         summary: "Create a data directory whose root key is sealed by Shamir shares; print the shares once (stored nowhere) and the default account's root credentials.",
-        options: { dataDir: OPTIONS.dataDir, shares: OPTIONS.shares, threshold: OPTIONS.threshold, defaultAccount: OPTIONS.defaultAccount, json: OPTIONS.json },
+        options: { dataDir: OPTIONS.dataDir, databaseUrl: OPTIONS.databaseUrl, shares: OPTIONS.shares, threshold: OPTIONS.threshold, defaultAccount: OPTIONS.defaultAccount, json: OPTIONS.json },
         run: async (values) => (await import("./operator.ts")).initCommand(values),
       }),
       command({
@@ -178,8 +178,10 @@ export const COMMANDS: Array<Command | CommandGroup> = [
       command({
         name: "operator rotate-root",
         summary:
-          "Make a new root key and re-wrap every stored secret under it (server stopped; shamir shares on standard input, one a line); resumable after a crash.",
+          "Make a new root key and re-wrap every stored secret under it, offline (server stopped) or through --endpoint while the node serves; shamir shares on standard input, one a line; resumable after a crash.",
         options: {
+          endpoint: OPTIONS.endpoint,
+          credentialsFile: OPTIONS.credentialsFile,
           dataDir: OPTIONS.dataDir,
           databaseUrl: OPTIONS.databaseUrl,
           sealEndpoint: OPTIONS.sealEndpoint,
@@ -188,6 +190,14 @@ export const COMMANDS: Array<Command | CommandGroup> = [
           json: OPTIONS.json,
         },
         run: async (values) => (await import("./operator.ts")).rotateRootCommand(values),
+      }),
+      command({
+        name: "operator rekey",
+        summary:
+          "Replace a running node's unseal shares by a new set for the same root key (the threshold's current shares on standard input, one a line); print the new shares once.",
+        options: { endpoint: OPTIONS.endpoint, credentialsFile: OPTIONS.credentialsFile, shares: OPTIONS.shares, threshold: OPTIONS.threshold, json: OPTIONS.json },
+        exitStatus: { 1: "a share was refused, or the node could not be reached; the old shares still unseal it" },
+        run: async (values) => (await import("./operator.ts")).rekeyCommand(values),
       }),
     ],
   },

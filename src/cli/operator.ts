@@ -5,7 +5,8 @@
  * `seal` seals a running node, signed with the default account root's credentials;
  * `status` shows a node's seal; `seal-migrate` moves a `file` data directory (server
  * stopped) to a sealed mode and then destroys its root.key; `rotate-root` replaces the
- * root key (server stopped) and re-wraps everything under the new one.
+ * root key and re-wraps everything under the new one, offline (server stopped) or through a
+ * running node's endpoint; `rekey` gives a running shamir node a new set of shares.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { HttpRequest } from "@smithy/protocol-http";
@@ -36,10 +37,10 @@ export interface InitOutput extends CreatedAccount {
 /**
  * Creates a data directory whose root key is sealed by `shares` Shamir shares (any
  * `threshold` of them unseal it), with the default account and its credentials file, as a
- * first start does. The seal file is written before the database, so a directory with a
+ * first start does; the deployment's state goes to PostgreSQL at `databaseUrl` if given. The seal file is written before the database, so a directory with a
  * database always has its seal. Refuses a directory that already holds kmsd's files.
  */
-export async function initShamir(options: { dataDir: string; shares: number; threshold: number; defaultAccount: string | undefined }): Promise<InitOutput> {
+export async function initShamir(options: { dataDir: string; databaseUrl?: string | undefined; shares: number; threshold: number; defaultAccount: string | undefined }): Promise<InitOutput> {
   checkShamirParameters(options.shares, options.threshold);
   if (existsSync(options.dataDir) && readdirSync(options.dataDir).length > 0) {
     throw new Error(`${options.dataDir} is not empty: operator init creates a new data directory (move an existing one with operator seal-migrate)`);
@@ -49,7 +50,7 @@ export async function initShamir(options: { dataDir: string; shares: number; thr
   try {
     const { record, shares } = await sealWithShares(rootKey, options.shares, options.threshold);
     writeSealRecord(options.dataDir, record);
-    const dataDir = await openUnsealedDataDir(options.dataDir, rootKey);
+    const dataDir = await openUnsealedDataDir(options.dataDir, rootKey, options.databaseUrl);
     try {
       const { created } = await ensureDefaultAccount(dataDir.store, rootKey, options.defaultAccount, Date.now());
       if (created === undefined) throw new Error(`${options.dataDir} already had a default account`);
@@ -106,9 +107,16 @@ export async function unseal(endpoint: string, input: NodeJS.ReadableStream & { 
 }
 
 /** Seals the node at `endpoint`, signed with `credentials` (the default account's root). */
-export async function seal(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }, region: string): Promise<StatusOutput> {
-  const url = new URL(OPERATOR_PATHS.seal, endpoint);
-  const body = "{}";
+export async function seal(endpoint: string, credentials: RootCredentials, region: string): Promise<StatusOutput> {
+  return signedCall(endpoint, OPERATOR_PATHS.seal, "{}", credentials, region);
+}
+
+/** The default account root's long-term credentials, which sign the operator requests that change a serving node. */
+type RootCredentials = { accessKeyId: string; secretAccessKey: string };
+
+/** POSTs `body` to the operator endpoint `path`, SigV4-signed (service kms) with `credentials`. */
+async function signedCall(endpoint: string, path: string, body: string, credentials: RootCredentials, region: string): Promise<StatusOutput> {
+  const url = new URL(path, endpoint);
   const request = new HttpRequest({
     method: "POST",
     protocol: url.protocol,
@@ -120,7 +128,7 @@ export async function seal(endpoint: string, credentials: { accessKeyId: string;
   });
   const signer = new SignatureV4({ service: "kms", region, credentials, sha256: PreparedSha256 });
   const signed = await signer.sign(request);
-  return call(endpoint, OPERATOR_PATHS.seal, body, signed.headers);
+  return call(endpoint, path, body, signed.headers);
 }
 
 /** The seal status of the node at `endpoint`. */
@@ -154,13 +162,13 @@ async function readLine(input: NodeJS.ReadableStream): Promise<string> {
   return text;
 }
 
-/** The seal command's credentials: the environment's, else a shared-credentials file's default profile. */
-function sealCredentials(credentialsFile: string | undefined): { accessKeyId: string; secretAccessKey: string } {
+/** The signed commands' credentials: the environment's, else a shared-credentials file's default profile. */
+function sealCredentials(credentialsFile: string | undefined): RootCredentials {
   if (credentialsFile !== undefined) return readCredentialsFile(credentialsFile);
   const accessKeyId = process.env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) {
-    throw new Error("operator seal needs the default account root's credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or --credentials-file");
+    throw new Error("this operator command needs the default account root's credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or --credentials-file");
   }
   return { accessKeyId, secretAccessKey };
 }
@@ -175,7 +183,7 @@ function readCredentialsFile(path: string): { accessKeyId: string; secretAccessK
 }
 
 /** `kmsd operator init`. */
-export async function initCommand(options: { dataDir: string; shares: number; threshold: number; defaultAccount: string | undefined; json: boolean }): Promise<void> {
+export async function initCommand(options: { dataDir: string; databaseUrl: string | undefined; shares: number; threshold: number; defaultAccount: string | undefined; json: boolean }): Promise<void> {
   const output = await initShamir(options);
   if (options.json) return print(output);
   process.stdout.write(
@@ -191,19 +199,22 @@ export async function initCommand(options: { dataDir: string; shares: number; th
   );
 }
 
+/** The node the operator commands talk to when --endpoint (KMSD_ENDPOINT) is not given; rotate-root then runs offline instead. */
+export const DEFAULT_ENDPOINT = "http://127.0.0.1:8080";
+
 /** `kmsd operator unseal`: one share from standard input. */
-export async function unsealCommand(options: { endpoint: string }): Promise<void> {
-  print(await unseal(options.endpoint, process.stdin));
+export async function unsealCommand(options: { endpoint: string | undefined }): Promise<void> {
+  print(await unseal(options.endpoint ?? DEFAULT_ENDPOINT, process.stdin));
 }
 
 /** `kmsd operator seal`. */
-export async function sealCommand(options: { endpoint: string; credentialsFile: string | undefined }): Promise<void> {
-  print(await seal(options.endpoint, sealCredentials(options.credentialsFile), DEFAULT_REGION));
+export async function sealCommand(options: { endpoint: string | undefined; credentialsFile: string | undefined }): Promise<void> {
+  print(await seal(options.endpoint ?? DEFAULT_ENDPOINT, sealCredentials(options.credentialsFile), DEFAULT_REGION));
 }
 
 /** `kmsd operator status`. */
-export async function statusCommand(options: { endpoint: string }): Promise<void> {
-  print(await status(options.endpoint));
+export async function statusCommand(options: { endpoint: string | undefined }): Promise<void> {
+  print(await status(options.endpoint ?? DEFAULT_ENDPOINT));
 }
 
 /** `kmsd operator seal-migrate`. */
@@ -221,8 +232,19 @@ export async function sealMigrateCommand(options: SealOptions & { dataDir: strin
   });
 }
 
-/** `kmsd operator rotate-root`: offline, on the data directory (and its PostgreSQL database, if any). */
+/**
+ * Rotates the root key of the running node at `endpoint`; a shamir node needs its
+ * threshold's shares, read from `input` (standard input) only when its status says so.
+ */
+export async function rotateRootOnline(endpoint: string, credentials: RootCredentials, input: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<StatusOutput> {
+  const shares = (await status(endpoint)).Mode === "shamir" ? await readShares(input) : [];
+  return signedCall(endpoint, OPERATOR_PATHS.rotateRoot, JSON.stringify({ Shares: shares }), credentials, DEFAULT_REGION);
+}
+
+/** `kmsd operator rotate-root`: online through `--endpoint`, else offline on the data directory (and its PostgreSQL database, if any). */
 export async function rotateRootCommand(options: {
+  endpoint: string | undefined;
+  credentialsFile: string | undefined;
   dataDir: string;
   databaseUrl: string | undefined;
   sealEndpoint: string | undefined;
@@ -230,6 +252,14 @@ export async function rotateRootCommand(options: {
   pkcs11Module: string | undefined;
   json: boolean;
 }): Promise<void> {
+  if (options.endpoint !== undefined) {
+    const result = await rotateRootOnline(options.endpoint, sealCredentials(options.credentialsFile), process.stdin);
+    if (options.json) return print(result);
+    process.stdout.write(
+      `kmsd: the root key of ${options.endpoint} is now generation ${String(result.RootKeyGeneration)}; ${String(result.RewrappedSecrets)} secret(s) re-wrapped, the old root key destroyed.\n`,
+    );
+    return;
+  }
   const seal: SealOptions = {
     seal: undefined,
     sealKeyId: undefined,
@@ -249,6 +279,35 @@ export async function rotateRootCommand(options: {
   } finally {
     slots.destroy();
   }
+}
+
+/** What `operator rekey` prints: the new shares, once. */
+export interface RekeyOutput {
+  UnsealShares: string[];
+  Threshold: number;
+}
+
+/** Gives the running node at `endpoint` a new set of `shares` shares (any `threshold` unseal), given its current threshold's shares on `input`. */
+export async function rekey(endpoint: string, credentials: RootCredentials, shares: number, threshold: number, input: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<RekeyOutput> {
+  checkShamirParameters(shares, threshold);
+  const current = await readShares(input);
+  const body = JSON.stringify({ Shares: current, NewShares: shares, NewThreshold: threshold });
+  return (await signedCall(endpoint, OPERATOR_PATHS.rekey, body, credentials, DEFAULT_REGION)) as unknown as RekeyOutput;
+}
+
+/** `kmsd operator rekey`. */
+export async function rekeyCommand(options: { endpoint: string | undefined; credentialsFile: string | undefined; shares: number; threshold: number; json: boolean }): Promise<void> {
+  const endpoint = options.endpoint ?? DEFAULT_ENDPOINT;
+  const output = await rekey(endpoint, sealCredentials(options.credentialsFile), options.shares, options.threshold, process.stdin);
+  if (options.json) return print(output);
+  process.stdout.write(
+    [
+      `kmsd: ${endpoint} has a new set of ${output.UnsealShares.length} unseal shares, any ${output.Threshold} of which unseal it; the previous shares no longer do.`,
+      "Give each share to a different person; they are shown now only and stored nowhere:",
+      ...output.UnsealShares.map((share, index) => `  share ${index + 1}: ${share}`),
+      "",
+    ].join("\n"),
+  );
 }
 
 /** Unseal shares from `input`, one a line (never argv); the bytes read are zeroed. */

@@ -32,7 +32,9 @@ import { Scheduler } from "../jobs/scheduler.ts";
 import { KeyRepository } from "../keys/keyRepository.ts";
 import { Authorizer } from "../authorization/authorizer.ts";
 import { auditFaultsFromEnv, DISABLED_AUDIT_TRAIL, openAuditTrail } from "../audit/trail.ts";
+import { NodeOperations } from "../seal/nodeOperations.ts";
 import { NodeSeal, type SealControl, type SealListener, type SealStatus } from "../seal/nodeSeal.ts";
+import { RootKeyFollower } from "../seal/rootKeyFollower.ts";
 import { rootKeySourceOf, warnIfUnprotected } from "../seal/rootKeySource.ts";
 import { SealedFront } from "../seal/sealedFront.ts";
 
@@ -113,7 +115,7 @@ async function servePrimary(config: ServeConfig, onListening: (port: number, sta
     if (config.audit === "on") await (await openAuditStoreAt(auditLocation(dataDir.path, config.databaseUrl))).close();
     if (listeningPort !== undefined) showCreated(config, listeningPort, start);
   });
-  const seal = new NodeSeal(source, relay);
+  const seal = new NodeSeal(source, relay, nodeOperations(config));
   relay.attach(seal);
   await seal.start();
   // The primary holds the request quotas' token buckets and lends tokens to its workers.
@@ -228,6 +230,7 @@ async function serveUntilStopped(
       open = undefined;
       await closing?.close();
     },
+    rootKeyChanged: async () => open?.followRootKey(),
   };
   let seal: SealControl;
   let ready: Promise<void>;
@@ -239,7 +242,7 @@ async function serveUntilStopped(
   } else {
     const source = rootKeySourceOf(config.dataDir, config);
     warnIfUnprotected(source, config.dataDir, config.dev);
-    const nodeSeal = new NodeSeal(source, listener);
+    const nodeSeal = new NodeSeal(source, listener, nodeOperations(config));
     onClose(async () => nodeSeal.stop());
     ready = nodeSeal.start();
     seal = nodeSeal;
@@ -282,11 +285,18 @@ async function serveUntilStopped(
   });
 }
 
+/** What the node's seal may do to its deployment (rotate, rekey, record events), from its options. */
+function nodeOperations(config: ServeConfig): NodeOperations {
+  return new NodeOperations({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, audited: config.audit === "on", seal: config });
+}
+
 /** What an unsealed node serves with, and how to close it again when it seals or stops. */
 interface OpenServices {
   services: Services;
   listener: RequestListener;
   start: Start;
+  /** Follows the database's root key state now, and tells the other workers and nodes to. */
+  followRootKey(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -321,6 +331,17 @@ async function openServices(config: ServeConfig, sealedRootKey: WrappingKey, nod
         leadership = advisory;
       }
     }
+    // The root key generation follows an online rotation, whichever process or node runs it.
+    const follower = new RootKeyFollower(dataDir.store, rootKey);
+    follower.start();
+    opened.unshift(async () => follower.stop());
+    bus.subscribe(async (change) => {
+      if (change.kind === "rootKey") await follower.follow();
+    });
+    const followRootKey = async () => {
+      await follower.follow();
+      await bus.publish({ kind: "rootKey" });
+    };
     const start = await initialise(dataDir, config, clock.nowMs());
     const { accountId } = start;
     if (config.dev && worker === 0) {
@@ -381,7 +402,7 @@ async function openServices(config: ServeConfig, sealedRootKey: WrappingKey, nod
     };
     scheduler?.start();
     const listener = kmsdRequestListener(services, { worker, afterClockAdvance, timeouts: httpTimeoutsFromEnv(process.env), logRequests: config.logRequests, stopping: node.stopping, console: config.console });
-    return { services, listener, start, close };
+    return { services, listener, start, followRootKey, close };
   } catch (error) {
     await close();
     throw error;

@@ -1,7 +1,7 @@
 /**
  * Committed state changes that other worker processes must learn of, because they cache
- * what changed: keys (records, material, grants), access keys, identity policies, and
- * the --dev clock. A mutation is acknowledged to its caller only after every worker has
+ * what changed: keys (records, material, grants), access keys, identity policies, the
+ * root key's generation, and the --dev clock. A mutation is acknowledged to its caller only after every worker has
  * applied its change (see docs/architecture.md, "Several workers").
  */
 
@@ -11,6 +11,8 @@ export type Change =
   | { kind: "accessKey"; accessKeyId: string }
   | { kind: "identityPolicies" }
   | { kind: "clock"; offsetMs: number }
+  /** The root key state changed (an online rotation started or finished): read it again (seal/rootKeyFollower.ts). */
+  | { kind: "rootKey" }
   /** Anything may have changed (notifications were missed, e.g. while a node was cut off from PostgreSQL): forget every cached record. */
   | { kind: "everything" };
 

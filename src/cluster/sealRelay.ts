@@ -5,21 +5,34 @@
  * it hands the root key to every worker over the cluster IPC channel (never argv, the
  * environment or a file) and answers the unseal only once all of them serve; when it
  * seals, every worker zeroes its copy. A worker that starts later (a restart after a
- * crash) asks for the key as it comes up.
+ * crash) asks for the key as it comes up. An online root key rotation runs in the primary,
+ * which tells the workers at each step to follow the database's root key state
+ * (seal/rootKeyFollower.ts); the new key itself reaches them from the database, wrapped.
  */
 import cluster, { type Worker } from "node:cluster";
 import { WrappingKey } from "../crypto/rootKey.ts";
 import { log } from "../server/log.ts";
+import type { RekeyResult } from "../seal/nodeOperations.ts";
 import { SealRequestRefused, type NodeSeal, type SealControl, type SealListener, type SealStatus } from "../seal/nodeSeal.ts";
+import type { OperatorOrigin } from "../seal/rootOfTrustEvents.ts";
+import type { RotationResult } from "../seal/rotateRoot.ts";
 
 /** How long the primary waits for every worker to serve with a new root key. */
 const HANDOFF_TIMEOUT_MS = 30_000;
 
+/** An operator request a worker forwards to the primary. */
+type SealRequest =
+  | { action: "share"; share: string; origin: OperatorOrigin }
+  | { action: "seal"; origin: OperatorOrigin }
+  | { action: "rotate-root"; shares: string[]; origin: OperatorOrigin }
+  | { action: "rekey"; shares: string[]; newShares: number; newThreshold: number; origin: OperatorOrigin };
+
 type SealMessage =
   | { type: "kmsd:seal:hello" }
-  | { type: "kmsd:seal:request"; id: number; action: "share"; share: string }
-  | { type: "kmsd:seal:request"; id: number; action: "seal" }
-  | { type: "kmsd:seal:reply"; id: number; status?: SealStatus; refused?: string }
+  | ({ type: "kmsd:seal:request"; id: number } & SealRequest)
+  /** `answer`: the seal's status, or what a rotation or rekey returned. */
+  | { type: "kmsd:seal:reply"; id: number; answer?: unknown; refused?: string }
+  | { type: "kmsd:seal:root-key-changed" }
   | { type: "kmsd:seal:status"; status: SealStatus }
   | { type: "kmsd:seal:root-key"; id: number; key: string }
   | { type: "kmsd:seal:serving"; id: number; error?: string }
@@ -73,6 +86,11 @@ export class PrimarySealRelay implements SealListener {
     this.#broadcast({ type: "kmsd:seal:sealed" });
   }
 
+  async rootKeyChanged(current: WrappingKey): Promise<void> {
+    this.#rootKey = current;
+    this.#broadcast({ type: "kmsd:seal:root-key-changed" });
+  }
+
   async #receive(worker: Worker, message: SealMessage): Promise<void> {
     const seal = this.#seal;
     if (seal === undefined) return;
@@ -88,8 +106,7 @@ export class PrimarySealRelay implements SealListener {
       this.#handoffs.get(message.id)?.(message.error);
     } else if (message.type === "kmsd:seal:request") {
       try {
-        const status = message.action === "share" ? await seal.submitShare(message.share) : await seal.seal();
-        send(worker, { type: "kmsd:seal:reply", id: message.id, status });
+        send(worker, { type: "kmsd:seal:reply", id: message.id, answer: await perform(seal, message) });
       } catch (error) {
         const refused = error instanceof SealRequestRefused ? error.message : "The primary could not process the request; see its log.";
         if (!(error instanceof SealRequestRefused)) log.error("seal request failed", { error: error instanceof Error ? error.message : String(error) });
@@ -121,6 +138,20 @@ export class PrimarySealRelay implements SealListener {
   }
 }
 
+/** Performs a forwarded operator request on the primary's seal. */
+function perform(seal: NodeSeal, request: SealRequest): Promise<unknown> {
+  switch (request.action) {
+    case "share":
+      return seal.submitShare(request.share, request.origin);
+    case "seal":
+      return seal.seal(request.origin);
+    case "rotate-root":
+      return seal.rotateRoot(request.shares, request.origin);
+    case "rekey":
+      return seal.rekey(request.shares, request.newShares, request.newThreshold, request.origin);
+  }
+}
+
 /** A worker's side: the seal control its operator endpoints use, and the root key it is handed. */
 export class WorkerSealProxy implements SealControl {
   #status: SealStatus;
@@ -149,19 +180,28 @@ export class WorkerSealProxy implements SealControl {
     return this.#status;
   }
 
-  submitShare(share: string): Promise<SealStatus> {
-    return this.#request({ action: "share", share });
+  submitShare(share: string, origin: OperatorOrigin): Promise<SealStatus> {
+    return this.#request({ action: "share", share, origin });
   }
 
-  seal(): Promise<SealStatus> {
-    return this.#request({ action: "seal" });
+  seal(origin: OperatorOrigin): Promise<SealStatus> {
+    return this.#request({ action: "seal", origin });
   }
 
-  #request(request: { action: "share"; share: string } | { action: "seal" }): Promise<SealStatus> {
+  rotateRoot(shares: string[], origin: OperatorOrigin): Promise<RotationResult> {
+    return this.#request({ action: "rotate-root", shares, origin });
+  }
+
+  rekey(shares: string[], newShares: number, newThreshold: number, origin: OperatorOrigin): Promise<RekeyResult> {
+    return this.#request({ action: "rekey", shares, newShares, newThreshold, origin });
+  }
+
+  /** Forwards `request` to the primary; resolves to its answer (typed by the caller, as the primary's seal returns it). */
+  #request<T>(request: SealRequest): Promise<T> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, (reply) => {
-        if (reply.status !== undefined) resolve(reply.status);
+        if (reply.answer !== undefined) resolve(reply.answer as T);
         else reject(new SealRequestRefused(reply.refused ?? "refused"));
       });
       process.send?.({ type: "kmsd:seal:request", id, ...request } satisfies SealMessage);
@@ -192,6 +232,10 @@ export class WorkerSealProxy implements SealControl {
           error = caught instanceof Error ? caught.message : String(caught);
         }
         process.send?.({ type: "kmsd:seal:serving", id: message.id, ...(error === undefined ? {} : { error }) } satisfies SealMessage);
+      });
+    } else if (message.type === "kmsd:seal:root-key-changed") {
+      this.#serially(async () => {
+        if (this.#rootKey !== undefined) await this.#listener.rootKeyChanged(this.#rootKey);
       });
     } else if (message.type === "kmsd:seal:sealed") {
       this.#serially(async () => {

@@ -29,15 +29,53 @@ export interface RootKeyGeneration {
 
 /** The root key generations a node holds, and the derived keys that outlive them. */
 export class RootKeyring implements RootKey {
-  readonly #current: RootKeyGeneration;
-  readonly #previous: RootKeyGeneration | undefined;
+  #current: RootKeyGeneration;
+  #previous: RootKeyGeneration | undefined;
   /** After a rotation: the stable derived keys, as the database keeps them. Undefined in generation 1, which derives them itself. */
-  readonly #derived: Map<string, SecretBytes> | undefined;
+  #derived: Map<string, SecretBytes> | undefined;
+  /** Generation keys this keyring was handed to keep (advance): it zeroes them; the seal's own key is the seal's to zero. */
+  readonly #owned = new Set<WrappingKey>();
 
   constructor(current: RootKeyGeneration, options: { previous?: RootKeyGeneration; derived?: Map<string, SecretBytes> } = {}) {
     this.#current = current;
     this.#previous = options.previous;
     this.#derived = options.derived;
+  }
+
+  /**
+   * An online rotation (src/seal/rootKeyFollower.ts): `next` becomes the generation that
+   * wraps, the current one stays to unwrap what is not re-wrapped yet. The keyring owns
+   * `next`'s key from here on. Generation 1 derives the stable keys itself: they are kept
+   * before it stops being current, so they stay the same.
+   */
+  advance(next: RootKeyGeneration): void {
+    if (next.generation <= this.#current.generation) throw new Error(`root key generation ${next.generation} does not follow ${this.#current.generation}`);
+    if (this.#derived === undefined) {
+      if (this.#current.generation !== FIRST_GENERATION) throw new Error("the derived keys of a rotated root key were not loaded");
+      const entries = Object.values(STABLE_DERIVED_PURPOSES).map((purpose): [string, Buffer] => [purpose, this.#current.key.deriveKey(purpose)]);
+      this.#derived = derivedKeyMap(entries);
+      for (const [, bytes] of entries) bytes.fill(0);
+    }
+    this.#dropPrevious();
+    this.#previous = this.#current;
+    this.#current = next;
+    this.#owned.add(next.key);
+  }
+
+  /** The rotation finished: nothing is wrapped under the previous generation any more, so its key is let go (zeroed if this keyring owns it). */
+  forgetPrevious(): void {
+    this.#dropPrevious();
+  }
+
+  /** The generation before the current one, while a rotation may still need it. */
+  get previousGeneration(): number | undefined {
+    return this.#previous?.generation;
+  }
+
+  #dropPrevious(): void {
+    const previous = this.#previous;
+    this.#previous = undefined;
+    if (previous !== undefined && this.#owned.delete(previous.key)) previous.key.destroy();
   }
 
   get generation(): number {
@@ -70,9 +108,11 @@ export class RootKeyring implements RootKey {
     return Buffer.from(stored.unsafeBytes());
   }
 
-  /** Zeroes the derived keys it holds (the generations' keys belong to the seal, which zeroes them). */
+  /** Zeroes the derived keys and the generation keys it owns (the seal's key belongs to the seal, which zeroes it). */
   destroy(): void {
     for (const key of this.#derived?.values() ?? []) key.zero();
+    for (const key of this.#owned) key.destroy();
+    this.#owned.clear();
   }
 
   toString(): string {

@@ -9,10 +9,15 @@
  *   with a growing pause (up to AUTO_UNSEAL_MAX_PAUSE_MS) while it fails, reporting why.
  *
  * `seal()` zeroes the root key at once; a node sealed by an operator stays sealed until
- * unsealed again (shares) or restarted (auto-unseal modes).
+ * unsealed again (shares) or restarted (auto-unseal modes). With its deployment's
+ * operations (nodeOperations.ts) the seal also rotates the root key while serving and
+ * rekeys the shares, and records each of these in the audit trail (rootOfTrustEvents.ts).
  */
 import type { WrappingKey } from "../crypto/rootKey.ts";
 import { log } from "../server/log.ts";
+import type { NodeOperations, RekeyResult } from "./nodeOperations.ts";
+import { originDetails, recordRootOfTrustEventOrLog, type OperatorOrigin } from "./rootOfTrustEvents.ts";
+import type { RotationResult } from "./rotateRoot.ts";
 import type { SealMode } from "./sealFile.ts";
 import { ShareRefused, type ShareCollector } from "./shamir.ts";
 
@@ -40,14 +45,20 @@ export interface SealListener {
   unsealed(rootKey: WrappingKey): Promise<void>;
   /** Stops serving with the (already zeroed) root key and closes what it opened. */
   sealed(): Promise<void>;
+  /** The database's root key state changed (an online rotation started or finished): follow it. `current` is the seal's root key now. */
+  rootKeyChanged(current: WrappingKey): Promise<void>;
 }
 
-/** What the operator endpoints may do with a node's seal. */
+/** What the operator endpoints may do with a node's seal; `origin` says who asked, for the audit trail. */
 export interface SealControl {
   status(): SealStatus;
   /** Submits one unseal share; throws SealRequestRefused. */
-  submitShare(share: string): Promise<SealStatus>;
-  seal(): Promise<SealStatus>;
+  submitShare(share: string, origin: OperatorOrigin): Promise<SealStatus>;
+  seal(origin: OperatorOrigin): Promise<SealStatus>;
+  /** Rotates the root key while the node serves (`shares`: the threshold's, in the shamir mode); throws SealRequestRefused. */
+  rotateRoot(shares: string[], origin: OperatorOrigin): Promise<RotationResult>;
+  /** A new set of unseal shares for the same root key (shamir); throws SealRequestRefused. */
+  rekey(shares: string[], newShares: number, newThreshold: number, origin: OperatorOrigin): Promise<RekeyResult>;
 }
 
 /** An operator request the seal refuses; the message is safe to show and names no secret. */
@@ -59,8 +70,9 @@ const AUTO_UNSEAL_FIRST_PAUSE_MS = 500;
 
 /** The seal of the process that holds the root key. */
 export class NodeSeal implements SealControl {
-  readonly #source: RootKeySource;
+  #source: RootKeySource;
   readonly #listener: SealListener;
+  readonly #operations: NodeOperations | undefined;
   #rootKey: WrappingKey | undefined;
   #reason: string | undefined;
   #sealedByOperator = false;
@@ -70,9 +82,11 @@ export class NodeSeal implements SealControl {
   /** Operations run one at a time, in arrival order (two shares, or a share and a seal). */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(source: RootKeySource, listener: SealListener) {
+  /** Without `operations` (no deployment to act on) the node neither rotates, rekeys nor records events. */
+  constructor(source: RootKeySource, listener: SealListener, operations?: NodeOperations) {
     this.#source = source;
     this.#listener = listener;
+    this.#operations = operations;
   }
 
   /**
@@ -107,17 +121,20 @@ export class NodeSeal implements SealControl {
     };
   }
 
-  submitShare(share: string): Promise<SealStatus> {
+  submitShare(share: string, origin: OperatorOrigin): Promise<SealStatus> {
     return this.#serially(async () => {
       try {
-        return await this.#submitShare(share);
+        return await this.#submitShare(share, origin);
+      } catch (error) {
+        if (error instanceof SealRequestRefused) await this.#record("RefuseUnsealShare", { reason: error.message, ...originDetails(origin) });
+        throw error;
       } finally {
         this.#changed();
       }
     });
   }
 
-  async #submitShare(share: string): Promise<SealStatus> {
+  async #submitShare(share: string, origin: OperatorOrigin): Promise<SealStatus> {
     const source = this.#source;
     if (source.mode !== "shamir") throw new SealRequestRefused(`This node's seal mode is ${source.mode}: it does not take unseal shares.`);
     if (this.#rootKey !== undefined) return this.status();
@@ -130,7 +147,7 @@ export class NodeSeal implements SealControl {
     }
     if (rootKey !== undefined) {
       try {
-        await this.#open(rootKey);
+        await this.#open(rootKey, origin);
       } catch (error) {
         throw new SealRequestRefused(`The shares unsealed the root key, but the node cannot serve with it: ${errorMessage(error)}`);
       }
@@ -138,7 +155,54 @@ export class NodeSeal implements SealControl {
     return this.status();
   }
 
-  seal(): Promise<SealStatus> {
+  rotateRoot(shares: string[], origin: OperatorOrigin): Promise<RotationResult> {
+    return this.#serially(async () => {
+      const operations = this.#operationsWhileUnsealed("rotate its root key");
+      let outcome: Awaited<ReturnType<NodeOperations["rotateRoot"]>>;
+      try {
+        outcome = await operations.rotateRoot(shares, origin, () => this.#rootKeyChanged());
+      } catch (error) {
+        if (error instanceof ShareRefused) throw new SealRequestRefused(error.message);
+        throw error;
+      }
+      // From now on the seal holds the new key (a worker restarted later is handed it); the old one is zeroed.
+      const old = this.#rootKey;
+      this.#rootKey = outcome.rootKey;
+      this.#source = operations.source();
+      await this.#rootKeyChanged();
+      old?.destroy();
+      return outcome.result;
+    });
+  }
+
+  rekey(shares: string[], newShares: number, newThreshold: number, origin: OperatorOrigin): Promise<RekeyResult> {
+    return this.#serially(async () => {
+      const operations = this.#operationsWhileUnsealed("rekey its unseal shares");
+      let result: RekeyResult;
+      try {
+        result = await operations.rekey(shares, newShares, newThreshold, origin);
+      } catch (error) {
+        if (error instanceof ShareRefused) throw new SealRequestRefused(error.message);
+        throw error;
+      }
+      // The next unseal takes the new shares only.
+      this.#source = operations.source();
+      log.warn("unseal shares rekeyed: the previous shares no longer unseal this node", { shares: newShares, threshold: newThreshold });
+      return result;
+    });
+  }
+
+  #operationsWhileUnsealed(what: string): NodeOperations {
+    if (this.#rootKey === undefined) throw new SealRequestRefused(`The node is sealed: unseal it before you ${what}.`);
+    if (this.#operations === undefined) throw new SealRequestRefused(`This node cannot ${what}.`);
+    return this.#operations;
+  }
+
+  async #rootKeyChanged(): Promise<void> {
+    if (this.#rootKey !== undefined) await this.#listener.rootKeyChanged(this.#rootKey);
+  }
+
+  seal(origin: OperatorOrigin): Promise<SealStatus> {
     return this.#serially(async () => {
       const rootKey = this.#rootKey;
       if (this.#source.mode === "shamir") this.#source.collector.reset();
@@ -150,12 +214,14 @@ export class NodeSeal implements SealControl {
       rootKey.destroy();
       await this.#listener.sealed();
       log.warn("sealed: the root key was zeroed; the API is refused until the node is unsealed", { mode: this.#source.mode });
+      await this.#record("SealNode", { mode: this.#source.mode, ...originDetails(origin) });
       this.#changed();
       return this.status();
     });
   }
 
-  async #open(rootKey: WrappingKey): Promise<void> {
+  /** Serves with `rootKey`; `origin`: the operator whose share completed the threshold (none for the automatic modes). */
+  async #open(rootKey: WrappingKey, origin?: OperatorOrigin): Promise<void> {
     try {
       await this.#listener.unsealed(rootKey);
     } catch (error) {
@@ -167,6 +233,12 @@ export class NodeSeal implements SealControl {
     this.#reason = undefined;
     this.#sealedByOperator = false;
     log.info("unsealed", { mode: this.#source.mode });
+    // The file mode has no seal to record: its every start would be an event.
+    if (this.#source.mode !== "file") await this.#record("UnsealNode", { mode: this.#source.mode, ...originDetails(origin) });
+  }
+
+  async #record(eventName: "SealNode" | "UnsealNode" | "RefuseUnsealShare", details: Record<string, string>): Promise<void> {
+    if (this.#operations !== undefined) await recordRootOfTrustEventOrLog(this.#operations.deployment, eventName, details);
   }
 
   /** One auto-unseal attempt; true if the node is unsealed now, else the reason is recorded and logged. */

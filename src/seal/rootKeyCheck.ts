@@ -9,14 +9,16 @@
  *
  * The same setting records the root key's generation once `kmsd operator rotate-root` has
  * run (generation 1, the key the deployment was created with, keeps the plain check value
- * it always had), and a rotation in progress: the generation it moves to and that key's
- * check value. A node refuses to serve while a rotation is unfinished: part of the
- * material is wrapped under a key it does not hold. After a rotation the keys derived
+ * it always had), and a rotation in progress: the generation it moves to, that key's check
+ * value and the key itself wrapped under the current one. A node with the current key joins
+ * such a rotation (it holds both generations); one with only the next key, or a rotation
+ * recorded without it, refuses to serve until the rotation is finished: part of the material
+ * is wrapped under a key it does not hold. After a rotation the keys derived
  * from the first root key that must not change (rootKeyring.ts) are kept in the database,
  * wrapped under the current root key.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { FIRST_GENERATION, type WrappingKey } from "../crypto/rootKey.ts";
+import { FIRST_GENERATION, WrappingKey } from "../crypto/rootKey.ts";
 import { derivedKeyMap, RootKeyring, STABLE_DERIVED_PURPOSES } from "../crypto/rootKeyring.ts";
 import type { RootKey } from "../crypto/rootKey.ts";
 import type { Store } from "../store/store.ts";
@@ -31,7 +33,19 @@ export interface RootKeyState {
   generation: number;
   check: string;
   /** A rotation that started and has not finished. */
-  rotation?: { generation: number; check: string };
+  rotation?: RootKeyRotation;
+}
+
+/** A rotation in progress: the generation it moves to, that key's check value, and the key itself wrapped under the current one (base64). */
+export interface RootKeyRotation {
+  generation: number;
+  check: string;
+  /**
+   * The next root key wrapped under the current generation, so that every node holding the
+   * current key (serving, or starting meanwhile) takes the next one up and wraps under it
+   * while the rotation re-wraps the rest. Rotations recorded before it existed have none.
+   */
+  wrappedKey?: string;
 }
 
 /**
@@ -77,7 +91,9 @@ export function hasCheckValue(rootKey: RootKey, check: string): boolean {
 export async function checkRootKeyFits(store: Store, rootKey: WrappingKey, database: string): Promise<RootKeyring> {
   const state = (await readRootKeyState(store)) ?? parseState(await store.insertSettingIfAbsent(CHECK_SETTING, rootKeyCheckValue(rootKey)));
   const fits = hasCheckValue(rootKey, state.check);
-  if (state.rotation !== undefined && (fits || hasCheckValue(rootKey, state.rotation.check))) {
+  // A node with the current key joins a rotation that says what the next key is; one with the next key must wait for it to finish.
+  const joinable = fits && state.rotation?.wrappedKey !== undefined;
+  if (state.rotation !== undefined && !joinable && (fits || hasCheckValue(rootKey, state.rotation.check))) {
     throw new Error(
       `a root key rotation of ${database} (generation ${state.generation} to ${state.rotation.generation}) did not finish: ` +
         "part of the key material is wrapped under the new root key and part under the old one; run kmsd operator rotate-root again to finish it; refusing to serve",
@@ -89,9 +105,45 @@ export async function checkRootKeyFits(store: Store, rootKey: WrappingKey, datab
         "must use the same root key (in the file seal mode, copy root.key from a node that already serves; otherwise use the deployment's seal); refusing to serve",
     );
   }
+  return keyringOf(store, state, rootKey);
+}
+
+/** The keyring of a node whose root key is `state`'s current one: with the next generation too while a rotation runs. */
+async function keyringOf(store: Store, state: RootKeyState, rootKey: WrappingKey): Promise<RootKeyring> {
   const current = { generation: state.generation, key: rootKey };
-  if (state.generation === FIRST_GENERATION) return new RootKeyring(current);
-  return new RootKeyring(current, { derived: await readDerivedKeys(store, new RootKeyring(current, { derived: new Map() })) });
+  const rotation = state.rotation;
+  const next = rotation?.wrappedKey === undefined ? undefined : { generation: rotation.generation, key: unwrapNextRootKey(rootKey, rotation) };
+  try {
+    if (state.generation === FIRST_GENERATION) {
+      const keyring = new RootKeyring(current);
+      if (next !== undefined) keyring.advance(next);
+      return keyring;
+    }
+    // The stored derived keys are under the current generation, or already under the next one.
+    const reader = next === undefined ? new RootKeyring(current, { derived: new Map() }) : new RootKeyring(next, { previous: current, derived: new Map() });
+    const keyring = new RootKeyring(current, { derived: await readDerivedKeys(store, reader) });
+    if (next !== undefined) keyring.advance(next);
+    return keyring;
+  } catch (error) {
+    next?.key.destroy();
+    throw error;
+  }
+}
+
+/** The additional data that binds the next root key, wrapped under the current one, to its purpose and generation. */
+function nextRootKeyAad(generation: number): Buffer {
+  return Buffer.from(`kmsd next root key\n${generation}`, "utf8");
+}
+
+/** The next root key wrapped under `current` (generation `currentGeneration`), for the rotation record. */
+export function wrapNextRootKey(current: WrappingKey, currentGeneration: number, next: WrappingKey, nextGeneration: number): string {
+  return next.withBytes((bytes) => current.wrap(bytes, nextRootKeyAad(nextGeneration), currentGeneration)).toString("base64");
+}
+
+/** The next root key of `rotation`, unwrapped by the current one (a WrappingKey, or the keyring that holds it). */
+export function unwrapNextRootKey(current: RootKey, rotation: RootKeyRotation): WrappingKey {
+  if (rotation.wrappedKey === undefined) throw new Error("the rotation record holds no next root key");
+  return WrappingKey.adopt(current.unwrap(Buffer.from(rotation.wrappedKey, "base64"), nextRootKeyAad(rotation.generation)));
 }
 
 /** The additional data that binds a stored derived key to its purpose. */

@@ -1,43 +1,56 @@
 /**
- * `kmsd operator rotate-root`, offline (no server running on the deployment): a new root
- * key generation, and every secret the root key wraps re-wrapped under it (key material
- * versions of every account and Region, access keys' and STS sessions' secrets, custom key
- * stores' proxy secrets and kmsuser passwords, the audit trail's digest signing key, the
- * derived keys that outlive rotations). Ciphertexts are
- * not touched: they are encrypted under key material, which stays the same.
+ * `kmsd operator rotate-root`: a new root key generation, and every secret the root key
+ * wraps re-wrapped under it (key material versions of every account and Region, access
+ * keys' and STS sessions' secrets, custom key stores' proxy secrets and kmsuser passwords,
+ * the audit trail's digest signing key, the derived keys that outlive rotations).
+ * Ciphertexts are not touched: they are encrypted under key material, which stays the same.
+ * The same code runs offline (on a data directory, no server running) and online (in the
+ * node that holds the seal, asked through its operator endpoint while it serves).
  *
  * Crash-safe and resumable, by order; every step is one durable write:
  * 1. the next root key is stored in the data directory beside the current one
  *    (rootKeySlots.ts), before anything is wrapped under it;
- * 2. the database records the rotation (the next generation and its check value): from
- *    here on no server starts on it (rootKeyCheck.ts) until the rotation finishes;
+ * 2. the database records the rotation: the next generation, its check value, and the next
+ *    key wrapped under the current one. Every node serving on the database (and every one
+ *    that starts meanwhile) takes the next key from there and wraps under it from then on,
+ *    still unwrapping the current generation (rootKeyFollower.ts); online, the rotation
+ *    announces it and waits ROTATION_GRACE_MS for every node to follow before it goes on;
  * 3. each secret not yet under the next generation is re-wrapped, compare-and-set on the
  *    blob read: every blob is, at every moment, wrapped under one of the two keys, and the
  *    wrap format names which (rootKey.ts);
  * 4. a last pass checks that nothing is left under the old generation, the rotation is
- *    audited, and the database records the next generation as the current one;
+ *    audited, and the database records the next generation as the current one (the nodes
+ *    then let the old key go);
  * 5. the data directory's next key becomes its current one and the old one is destroyed.
- * Run again after a crash, it picks up where the data directory and the database say it
- * stopped.
+ * Run again after a crash (offline), it picks up where the data directory and the database
+ * say it stopped.
  */
 import { existsSync } from "node:fs";
 import { FIRST_GENERATION, WrappingKey } from "../crypto/rootKey.ts";
 import { RootKeyring, STABLE_DERIVED_PURPOSES } from "../crypto/rootKeyring.ts";
-import { buildRootOfTrustEvent } from "../audit/events.ts";
 import { SIGNING_KEY_AAD } from "../audit/signingKey.ts";
 import { openDeploymentStore } from "../dataDir.ts";
 import { customKeyStoreSecretAad } from "../keys/customKeyStores.ts";
-import { defaultAccountId } from "../identity/accounts.ts";
 import { secretAad } from "../identity/accessKeys.ts";
 import { sessionSecretAad } from "../identity/sessions.ts";
 import { materialAad } from "../keys/keyRepository.ts";
-import { DEFAULT_REGION } from "../server/regions.ts";
 import { auditLocation, openAuditStoreAt } from "../store/open.ts";
 import { auditDbPath } from "../store/sqlite/sqliteAuditStore.ts";
 import type { Store } from "../store/store.ts";
 import { WRAPPED_SECRET_KINDS, type WrappedSecret } from "../store/wrappedSecrets.ts";
-import { DERIVED_KEYS_SETTING, derivedKeyAad, hasCheckValue, readRootKeyState, rootKeyCheckValue, writeRootKeyState, type RootKeyState } from "./rootKeyCheck.ts";
+import {
+  DERIVED_KEYS_SETTING,
+  derivedKeyAad,
+  hasCheckValue,
+  readRootKeyState,
+  rootKeyCheckValue,
+  wrapNextRootKey,
+  writeRootKeyState,
+  type RootKeyRotation,
+  type RootKeyState,
+} from "./rootKeyCheck.ts";
 import type { RootKeySlots } from "./rootKeySlots.ts";
+import { originDetails, recordRootOfTrustEvent, type OperatorOrigin } from "./rootOfTrustEvents.ts";
 
 /** What rotate-root prints. */
 export interface RotationResult {
@@ -54,9 +67,35 @@ export type RotationProgress = (done: number, total: number) => void;
 /** Secrets read, and re-wrapped in one transaction, at a time. */
 const PAGE_SIZE = 50;
 
+/**
+ * How long an online rotation waits, once the rotation is recorded and announced, before it
+ * re-wraps: longer than a node's fallback poll of the root key state (rootKeyFollower.ts),
+ * so that a node that missed the announcement wraps under the next key before the last
+ * pass looks for secrets under the old one.
+ */
+export const ROTATION_GRACE_MS = 3_000;
+
+/** What an online rotation does besides the offline one's steps. */
+export interface OnlineRotation {
+  /** Tells the serving processes and nodes that the root key state changed (a rotation recorded, then finished). */
+  announce(): Promise<void>;
+  /** Who asked, for the audit event. */
+  origin: OperatorOrigin;
+  /** Overrides ROTATION_GRACE_MS (tests). */
+  graceMs?: number;
+}
+
 /** Rotates the root key of the deployment at `dataDir` (its database: SQLite there, or PostgreSQL at `databaseUrl`). */
-export async function rotateRoot(options: { dataDir: string; databaseUrl: string | undefined; slots: RootKeySlots; progress: RotationProgress }): Promise<RotationResult> {
-  const { dataDir, databaseUrl, slots } = options;
+export async function rotateRoot(options: {
+  dataDir: string;
+  databaseUrl: string | undefined;
+  slots: RootKeySlots;
+  progress: RotationProgress;
+  /** False under `--audit off`: the rotation is not recorded. */
+  audited?: boolean;
+  online?: OnlineRotation;
+}): Promise<RotationResult> {
+  const { dataDir, databaseUrl, slots, online } = options;
   const { store, database } = await openDeploymentStore(dataDir, databaseUrl);
   try {
     const state = await readRootKeyState(store);
@@ -75,6 +114,10 @@ export async function rotateRoot(options: { dataDir: string; databaseUrl: string
     if (nextKey === undefined || !hasCheckValue(nextKey, rotation.check)) {
       throw new Error(`${database} records a rotation to a root key that ${dataDir} does not hold (was the data directory restored from a backup?); refusing to go on`);
     }
+    if (online !== undefined) {
+      await online.announce();
+      await new Promise((resolve) => setTimeout(resolve, online.graceMs ?? ROTATION_GRACE_MS));
+    }
     const keyring = new RootKeyring(
       { generation: rotation.generation, key: nextKey },
       // Nothing derives keys during a rotation: an empty map makes any attempt fail loudly.
@@ -82,10 +125,16 @@ export async function rotateRoot(options: { dataDir: string; databaseUrl: string
     );
     const rewrapper = new Rewrapper(store, keyring, dataDir, databaseUrl, options.progress);
     await rewrapper.rewrapDerivedKeys(current, state.generation);
-    const rewrapped = await rewrapper.rewrapAll();
-    await recordRotation(store, dataDir, databaseUrl, state.generation, rotation.generation, rewrapped);
+    const rewrapped = await rewrapper.rewrapAll(online !== undefined);
+    await recordRootOfTrustEvent({ dataDir, databaseUrl, audited: options.audited ?? true }, "RotateRootKey", {
+      previousRootKeyGeneration: String(state.generation),
+      rootKeyGeneration: String(rotation.generation),
+      rewrappedSecrets: String(rewrapped),
+      ...(online === undefined ? {} : { online: "true", ...originDetails(online.origin) }),
+    });
     await writeRootKeyState(store, { generation: rotation.generation, check: rotation.check });
     slots.promote();
+    await online?.announce();
     return { RootKeyGeneration: rotation.generation, PreviousRootKeyGeneration: state.generation, RewrappedSecrets: rewrapped };
   } finally {
     await store.close();
@@ -93,7 +142,7 @@ export async function rotateRoot(options: { dataDir: string; databaseUrl: string
 }
 
 /** Steps 1 and 2: the next key stored in the data directory (unless a crashed run stored it), then the rotation recorded in the database. */
-async function startRotation(store: Store, state: RootKeyState, slots: RootKeySlots, current: WrappingKey): Promise<{ generation: number; check: string }> {
+async function startRotation(store: Store, state: RootKeyState, slots: RootKeySlots, current: WrappingKey): Promise<RootKeyRotation> {
   if (state.rotation !== undefined) return state.rotation;
   let next = slots.next;
   if (next === undefined) {
@@ -101,7 +150,8 @@ async function startRotation(store: Store, state: RootKeyState, slots: RootKeySl
     await slots.storeNext(next);
   }
   if (next === current || hasCheckValue(next, state.check)) throw new Error("the next root key is the current one");
-  const rotation = { generation: state.generation + 1, check: rootKeyCheckValue(next) };
+  const generation = state.generation + 1;
+  const rotation = { generation, check: rootKeyCheckValue(next), wrappedKey: wrapNextRootKey(current, state.generation, next, generation) };
   await writeRootKeyState(store, { ...state, rotation });
   return rotation;
 }
@@ -146,8 +196,13 @@ class Rewrapper {
     if (changed) await this.#store.setSetting(DERIVED_KEYS_SETTING, JSON.stringify(wrapped));
   }
 
-  /** Re-wraps every stored secret until a pass finds none left under the old generation; returns how many it re-wrapped. */
-  async rewrapAll(): Promise<number> {
+  /**
+   * Re-wraps every stored secret until a pass finds none left under the old generation;
+   * returns how many it re-wrapped. Offline, secrets that keep changing mean a server is
+   * running on the deployment; `online`, that is expected, and writers wrap under the next
+   * generation already, so the passes still end.
+   */
+  async rewrapAll(online: boolean): Promise<number> {
     this.#total = await this.#countOld();
     this.#progress(0, this.#total);
     for (let pass = 0; ; pass++) {
@@ -163,7 +218,13 @@ class Rewrapper {
       }
       stale += (await this.#rewrapSigningKey()) ? 0 : 1;
       if (stale === 0 && (await this.#countOld()) === 0) return this.#done;
-      if (pass >= 10) throw new Error("secrets keep changing under the rotation: is a server running on this deployment? Stop it and run rotate-root again");
+      if (pass >= 10) {
+        throw new Error(
+          online
+            ? "secrets kept changing under the old root key after 10 passes: a node of this deployment did not follow the rotation; run rotate-root again"
+            : "secrets keep changing under the rotation: is a server running on this deployment? Stop it and run rotate-root again",
+        );
+      }
     }
   }
 
@@ -246,22 +307,4 @@ export async function wrappedSecretAad(store: Store, secret: WrappedSecret): Pro
   const record = await store.getKey(first);
   if (record === undefined) throw new Error(`material ${second} belongs to key ${first}, which does not exist; refusing to leave it under the old root key`);
   return materialAad(record, second);
-}
-
-/** The rotation's audit event, in the default account's trail: which generations, how many secrets; never a key. */
-async function recordRotation(store: Store, dataDir: string, databaseUrl: string | undefined, from: number, to: number, rewrapped: number): Promise<void> {
-  if (databaseUrl === undefined && !existsSync(auditDbPath(dataDir))) return;
-  const accountId = await defaultAccountId(store);
-  if (accountId === undefined) return;
-  const audit = await openAuditStoreAt(auditLocation(dataDir, databaseUrl));
-  try {
-    const event = buildRootOfTrustEvent("RotateRootKey", accountId, DEFAULT_REGION, Date.now(), {
-      previousRootKeyGeneration: String(from),
-      rootKeyGeneration: String(to),
-      rewrappedSecrets: String(rewrapped),
-    });
-    await audit.append([{ events: [event], usages: [] }]);
-  } finally {
-    await audit.close();
-  }
 }

@@ -4,7 +4,11 @@
  *   GET  /kmsd/operator/seal-status   the seal's status (no credentials: a sealed node has none to check)
  *   POST /kmsd/operator/unseal        {"Share": "..."}: one unseal share; no credentials, the share is the proof
  *   POST /kmsd/operator/seal          SigV4-signed (service kms) by the default account's root: seals at once
+ *   POST /kmsd/operator/rotate-root   signed likewise, {"Shares": [...]} (shamir): rotates the root key while serving
+ *   POST /kmsd/operator/rekey         signed likewise, {"Shares": [...], "NewShares": N, "NewThreshold": T}: new unseal shares
  *
+ * The signed ones answer only an unsealed node (their signature is checked against its
+ * access keys). Shares travel in request bodies only, which are zeroed once read.
  * While sealed, `GET /health` answers 503 with `"sealed": true`, `GET /ready` 503 with the
  * reason "sealed", a GET of a path that does not exist a plain 404, and every other request is
  * refused with ServiceUnavailableException (503; ServiceUnavailable in IAM/STS's XML), as no
@@ -20,9 +24,19 @@ import { log } from "../server/log.ts";
 import { refuseApiRequest } from "../server/pipeline.ts";
 import { answerNotFound, findRoute, reachesApi, type Route } from "../server/routes.ts";
 import { SealRequestRefused, type SealControl, type SealStatus } from "./nodeSeal.ts";
+import type { OperatorOrigin } from "./rootOfTrustEvents.ts";
 
 /** The operator endpoints' paths. */
-export const OPERATOR_PATHS = { status: "/kmsd/operator/seal-status", unseal: "/kmsd/operator/unseal", seal: "/kmsd/operator/seal" } as const;
+export const OPERATOR_PATHS = {
+  status: "/kmsd/operator/seal-status",
+  unseal: "/kmsd/operator/unseal",
+  seal: "/kmsd/operator/seal",
+  rotateRoot: "/kmsd/operator/rotate-root",
+  rekey: "/kmsd/operator/rekey",
+} as const;
+
+/** An operator endpoint. */
+type Operation = "status" | "unseal" | "seal" | "rotate-root" | "rekey";
 
 /** The answer of the operator endpoints, as `kmsd operator` prints it. */
 export function sealStatusBody(status: SealStatus): { Sealed: boolean; Mode: string; Progress: number; Threshold: number; Reason?: string } {
@@ -40,6 +54,8 @@ export const OPERATOR_ROUTES: readonly Route<SealedFront>[] = [
   { kind: "operator", method: "GET", path: OPERATOR_PATHS.status, answer: (req, res, url, front) => front.operator("status", req, res, url) },
   { kind: "operator", method: "POST", path: OPERATOR_PATHS.unseal, answer: (req, res, url, front) => front.operator("unseal", req, res, url) },
   { kind: "operator", method: "POST", path: OPERATOR_PATHS.seal, answer: (req, res, url, front) => front.operator("seal", req, res, url) },
+  { kind: "operator", method: "POST", path: OPERATOR_PATHS.rotateRoot, answer: (req, res, url, front) => front.operator("rotate-root", req, res, url) },
+  { kind: "operator", method: "POST", path: OPERATOR_PATHS.rekey, answer: (req, res, url, front) => front.operator("rekey", req, res, url) },
 ];
 
 /** The probes while sealed (a serving node answers them itself). */
@@ -82,7 +98,7 @@ export class SealedFront {
   };
 
   /** Answers an operator endpoint (OPERATOR_ROUTES); a failure that is not a refusal is a 500 without detail. */
-  operator(operation: "status" | "unseal" | "seal", req: IncomingMessage, res: ServerResponse, url: URL): void {
+  operator(operation: Operation, req: IncomingMessage, res: ServerResponse, url: URL): void {
     this.#operator(operation, req, res, url).catch((error: unknown) => {
       log.error("operator request failed", { error: error instanceof Error ? error.message : String(error) });
       answer(res, 500, { __type: "KMSInternalException", message: "An internal error occurred." });
@@ -102,26 +118,48 @@ export class SealedFront {
     answer(res, 503, { status: "not ready", reasons: ["sealed"], worker: this.#worker });
   }
 
-  async #operator(operation: "status" | "unseal" | "seal", req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async #operator(operation: Operation, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     try {
       const body = await readBody(req);
       if (operation === "status") return answer(res, 200, sealStatusBody(this.#control.status()));
-      if (operation === "unseal") return answer(res, 200, sealStatusBody(await this.#unseal(body, rawRequestOf(req, url, body).sourceIp)));
+      const { sourceIp } = rawRequestOf(req, url, body);
+      if (operation === "unseal") return answer(res, 200, sealStatusBody(await this.#unseal(body, sourceIp)));
       const api = this.#api;
-      if (api === undefined) return answer(res, 200, sealStatusBody(this.#control.status()));
-      const raw = rawRequestOf(req, url, body);
-      // Never --dev's "unknown access keys act as root": sealing needs the root's real signature.
-      const { principal } = await authenticate(raw, { ...api.services, dev: false }, "kms", api.services.clock.nowMs());
-      if (principal.kind !== "Root" || principal.accountId !== api.services.defaultAccountId || principal.fromSessionToken === true) {
-        return answer(res, 403, { __type: "AccessDeniedException", message: "Only the default account's root, with its long-term access key, may seal the node." });
+      if (api === undefined) {
+        body.fill(0);
+        if (operation === "seal") return answer(res, 200, sealStatusBody(this.#control.status()));
+        throw new SealRequestRefused("The node is sealed: unseal it first.");
       }
-      log.warn("seal requested", { accessKeyId: principal.accessKeyId, sourceIp: raw.sourceIp });
-      return answer(res, 200, sealStatusBody(await this.#control.seal()));
+      const origin = await this.#authenticateRoot(api.services, req, url, body);
+      if (origin === undefined) {
+        body.fill(0);
+        return answer(res, 403, { __type: "AccessDeniedException", message: "Only the default account's root, with its long-term access key, may seal the node, rotate its root key or rekey its shares." });
+      }
+      if (operation === "seal") {
+        log.warn("seal requested", { ...origin });
+        return answer(res, 200, sealStatusBody(await this.#control.seal(origin)));
+      }
+      const request = readSharesBody(body);
+      if (operation === "rotate-root") {
+        log.warn("root key rotation requested", { ...origin });
+        return answer(res, 200, await this.#control.rotateRoot(request.shares, origin));
+      }
+      log.warn("rekey of the unseal shares requested", { ...origin });
+      return answer(res, 200, await this.#control.rekey(request.shares, request.newShares, request.newThreshold, origin));
     } catch (error) {
       if (error instanceof SealRequestRefused) return answer(res, 400, { __type: "SealRequestRefusedException", message: error.message });
       if (error instanceof AwsError) return answer(res, error.status, { __type: error.code, message: error.message });
       throw error;
     }
+  }
+
+  /** Who signed an operator request, if it is the default account's root with its long-term key; throws the authentication's AWS errors. */
+  async #authenticateRoot(services: Services, req: IncomingMessage, url: URL, body: Buffer): Promise<OperatorOrigin | undefined> {
+    const raw = rawRequestOf(req, url, body);
+    // Never --dev's "unknown access keys act as root": these need the root's real signature.
+    const { principal } = await authenticate(raw, { ...services, dev: false }, "kms", services.clock.nowMs());
+    if (principal.kind !== "Root" || principal.accountId !== services.defaultAccountId || principal.fromSessionToken === true) return undefined;
+    return { accessKeyId: principal.accessKeyId, sourceIp: raw.sourceIp };
   }
 
   async #unseal(body: Buffer, sourceIp: string): Promise<SealStatus> {
@@ -135,13 +173,28 @@ export class SealedFront {
     }
     if (typeof share !== "string") throw new SealRequestRefused('The request body must be {"Share": "<one unseal share>"}.');
     try {
-      return await this.#control.submitShare(share);
+      return await this.#control.submitShare(share, { sourceIp });
     } catch (error) {
       // Logged without the share: only that one was refused, why, and from where.
       if (error instanceof SealRequestRefused) log.warn("unseal share refused; progress reset", { reason: error.message, sourceIp });
       throw error;
     }
   }
+}
+
+/** The body of rotate-root and rekey: `Shares` (shamir), and rekey's new count and threshold; the body is zeroed once read. */
+function readSharesBody(body: Buffer): { shares: string[]; newShares: number; newThreshold: number } {
+  let parsed: { Shares?: unknown; NewShares?: unknown; NewThreshold?: unknown };
+  try {
+    parsed = body.length === 0 ? {} : (JSON.parse(body.toString("utf8")) as typeof parsed);
+  } catch {
+    throw new SealRequestRefused('The request body must be JSON: {"Shares": ["<unseal share>", ...]}.');
+  } finally {
+    body.fill(0);
+  }
+  const shares = parsed.Shares ?? [];
+  if (!Array.isArray(shares) || !shares.every((share) => typeof share === "string")) throw new SealRequestRefused("Shares must be a list of unseal shares (strings).");
+  return { shares, newShares: Number(parsed.NewShares), newThreshold: Number(parsed.NewThreshold) };
 }
 
 function answer(res: ServerResponse, status: number, body: object): void {

@@ -68,6 +68,26 @@ export async function seal(endpoint: string, credentials: Credentials): Promise<
   return runCli(["operator", "seal", "--endpoint", endpoint], { env });
 }
 
+/** `kmsd operator rotate-root --endpoint`, signed with `credentials` (in the environment), the threshold's `shares` (shamir) on standard input. */
+export async function rotateRootOnline(endpoint: string, credentials: Credentials, shares: readonly string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = { ...process.env, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey };
+  return runCli(["operator", "rotate-root", "--endpoint", endpoint, "--json"], { env, stdin: shares.map((share) => `${share}\n`).join("") });
+}
+
+/** `kmsd operator rekey`: the current `shares` on standard input; resolves to the exit status and the new shares (or the error text). */
+export async function rekey(
+  endpoint: string,
+  credentials: Credentials,
+  shares: readonly string[],
+  newShares: number,
+  newThreshold: number,
+): Promise<{ code: number | null; output: { UnsealShares: string[]; Threshold: number } | undefined; stderr: string }> {
+  const env = { ...process.env, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey };
+  const args = ["operator", "rekey", "--endpoint", endpoint, "--shares", String(newShares), "--threshold", String(newThreshold), "--json"];
+  const { code, stdout, stderr } = await runCli(args, { env, stdin: shares.map((share) => `${share}\n`).join("") });
+  return { code, output: code === 0 ? (JSON.parse(stdout) as { UnsealShares: string[]; Threshold: number }) : undefined, stderr };
+}
+
 /** GET /health: its status code and body. */
 export async function health(endpoint: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await rawRequest(endpoint, { method: "GET", path: "/health" });
