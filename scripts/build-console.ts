@@ -26,6 +26,15 @@ await build({
   jsxImportSource: "preact",
   legalComments: "linked",
   logLevel: "warning",
+  // The policy parser the console shares with the server imports node:net; the browser gets a copy of its two checks.
+  plugins: [
+    {
+      name: "node-net-for-the-browser",
+      setup(build) {
+        build.onResolve({ filter: /^node:net$/ }, () => ({ path: new URL("src/shims/net.ts", source).pathname }));
+      },
+    },
+  ],
 });
 for (const file of ["index.html", "style.css"]) copyFileSync(new URL(file, source), new URL(file, out));
 // uPlot's own stylesheet (legend, axes' layout), served next to ours.

@@ -13,15 +13,3 @@ export async function allPages<T>(
   } while (marker);
   return all;
 }
-
-/** Runs `work` over `items` with at most `limit` calls in flight (so 10,000 keys do not make 10,000 requests at once). */
-export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>, stopped: () => boolean = () => false): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length && !stopped()) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}

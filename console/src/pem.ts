@@ -19,3 +19,9 @@ export function fromBase64(text: string): Uint8Array {
     throw new Error("The text is not valid base64.");
   }
 }
+
+/** The DER bytes of PEM text (the first block), or undefined when `text` is not PEM. */
+export function derFromPem(text: string): Uint8Array | undefined {
+  const block = /-----BEGIN [A-Z ]+-----([\s\S]*?)-----END [A-Z ]+-----/.exec(text);
+  return block ? fromBase64((block[1] ?? "").replace(/\s+/g, "")) : undefined;
+}

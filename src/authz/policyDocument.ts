@@ -38,7 +38,7 @@ const KEY_POLICY_CHARS = /^[\t\n\r\u0020-\u007e\u00a0-\u00ff]*$/u;
 /** Validates and compiles a policy document for the given use. */
 export function parsePolicy(json: string, kind: PolicyKind, options: ParseOptions = {}): CompiledPolicy {
   const maxBytes = options.maxBytes ?? (kind === "resource" ? KEY_POLICY_MAX_BYTES : undefined);
-  if (maxBytes !== undefined && Buffer.byteLength(json, "utf8") > maxBytes) {
+  if (maxBytes !== undefined && utf8Length(json) > maxBytes) {
     throw new PolicyParseError(`The policy document exceeds the maximum allowed size of ${maxBytes} bytes.`);
   }
   if (kind === "resource" && !KEY_POLICY_CHARS.test(json)) {
@@ -98,4 +98,10 @@ function dedupe(named: readonly NamedPrincipal[]): NamedPrincipal[] {
   const seen = new Map<string, NamedPrincipal>();
   for (const principal of named) seen.set(principal.arn, principal);
   return [...seen.values()];
+}
+
+// Counted without Node's Buffer: the web console runs this parser in the browser too.
+const utf8 = new TextEncoder();
+function utf8Length(text: string): number {
+  return utf8.encode(text).length;
 }

@@ -1,23 +1,31 @@
 /**
  * One key: its metadata, aliases (add, move, delete), tags, enable/disable, deletion (schedule
  * with a waiting period, cancel), rotation (period, on demand, history), the public key as PEM
- * for asymmetric keys, and the import steps and material state for imported (EXTERNAL) keys.
+ * for asymmetric keys, the import steps and material state for imported (EXTERNAL) keys, and
+ * for a multi-Region key its primary and replicas, ReplicateKey and UpdatePrimaryRegion.
  */
 import { useState } from "preact/hooks";
 import {
   CancelKeyDeletionCommand, CreateAliasCommand, DeleteAliasCommand, DeleteImportedKeyMaterialCommand, DescribeKeyCommand,
   DisableKeyCommand, DisableKeyRotationCommand, EnableKeyCommand, EnableKeyRotationCommand, GetKeyRotationStatusCommand,
   GetParametersForImportCommand, GetPublicKeyCommand, ImportKeyMaterialCommand, ListAliasesCommand, ListKeyRotationsCommand,
-  ListResourceTagsCommand, RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand, TagResourceCommand, UntagResourceCommand,
-  UpdateAliasCommand, type KeyMetadata,
+  ListResourceTagsCommand, ReplicateKeyCommand, RotateKeyOnDemandCommand, ScheduleKeyDeletionCommand, TagResourceCommand,
+  UntagResourceCommand, UpdateAliasCommand, UpdatePrimaryRegionCommand, type KeyMetadata,
 } from "@aws-sdk/client-kms";
-import type { Session } from "../session.ts";
+import { REGIONS, type Session } from "../session.ts";
 import { href } from "../router.ts";
 import { download, ErrorBox, Field, Title, useAction, useLoad } from "../ui.tsx";
 import { pem } from "../pem.ts";
+import { keyCatalog } from "../keyCatalog.ts";
+import { TagRows, type TagRow } from "../components/TagRows.tsx";
 
 export function KeyDetailPage({ session, keyId }: { session: Session; keyId: string }) {
-  const key = useLoad(async () => (await session.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata, [keyId, session]);
+  const key = useLoad(async () => {
+    const meta = (await session.kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
+    // The key list shows the key as this page last read it (after an enable, a deletion...).
+    if (meta) keyCatalog(session.kms).remember(meta);
+    return meta;
+  }, [keyId, session]);
   const meta = key.data;
   return (
     <section>
@@ -34,10 +42,11 @@ export function KeyDetailPage({ session, keyId }: { session: Session; keyId: str
           <Metadata meta={meta} />
           <StateActions session={session} meta={meta} onChange={key.reload} />
           <Aliases session={session} keyId={keyId} />
-          <Tags session={session} keyId={keyId} />
+          <Tags session={session} keyId={meta.KeyId ?? keyId} />
           {meta.KeySpec === "SYMMETRIC_DEFAULT" && meta.Origin !== "EXTERNAL" ? <Rotation session={session} keyId={keyId} /> : null}
           {meta.KeySpec !== "SYMMETRIC_DEFAULT" && !(meta.KeySpec ?? "").startsWith("HMAC") ? <PublicKey session={session} meta={meta} /> : null}
           {meta.Origin === "EXTERNAL" ? <ImportMaterial session={session} meta={meta} onChange={key.reload} /> : null}
+          {meta.MultiRegion ? <MultiRegion session={session} meta={meta} onChange={key.reload} /> : null}
         </>
       ) : key.loading ? <p role="status">Loading…</p> : null}
     </section>
@@ -167,7 +176,11 @@ function Aliases({ session, keyId }: { session: Session; keyId: string }) {
 }
 
 function Tags({ session, keyId }: { session: Session; keyId: string }) {
-  const tags = useLoad(async () => (await session.kms.send(new ListResourceTagsCommand({ KeyId: keyId }))).Tags ?? [], [keyId, session]);
+  const tags = useLoad(async () => {
+    const list = (await session.kms.send(new ListResourceTagsCommand({ KeyId: keyId }))).Tags ?? [];
+    keyCatalog(session.kms).rememberTags(keyId, list);
+    return list;
+  }, [keyId, session]);
   const [tagKey, setTagKey] = useState("");
   const [tagValue, setTagValue] = useState("");
   const act = useAction(async (change: () => Promise<unknown>) => {
@@ -350,6 +363,117 @@ function ImportMaterial({ session, meta, onChange }: { session: Session; meta: K
       {meta.KeyState !== "PendingImport" ? <button type="button" class="danger" onClick={() => deleteMaterial.run()}>Delete imported key material</button> : null}
       {done ? <p role="status">{done}</p> : null}
       <ErrorBox error={parameters.error ?? importMaterial.error ?? deleteMaterial.error} />
+    </section>
+  );
+}
+
+function MultiRegion({ session, meta, onChange }: { session: Session; meta: KeyMetadata; onChange: () => void }) {
+  const config = meta.MultiRegionConfiguration;
+  const keyId = meta.KeyId ?? "";
+  const isPrimary = config?.MultiRegionKeyType === "PRIMARY";
+  const related = [config?.PrimaryKey, ...(config?.ReplicaKeys ?? [])];
+  const taken = new Set(related.map((key) => key?.Region));
+  const freeRegions = REGIONS.filter((region) => !taken.has(region));
+  const [replicaRegion, setReplicaRegion] = useState("");
+  const [description, setDescription] = useState(meta.Description ?? "");
+  const [tags, setTags] = useState<TagRow[]>([]);
+  const [policy, setPolicy] = useState("");
+  const [newPrimary, setNewPrimary] = useState("");
+  const [done, setDone] = useState("");
+  const replicate = useAction(async () => {
+    const out = await session.kms.send(
+      new ReplicateKeyCommand({
+        KeyId: keyId,
+        ReplicaRegion: replicaRegion,
+        Description: description,
+        Tags: tags.filter((tag) => tag.key).map((tag) => ({ TagKey: tag.key, TagValue: tag.value })),
+        // Without a policy, AWS gives the replica the default key policy (not the primary's).
+        ...(policy.trim() ? { Policy: policy } : {}),
+      }),
+    );
+    setDone(`Replica ${out.ReplicaKeyMetadata?.Arn ?? ""} created (${out.ReplicaKeyMetadata?.KeyState ?? ""}).`);
+    setReplicaRegion("");
+    onChange();
+  });
+  const updatePrimary = useAction(async () => {
+    await session.kms.send(new UpdatePrimaryRegionCommand({ KeyId: keyId, PrimaryRegion: newPrimary }));
+    setDone(`The primary key is now in ${newPrimary}; this key becomes its replica.`);
+    setNewPrimary("");
+    onChange();
+  });
+  return (
+    <section aria-labelledby="multi-region-heading">
+      <h2 id="multi-region-heading">Multi-Region</h2>
+      <table>
+        <caption>Related multi-Region keys</caption>
+        <thead><tr><th scope="col">Role</th><th scope="col">Region</th><th scope="col">ARN</th></tr></thead>
+        <tbody>
+          {related.map((key, index) =>
+            key ? (
+              <tr key={key.Arn}>
+                <td>{index === 0 ? "Primary" : "Replica"}{key.Arn === meta.Arn ? " (this key)" : ""}</td>
+                <td>{key.Region}</td>
+                <td>{key.Arn}</td>
+              </tr>
+            ) : null,
+          )}
+        </tbody>
+      </table>
+      {isPrimary ? (
+        <>
+          <form
+            aria-labelledby="replicate-heading"
+            onSubmit={(e) => {
+              e.preventDefault();
+              replicate.run();
+            }}
+          >
+            <h3 id="replicate-heading">Replicate this key</h3>
+            <Field label="Replica Region">
+              <select value={replicaRegion} onChange={(e) => setReplicaRegion(e.currentTarget.value)}>
+                <option value="">Choose…</option>
+                {freeRegions.map((region) => <option key={region}>{region}</option>)}
+              </select>
+            </Field>
+            <Field label="Replica description">
+              <input value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+            </Field>
+            <TagRows tags={tags} onChange={setTags} />
+            <Field label="Replica key policy (JSON)" hint="Leave empty for the default key policy.">
+              <textarea class="code" rows={6} spellcheck={false} value={policy} onInput={(e) => setPolicy(e.currentTarget.value)} />
+            </Field>
+            <button type="submit" disabled={!replicaRegion || replicate.busy}>Replicate key</button>
+          </form>
+          {(config?.ReplicaKeys ?? []).length > 0 ? (
+            <>
+              <h3 id="primary-heading">Change the primary Region</h3>
+              <form
+                class="inline"
+                aria-labelledby="primary-heading"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  updatePrimary.run();
+                }}
+              >
+                <Field label="New primary Region">
+                  <select value={newPrimary} onChange={(e) => setNewPrimary(e.currentTarget.value)}>
+                    <option value="">Choose…</option>
+                    {(config?.ReplicaKeys ?? []).map((replica) => <option key={replica.Region}>{replica.Region}</option>)}
+                  </select>
+                </Field>
+                <button type="submit" disabled={!newPrimary || updatePrimary.busy}>Update primary Region</button>
+              </form>
+            </>
+          ) : null}
+        </>
+      ) : (
+        <p>
+          Replicas are made, and the primary Region changed, from the primary key in {config?.PrimaryKey?.Region ?? "its Region"}: switch
+          to that Region with the Region picker.
+        </p>
+      )}
+      {done ? <p role="status">{done}</p> : null}
+      <ErrorBox error={replicate.error ?? updatePrimary.error} />
     </section>
   );
 }

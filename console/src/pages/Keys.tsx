@@ -1,13 +1,16 @@
 /**
  * The key list of the account and Region. ListKeys and ListAliases are read in full (ids only:
- * ten requests for 10,000 keys); DescribeKey runs only for the rows on screen, or, when a filter
- * needs metadata or tags, for every key in the background, eight at a time, while the table stays usable.
+ * ten requests for 10,000 keys); each key's metadata comes from the session's key catalog
+ * (keyCatalog.ts), which reads it in the background, the rows on screen first, and keeps it,
+ * so filtering by state, spec or usage asks the server nothing and applies to what has been
+ * read so far (the status line says how much). Tags are read only once a tag filter is used.
  */
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { DescribeKeyCommand, ListAliasesCommand, ListKeysCommand, ListResourceTagsCommand, type AliasListEntry, type KeyListEntry, type KeyMetadata, type Tag } from "@aws-sdk/client-kms";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { ListAliasesCommand, ListKeysCommand, type AliasListEntry, type KeyListEntry, type Tag } from "@aws-sdk/client-kms";
 import type { Session } from "../session.ts";
 import { href } from "../router.ts";
-import { allPages, forEachLimited } from "../kmsPaging.ts";
+import { allPages } from "../kmsPaging.ts";
+import { keyCatalog } from "../keyCatalog.ts";
 import { ErrorBox, Field, shownError, Title, type ShownError } from "../ui.tsx";
 
 const PAGE_SIZE = 50;
@@ -36,11 +39,10 @@ export function KeysPage({ session }: { session: Session }) {
   const [error, setError] = useState<ShownError | undefined>();
   const [filters, setFilters] = useState<Filters>({ alias: "", state: "", spec: "", usage: "", tag: "" });
   const [page, setPage] = useState(0);
-  // Metadata and tags by key id: kept in refs, with a counter to re-render as they arrive.
-  const details = useRef(new Map<string, KeyMetadata>());
-  const tags = useRef(new Map<string, Tag[]>());
-  const [, setArrived] = useState(0);
-  const [described, setDescribed] = useState(0);
+  const catalog = keyCatalog(session.kms);
+  // The catalog's maps grow in place; this counter re-renders the page when they do.
+  const [arrivals, setArrivals] = useState(0);
+  useEffect(() => catalog.subscribe(() => setArrivals((n) => n + 1)), [catalog]);
 
   useEffect(() => {
     let stopped = false;
@@ -51,90 +53,53 @@ export function KeysPage({ session }: { session: Session }) {
       },
       (soFar) => !stopped && setKeys([...soFar]),
     );
+    // Every alias of the Region in one paged pass, instead of one ListAliases per key.
     const listAliases = allPages<AliasListEntry>(async (Marker) => {
       const out = await session.kms.send(new ListAliasesCommand({ Limit: 100, Marker }));
       return { items: out.Aliases, next: out.NextMarker, truncated: out.Truncated };
     });
     Promise.all([listKeys, listAliases])
-      .then(([, aliasList]) => {
+      .then(([keyList, aliasList]) => {
         if (stopped) return;
         const byKey = new Map<string, string[]>();
         for (const alias of aliasList) if (alias.TargetKeyId && alias.AliasName) byKey.set(alias.TargetKeyId, [...(byKey.get(alias.TargetKeyId) ?? []), alias.AliasName]);
         setAliases(byKey);
         setListed(true);
+        catalog.setKeys(keyList.map((key) => key.KeyId ?? ""));
       })
       .catch((caught: unknown) => !stopped && setError(shownError(caught)));
     return () => {
       stopped = true;
     };
-  }, [session]);
+  }, [session, catalog]);
 
   const needsMetadata = filters.state !== "" || filters.spec !== "" || filters.usage !== "";
   const needsTags = filters.tag.trim() !== "";
+  useEffect(() => {
+    if (needsTags) catalog.wantTags();
+  }, [needsTags, catalog]);
   const filtered = useMemo(
     () =>
       keys.filter((key) => {
         const id = key.KeyId ?? "";
         if (filters.alias && !(aliases.get(id) ?? []).some((name) => name.toLowerCase().includes(filters.alias.toLowerCase())) && !id.includes(filters.alias)) return false;
-        const meta = details.current.get(id);
+        const meta = catalog.metadata.get(id);
         if (needsMetadata && (!meta || (filters.state && meta.KeyState !== filters.state) || (filters.spec && meta.KeySpec !== filters.spec) || (filters.usage && meta.KeyUsage !== filters.usage))) return false;
-        if (needsTags && !tagMatches(tags.current.get(id), filters.tag)) return false;
+        if (needsTags && !tagMatches(catalog.tags.get(id), filters.tag)) return false;
         return true;
       }),
-    // details/tags are refs: `described` changes when they grow.
-    [keys, aliases, filters, described, needsMetadata, needsTags],
+    // The catalog's maps are mutable: `arrivals` changes when they grow.
+    [keys, aliases, filters, arrivals, needsMetadata, needsTags, catalog],
   );
   const pages = Math.max(1, Math.ceil(filtered.length / PAGE_SIZE));
   const shown = filtered.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
-
-  // Describe the rows on screen.
+  // The rows on screen are described before the rest.
   const shownIds = shown.map((key) => key.KeyId ?? "").join(",");
-  useEffect(() => {
-    let stopped = false;
-    const missing = shown.filter((key) => key.KeyId && !details.current.has(key.KeyId));
-    void forEachLimited(missing, 8, async (key) => {
-      try {
-        const out = await session.kms.send(new DescribeKeyCommand({ KeyId: key.KeyId }));
-        if (out.KeyMetadata) details.current.set(key.KeyId ?? "", out.KeyMetadata);
-        if (!stopped) setArrived((n) => n + 1);
-      } catch (caught) {
-        if (!stopped) setError(shownError(caught));
-      }
-    }, () => stopped);
-    return () => {
-      stopped = true;
-    };
-  }, [shownIds, session]);
+  useEffect(() => catalog.showing(shownIds ? shownIds.split(",") : []), [shownIds, catalog]);
 
-  // A filter on metadata or tags: describe every key in the background.
-  useEffect(() => {
-    if (!listed || (!needsMetadata && !needsTags)) return;
-    let stopped = false;
-    const todo = keys.filter((key) => key.KeyId && ((needsMetadata && !details.current.has(key.KeyId)) || (needsTags && !tags.current.has(key.KeyId))));
-    let done = 0;
-    void forEachLimited(todo, 8, async (key) => {
-      const id = key.KeyId ?? "";
-      try {
-        if (needsMetadata && !details.current.has(id)) {
-          const out = await session.kms.send(new DescribeKeyCommand({ KeyId: id }));
-          if (out.KeyMetadata) details.current.set(id, out.KeyMetadata);
-        }
-        if (needsTags && !tags.current.has(id)) {
-          const out = await session.kms.send(new ListResourceTagsCommand({ KeyId: id, Limit: 50 }));
-          tags.current.set(id, out.Tags ?? []);
-        }
-      } catch (caught) {
-        if (!stopped) setError(shownError(caught));
-      }
-      // Re-render every 100 keys, not on every answer.
-      if (++done % 100 === 0 || done === todo.length) setDescribed((n) => n + 1);
-    }, () => stopped);
-    return () => {
-      stopped = true;
-    };
-  }, [listed, needsMetadata, needsTags, keys, session]);
-
-  const loadedDetails = keys.filter((key) => details.current.has(key.KeyId ?? "")).length;
+  // What a filter can see: keys with their metadata, and their tags too when a tag filter is on.
+  const progress = catalog.progress();
+  const loaded = needsTags ? Math.min(progress.described, progress.tagged) : progress.described;
   const setFilter = (name: keyof Filters) => (event: Event) => {
     setFilters({ ...filters, [name]: (event.currentTarget as HTMLInputElement | HTMLSelectElement).value });
     setPage(0);
@@ -175,7 +140,10 @@ export function KeysPage({ session }: { session: Session }) {
       </form>
       <p class="status" role="status">
         {listed ? `${keys.length} keys in ${session.region}` : `Listing keys… ${keys.length} so far`}
-        {(needsMetadata || needsTags) && listed ? `; ${filtered.length} match (details read for ${loadedDetails} of ${keys.length})` : ""}
+        {listed && (needsMetadata || needsTags || filters.alias) ? `; ${filtered.length} match` : ""}
+        {listed ? `; details loaded for ${loaded} of ${progress.keys}` : ""}
+        {listed && (needsMetadata || needsTags) && loaded < progress.keys ? " (the filter applies to the keys loaded so far)" : ""}
+        {catalog.failures.size > 0 ? `; ${catalog.failures.size} could not be read` : ""}
       </p>
       <table class="keys">
         <caption class="visually-hidden">Keys in {session.region}</caption>
@@ -192,12 +160,12 @@ export function KeysPage({ session }: { session: Session }) {
         <tbody>
           {shown.map((key) => {
             const id = key.KeyId ?? "";
-            const meta = details.current.get(id);
+            const meta = catalog.metadata.get(id);
             return (
               <tr key={id}>
                 <td>{(aliases.get(id) ?? []).join(", ")}</td>
                 <td><a href={href("keys", id)}>{id}</a></td>
-                <td>{meta?.KeyState ?? "…"}</td>
+                <td>{meta?.KeyState ?? (catalog.failures.has(id) ? "?" : "…")}</td>
                 <td>{meta?.KeySpec ?? ""}</td>
                 <td>{meta?.KeyUsage ?? ""}</td>
                 <td>{meta?.Description ?? ""}</td>

@@ -1,16 +1,18 @@
 /**
- * The key policy editor. JSON syntax is checked as you type (line and column); saving sends
- * PutKeyPolicy and shows the server's own MalformedPolicyDocumentException, at the line it
- * names when it quotes part of the policy. When the server's lockout check refuses the policy
+ * The key policy editor. As you type, the policy goes through the server's own checks
+ * (policyCheck.ts: JSON syntax, then src/authz's parser), each problem shown at its line;
+ * saving sends PutKeyPolicy and shows the server's MalformedPolicyDocumentException (for what
+ * only the server can check, such as a principal that does not exist) at its line too. When the server's lockout check refuses the policy
  * (it would stop the caller from changing the policy again), the console warns and saves only
  * if the user confirms, with BypassPolicyLockoutSafetyCheck.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { GetKeyPolicyCommand, PutKeyPolicyCommand } from "@aws-sdk/client-kms";
 import type { Session } from "../session.ts";
 import { href } from "../router.ts";
 import { ErrorBox, Field, shownError, Title, useAction, useLoad, type ShownError } from "../ui.tsx";
-import { jsonSyntaxProblem, lineOf, summarizePolicy } from "../policyText.ts";
+import { summarizePolicy } from "../policyText.ts";
+import { keyPolicyProblem, problemLine } from "../policyCheck.ts";
 
 /** The server's lockout check answers with this MalformedPolicyDocumentException message (AWS's wording). */
 const LOCKOUT_MESSAGE = "will not allow you to update the key policy in the future";
@@ -25,7 +27,8 @@ export function PolicyEditorPage({ session, keyId }: { session: Session; keyId: 
     if (stored.data !== undefined) setText(prettyPolicy(stored.data));
   }, [stored.data]);
   const policy = text ?? "";
-  const syntax = text === undefined ? undefined : jsonSyntaxProblem(policy);
+  const problem = text === undefined ? undefined : keyPolicyProblem(policy);
+  const editor = useRef<HTMLTextAreaElement>(null);
   const summary = summarizePolicy(policy);
 
   const save = useAction(async (bypassLockoutCheck: boolean) => {
@@ -41,7 +44,7 @@ export function PolicyEditorPage({ session, keyId }: { session: Session; keyId: 
       else setServerError(shown);
     }
   });
-  const errorLine = serverError ? quotedLine(policy, serverError.message) : undefined;
+  const errorLine = serverError ? problemLine(policy, serverError.message) : undefined;
 
   return (
     <section>
@@ -59,7 +62,8 @@ export function PolicyEditorPage({ session, keyId }: { session: Session; keyId: 
             class="code"
             rows={22}
             spellcheck={false}
-            aria-invalid={syntax !== undefined || serverError !== undefined}
+            ref={editor}
+            aria-invalid={problem !== undefined || serverError !== undefined}
             aria-describedby="policy-problems"
             value={policy}
             onInput={(e) => {
@@ -71,12 +75,18 @@ export function PolicyEditorPage({ session, keyId }: { session: Session; keyId: 
           />
         </Field>
         <div id="policy-problems" aria-live="polite">
-          {syntax ? <p class="problem">Line {syntax.line}, column {syntax.column}: {syntax.message}</p> : null}
+          {problem ? (
+            <p class="problem">
+              Line {problem.line}{problem.column !== undefined ? `, column ${problem.column}` : ""}: {problem.message}{" "}
+              <button type="button" class="link" onClick={() => selectLine(editor.current, problem.line)}>Show line {problem.line}</button>
+            </p>
+          ) : null}
           {serverError ? (
             <div class="error" role="alert">
               <strong>{serverError.name}</strong>
-              {errorLine ? <span> (line {errorLine})</span> : null}
+              {errorLine !== undefined ? <span> (line {errorLine})</span> : null}
               <p>{serverError.message}</p>
+              {errorLine !== undefined ? <button type="button" class="link" onClick={() => selectLine(editor.current, errorLine)}>Show line {errorLine}</button> : null}
             </div>
           ) : null}
         </div>
@@ -90,7 +100,8 @@ export function PolicyEditorPage({ session, keyId }: { session: Session; keyId: 
             <button type="button" class="danger" onClick={() => save.run(true)}>Save anyway (bypass the lockout check)</button>
           </div>
         ) : null}
-        <button type="submit" disabled={syntax !== undefined || save.busy || text === undefined}>Save policy</button>
+        {/* Only text that is not JSON cannot be sent; any other problem the server answers itself, shown at its line. */}
+        <button type="submit" disabled={problem?.syntax === true || save.busy || text === undefined}>Save policy</button>
         {saved ? <p role="status">Policy saved.</p> : null}
       </form>
       <section aria-labelledby="summary-heading">
@@ -126,11 +137,11 @@ function prettyPolicy(text: string): string {
   }
 }
 
-/** The line of the first quoted fragment of a server message ('...' or "...") found in the policy. */
-function quotedLine(policy: string, message: string): number | undefined {
-  for (const match of message.matchAll(/["']([^"']{2,})["']/g)) {
-    const line = lineOf(policy, match[1] ?? "");
-    if (line !== undefined) return line;
-  }
-  return undefined;
+/** Puts the cursor on `line` of the editor and selects it, so the user sees what a problem is about. */
+function selectLine(editor: HTMLTextAreaElement | null, line: number): void {
+  if (!editor) return;
+  const lines = editor.value.split("\n");
+  const start = lines.slice(0, line - 1).reduce((sum, text) => sum + text.length + 1, 0);
+  editor.focus();
+  editor.setSelectionRange(start, start + (lines[line - 1]?.length ?? 0));
 }
