@@ -11,7 +11,7 @@
  *
  * RequestSecrets: the short-lived secrets of one KMS request (a plaintext, a data key, a
  * data key pair's private key, a shared secret), zeroed together in one place, the request
- * pipeline (server/kmsEndpoint.ts), once the response is serialized or the request failed.
+ * pipeline (server/pipeline.ts), once the response is serialized or the request failed.
  * Handlers hand over what they make and do not return (`hold`); the pipeline holds the
  * request's and the response's secret members itself.
  */
