@@ -233,7 +233,7 @@ describe("web console: usage, cost, trail integrity and identities", { skip: SKI
 
     await page.getByLabel("Tag key").fill("team");
     await page.getByLabel("Tag value").fill("blue");
-    await page.getByRole("button", { name: "Add tag" }).click();
+    await page.getByRole("button", { name: "Add or replace tag" }).click();
     await page.getByRole("button", { name: "Remove tag team" }).waitFor();
     assert.deepEqual((await iam.send(new ListUserTagsCommand({ UserName: "console-user" }))).Tags, [{ Key: "team", Value: "blue" }]);
     await assertAccessible(page, "identities-user");
@@ -264,7 +264,7 @@ describe("web console: usage, cost, trail integrity and identities", { skip: SKI
     await page.getByRole("heading", { name: "Trust policy" }).waitFor();
     await page.getByLabel("Tag key").fill("env");
     await page.getByLabel("Tag value").fill("test");
-    await page.getByRole("button", { name: "Add tag" }).click();
+    await page.getByRole("button", { name: "Add or replace tag" }).click();
     await page.getByRole("button", { name: "Remove tag env" }).waitFor();
     assert.deepEqual((await iam.send(new ListRoleTagsCommand({ RoleName: "console-role" }))).Tags, [{ Key: "env", Value: "test" }]);
     await page.getByLabel("Managed policy to attach").selectOption({ label: "console-managed" });

@@ -121,10 +121,13 @@ describe("kmsd as an installed package", () => {
 
   it("ships the bin, the built JavaScript, the LICENSE and README, and no source, test or dev-only file", () => {
     const files = filesUnder(join(app, "node_modules", "kmsd"));
-    const unexpected = files.filter((file) => !/^(LICENSE|README\.md|package\.json|bin\/kmsd\.mjs|dist\/src\/.+\.(js|d\.ts)|dist\/console\/(index\.html|app\.js|style\.css))$/.test(file));
+    const unexpected = files.filter((file) => !/^(LICENSE|README\.md|package\.json|bin\/kmsd\.mjs|dist\/src\/.+\.(js|d\.ts)|dist\/console\/(index\.html|app\.js|style\.css|uplot\.css|licenses\.txt))$/.test(file));
     assert.deepEqual(unexpected, []);
     assert.ok(files.includes("dist/src/cli/main.js"));
     assert.ok(files.includes("dist/console/app.js"), "the web console ships: kmsd serve serves it");
+    // The bundle holds other projects' code: their licence notices ship with it.
+    const licenses = readFileSync(join(app, "node_modules", "kmsd", "dist", "console", "licenses.txt"), "utf8");
+    for (const bundled of ["preact", "uplot", "@aws-sdk/client-kms"]) assert.match(licenses, new RegExp(`^${bundled} \\d`, "m"), bundled);
     assert.ok(files.includes("LICENSE"));
   });
 

@@ -29,7 +29,13 @@ function errorCodeOf(response: RawResponse): string | undefined {
 describe("routes: which requests may skip authentication and the audit trail", () => {
   it("the route tables hold exactly the unaudited routes listed here", () => {
     assert.deepEqual(lines(NODE_ROUTES), ["probe GET /health", "probe GET /ready", "dev POST /kmsd/dev/clock", "dev POST /kmsd/dev/reset", "console * /console/*"]);
-    assert.deepEqual(lines(OPERATOR_ROUTES), ["operator GET /kmsd/operator/seal-status", "operator POST /kmsd/operator/unseal", "operator POST /kmsd/operator/seal"]);
+    assert.deepEqual(lines(OPERATOR_ROUTES), [
+      "operator GET /kmsd/operator/seal-status",
+      "operator POST /kmsd/operator/unseal",
+      "operator POST /kmsd/operator/seal",
+      "operator POST /kmsd/operator/rotate-root",
+      "operator POST /kmsd/operator/rekey",
+    ]);
     assert.deepEqual(lines(SEALED_ROUTES), ["probe GET /health", "probe GET /ready"]);
   });
 
@@ -108,6 +114,8 @@ describe("routes: which requests may skip authentication and the audit trail", (
       ["operator GET /kmsd/operator/seal-status", { method: "GET", path: "/kmsd/operator/seal-status" }],
       ["operator POST /kmsd/operator/unseal", { path: "/kmsd/operator/unseal", body: "{}" }],
       ["operator POST /kmsd/operator/seal", { path: "/kmsd/operator/seal", body: "{}" }],
+      ["operator POST /kmsd/operator/rotate-root", { path: "/kmsd/operator/rotate-root", body: "{}" }],
+      ["operator POST /kmsd/operator/rekey", { path: "/kmsd/operator/rekey", body: "{}" }],
     ] as const) {
       it(`${line} answers without an audit record`, async () => {
         assert.ok([...lines(NODE_ROUTES), ...lines(OPERATOR_ROUTES)].includes(line));

@@ -18,6 +18,7 @@ import { download, ErrorBox, Field, Title, useAction, useLoad } from "../ui.tsx"
 import { pem } from "../pem.ts";
 import { keyCatalog } from "../keyCatalog.ts";
 import { TagRows, type TagRow } from "../components/TagRows.tsx";
+import { TagsSection } from "../components/TagsSection.tsx";
 
 export function KeyDetailPage({ session, keyId }: { session: Session; keyId: string }) {
   const key = useLoad(async () => {
@@ -176,56 +177,19 @@ function Aliases({ session, keyId }: { session: Session; keyId: string }) {
 }
 
 function Tags({ session, keyId }: { session: Session; keyId: string }) {
-  const tags = useLoad(async () => {
-    const list = (await session.kms.send(new ListResourceTagsCommand({ KeyId: keyId }))).Tags ?? [];
-    keyCatalog(session.kms).rememberTags(keyId, list);
-    return list;
-  }, [keyId, session]);
-  const [tagKey, setTagKey] = useState("");
-  const [tagValue, setTagValue] = useState("");
-  const act = useAction(async (change: () => Promise<unknown>) => {
-    await change();
-    tags.reload();
-  });
   return (
-    <section aria-labelledby="tags-heading">
-      <h2 id="tags-heading">Tags</h2>
-      <ErrorBox error={tags.error ?? act.error} />
-      <table>
-        <caption class="visually-hidden">Tags</caption>
-        <thead>
-          <tr><th scope="col">Key</th><th scope="col">Value</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>
-        </thead>
-        <tbody>
-          {(tags.data ?? []).map((tag) => (
-            <tr key={tag.TagKey}>
-              <td>{tag.TagKey}</td>
-              <td>{tag.TagValue}</td>
-              <td>
-                <button type="button" onClick={() => act.run(() => session.kms.send(new UntagResourceCommand({ KeyId: keyId, TagKeys: [tag.TagKey ?? ""] })))}>
-                  Remove tag {tag.TagKey}
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <form
-        class="inline"
-        onSubmit={(e) => {
-          e.preventDefault();
-          act.run(async () => {
-            await session.kms.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: tagKey, TagValue: tagValue }] }));
-            setTagKey("");
-            setTagValue("");
-          });
-        }}
-      >
-        <Field label="Tag key"><input value={tagKey} onInput={(e) => setTagKey(e.currentTarget.value)} /></Field>
-        <Field label="Tag value"><input value={tagValue} onInput={(e) => setTagValue(e.currentTarget.value)} /></Field>
-        <button type="submit" disabled={!tagKey}>Add or replace tag</button>
-      </form>
-    </section>
+    <TagsSection
+      level={2}
+      of={keyId}
+      deps={[keyId, session]}
+      load={async () => {
+        const list = (await session.kms.send(new ListResourceTagsCommand({ KeyId: keyId }))).Tags ?? [];
+        keyCatalog(session.kms).rememberTags(keyId, list);
+        return list.map((tag) => ({ key: tag.TagKey ?? "", value: tag.TagValue ?? "" }));
+      }}
+      untag={(key) => session.kms.send(new UntagResourceCommand({ KeyId: keyId, TagKeys: [key] }))}
+      tag={(tag) => session.kms.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: tag.key, TagValue: tag.value }] }))}
+    />
   );
 }
 

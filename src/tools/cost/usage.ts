@@ -57,17 +57,9 @@ export interface UsageEvent {
   record: string;
 }
 
-/** A key that still exists. */
-export interface ExistingKey {
-  accountId: string;
-  region: string;
-  arn: string;
-  keySpec: string;
-  customerManaged: boolean;
-  createdMs: number;
+/** A key that still exists, as its store or DescribeKey has it: billed unless its deletion is pending. */
+export interface ExistingKey extends Omit<KeyLife, "billedUntilMs"> {
   pendingDeletion: boolean;
-  /** When its material was rotated, oldest first. */
-  rotationsMs: number[];
 }
 
 /** Where the records come from. */
