@@ -40,8 +40,22 @@ export async function findCustomKeyStore(ctx: RequestContext, id: string): Promi
  */
 export async function withStoreAvailability(ctx: RequestContext, key: KeyRecord): Promise<KeyRecord> {
   if (key.customKeyStoreId === undefined || (key.state !== "Enabled" && key.state !== "Disabled")) return key;
-  const store = await ctx.services.store.customKeyStores.get(key.accountId, key.region, key.customKeyStoreId);
+  const store = await storeOfKey(ctx, key);
   return store?.connectionState === "CONNECTED" ? key : { ...key, state: "Unavailable" };
+}
+
+/** The stores a request read, by request: its key-state check and its proxy or token call share one read. */
+const storesReadBy = new WeakMap<RequestContext, Map<string, Promise<CustomKeyStoreRecord | undefined>>>();
+
+/** The custom key store of `key`, read once per request. */
+export function storeOfKey(ctx: RequestContext, key: KeyRecord): Promise<CustomKeyStoreRecord | undefined> {
+  const id = key.customKeyStoreId;
+  if (id === undefined) return Promise.resolve(undefined);
+  let read = storesReadBy.get(ctx);
+  if (!read) storesReadBy.set(ctx, (read = new Map()));
+  let store = read.get(id);
+  if (!store) read.set(id, (store = ctx.services.store.customKeyStores.get(key.accountId, key.region, id)));
+  return store;
 }
 
 /** AWS's answer for a store id or name the account does not have. */

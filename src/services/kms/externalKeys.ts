@@ -24,7 +24,7 @@ import { keyArn, type KeyRecord } from "../../keys/records.ts";
 import type { RequestContext } from "../../server/context.ts";
 import { readXksBlob, writeXksBlob } from "../../xks/xksCiphertext.ts";
 import { XksKeyInUseError } from "../../store/customKeyStoreTable.ts";
-import { callProxy, findCustomKeyStore, hsmAccess, proxyTarget, requestMetadata } from "./customKeyStores.ts";
+import { callProxy, findCustomKeyStore, hsmAccess, proxyTarget, requestMetadata, storeOfKey } from "./customKeyStores.ts";
 import type { KmsOperation } from "./registry.ts";
 
 /** Whether a key's material is doubled by a custom key store's key (Origin EXTERNAL_KEY_STORE or AWS_CLOUDHSM). */
@@ -84,7 +84,7 @@ async function withToken<T>(ctx: RequestContext, store: CustomKeyStoreRecord, ca
 }
 
 async function connectedStore(ctx: RequestContext, key: KeyRecord): Promise<CustomKeyStoreRecord> {
-  const store = key.customKeyStoreId === undefined ? undefined : await ctx.services.store.customKeyStores.get(key.accountId, key.region, key.customKeyStoreId);
+  const store = await storeOfKey(ctx, key);
   if (!store || store.connectionState !== "CONNECTED") throw new KMSInvalidStateException(storeNotConnectedMessage(key.origin === "AWS_CLOUDHSM" ? "AWS_CLOUDHSM" : "EXTERNAL_KEY_STORE"));
   return store;
 }
