@@ -18,7 +18,7 @@ import {
 } from "@aws-sdk/client-iam";
 import { createKey, type CreatedKey } from "./support/e2e.ts";
 import { startKmsd, type Kmsd } from "./support/kmsd.ts";
-import { runTool } from "./support/tools.ts";
+import { monthAfterNext, runTool } from "./support/tools.ts";
 import { assertAccessible, openBrowser, screenshot, signInWithKeyboard, SKIP_WITHOUT_CHROMIUM } from "./support/console.ts";
 
 const HOUR = 3600;
@@ -71,12 +71,9 @@ describe("web console: usage, cost, trail integrity and identities", { skip: SKI
   });
 
   it("a scripted month: keys created, used, rotated and deleted on the dev clock", async () => {
-    // The month after next: all of it lies ahead on the server clock, so the test writes its whole history.
-    const now = (await kmsd.advanceClock(0)).epochSeconds;
-    const today = new Date(now * 1000);
-    const start = Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 2, 1) / 1000;
-    const end = Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 3, 1) / 1000;
-    month = new Date(start * 1000).toISOString().slice(0, 7);
+    const scripted = await monthAfterNext(kmsd);
+    const { now, start, end } = scripted;
+    month = scripted.month;
 
     await kmsd.advanceClock(start - 30 * 60 - now);
     keys.a = await createKey(kms, { Description: "lives all month" });

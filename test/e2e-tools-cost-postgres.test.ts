@@ -11,7 +11,7 @@ import { DescribeKeyCommand, EncryptCommand } from "@aws-sdk/client-kms";
 import { createKey, type CreatedKey } from "./support/e2e.ts";
 import { startKmsd, type Kmsd } from "./support/kmsd.ts";
 import { freshDatabase } from "./support/postgres.ts";
-import { runTool } from "./support/tools.ts";
+import { monthAfterNext, runTool } from "./support/tools.ts";
 
 const HOUR = 3600;
 
@@ -37,12 +37,10 @@ void describe("kmsd cost --database (PostgreSQL)", () => {
     databaseUrl = await freshDatabase();
     kmsd = await startKmsd({ dev: true, args: ["--database", databaseUrl] });
     const kms = kmsd.kms();
-    const now = (await kmsd.advanceClock(0)).epochSeconds;
-    const today = new Date(now * 1000);
-    const start = Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 2, 1) / 1000;
-    const end = Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 3, 1) / 1000;
-    month = new Date(start * 1000).toISOString().slice(0, 7);
-    hours = (end - start) / HOUR;
+    const scripted = await monthAfterNext(kmsd);
+    const { now, start, end } = scripted;
+    month = scripted.month;
+    hours = scripted.hours;
     await kmsd.advanceClock(start - HOUR - now);
     key = await createKey(kms);
     await kmsd.advanceClock(2 * HOUR);

@@ -20,7 +20,7 @@ import {
 } from "@aws-sdk/client-kms";
 import { createKey, type CreatedKey } from "./support/e2e.ts";
 import { startKmsd, type Kmsd } from "./support/kmsd.ts";
-import { runTool } from "./support/tools.ts";
+import { monthAfterNext, runTool } from "./support/tools.ts";
 
 const MINUTE = 60;
 const HOUR = 3600;
@@ -68,13 +68,10 @@ void describe("kmsd cost over a scripted month", () => {
     kmsd = await startKmsd({ dev: true });
     kms = kmsd.kms();
     dir = mkdtempSync(join(tmpdir(), "kmsd-tools-cost-"));
-    // The month after next on the server clock: all of it lies ahead, so the test writes its whole history.
-    const now = (await kmsd.advanceClock(0)).epochSeconds;
-    const today = new Date(now * 1000);
-    const start = Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 2, 1) / 1000;
-    const end = Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 3, 1) / 1000;
-    month = new Date(start * 1000).toISOString().slice(0, 7);
-    hours = (end - start) / HOUR;
+    const scripted = await monthAfterNext(kmsd);
+    const { now, start, end } = scripted;
+    month = scripted.month;
+    hours = scripted.hours;
 
     // 55 minutes before the month: three keys that live through all of it.
     await kmsd.advanceClock(start - 55 * MINUTE - now);

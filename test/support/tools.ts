@@ -36,3 +36,26 @@ export async function runTool(args: string[], options: { env: NodeJS.ProcessEnv;
 export function toolEnv(kmsd: Kmsd, options: { credentials?: Credentials; region?: string } = {}): NodeJS.ProcessEnv {
   return { ...awsCliEnv(options.credentials ?? kmsd.credentials, options.region), AWS_ENDPOINT_URL: kmsd.endpoint, AWS_MAX_ATTEMPTS: "1" };
 }
+
+/** A calendar month of the server clock, in epoch seconds, as `kmsd cost --month` names it. */
+export interface ScriptedMonth {
+  /** The server clock's now when it was chosen. */
+  now: number;
+  start: number;
+  end: number;
+  /** YYYY-MM. */
+  month: string;
+  hours: number;
+}
+
+/**
+ * The month after next on `kmsd`'s dev clock: all of it lies ahead, so a cost test writes
+ * its whole history by moving the clock through it.
+ */
+export async function monthAfterNext(kmsd: Kmsd): Promise<ScriptedMonth> {
+  const now = (await kmsd.advanceClock(0)).epochSeconds;
+  const today = new Date(now * 1000);
+  const start = Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 2, 1) / 1000;
+  const end = Date.UTC(today.getUTCFullYear(), today.getUTCMonth() + 3, 1) / 1000;
+  return { now, start, end, month: new Date(start * 1000).toISOString().slice(0, 7), hours: (end - start) / 3600 };
+}
