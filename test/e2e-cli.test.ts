@@ -175,14 +175,16 @@ describe("kmsd command line", () => {
     await atDebug.stop();
   });
 
-  it("--log-format text writes the listening line for people; KMSD_LOG_FORMAT=text does the same", async () => {
+  it("--log-format text writes the listening line for people, first; KMSD_LOG_FORMAT=text does the same", async () => {
     for (const [args, env] of [[["--log-format", "text"], {}], [[], { KMSD_LOG_FORMAT: "text" }]] as const) {
       const dataDir = tempDir();
       const served = await startServe(["--port", "0", "--data-dir", dataDir, "--workers", "1", "--default-account", "123456789012", ...args], env, (stderr) =>
-        / listening on /.test(stderr) && stderr.endsWith("\n") ? stderr : undefined,
+        / listening on /.test(stderr) && /stored unprotected.*\n/.test(stderr) ? stderr : undefined,
       );
       await served.stop();
-      const line = served.ready.split("\n").find((text) => text.includes(" listening on ")) ?? "";
+      // The first line a person reads says where to go (the unprotected root key's warning follows it).
+      const [line = "", ...rest] = served.ready.split("\n");
+      assert.ok(rest.some((text) => text.includes("the root key is stored unprotected")), served.ready);
       const pattern = `^\\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z INFO  kmsd ${VERSION.replaceAll(".", "\\.")} listening on http://127\\.0\\.0\\.1:\\d+ \\(data ${dataDir}, default account 123456789012, 1 worker\\)$`;
       assert.match(line, new RegExp(pattern));
     }

@@ -103,7 +103,6 @@ export async function serve(options: ServeConfig): Promise<void | number> {
 async function servePrimary(config: ServeConfig, onListening: (port: number, start: Start | undefined, seal: SealStatus) => void): Promise<number> {
   ensureDataDirectory(config.dataDir);
   const source = rootKeySourceOf(config.dataDir, config);
-  warnIfUnprotected(source, config.dataDir, config.dev);
   let start: Start | undefined;
   let listeningPort: number | undefined;
   const relay = new PrimarySealRelay(async (rootKey) => {
@@ -144,10 +143,14 @@ async function serveAsWorker(config: ServeConfig): Promise<void> {
   }
 }
 
-/** The first start's credentials (unless --quiet-credentials), then the one "listening" line. */
+/**
+ * The first start's credentials (unless --quiet-credentials), then the one "listening" line,
+ * then the warning an unprotected root key owes: where to go comes first.
+ */
 function announce(config: ServeConfig, port: number, start: Start | undefined, seal: SealStatus): void {
   showCreated(config, port, start);
   announceListening(config, port, start?.accountId, seal);
+  warnIfUnprotected(seal.mode, config.dataDir, config.dev);
 }
 
 /** A first start's credentials, once: framed on stdout, or (--quiet-credentials) where to find them. */
@@ -242,7 +245,6 @@ async function serveUntilStopped(
     seal = proxy;
   } else {
     const source = rootKeySourceOf(config.dataDir, config);
-    warnIfUnprotected(source, config.dataDir, config.dev);
     const nodeSeal = new NodeSeal(source, listener, nodeOperations(config));
     onClose(async () => nodeSeal.stop());
     ready = nodeSeal.start();

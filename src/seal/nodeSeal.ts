@@ -232,9 +232,10 @@ export class NodeSeal implements SealControl {
     this.#rootKey = rootKey;
     this.#reason = undefined;
     this.#sealedByOperator = false;
+    // The file mode has no seal to record or announce: its every start would be an event.
+    if (this.#source.mode === "file") return log.debug("unsealed", { mode: "file" });
     log.info("unsealed", { mode: this.#source.mode });
-    // The file mode has no seal to record: its every start would be an event.
-    if (this.#source.mode !== "file") await this.#record("UnsealNode", { mode: this.#source.mode, ...originDetails(origin) });
+    await this.#record("UnsealNode", { mode: this.#source.mode, ...originDetails(origin) });
   }
 
   async #record(eventName: "SealNode" | "UnsealNode" | "RefuseUnsealShare", details: Record<string, string>): Promise<void> {

@@ -84,8 +84,8 @@ export function rootKeySourceOf(dataDir: string, options: SealOptions): RootKeyS
 }
 
 /** Logs the one warning a server in the `file` mode owes its operator (unless --dev). */
-export function warnIfUnprotected(source: RootKeySource, dataDir: string, dev: boolean): void {
-  if (source.mode !== "file" || dev) return;
+export function warnIfUnprotected(mode: SealMode, dataDir: string, dev: boolean): void {
+  if (mode !== "file" || dev) return;
   log.warn(
     "the root key is stored unprotected: whoever copies the data directory (or a backup of it) can decrypt every key; " +
       "seal it with kmsd operator seal-migrate --to shamir|kms|pkcs11, or start new data directories with kmsd operator init",
