@@ -9,12 +9,13 @@
  * already, under PostgreSQL's READ COMMITTED the tail rows are. Group commit is the writer
  * thread's: one append (one transaction, one flush) per writer turn, whatever the number
  * of requests. Within it the statements do not grow with the events either (each one is a
- * round trip on PostgreSQL): one multi-row INSERT for the events, one for their resources,
- * one UPDATE per chain, one upsert for the keys' last usage.
+ * round trip on PostgreSQL): the engine writes the linked rows (auditAppend.ts; on PostgreSQL
+ * in one statement).
  */
 import { GENESIS_HASH } from "../audit/canonicalJson.ts";
-import { chainKey, chainsOf, linkEvents, type ChainTail, type LinkedEvent } from "../audit/chain.ts";
-import type { KeyUsage } from "../audit/events.ts";
+import { chainKey, chainsOf, linkEvents, type ChainTail } from "../audit/chain.ts";
+import type { AuditEvent, KeyUsage } from "../audit/events.ts";
+import { ChainMovedError, latestUsages, type ChainMove } from "./auditAppend.ts";
 import { lookupPage, lookupSql } from "./auditLookupSql.ts";
 import type {
   AuditBatch,
@@ -31,9 +32,8 @@ import type {
   RegisteredLogFile,
   StoredSigningKey,
 } from "./auditStore.ts";
-import { valuesChunks } from "./multiRowInsert.ts";
 import type { SqlEngine } from "./sqlEngine.ts";
-import type { SqlExecutor, SqlRow, SqlValue } from "./sqlRunner.ts";
+import type { SqlExecutor, SqlRow } from "./sqlRunner.ts";
 
 const META_TRACKING_START = "tracking_start_ms";
 const META_PRIVATE_KEY = "digest_signing_key";
@@ -41,12 +41,19 @@ const META_PUBLIC_KEY = "digest_public_key";
 /** Each chain's delivery status is a meta row (JSON), so it needs no table of its own. */
 const metaDeliveryStatus = (accountId: string, region: string) => `delivery_status/${accountId}/${region}`;
 
+/** How long a store appends the locked way after another writer moved one of its chains. */
+const CONTENDED_MS = 1_000;
+
 const DIGEST_COLUMNS = "id, path, start_time, end_time, sha256, signature, first_seq, last_seq, last_hash, newest_event_time";
 
 /** AuditStore on an engine's SQL. */
 export class SqlAuditStore implements AuditStore {
   readonly #engine: SqlEngine;
   readonly #sql: SqlEngine["sql"];
+  /** Each chain's tail as this store's last append to it left it (it may have moved since). */
+  readonly #knownTails = new Map<string, ChainTail>();
+  /** Until when appends take the locked way (performance.now() ms): another writer moved a chain lately. */
+  #contendedUntil = 0;
 
   constructor(engine: SqlEngine) {
     this.#engine = engine;
@@ -56,15 +63,41 @@ export class SqlAuditStore implements AuditStore {
   async append(batches: readonly AuditBatch[]): Promise<void> {
     const events = batches.flatMap((batch) => batch.events);
     const usages = latestUsages(batches.flatMap((batch) => batch.usages));
-    await this.#engine.writeTransaction(async (tx) => {
+    if (await this.#appendAfterKnownTail(events, usages)) return;
+    const tails = await this.#engine.writeTransaction(async (tx) => {
       // The batches' events in order, after the tails read under the lock: as if appended one batch after another.
-      const { linked, tails } = linkEvents(events, await this.#lockTails(tx, chainsOf(events)));
-      await insertEvents(tx, linked);
-      for (const tail of tails) {
-        await tx.run("UPDATE chains SET last_seq = ?, last_hash = ? WHERE account_id = ? AND region = ?", tail.seq, tail.hash, tail.accountId, tail.region);
-      }
-      await upsertLastUsages(tx, usages);
+      const stored = await this.#lockTails(tx, chainsOf(events));
+      const { linked, tails } = linkEvents(events, stored);
+      const moves = tails.map((to): ChainMove => ({ from: stored.get(chainKey(to.accountId, to.region)) ?? missingTail(), to }));
+      await this.#engine.writeAppend(tx, { linked, moves, usages });
+      return tails;
     });
+    for (const tail of tails) this.#knownTails.set(chainKey(tail.accountId, tail.region), tail);
+  }
+
+  /**
+   * On an engine whose writeAppend is one statement (atomic by itself), an append to one
+   * chain whose tail this store wrote last skips the transaction and the locked read: the
+   * statement moves the chain only from that tail, and writes nothing if another writer
+   * moved it meanwhile. Then (false) the append takes the locked way, and so do this store's
+   * appends for CONTENDED_MS: where writers take turns on a chain, the guess would miss.
+   */
+  async #appendAfterKnownTail(events: readonly AuditEvent[], usages: readonly KeyUsage[]): Promise<boolean> {
+    if (!this.#engine.appendIsOneStatement || performance.now() < this.#contendedUntil) return false;
+    const [chain, ...others] = chainsOf(events);
+    const known = chain && this.#knownTails.get(chainKey(chain.accountId, chain.region));
+    if (known === undefined || others.length > 0) return false;
+    const { linked, tails } = linkEvents(events, new Map([[chainKey(known.accountId, known.region), known]]));
+    try {
+      await this.#engine.writeAppend(this.#sql, { linked, moves: tails.map((to) => ({ from: known, to })), usages });
+    } catch (error) {
+      if (!(error instanceof ChainMovedError)) throw error;
+      this.#knownTails.delete(chainKey(known.accountId, known.region));
+      this.#contendedUntil = performance.now() + CONTENDED_MS;
+      return false;
+    }
+    for (const tail of tails) this.#knownTails.set(chainKey(tail.accountId, tail.region), tail);
+    return true;
   }
 
   async lookup(query: LookupQuery): Promise<LookupPage> {
@@ -309,75 +342,8 @@ export class SqlAuditStore implements AuditStore {
   }
 }
 
-const EVENT_COLUMNS = "account_id, region, seq, prev_hash, hash, event_time, event_id, event_name, event_source, read_only, username, access_key_id, request_id, record";
-const RESOURCE_COLUMNS = "event_rowid, account_id, region, resource_type, resource_name, event_time, first_of_type";
-const USAGE_COLUMNS = "key_arn, operation, time_ms, event_id, request_id";
-
-/** Inserts linked events and their resources, each table in as few statements as its parameters allow. */
-async function insertEvents(tx: SqlExecutor, linked: readonly LinkedEvent[]): Promise<void> {
-  const eventRows = linked.map(({ event, seq, prevHash, hash }): SqlValue[] => [
-    event.accountId,
-    event.region,
-    seq,
-    prevHash,
-    hash,
-    event.timeMs,
-    event.eventId,
-    event.eventName,
-    event.eventSource,
-    event.readOnly ? "true" : "false",
-    event.username,
-    event.accessKeyId,
-    event.requestId,
-    event.record,
-  ]);
-  // RETURNING promises no order: each id is matched to its event by its place in its chain.
-  const rowIds = new Map<string, number>();
-  for (const { values, params } of valuesChunks(eventRows, 14)) {
-    const rows = await tx.all(`INSERT INTO events(${EVENT_COLUMNS}) VALUES ${values} RETURNING id, account_id, region, seq`, ...params);
-    for (const row of rows) rowIds.set(placeInChain(String(row.account_id), String(row.region), Number(row.seq)), Number(row.id));
-  }
-  const resourceRows: SqlValue[][] = [];
-  for (const { event, seq } of linked) {
-    const rowId = rowIds.get(placeInChain(event.accountId, event.region, seq));
-    if (rowId === undefined) throw new Error("an inserted event's id was not returned");
-    for (const [index, resource] of event.resources.entries()) {
-      // 1 on the first resource of its type: a ResourceType lookup finds each event once.
-      const firstOfType = event.resources.findIndex((other) => other.type === resource.type) === index ? 1 : 0;
-      resourceRows.push([rowId, event.accountId, event.region, resource.type, resource.name, event.timeMs, firstOfType]);
-    }
-  }
-  for (const { values, params } of valuesChunks(resourceRows, 7)) await tx.run(`INSERT INTO event_resources(${RESOURCE_COLUMNS}) VALUES ${values}`, ...params);
-}
-
-function placeInChain(accountId: string, region: string, seq: number): string {
-  return `${chainKey(accountId, region)}\u0000${seq}`;
-}
-
-/**
- * One usage per key: the one a row-by-row upsert (`WHERE excluded.time_ms >= time_ms`) would
- * leave, the last of the latest. One statement may not upsert a row twice (PostgreSQL refuses).
- */
-function latestUsages(usages: readonly KeyUsage[]): KeyUsage[] {
-  const latest = new Map<string, KeyUsage>();
-  for (const usage of usages) {
-    const kept = latest.get(usage.keyArn);
-    if (!kept || usage.timeMs >= kept.timeMs) latest.set(usage.keyArn, usage);
-  }
-  return [...latest.values()];
-}
-
-/** Records each key's last usage, never moving one back in time. */
-async function upsertLastUsages(tx: SqlExecutor, usages: readonly KeyUsage[]): Promise<void> {
-  const rows = usages.map((usage): SqlValue[] => [usage.keyArn, usage.operation, usage.timeMs, usage.eventId, usage.requestId]);
-  for (const { values, params } of valuesChunks(rows, 5)) {
-    await tx.run(
-      `INSERT INTO key_last_usage(${USAGE_COLUMNS}) VALUES ${values} ` +
-        "ON CONFLICT(key_arn) DO UPDATE SET operation = excluded.operation, time_ms = excluded.time_ms, event_id = excluded.event_id, request_id = excluded.request_id " +
-        "WHERE excluded.time_ms >= key_last_usage.time_ms",
-      ...params,
-    );
-  }
+function missingTail(): never {
+  throw new Error("a linked chain's tail was not read");
 }
 
 async function signingKey(sql: SqlExecutor): Promise<StoredSigningKey | undefined> {

@@ -4,6 +4,7 @@
  * locking that differ. Everything else is written once. SQLite implements it in
  * sqlite/sqliteEngine.ts, PostgreSQL in postgres/pgEngine.ts.
  */
+import type { AppendRows } from "./auditAppend.ts";
 import type { SqlExecutor, SqlRunner } from "./sqlRunner.ts";
 
 /** A listing paged by a sequence: its rows take their places in insert order. */
@@ -26,6 +27,14 @@ export interface SqlEngine {
    * writer committed).
    */
   writeTransaction<T>(body: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Writes an audit append's linked rows in `tx`, after its chains' tails were read under
+   * their locks; throws ChainMovedError (rolling the append back) if a tail is not where
+   * it was read. SQLite runs the portable statements (auditAppend.ts), PostgreSQL one.
+   */
+  writeAppend(tx: SqlExecutor, rows: AppendRows): Promise<void>;
+  /** Whether writeAppend is one statement, atomic even outside a transaction (PostgreSQL's). */
+  readonly appendIsOneStatement: boolean;
   /** Appended to a SELECT whose rows a write transaction must hold until it commits: "" where the transaction locks the whole database. */
   readonly forUpdate: string;
   /** A top-level text field of a JSON document column, as an SQL expression (fixed names only, never input). */

@@ -7,6 +7,7 @@
  */
 import type { ListingScope, SequenceListing, SqlEngine } from "../sqlEngine.ts";
 import type { SqlExecutor } from "../sqlRunner.ts";
+import { writeAppendRows } from "./pgAuditAppend.ts";
 import type { PgRunner } from "./pgRunner.ts";
 
 /** Why `kmsd backup` does not copy a PostgreSQL database: the database's own tools do it consistently. */
@@ -37,6 +38,8 @@ export function pgEngine(runner: PgRunner): SqlEngine {
   return {
     sql: runner,
     writeTransaction: (body) => runner.readCommitted(body),
+    writeAppend: writeAppendRows,
+    appendIsOneStatement: true,
     forUpdate: " FOR UPDATE",
     jsonText: (column, field) => `(${column}::jsonb)->>'${field}'`,
     // The column's default is the same; named here because the portable INSERT names every column.

@@ -116,13 +116,33 @@ function toParam(value: SqlValue): unknown {
   return value;
 }
 
+/** The queryable behind each executor this module made, for the PostgreSQL-only statements of prepared(). */
+const queryables = new WeakMap<SqlExecutor, Queryable>();
+
 /** An executor over one queryable. */
 export function executor(on: Queryable): SqlExecutor {
-  return {
+  const made: SqlExecutor = {
     get: async (sql, ...params) => (await query(on, sql, params)).rows[0],
     all: async (sql, ...params) => (await query(on, sql, params)).rows,
     run: async (sql, ...params) => ({ changes: (await query(on, sql, params)).rowCount ?? 0 }),
   };
+  queryables.set(made, on);
+  return made;
+}
+
+/**
+ * Runs a statement of PostgreSQL's own SQL (`$1` placeholders, array parameters) through an
+ * executor of this module, as the named statement `name`: each connection parses and plans
+ * it once, then only binds. For fixed texts only (one name, one text, for good).
+ */
+export async function prepared(tx: SqlExecutor, name: string, text: string, values: readonly unknown[]): Promise<pg.QueryResult<SqlRow>> {
+  const on = queryables.get(tx);
+  if (on === undefined) throw new Error("prepared() runs on an executor of a PostgreSQL runner");
+  try {
+    return await on.query<SqlRow>({ name, text, values: [...values] });
+  } catch (error) {
+    throw asTimeout(error);
+  }
 }
 
 /** The SqlRunner of a pool, plus the read-committed transactions of the Store. */
@@ -133,6 +153,7 @@ export class PgRunner implements SqlRunner {
   constructor(pool: pg.Pool) {
     this.pool = pool;
     this.#executor = executor(pool);
+    queryables.set(this, pool);
   }
 
   get(sql: string, ...params: SqlValue[]): Promise<SqlRow | undefined> {

@@ -8,6 +8,7 @@
  * commits in the order places are taken.
  */
 import type { DatabaseSync } from "node:sqlite";
+import { writeAppendRows } from "../auditAppend.ts";
 import type { SqlEngine } from "../sqlEngine.ts";
 import { SqliteConnection } from "./connection.ts";
 
@@ -17,6 +18,8 @@ export function sqliteEngine(db: DatabaseSync): SqlEngine {
   return {
     sql: connection,
     writeTransaction: (body) => connection.transaction(body),
+    writeAppend: writeAppendRows,
+    appendIsOneStatement: false,
     forUpdate: "",
     jsonText: (column, field) => `json_extract(${column}, '$.${field}')`,
     // Found through the grants_by_seq index, not by scanning every grant.
