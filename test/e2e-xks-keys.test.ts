@@ -27,7 +27,7 @@ import {
 import { cloudTrailClient } from "./support/audit.ts";
 import { expectAwsError, type Kmsd } from "./support/kmsd.ts";
 import { freshDatabase } from "./support/postgres.ts";
-import { externalStoreInput, freePort, makeProxyTls, PROXY_USER, startProxyKmsd, startStoreKmsd, type ProxyTls } from "./support/xks.ts";
+import { externalStoreInput, PROXY_USER, startStoreKmsd, XksNodes } from "./support/xks.ts";
 
 const NOT_CONNECTED =
   "This KMS key is in a custom key store that is not connected to its external key store proxy. Connect the external key store and try the request again.";
@@ -44,25 +44,21 @@ const PRINCIPALS_USER = {
 };
 
 describe("keys of external key stores", () => {
-  let tls: ProxyTls;
+  let nodes: XksNodes;
   let b: Kmsd;
   let a: Kmsd;
   let kmsA: KMSClient;
   let store: string;
-  let proxyPort: number;
 
   before(async () => {
-    tls = makeProxyTls();
-    proxyPort = await freePort();
-    b = await startProxyKmsd(tls, proxyPort, undefined, [PROXY_USER, KEYS_USER, PRINCIPALS_USER]);
-    a = await startStoreKmsd(tls, proxyPort);
+    nodes = await XksNodes.start({ proxyUsers: [PROXY_USER, KEYS_USER, PRINCIPALS_USER] });
+    ({ a, b } = nodes);
     kmsA = a.kms();
     store = (await kmsA.send(new CreateCustomKeyStoreCommand(externalStoreInput("xks-keys")))).CustomKeyStoreId as string;
     await kmsA.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: store }));
   });
   after(async () => {
-    await a?.dispose();
-    await b?.dispose();
+    await nodes?.dispose();
   });
 
   /** A new key in B, the external key of a key in A. */
@@ -130,7 +126,7 @@ describe("keys of external key stores", () => {
   });
 
   test("the same on PostgreSQL", async () => {
-    const onPostgres = await startStoreKmsd(tls, proxyPort, { args: ["--database", await freshDatabase()] });
+    const onPostgres = await startStoreKmsd(nodes.tls, nodes.proxyPort, { args: ["--database", await freshDatabase()] });
     try {
       const kms = onPostgres.kms();
       const id = (await kms.send(new CreateCustomKeyStoreCommand(externalStoreInput("xks-postgres", { XksProxyUriPath: "/postgres/kms/xks/v1" })))).CustomKeyStoreId as string;

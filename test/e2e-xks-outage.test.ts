@@ -20,7 +20,7 @@ import {
   type KMSClient,
 } from "@aws-sdk/client-kms";
 import { expectAwsError, type Kmsd } from "./support/kmsd.ts";
-import { externalStoreInput, freePort, makeProxyTls, ProxyRelay, startProxyKmsd, startStoreKmsd, type ProxyTls } from "./support/xks.ts";
+import { externalStoreInput, type ProxyRelay, XksNodes } from "./support/xks.ts";
 
 const TIMED_OUT =
   "AWS KMS rejected the request because the external key store proxy did not respond in time. Retry the request. If you see this error repeatedly, report it to your external key store proxy administrator.";
@@ -31,24 +31,19 @@ const UNREACHABLE =
 const TIMEOUT_MS = 3000;
 
 describe("an external key store whose proxy stalls or stops after it connected", () => {
-  let tls: ProxyTls;
+  let nodes: XksNodes & { relay: ProxyRelay };
   let b: Kmsd;
   let relay: ProxyRelay;
   let a: Kmsd;
   let kmsA: KMSClient;
 
   before(async () => {
-    tls = makeProxyTls();
-    const proxyPort = await freePort();
-    b = await startProxyKmsd(tls, proxyPort);
-    relay = await ProxyRelay.open(proxyPort);
-    a = await startStoreKmsd(tls, relay.port, { dev: true, args: ["--xks-proxy-timeout", String(TIMEOUT_MS), "--metrics-port", "0"] });
+    nodes = await XksNodes.start({ relay: true, store: { dev: true, args: ["--xks-proxy-timeout", String(TIMEOUT_MS), "--metrics-port", "0"] } });
+    ({ a, b, relay } = nodes);
     kmsA = a.kms();
   });
   after(async () => {
-    await a?.dispose();
-    await relay?.stop();
-    await b?.dispose();
+    await nodes?.dispose();
   });
 
   /** The outcome of A's last health check of the store, from its metrics. */

@@ -27,7 +27,7 @@ import {
 } from "@aws-sdk/client-kms";
 import { expectAwsError, type Kmsd } from "./support/kmsd.ts";
 import { cloudTrailClient } from "./support/audit.ts";
-import { externalStoreInput, freePort, makeProxyTls, PROXY_USER, startProxyKmsd, startStoreKmsd, type ProxyTls } from "./support/xks.ts";
+import { externalStoreInput, PROXY_USER, XksNodes } from "./support/xks.ts";
 
 /** The parts of B's proxy-call events the test reads. */
 interface ProxyEventRecord {
@@ -41,24 +41,20 @@ const NOT_CONNECTED =
   "This KMS key is in a custom key store that is not connected to its external key store proxy. Connect the external key store and try the request again.";
 
 describe("external key stores through another kmsd's XKS proxy", () => {
-  let tls: ProxyTls;
-  let proxyPort: number;
+  let nodes: XksNodes;
   let b: Kmsd;
   let a: Kmsd;
   let kmsA: KMSClient;
   let externalKeyId: string;
 
   before(async () => {
-    tls = makeProxyTls();
-    proxyPort = await freePort();
-    b = await startProxyKmsd(tls, proxyPort);
-    a = await startStoreKmsd(tls, proxyPort);
+    nodes = await XksNodes.start();
+    ({ a, b } = nodes);
     kmsA = a.kms();
     externalKeyId = (await b.kms().send(new CreateKeyCommand({ Description: "held for A" }))).KeyMetadata?.KeyId as string;
   });
   after(async () => {
-    await a?.dispose();
-    await b?.dispose();
+    await nodes?.dispose();
   });
 
   const describeStore = async (id: string) => (await kmsA.send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: id }))).CustomKeyStores?.[0];
@@ -163,7 +159,7 @@ describe("external key stores through another kmsd's XKS proxy", () => {
     assert.equal(failed?.ConnectionErrorCode, "XKS_PROXY_NOT_REACHABLE");
     await expectAwsError(kmsA.send(new CreateCustomKeyStoreCommand(externalStoreInput("xks-down", { XksProxyUriPath: "/down/kms/xks/v1" }))), "XksProxyUriUnreachableException", UNREACHABLE);
 
-    b = await startProxyKmsd(tls, proxyPort, b.dataDir);
+    b = await nodes.restartProxy();
     // A FAILED store is disconnected before it connects again, as AWS requires.
     await expectAwsError(kmsA.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId })), "CustomKeyStoreInvalidStateException");
     await kmsA.send(new DisconnectCustomKeyStoreCommand({ CustomKeyStoreId: storeId }));

@@ -5,6 +5,7 @@
  * transaction, so the answer names what was taken; the unique indexes stand behind it.
  */
 import { type CustomKeyStoreRecord, type NewCustomKeyStoreRecord, proxyUri } from "../keys/customKeyStores.ts";
+import { pageOf } from "./rows.ts";
 import type { SqlExecutor, SqlRow, SqlRunner } from "./sqlRunner.ts";
 import type { Page } from "./store.ts";
 
@@ -86,9 +87,7 @@ export class SqlCustomKeyStoreTable implements CustomKeyStoreTable {
       after,
       limit + 1,
     );
-    const items = rows.slice(0, limit).map(fromRow);
-    const last = rows[limit - 1];
-    return rows.length > limit && last ? { items, next: String(last.seq) } : { items };
+    return pageOf(rows, limit, fromRow, "seq");
   }
 
   update(record: CustomKeyStoreRecord): Promise<"updated" | "lost" | CustomKeyStoreConflict> {

@@ -17,6 +17,7 @@ import { chainKey, chainsOf, linkEvents, type ChainTail } from "../audit/chain.t
 import type { AuditEvent, KeyUsage } from "../audit/events.ts";
 import { ChainMovedError, latestUsages, type ChainMove } from "./auditAppend.ts";
 import { lookupPage, lookupSql } from "./auditLookupSql.ts";
+import { optionalNumber } from "./rows.ts";
 import type {
   AuditBatch,
   AuditStore,
@@ -170,7 +171,7 @@ export class SqlAuditStore implements AuditStore {
         lastHash: String(row.last_hash),
         firstSeq: Number(row.first_seq),
         firstPrevHash: String(row.first_prev_hash),
-        prunedBeforeMs: row.pruned_before === null ? undefined : Number(row.pruned_before),
+        prunedBeforeMs: optionalNumber(row.pruned_before),
         deliveredSeq: Number(row.delivered_seq),
       }
     );
@@ -373,6 +374,6 @@ function digestFromRow(row: SqlRow): DigestEntry {
     firstSeq: Number(row.first_seq),
     lastSeq: Number(row.last_seq),
     lastHash: String(row.last_hash),
-    newestEventMs: row.newest_event_time === null ? undefined : Number(row.newest_event_time),
+    newestEventMs: optionalNumber(row.newest_event_time),
   };
 }

@@ -7,7 +7,7 @@
  * `INSERT ... ON CONFLICT DO NOTHING` (both engines; `changes` is the row count); path
  * prefixes as `substr(x, 1, length(CAST(? AS TEXT))) = ?` (the cast tells PostgreSQL the
  * parameter's type); `CAST(substr(version_id, 2) AS INTEGER)`; binary columns (BLOB,
- * bytea) read back through Buffer.from. A check that must hold at commit is made inside
+ * bytea) read back through Buffer.from (rows.ts's `bytes`). A check that must hold at commit is made inside
  * `transaction`, whose isolation each runner guarantees (SQLite's write lock, PostgreSQL's
  * SERIALIZABLE with retry).
  */
@@ -37,6 +37,7 @@ import type {
   NewVersionOutcome,
   TagOutcome,
 } from "./identityStore.ts";
+import { bytes, optionalText, pageOf } from "./rows.ts";
 import type { SqlExecutor, SqlRow, SqlRunner, SqlValue } from "./sqlRunner.ts";
 import type { Page } from "./store.ts";
 
@@ -610,13 +611,13 @@ export class SqlIdentityStore implements IdentityStore {
     return {
       accessKeyId: String(row.access_key_id),
       accountId: String(row.account_id),
-      tokenHash: Buffer.from(row.token_hash as Uint8Array),
-      wrappedSecret: Buffer.from(row.wrapped_secret as Uint8Array),
+      tokenHash: bytes(row.token_hash),
+      wrappedSecret: bytes(row.wrapped_secret),
       roleId: String(row.role_id),
       roleName: String(row.role_name),
       rolePath: String(row.role_path),
       sessionName: String(row.session_name),
-      sessionPolicy: row.session_policy === null ? undefined : String(row.session_policy),
+      sessionPolicy: optionalText(row.session_policy),
       policyArns: jsonList<string>(row.policy_arns),
       sessionTags: tagsFrom(row.session_tags),
       transitiveTagKeys: jsonList<string>(row.transitive_tag_keys),
@@ -645,8 +646,8 @@ export class SqlIdentityStore implements IdentityStore {
     return {
       accessKeyId: String(row.access_key_id),
       accountId: String(row.account_id),
-      tokenHash: Buffer.from(row.token_hash as Uint8Array),
-      wrappedSecret: Buffer.from(row.wrapped_secret as Uint8Array),
+      tokenHash: bytes(row.token_hash),
+      wrappedSecret: bytes(row.wrapped_secret),
       userId: optionalText(row.user_id),
       createdAtMs: Number(row.created_at),
       expiresAtMs: Number(row.expires_at),
@@ -685,10 +686,7 @@ function listParams(options: ListOptions): { prefix: string; after: string; limi
 
 // Cursors are the name_key of the last row (names sort without regard to case, as in IAM).
 function page<T>(rows: Row[], limit: number, map: (row: Row) => T): Page<T> {
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
-  const mapped = items.map(map);
-  return rows.length > limit && last ? { items: mapped, next: String(last.name_key) } : { items: mapped };
+  return pageOf(rows, limit, map, "name_key");
 }
 
 function tagsFrom(value: SqlValue | undefined): IamTag[] {
@@ -706,10 +704,6 @@ function policyVersionFromRow(row: Row): PolicyVersionRecord {
     document: String(row.document),
     createdAtMs: Number(row.created_at),
   };
-}
-
-function optionalText(value: SqlValue | undefined): string | undefined {
-  return value === null || value === undefined ? undefined : String(value);
 }
 
 function userFromRow(row: Row): UserRecord {
@@ -763,12 +757,13 @@ function managedPolicyFromRow(row: Row): ManagedPolicyRecord {
 }
 
 function accessKeyFromRow(row: Row): IdentityAccessKey {
-  const owner: IdentityKeyOwner = row.user_id === null || row.user_id === undefined ? { kind: "root" } : { kind: "user", userId: String(row.user_id) };
+  const userId = optionalText(row.user_id);
+  const owner: IdentityKeyOwner = userId === undefined ? { kind: "root" } : { kind: "user", userId };
   return {
     accessKeyId: String(row.access_key_id),
     accountId: String(row.account_id),
     owner,
-    wrappedSecret: Buffer.from(row.wrapped_secret as Uint8Array),
+    wrappedSecret: bytes(row.wrapped_secret),
     status: row.status === "Inactive" ? "Inactive" : "Active",
     createdAtMs: Number(row.created_at),
   };

@@ -14,10 +14,10 @@ import type { GrantRecord } from "../keys/grants.ts";
 import { keyHandle, nextDueMs, type AccountRecord, type AliasRecord, type KeyRecord, type NewKeyRecord, type StoredAccessKey, type StoredMaterial } from "../keys/records.ts";
 import type { IdentityStore } from "./identityStore.ts";
 import { accountIds, resetAccount } from "./resetAccount.ts";
-import { aliasFromRow, grantFromRow, keyFromRow, LostBatch, materialFromRow, parseSeqCursor } from "./rows.ts";
+import { aliasFromRow, grantFromRow, keyFromRow, LostBatch, materialFromRow, pageOf, parseSeqCursor } from "./rows.ts";
 import type { SqlEngine } from "./sqlEngine.ts";
 import { insertAccessKeyRow, SqlIdentityStore } from "./sqlIdentityStore.ts";
-import type { SqlExecutor, SqlRow, SqlValue } from "./sqlRunner.ts";
+import type { SqlExecutor, SqlValue } from "./sqlRunner.ts";
 import type { KeyBatch, KeyStateCount, Page, Store } from "./store.ts";
 import { claimXksKeys, SqlCustomKeyStoreTable, type CustomKeyStoreTable } from "./customKeyStoreTable.ts";
 import { GroupCommit } from "./groupCommit.ts";
@@ -153,7 +153,7 @@ export class SqlStore implements Store {
     const rows = await this.#engine.readListing("keys", { accountId, region }, (sql) =>
       sql.all("SELECT seq, revision, record FROM keys WHERE account_id = ? AND region = ? AND seq > ? ORDER BY seq LIMIT ?", accountId, region, after, limit + 1),
     );
-    return seqPage(rows, limit, keyFromRow);
+    return pageOf(rows, limit, keyFromRow, "seq");
   }
 
   async countCustomerKeys(accountId: string, region: string): Promise<number> {
@@ -193,7 +193,7 @@ export class SqlStore implements Store {
         limit + 1,
       ),
     );
-    return seqPage(rows, limit, grantFromRow);
+    return pageOf(rows, limit, grantFromRow, "seq");
   }
 
   async getGrant(grantId: string): Promise<GrantRecord | undefined> {
@@ -263,9 +263,7 @@ export class SqlStore implements Store {
       cursor ?? "",
       limit + 1,
     );
-    const items = rows.slice(0, limit).map(aliasFromRow);
-    const last = items.at(-1);
-    return rows.length > limit && last ? { items, next: last.aliasName } : { items };
+    return pageOf(rows, limit, aliasFromRow, "alias_name");
   }
 
   async snapshotTo(path: string): Promise<void> {
@@ -283,14 +281,6 @@ export class SqlStore implements Store {
   async close(): Promise<void> {
     await this.#engine.close();
   }
-}
-
-/** A page of a seq-ordered listing read with `limit + 1` rows: the cursor is the last item's seq when more follow. */
-function seqPage<T>(rows: readonly SqlRow[], limit: number, fromRow: (row: SqlRow) => T): Page<T> {
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  const items = page.map(fromRow);
-  return rows.length > limit && last ? { items, next: String(last.seq) } : { items };
 }
 
 async function setSetting(sql: SqlExecutor, name: string, value: string): Promise<void> {

@@ -7,6 +7,7 @@
  * customKeyStoreSecrets.ts reads and replaces them.
  */
 import { type CustomKeyStoreSecretKind, listCustomKeyStoreSecrets, replaceCustomKeyStoreSecret } from "./customKeyStoreSecrets.ts";
+import { bytes } from "./rows.ts";
 import type { SqlExecutor, SqlRunner, SqlValue } from "./sqlRunner.ts";
 
 /** The kinds of wrapped secret the Store holds. */
@@ -50,7 +51,7 @@ export async function listWrappedSecrets(sql: SqlExecutor, kind: WrappedSecretKi
     params = second === undefined ? [after[0] ?? ""] : [after[0] ?? "", after[0] ?? "", after[1] ?? ""];
   }
   const rows = await sql.all(`SELECT ${order}, ${wrappedColumn} AS wrapped FROM ${table} ${where} ORDER BY ${order} LIMIT ?`, ...params, limit);
-  return rows.map((row) => ({ kind, id: keyColumns.map((column) => String(row[column])), wrapped: Buffer.from(row.wrapped as Uint8Array) }));
+  return rows.map((row) => ({ kind, id: keyColumns.map((column) => String(row[column])), wrapped: bytes(row.wrapped) }));
 }
 
 /** A wrapped secret as read, and its re-wrapped form. */

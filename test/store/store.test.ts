@@ -23,6 +23,52 @@ async function allPages<T>(list: (cursor: string | undefined) => Promise<Page<T>
   }
 }
 
+/** A listing run again and again while writers insert, and what it must hold to (`listWhileWriting`). */
+interface ListingUnderWrites<T> {
+  /** What is listed, for the messages: "key", "grant". */
+  what: string;
+  /** One page of the listing after `cursor`. */
+  page: (cursor: string | undefined) => Promise<Page<T>>;
+  idOf: (item: T) => string;
+  /** The ids the writers have had acknowledged so far, in order; `write` appends to it. */
+  acknowledged: readonly string[];
+  /** Runs the writers to the end. */
+  write: () => Promise<unknown>;
+}
+
+/**
+ * Lists from the first page to the last, again and again while `write` runs (and at least
+ * twice), and asserts of every listing that it repeats no id and misses none acknowledged
+ * before its last page was read.
+ */
+async function listWhileWriting<T>({ what, page, idOf, acknowledged, write }: ListingUnderWrites<T>): Promise<void> {
+  let writing = true;
+  const lister = async () => {
+    let listings = 0;
+    while (writing || listings < 2) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let ackedBeforeLastPage = 0;
+      do {
+        ackedBeforeLastPage = acknowledged.length;
+        const { items, next } = await page(cursor);
+        seen.push(...items.map(idOf));
+        cursor = next;
+      } while (cursor !== undefined);
+      assert.equal(new Set(seen).size, seen.length, `no ${what} is listed twice`);
+      const listed = new Set(seen);
+      const missed = acknowledged.slice(0, ackedBeforeLastPage).filter((id) => !listed.has(id));
+      assert.deepEqual(missed, [], `listing ${listings} missed ${what}s acknowledged before its last page was read`);
+      listings++;
+    }
+  };
+  const listing = lister();
+  const writers = write().finally(() => {
+    writing = false;
+  });
+  await Promise.all([listing, writers]);
+}
+
 describeEachEngine("Store", (databases) => {
   it("listKeys pages in creation order: keys inserted between pages come once, at the end, and none is repeated or missed", async () => {
     const { store } = databases();
@@ -50,7 +96,6 @@ describeEachEngine("Store", (databases) => {
   it("listKeys under concurrent inserts with staggered commits: a listing repeats no key and misses none acknowledged before its last page was read", async () => {
     const { store } = databases();
     const acknowledged: string[] = [];
-    let writing = true;
     // Batches of 1 to 6 keys, each with a material version written after all the keys: a
     // larger batch takes its places in the order early and commits late, so commits land out
     // of the order of the places they took.
@@ -62,29 +107,13 @@ describeEachEngine("Store", (databases) => {
         acknowledged.push(...insert.map((key) => key.keyId));
       }
     };
-    const lister = async () => {
-      let listings = 0;
-      while (writing || listings < 2) {
-        const seen: string[] = [];
-        let cursor: string | undefined;
-        let ackedBeforeLastPage = 0;
-        do {
-          ackedBeforeLastPage = acknowledged.length;
-          const page = await store.listKeys(ACCOUNT, REGION, 2, cursor);
-          seen.push(...page.items.map((key) => key.keyId));
-          cursor = page.next;
-        } while (cursor !== undefined);
-        assert.equal(new Set(seen).size, seen.length, "no key is listed twice");
-        const listed = new Set(seen);
-        const missed = acknowledged.slice(0, ackedBeforeLastPage).filter((id) => !listed.has(id));
-        assert.deepEqual(missed, [], `listing ${listings} missed keys acknowledged before its last page was read`);
-        listings++;
-      }
-    };
-    const listing = lister();
-    await Promise.all(Array.from({ length: 8 }, (_, seed) => writer(seed)));
-    writing = false;
-    await listing;
+    await listWhileWriting({
+      what: "key",
+      page: (cursor) => store.listKeys(ACCOUNT, REGION, 2, cursor),
+      idOf: (key) => key.keyId,
+      acknowledged,
+      write: () => Promise.all(Array.from({ length: 8 }, (_, seed) => writer(seed))),
+    });
   });
 
   it("listRetirableGrants under concurrent inserts: a listing repeats no grant and misses none acknowledged before its last page was read", async () => {
@@ -93,7 +122,6 @@ describeEachEngine("Store", (databases) => {
     await store.insertKey(key, undefined);
     const retiring = `arn:aws:iam::${ACCOUNT}:role/retirer`;
     const acknowledged: string[] = [];
-    let writing = true;
     const writer = async () => {
       for (let n = 0; n < 60; n++) {
         const record = grant(key.keyId, retiring);
@@ -101,29 +129,13 @@ describeEachEngine("Store", (databases) => {
         acknowledged.push(record.grantId);
       }
     };
-    const lister = async () => {
-      let listings = 0;
-      while (writing || listings < 2) {
-        const seen: string[] = [];
-        let cursor: string | undefined;
-        let ackedBeforeLastPage = 0;
-        do {
-          ackedBeforeLastPage = acknowledged.length;
-          const page = await store.listRetirableGrants(ACCOUNT, REGION, retiring, 3, cursor);
-          seen.push(...page.items.map((item) => item.grantId));
-          cursor = page.next;
-        } while (cursor !== undefined);
-        assert.equal(new Set(seen).size, seen.length, "no grant is listed twice");
-        const listed = new Set(seen);
-        const missed = acknowledged.slice(0, ackedBeforeLastPage).filter((id) => !listed.has(id));
-        assert.deepEqual(missed, [], `listing ${listings} missed grants acknowledged before its last page was read`);
-        listings++;
-      }
-    };
-    const listing = lister();
-    await Promise.all(Array.from({ length: 8 }, writer));
-    writing = false;
-    await listing;
+    await listWhileWriting({
+      what: "grant",
+      page: (cursor) => store.listRetirableGrants(ACCOUNT, REGION, retiring, 3, cursor),
+      idOf: (item) => item.grantId,
+      acknowledged,
+      write: () => Promise.all(Array.from({ length: 8 }, writer)),
+    });
   });
 
   it("listAliases pages by name: no alias twice, every alias there from the start, and those inserted after the cursor", async () => {

@@ -1,10 +1,11 @@
 /**
  * Test support for external key stores: a self-signed TLS certificate for a proxy host
- * name (openssl), a free loopback port, and a kmsd started as an XKS proxy ("B") whose
- * proxy users and certificate the test chose.
+ * name (openssl), a free loopback port, a kmsd started as an XKS proxy ("B") whose
+ * proxy users and certificate the test chose, a kmsd ("A") that keeps external key stores
+ * on it, and the two started together (`XksNodes`).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -127,6 +128,79 @@ export class ProxyRelay {
     this.#sockets.add(socket);
     socket.on("close", () => this.#sockets.delete(socket));
   }
+}
+
+/** What `XksNodes.start` may start differently. */
+export interface XksNodesOptions {
+  /** B's proxy users (default: PROXY_USER alone). */
+  proxyUsers?: readonly object[];
+  /** Put a ProxyRelay between A and B, so that the test can stall or stop the proxy as A sees it. */
+  relay?: boolean;
+  /** A's options beyond the proxy's (startStoreKmsd). */
+  store?: { dev?: boolean; args?: string[] };
+}
+
+/** The two nodes of an XKS test: kmsd B serving the XKS proxy API, kmsd A keeping external key stores on it. */
+export class XksNodes {
+  readonly tls: ProxyTls;
+  /** B's XKS port. */
+  readonly proxyPort: number;
+  /** The proxy (a new process after `restartProxy`). */
+  b: Kmsd;
+  readonly relay: ProxyRelay | undefined;
+  /** Reaches PROXY_HOST at B's port, or at the relay's when there is one. */
+  readonly a: Kmsd;
+  readonly #proxyUsers: readonly object[] | undefined;
+
+  private constructor(tls: ProxyTls, proxyPort: number, proxyUsers: readonly object[] | undefined, b: Kmsd, relay: ProxyRelay | undefined, a: Kmsd) {
+    this.tls = tls;
+    this.proxyPort = proxyPort;
+    this.#proxyUsers = proxyUsers;
+    this.b = b;
+    this.relay = relay;
+    this.a = a;
+  }
+
+  /**
+   * A fresh certificate, B on a free port, the relay if asked for, then A trusting the
+   * certificate and reaching B. When a step fails, what it started is stopped again.
+   */
+  static async start(options: XksNodesOptions & { relay: true }): Promise<XksNodes & { relay: ProxyRelay }>;
+  static async start(options?: XksNodesOptions): Promise<XksNodes>;
+  static async start(options: XksNodesOptions = {}): Promise<XksNodes> {
+    const tls = makeProxyTls();
+    const proxyPort = await freePort();
+    let b: Kmsd | undefined;
+    let relay: ProxyRelay | undefined;
+    try {
+      b = await startProxyKmsd(tls, proxyPort, undefined, options.proxyUsers);
+      if (options.relay) relay = await ProxyRelay.open(proxyPort);
+      const a = await startStoreKmsd(tls, relay?.port ?? proxyPort, options.store);
+      return new XksNodes(tls, proxyPort, options.proxyUsers, b, relay, a);
+    } catch (error) {
+      await stopNodes(undefined, relay, b, tls);
+      throw error;
+    }
+  }
+
+  /** Starts B again on its data directory, port and proxy users (after the test stopped it); resolves to the new B. */
+  async restartProxy(): Promise<Kmsd> {
+    this.b = await startProxyKmsd(this.tls, this.proxyPort, this.b.dataDir, this.#proxyUsers);
+    return this.b;
+  }
+
+  /** Stops A, the relay and B, and removes their data directories and the certificate's. */
+  async dispose(): Promise<void> {
+    await stopNodes(this.a, this.relay, this.b, this.tls);
+  }
+}
+
+/** Stops what of an XKS test's nodes was started, A first (it calls B), and removes its files. */
+async function stopNodes(a: Kmsd | undefined, relay: ProxyRelay | undefined, b: Kmsd | undefined, tls: ProxyTls): Promise<void> {
+  await a?.dispose();
+  await relay?.stop();
+  await b?.dispose();
+  rmSync(tls.dir, { recursive: true, force: true });
 }
 
 /** CreateCustomKeyStore's input for an external key store on PROXY_HOST. */
