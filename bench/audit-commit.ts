@@ -13,11 +13,11 @@
  * loop + writer thread), p50/p99/p99.9. Builds take turns round by round.
  */
 import { execFileSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { encryptAuditBatch } from "./lib/encryptAudit.ts";
 import { median, round } from "./lib/stats.ts";
 import { Histogram } from "./load/histogram.ts";
 
@@ -38,36 +38,12 @@ const DURATION_MS = Number(values.seconds) * 1000;
 const REQUEST_CPU_MS = Number(values["request-cpu"]) / 1000;
 
 interface Writer {
-  append(events: unknown[], usages: unknown[]): Promise<void>;
+  append(events: readonly unknown[], usages: readonly unknown[]): Promise<void>;
   close(): Promise<void>;
   readonly stats: { commits: number; events: number };
 }
 interface WriterModule {
   AuditWriter: { start(path: string): Promise<Writer> };
-}
-
-const KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-const RECORD = JSON.stringify({ eventName: "Encrypt", resources: [{ ARN: KEY_ARN }], padding: "x".repeat(900) });
-
-function request(): { events: unknown[]; usages: unknown[] } {
-  const timeMs = Date.now();
-  const eventId = randomUUID();
-  const requestId = randomUUID();
-  const event = {
-    accountId: "111122223333",
-    region: "us-east-1",
-    timeMs,
-    eventId,
-    eventName: "Encrypt",
-    eventSource: "kms.amazonaws.com",
-    readOnly: true,
-    username: "root",
-    accessKeyId: "AKIAEXAMPLE000000001",
-    requestId,
-    resources: [{ type: "AWS::KMS::Key", name: KEY_ARN }],
-    record: RECORD,
-  };
-  return { events: [event], usages: [{ keyArn: KEY_ARN, operation: "Encrypt", timeMs, eventId, requestId }] };
 }
 
 function spin(ms: number): void {
@@ -95,7 +71,7 @@ async function round_(writer: Writer): Promise<{ commitsPerRequest: number; cpuU
       continue;
     }
     spin(REQUEST_CPU_MS);
-    const { events, usages } = request();
+    const { events, usages } = encryptAuditBatch();
     waiting.push(writer.append(events, usages).then(() => histogram.record((performance.now() - due) * 1000)));
     issued++;
   }

@@ -8,12 +8,12 @@
  *
  * CPU time, not throughput: it holds up on a machine that other work keeps busy.
  */
-import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import type { AuditBatch, AuditStore } from "../src/store/auditStore.ts";
+import type { AuditStore } from "../src/store/auditStore.ts";
 import { openPgAuditStore } from "../src/store/postgres/pgAuditStore.ts";
 import { startCluster } from "../test/support/postgres.ts";
+import { encryptAuditBatch } from "./lib/encryptAudit.ts";
 import { median, round } from "./lib/stats.ts";
 
 const { values } = parseArgs({
@@ -25,32 +25,6 @@ const { values } = parseArgs({
   strict: true,
 });
 const ROUND_MS = 1_000;
-
-const RECORD_PADDING = "x".repeat(900);
-
-/** One Encrypt request's batch in `accountId`'s chain: its event (a record of about 1 KiB) and its key's usage. */
-function encryptBatch(accountId: string): AuditBatch {
-  const keyArn = `arn:aws:kms:us-east-1:${accountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
-  const timeMs = Date.now();
-  const eventId = randomUUID();
-  const requestId = randomUUID();
-  const record = JSON.stringify({ eventName: "Encrypt", resources: [{ ARN: keyArn }], padding: RECORD_PADDING });
-  const event = {
-    accountId,
-    region: "us-east-1",
-    timeMs,
-    eventId,
-    eventName: "Encrypt",
-    eventSource: "kms.amazonaws.com",
-    readOnly: true,
-    username: "root",
-    accessKeyId: "AKIAEXAMPLE000000001",
-    requestId,
-    resources: [{ type: "AWS::KMS::Key", name: keyArn }],
-    record,
-  };
-  return { events: [event], usages: [{ keyArn, operation: "Encrypt", timeMs, eventId, requestId }] };
-}
 
 /** CPU milliseconds of the cluster's processes: the postmaster and its children. */
 function clusterCpuMs(postmaster: number): number {
@@ -100,7 +74,7 @@ async function main(): Promise<void> {
         const start = performance.now();
         let events = 0;
         while (performance.now() - start < ROUND_MS) {
-          await store.append(Array.from({ length: size }, () => encryptBatch(accountId)));
+          await store.append(Array.from({ length: size }, () => encryptAuditBatch(accountId)));
           events += size;
         }
         const client = process.cpuUsage(clientBefore);
