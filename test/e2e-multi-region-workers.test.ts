@@ -1,9 +1,11 @@
 /**
  * End to end with `kmsd serve --workers 2`: a rotation of a multi-Region primary is seen
  * by its replicas from both workers, and rotations racing on both workers each reach
- * every related key (each is one transaction over all of them, none lost).
+ * every related key (each is one transaction over all of them, none lost); with imported
+ * material, a replica's import of the primary's new material is seen from both workers.
  */
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import {
   CreateKeyCommand,
@@ -18,6 +20,7 @@ import {
   TagResourceCommand,
 } from "@aws-sdk/client-kms";
 import { startKmsdWorkers, type Kmsd } from "./support/kmsd.ts";
+import { importKeyMaterial } from "./support/lifecycle.ts";
 
 const PRIMARY = "us-east-1";
 const REPLICA = "eu-west-1";
@@ -78,5 +81,29 @@ describe("multi-Region keys with two workers", () => {
     assert.deepEqual(await list(REPLICA), inPrimary);
     const { Tags } = await freshClient(REPLICA).send(new ListResourceTagsCommand({ KeyId: keyId }));
     assert.equal(Tags?.length, rotations);
+  });
+
+  it("imported material: once the replica has the primary's new material, both workers see it PENDING_ROTATION and the rotation reaches the replica", async () => {
+    const { KeyMetadata } = await freshClient(PRIMARY).send(new CreateKeyCommand({ MultiRegion: true, Origin: "EXTERNAL" }));
+    const keyId = KeyMetadata?.KeyId ?? "";
+    const [first, second] = [randomBytes(32), randomBytes(32)];
+    await importKeyMaterial(freshClient(PRIMARY), keyId, first);
+    await freshClient(PRIMARY).send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: REPLICA }));
+    await importKeyMaterial(freshClient(REPLICA), keyId, first);
+    const { KeyMaterialId: next } = await importKeyMaterial(freshClient(PRIMARY), keyId, second, { importType: "NEW_KEY_MATERIAL" });
+    const pendingState = async () =>
+      (await freshClient(PRIMARY).send(new ListKeyRotationsCommand({ KeyId: keyId, IncludeKeyMaterial: "ALL_KEY_MATERIAL" }))).Rotations?.find(
+        (entry) => entry.KeyMaterialId === next,
+      )?.KeyMaterialState;
+    // Both workers have read the replica while it lacked the material.
+    for (let i = 0; i < ROUNDS; i++) assert.equal(await pendingState(), "PENDING_MULTI_REGION_IMPORT_AND_ROTATION", `round ${i}`);
+    await importKeyMaterial(freshClient(REPLICA), keyId, second);
+    for (let i = 0; i < ROUNDS; i++) assert.equal(await pendingState(), "PENDING_ROTATION", `round ${i}`);
+    await freshClient(PRIMARY).send(new RotateKeyOnDemandCommand({ KeyId: keyId }));
+    for (let i = 0; i < ROUNDS; i++) {
+      const { CiphertextBlob } = await freshClient(REPLICA).send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("after") }));
+      const opened = await freshClient(PRIMARY).send(new DecryptCommand({ CiphertextBlob }));
+      assert.equal(opened.KeyMaterialId, next, `round ${i}`);
+    }
   });
 });

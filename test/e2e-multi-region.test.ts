@@ -1,7 +1,8 @@
 /**
  * End to end: multi-Region keys through @aws-sdk/client-kms, with clients in us-east-1,
  * eu-west-1 and ap-southeast-2 against one kmsd (one worker): creation, replication,
- * interchangeable ciphertexts, MACs and signatures, shared rotation, imported material,
+ * interchangeable ciphertexts, MACs and signatures, shared rotation, imported material
+ * (and its on-demand rotation),
  * UpdatePrimaryRegion, deletion and the multi-Region condition keys.
  */
 import assert from "node:assert/strict";
@@ -11,6 +12,7 @@ import {
   CancelKeyDeletionCommand,
   CreateKeyCommand,
   DecryptCommand,
+  DeleteImportedKeyMaterialCommand,
   DescribeKeyCommand,
   EnableKeyRotationCommand,
   EncryptCommand,
@@ -33,7 +35,7 @@ import {
 import { LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { expectAwsError, startKmsd, type Kmsd } from "./support/kmsd.ts";
 import { cloudTrailClient } from "./support/audit.ts";
-import { DAY_SECONDS, importKeyMaterial, wrapKeyMaterial } from "./support/lifecycle.ts";
+import { allRotations, DAY_SECONDS, importKeyMaterial, wrapKeyMaterial } from "./support/lifecycle.ts";
 import { allow, policy, TestIdentities } from "./support/identities.ts";
 
 const PRIMARY = "us-east-1";
@@ -256,6 +258,137 @@ describe("multi-Region keys", () => {
       const { CiphertextBlob } = await kms(REPLICA).send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("imported") }));
       const opened = await kms(PRIMARY).send(new DecryptCommand({ CiphertextBlob }));
       assert.equal(Buffer.from(opened.Plaintext ?? []).toString(), "imported");
+    });
+  });
+
+  describe("on-demand rotation of imported material", () => {
+    /** A primary with imported material and replicas in REPLICA and OTHER holding the same material. */
+    async function importedSet(): Promise<{ key: KeyMetadata; keyId: string }> {
+      const key = await createPrimary({ Origin: "EXTERNAL" });
+      const keyId = key.KeyId ?? "";
+      const material = randomBytes(32);
+      await importKeyMaterial(kms(PRIMARY), keyId, material);
+      for (const region of [REPLICA, OTHER]) {
+        await kms(PRIMARY).send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: region }));
+        await importKeyMaterial(kms(region), keyId, material);
+      }
+      return { key, keyId };
+    }
+
+    /** The entry of `keyMaterialId` in ListKeyRotations with ALL_KEY_MATERIAL in `region`: its state and import state. */
+    async function pendingEntry(region: string, keyId: string, keyMaterialId: string | undefined) {
+      const { Rotations } = await kms(region).send(new ListKeyRotationsCommand({ KeyId: keyId, IncludeKeyMaterial: "ALL_KEY_MATERIAL" }));
+      const entry = Rotations?.find((candidate) => candidate.KeyMaterialId === keyMaterialId);
+      return entry && { state: entry.KeyMaterialState, imported: entry.ImportState };
+    }
+
+    it("new material waits in PENDING_MULTI_REGION_IMPORT_AND_ROTATION until every replica has it; then the primary rotates every Region to it", async () => {
+      const { key, keyId } = await importedSet();
+      const before = await kms(REPLICA).send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("before") }));
+      const material = randomBytes(32);
+      const { KeyMaterialId: next } = await importKeyMaterial(kms(PRIMARY), keyId, material, { importType: "NEW_KEY_MATERIAL" });
+      assert.ok(next);
+
+      // Given the new material in the primary only: pending everywhere, imported in the primary alone, and no rotation.
+      assert.deepEqual(await pendingEntry(PRIMARY, keyId, next), { state: "PENDING_MULTI_REGION_IMPORT_AND_ROTATION", imported: "IMPORTED" });
+      assert.deepEqual(await pendingEntry(REPLICA, keyId, next), { state: "PENDING_MULTI_REGION_IMPORT_AND_ROTATION", imported: "PENDING_IMPORT" });
+      await expectAwsError(
+        kms(PRIMARY).send(new RotateKeyOnDemandCommand({ KeyId: keyId })),
+        "KMSInvalidStateException",
+        `Key material (id: ${next}) of ${arn(PRIMARY, key)} is not yet imported into the replica keys in ${REPLICA}, ${OTHER}. Import it into every replica Region key before rotating on demand.`,
+      );
+
+      // When one replica has it: still waiting for the other.
+      const intoReplica = await importKeyMaterial(kms(REPLICA), keyId, material);
+      assert.equal(intoReplica.KeyMaterialId, next);
+      assert.deepEqual(await pendingEntry(REPLICA, keyId, next), { state: "PENDING_MULTI_REGION_IMPORT_AND_ROTATION", imported: "IMPORTED" });
+      await expectAwsError(kms(PRIMARY).send(new RotateKeyOnDemandCommand({ KeyId: keyId })), "KMSInvalidStateException");
+
+      // When every replica has it: PENDING_ROTATION in every Region; only the primary rotates.
+      await importKeyMaterial(kms(OTHER), keyId, material, { importType: "EXISTING_KEY_MATERIAL" });
+      for (const region of [PRIMARY, REPLICA, OTHER]) {
+        assert.deepEqual(await pendingEntry(region, keyId, next), { state: "PENDING_ROTATION", imported: "IMPORTED" }, region);
+      }
+      await expectAwsError(kms(REPLICA).send(new RotateKeyOnDemandCommand({ KeyId: keyId })), "UnsupportedOperationException", `${arn(REPLICA, key)} is not a multi-region primary key.`);
+      await kms(PRIMARY).send(new RotateKeyOnDemandCommand({ KeyId: keyId }));
+
+      // Then the new material is current in every Region, old and new ciphertexts open everywhere.
+      for (const region of [PRIMARY, REPLICA, OTHER]) {
+        assert.equal((await describe_(region, keyId)).CurrentKeyMaterialId, next, region);
+        const rotations = await allRotations(kms(region), keyId);
+        assert.deepEqual(rotations.map((entry) => [entry.RotationType, entry.KeyMaterialId, entry.KeyMaterialState]), [["ON_DEMAND", next, "CURRENT"]], region);
+        const after = await kms(region).send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from(`after in ${region}`) }));
+        for (const other of [PRIMARY, REPLICA, OTHER]) {
+          const old = await kms(other).send(new DecryptCommand({ CiphertextBlob: before.CiphertextBlob }));
+          assert.equal(Buffer.from(old.Plaintext ?? []).toString(), "before");
+          assert.notEqual(old.KeyMaterialId, next);
+          const opened = await kms(other).send(new DecryptCommand({ CiphertextBlob: after.CiphertextBlob }));
+          assert.equal(Buffer.from(opened.Plaintext ?? []).toString(), `after in ${region}`);
+          assert.equal(opened.KeyMaterialId, next, `${region} -> ${other}`);
+        }
+      }
+    });
+
+    it("a replica takes no new material of its own, only the material its primary waits for", async () => {
+      const { keyId } = await importedSet();
+      const material = randomBytes(32);
+      await expectAwsError(
+        importKeyMaterial(kms(REPLICA), keyId, material, { importType: "NEW_KEY_MATERIAL" }),
+        "UnsupportedOperationException",
+        /^New key material cannot be imported into the replica key /,
+      );
+      // Without the primary's new material, other material is no material of the key.
+      await expectAwsError(importKeyMaterial(kms(REPLICA), keyId, material), "IncorrectKeyMaterialException");
+
+      const { KeyMaterialId: next } = await importKeyMaterial(kms(PRIMARY), keyId, material, { importType: "NEW_KEY_MATERIAL" });
+      await expectAwsError(importKeyMaterial(kms(REPLICA), keyId, randomBytes(32)), "IncorrectKeyMaterialException");
+      await importKeyMaterial(kms(REPLICA), keyId, material);
+      assert.deepEqual(await pendingEntry(REPLICA, keyId, next), { state: "PENDING_MULTI_REGION_IMPORT_AND_ROTATION", imported: "IMPORTED" });
+      assert.equal((await describe_(REPLICA, keyId)).KeyState, "Enabled");
+    });
+
+    it("a primary alone has its new material PENDING_ROTATION at once; a replica made meanwhile must get it before the set rotates", async () => {
+      const key = await createPrimary({ Origin: "EXTERNAL" });
+      const keyId = key.KeyId ?? "";
+      const first = randomBytes(32);
+      const second = randomBytes(32);
+      await importKeyMaterial(kms(PRIMARY), keyId, first);
+      const { KeyMaterialId: next } = await importKeyMaterial(kms(PRIMARY), keyId, second, { importType: "NEW_KEY_MATERIAL" });
+      assert.deepEqual(await pendingEntry(PRIMARY, keyId, next), { state: "PENDING_ROTATION", imported: "IMPORTED" });
+
+      // Given a replica made while the material waits: the set waits for it again.
+      await kms(PRIMARY).send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: REPLICA }));
+      assert.deepEqual(await pendingEntry(PRIMARY, keyId, next), { state: "PENDING_MULTI_REGION_IMPORT_AND_ROTATION", imported: "IMPORTED" });
+      await expectAwsError(kms(PRIMARY).send(new RotateKeyOnDemandCommand({ KeyId: keyId })), "KMSInvalidStateException");
+      await importKeyMaterial(kms(REPLICA), keyId, first);
+      await importKeyMaterial(kms(REPLICA), keyId, second);
+      assert.deepEqual(await pendingEntry(REPLICA, keyId, next), { state: "PENDING_ROTATION", imported: "IMPORTED" });
+      await kms(PRIMARY).send(new RotateKeyOnDemandCommand({ KeyId: keyId }));
+      assert.equal((await describe_(REPLICA, keyId)).CurrentKeyMaterialId, next);
+    });
+
+    it("deleting the pending material of the primary deletes it in every replica; a replica's deletion leaves the others' copies", async () => {
+      const { keyId } = await importedSet();
+      const material = randomBytes(32);
+      const { KeyMaterialId: next } = await importKeyMaterial(kms(PRIMARY), keyId, material, { importType: "NEW_KEY_MATERIAL" });
+      for (const region of [REPLICA, OTHER]) await importKeyMaterial(kms(region), keyId, material);
+
+      // A replica deletes its copy: the set waits for it again, the others keep theirs.
+      await kms(OTHER).send(new DeleteImportedKeyMaterialCommand({ KeyId: keyId, KeyMaterialId: next }));
+      assert.deepEqual(await pendingEntry(OTHER, keyId, next), { state: "PENDING_MULTI_REGION_IMPORT_AND_ROTATION", imported: "PENDING_IMPORT" });
+      assert.deepEqual(await pendingEntry(REPLICA, keyId, next), { state: "PENDING_MULTI_REGION_IMPORT_AND_ROTATION", imported: "IMPORTED" });
+      assert.equal((await describe_(OTHER, keyId)).KeyState, "Enabled");
+      await expectAwsError(kms(PRIMARY).send(new RotateKeyOnDemandCommand({ KeyId: keyId })), "KMSInvalidStateException");
+
+      // The primary deletes it: gone in every Region, nothing left to rotate to, every key still usable.
+      await kms(PRIMARY).send(new DeleteImportedKeyMaterialCommand({ KeyId: keyId, KeyMaterialId: next }));
+      for (const region of [PRIMARY, REPLICA, OTHER]) {
+        assert.equal(await pendingEntry(region, keyId, next), undefined, region);
+        assert.equal((await describe_(region, keyId)).KeyState, "Enabled", region);
+      }
+      await expectAwsError(kms(PRIMARY).send(new RotateKeyOnDemandCommand({ KeyId: keyId })), "KMSInvalidStateException", /^No available key material pending rotation/);
+      // Its copy in the replica is gone too: importing it there is refused now, as for any unknown material.
+      await expectAwsError(importKeyMaterial(kms(REPLICA), keyId, material), "IncorrectKeyMaterialException");
     });
   });
 

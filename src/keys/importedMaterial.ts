@@ -5,10 +5,12 @@
  * again restores every earlier ciphertext (as AWS does). kmsd treats a key's material
  * versions as one unit: deleting any of them deletes all (AWS deletes the one named, but
  * the key is unusable either way until it is imported again). Material still pending
- * rotation is the exception: it can be deleted alone.
+ * rotation is the exception: it can be deleted alone (with its copies in a multi-Region
+ * primary's replicas).
  */
 import type { KeyRepository, MaterialChange } from "./keyRepository.ts";
-import type { KeyRecord } from "./records.ts";
+import { NotFoundException } from "../errors.ts";
+import { isReplicaKey, keyHandle, type KeyRecord } from "./records.ts";
 
 /** Deletes a key's imported material versions (all of them). */
 export async function deleteImportedMaterial(keys: KeyRepository, handle: string): Promise<KeyRecord> {
@@ -41,10 +43,25 @@ function withoutImportedMaterial(current: KeyRecord): MaterialChange {
 /**
  * Deletes the imported material waiting for RotateKeyOnDemand (ImportType NEW_KEY_MATERIAL).
  * It was never part of the key, so the key's state stays as it is, and other material may
- * be imported in its place.
+ * be imported in its place. Deleted from a multi-Region primary, it goes from every replica
+ * too (AWS: the replicas' copies are deleted with it); from a replica, from that one alone.
  */
-export async function deletePendingMaterial(keys: KeyRepository, handle: string, keyMaterialId: string): Promise<KeyRecord> {
-  return keys.changeMaterial(handle, (current) => {
+export async function deletePendingMaterial(keys: KeyRepository, key: KeyRecord, keyMaterialId: string): Promise<void> {
+  // Replicas first: should this stop half-way, the primary still names the material, and
+  // the same request made again finishes the job.
+  for (const region of isReplicaKey(key) ? [] : (key.multiRegionConfig?.replicaRegions ?? [])) {
+    try {
+      await deleteOwnPendingMaterial(keys, keyHandle({ keyId: key.keyId, region }), keyMaterialId);
+    } catch (error) {
+      if (!(error instanceof NotFoundException)) throw error; // a replica deleted meanwhile has nothing left to delete
+    }
+  }
+  await deleteOwnPendingMaterial(keys, keyHandle(key), keyMaterialId);
+}
+
+/** Deletes one key's copy of material pending rotation, if the stored record still holds it. */
+async function deleteOwnPendingMaterial(keys: KeyRepository, handle: string, keyMaterialId: string): Promise<void> {
+  await keys.changeMaterial(handle, (current) => {
     if (current.pendingKeyMaterialId !== keyMaterialId) return { record: current };
     const { pendingKeyMaterialId: _pending, materialDescriptions, ...rest } = current;
     const { [keyMaterialId]: _description, ...otherDescriptions } = materialDescriptions ?? {};

@@ -79,6 +79,16 @@ export class KeyRepository {
     return (await this.#cached(handle))?.record;
   }
 
+  /** The key and its related multi-Region keys as cached (reads for answers, never for writes); the key alone for a single-Region key. */
+  async findRelated(record: KeyRecord): Promise<KeyRecord[]> {
+    const config = record.multiRegionConfig;
+    if (!config) return [record];
+    const related = await Promise.all(
+      [config.primaryRegion, ...config.replicaRegions].map((region) => (region === record.region ? record : this.find(keyHandle({ keyId: record.keyId, region })))),
+    );
+    return related.filter((candidate) => candidate !== undefined);
+  }
+
   /** The unwrapped material of one version of a key; undefined if that version does not exist. */
   async material(record: KeyRecord, keyMaterialId: string): Promise<Buffer | undefined> {
     const entry = (await this.#cached(keyHandle(record))) ?? uncachedEntry(record);

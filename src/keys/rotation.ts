@@ -6,7 +6,8 @@
 import { randomBytes } from "node:crypto";
 import type { RotationType } from "@aws-sdk/client-kms";
 import type { KeyRepository } from "./keyRepository.ts";
-import { NotFoundException } from "../errors.ts";
+import { KMSInvalidStateException, NotFoundException } from "../errors.ts";
+import { regionsWithout } from "./pendingMaterial.ts";
 import { isReplicaKey, keyArn, nextRotationMs, type KeyRecord } from "./records.ts";
 
 
@@ -63,14 +64,37 @@ function named(related: readonly KeyRecord[], key: Pick<KeyRecord, "keyId" | "re
   return record;
 }
 
-/** Makes imported material that waited for rotation (ImportType NEW_KEY_MATERIAL) current; `precondition` as for rotateKey. */
-export async function rotateToPendingMaterial(keys: KeyRepository, handle: string, nowMs: number, precondition: (current: KeyRecord) => void = () => {}): Promise<KeyRecord> {
-  return keys.update(handle, (current) => {
+/**
+ * Makes imported material that waited for rotation (ImportType NEW_KEY_MATERIAL) current;
+ * `precondition` as for rotateKey. A multi-Region primary rotates with every replica, each
+ * to its own imported copy of that material, so the set rotates only once every related key
+ * holds it (KMSInvalidStateException naming the Regions that do not).
+ */
+export async function rotateToPendingMaterial(
+  keys: KeyRepository,
+  key: Pick<KeyRecord, "keyId" | "region">,
+  nowMs: number,
+  precondition: (current: KeyRecord) => void = () => {},
+): Promise<KeyRecord> {
+  const { related } = await keys.changeRelated(key, (related) => {
+    const current = named(related, key);
     precondition(current);
-    if (!current.pendingKeyMaterialId) return current;
-    const { pendingKeyMaterialId, ...rest } = current;
-    return withRotation(rest, pendingKeyMaterialId, "ON_DEMAND", nowMs);
+    const keyMaterialId = current.pendingKeyMaterialId;
+    if (!keyMaterialId) return {};
+    const missing = regionsWithout(related, keyMaterialId);
+    if (missing.length > 0) {
+      throw new KMSInvalidStateException(
+        `Key material (id: ${keyMaterialId}) of ${keyArn(current)} is not yet imported into the replica keys in ${missing.join(", ")}. Import it into every replica Region key before rotating on demand.`,
+      );
+    }
+    return {
+      update: related.map((record) => {
+        const { pendingKeyMaterialId: _pending, ...rest } = record;
+        return withRotation(rest, keyMaterialId, "ON_DEMAND", nowMs);
+      }),
+    };
   });
+  return named(related, key);
 }
 
 /** The record after `keyMaterialId` became current by a rotation; an automatic schedule moves on one period. */

@@ -18,7 +18,7 @@ export const DeleteImportedKeyMaterial: Handler<"DeleteImportedKeyMaterial"> = a
     throw new NotFoundException(`Key material ${named} does not exist for KMS key ${keyArn(key)}.`);
   }
   if (named !== undefined && named === key.pendingKeyMaterialId) {
-    await deletePendingMaterial(ctx.services.keys, keyHandle(key), named);
+    await deletePendingMaterial(ctx.services.keys, key, named);
     return { KeyId: keyArn(key), KeyMaterialId: named };
   }
   const deleted = await deleteImportedMaterial(ctx.services.keys, keyHandle(key));

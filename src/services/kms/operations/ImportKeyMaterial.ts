@@ -2,13 +2,16 @@
  * ImportKeyMaterial: material wrapped with the parameters of GetParametersForImport
  * becomes (or becomes again) a key's material. Re-importing the material a key had
  * restores every earlier ciphertext; ImportType NEW_KEY_MATERIAL stages new material
- * for RotateKeyOnDemand.
+ * for RotateKeyOnDemand. New material for related multi-Region keys is imported into the
+ * primary first, then (as existing material) into every replica, as AWS requires.
  */
 import { createPrivateKey } from "node:crypto";
-import { IncorrectKeyMaterialException, KMSInvalidStateException, NotFoundException, ValidationException } from "../../../errors.ts";
+import type { ImportType } from "@aws-sdk/client-kms";
+import { IncorrectKeyMaterialException, KMSInvalidStateException, NotFoundException, UnsupportedOperationException, ValidationException } from "../../../errors.ts";
 import { unwrapImportedMaterial } from "../../../crypto/importWrapping.ts";
 import { openImportToken } from "../../../keys/importToken.ts";
-import { keyArn, keyHandle, type ImportedMaterial, type KeyRecord } from "../../../keys/records.ts";
+import { isReplicaKey, keyArn, keyHandle, type ImportedMaterial, type KeyRecord } from "../../../keys/records.ts";
+import { setPendingMaterialId } from "../../../keys/pendingMaterial.ts";
 import { checkImportedMaterial, requireExternalOrigin } from "../importRules.ts";
 import { keyForOperation } from "../keyAccess.ts";
 import { ownRecord } from "../multiRegion.ts";
@@ -26,14 +29,8 @@ export const ImportKeyMaterial: Handler<"ImportKeyMaterial"> = async (ctx, input
   checkImportedMaterial(key.keySpec, material);
   const keyMaterialId = ctx.services.keys.materialIdFor(key.keyId, material);
   const importType = input.ImportType ?? (key.currentKeyMaterialId ? "EXISTING_KEY_MATERIAL" : "NEW_KEY_MATERIAL");
-  const imported = (current: KeyRecord): KeyRecord =>
-    withDescription(
-      importType === "NEW_KEY_MATERIAL" && current.currentKeyMaterialId
-        ? stageNewMaterial(current, keyMaterialId)
-        : restoreMaterial(current, keyMaterialId, expiry),
-      keyMaterialId,
-      input.KeyMaterialDescription,
-    );
+  const imported = (current: KeyRecord, pendingInSet?: string): KeyRecord =>
+    withDescription(afterImport(current, keyMaterialId, importType, expiry, pendingInSet), keyMaterialId, input.KeyMaterialDescription);
   if (key.multiRegionConfig) {
     await importIntoMultiRegionKey(ctx, key, material, keyMaterialId, imported);
   } else {
@@ -46,23 +43,45 @@ export const ImportKeyMaterial: Handler<"ImportKeyMaterial"> = async (ctx, input
  * Related multi-Region keys must all get the same material (AWS copies none of it). The
  * first material imported into any of them is recorded, in the same transaction, as the
  * material every related key still without one expects; other material is then refused
- * everywhere (IncorrectKeyMaterialException), even when two Regions import at once.
+ * everywhere (IncorrectKeyMaterialException), even when two Regions import at once. New
+ * material a replica takes is the one its primary holds pending rotation: the primary's
+ * record is written too (unchanged), so a concurrent deletion of that material there makes
+ * one of the two start again.
  */
 async function importIntoMultiRegionKey(
   ctx: RequestContext,
   key: KeyRecord,
   material: Buffer,
   keyMaterialId: string,
-  imported: (current: KeyRecord) => KeyRecord,
+  imported: (current: KeyRecord, pendingInSet?: string) => KeyRecord,
 ): Promise<void> {
   await ctx.services.keys.changeRelated(key, (related) => {
     const own = ownRecord(related, key);
     if (!own) throw new NotFoundException(`Key '${keyArn(key)}' does not exist`);
+    const pendingInSet = setPendingMaterialId(related);
     const expecting = related.flatMap((record) =>
       record === own || record.currentKeyMaterialId ? [] : [{ ...record, currentKeyMaterialId: keyMaterialId }],
     );
-    return { update: [imported(own), ...expecting], materials: [{ material, to: [own] }] };
+    const primary = related.find((record) => !isReplicaKey(record));
+    const dependsOnPrimary = own !== primary && primary !== undefined && keyMaterialId === pendingInSet;
+    return { update: [imported(own, pendingInSet), ...expecting, ...(dependsOnPrimary ? [primary] : [])], materials: [{ material, to: [own] }] };
   });
+}
+
+/**
+ * The key's record after importing `keyMaterialId`: staged for rotation (new material, or in
+ * a replica the material its primary holds pending rotation), else restored (a first import,
+ * or material the key had).
+ */
+function afterImport(current: KeyRecord, keyMaterialId: string, importType: ImportType, expiry: ImportedMaterial, pendingInSet: string | undefined): KeyRecord {
+  if (isReplicaKey(current) && keyMaterialId === pendingInSet) return stageNewMaterial(current, keyMaterialId);
+  if (importType !== "NEW_KEY_MATERIAL" || !current.currentKeyMaterialId) return restoreMaterial(current, keyMaterialId, expiry);
+  if (isReplicaKey(current)) {
+    throw new UnsupportedOperationException(
+      `New key material cannot be imported into the replica key ${keyArn(current)}. Import it into the primary Region key, then import the same key material into each replica Region key with ImportType EXISTING_KEY_MATERIAL.`,
+    );
+  }
+  return stageNewMaterial(current, keyMaterialId);
 }
 
 /** The record with `description` kept for the material (ListKeyRotations shows it); an import without one keeps the earlier. */
