@@ -13,8 +13,8 @@ import { isReplicaKey, keyArn, nextRotationMs, type KeyRecord } from "./records.
 
 /** AWS's default automatic rotation period. */
 export const DEFAULT_ROTATION_PERIOD_DAYS = 365;
-/** AWS's lifetime limit of on-demand rotations per key. */
-export const MAX_ON_DEMAND_ROTATIONS = 10;
+/** AWS's lifetime limit of on-demand rotations per key (25 in the current API reference; 10 before). */
+export const MAX_ON_DEMAND_ROTATIONS = 25;
 
 /**
  * Rotates a key with fresh material (keys of Origin AWS_KMS); a multi-Region primary and

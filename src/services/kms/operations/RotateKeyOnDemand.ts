@@ -2,7 +2,7 @@
  * RotateKeyOnDemand: rotate now, outside the automatic schedule (which it does not move).
  * A key with imported material rotates to the material imported for it with ImportType
  * NEW_KEY_MATERIAL; a multi-Region primary with imported material only once that material
- * was imported into every replica too. At most 10 on-demand rotations per key, as AWS allows.
+ * was imported into every replica too. At most 25 on-demand rotations per key, as AWS allows.
  */
 import { KMSInvalidStateException, LimitExceededException } from "../../../errors.ts";
 import { requireNotReplica } from "../multiRegion.ts";
