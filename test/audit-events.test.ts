@@ -149,6 +149,12 @@ describe("audit events", () => {
     assert.deepEqual(record?.responseElements, { keyId: "arn", deletionDate: "Apr 12, 2021, 6:58:30 PM", keyState: "PendingDeletion", pendingWindowInDays: 20 });
   });
 
+  it("each event's eventTime is its own second, when events of two seconds alternate", () => {
+    const at = (timeMs: number) => records(Object.assign(newRequestAudit({ requestId: "r", timeMs, sourceIp: "192.0.2.0", userAgent: "ua", authorization: undefined }), { operation: "ListKeys", principal: rootPrincipal(A, "AKIAROOT") }))[0]?.eventTime;
+    const first = Date.UTC(2025, 4, 20, 20, 46, 16, 999);
+    assert.deepEqual([at(first), at(first + 1), at(first - 998), at(first + 1001)], ["2025-05-20T20:46:16Z", "2025-05-20T20:46:17Z", "2025-05-20T20:46:16Z", "2025-05-20T20:46:18Z"]);
+  });
+
   const headers: { header: string | undefined; expected: ReturnType<typeof claimedCredential> }[] = [
     { header: "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20250101/eu-west-1/kms/aws4_request, SignedHeaders=host, Signature=00", expected: { accessKeyId: "AKIAEXAMPLE", region: "eu-west-1" } },
     { header: "Bearer token", expected: undefined },

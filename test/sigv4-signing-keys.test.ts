@@ -84,6 +84,17 @@ describe("SigV4 verification with cached signing keys", () => {
     await assert.rejects(verify(await sdkSigned(), "wrong-secret"), { name: "InvalidSignatureException" });
   });
 
+  it("refuses a request whose X-Amz-Date moved a second after signing, right after a request of the first second verified", async () => {
+    const signedAt = new Date(Date.UTC(2026, 11, 7, 23, 59, 59));
+    await verify(await sdkSigned({ date: signedAt }));
+    const request = await sdkSigned({ date: signedAt });
+    const moved = { ...request, headers: { ...request.headers, "x-amz-date": "20261208T000000Z" } };
+    // The scope still names the 7th, so the moved date is refused for the scope first; with the scope moved too, for the signature.
+    await assert.rejects(verify(moved), { name: "InvalidSignatureException", message: /Date in Credential scope/ });
+    const authorization = String(request.headers.authorization).replace("/20261207/", "/20261208/");
+    await assert.rejects(verify({ ...moved, headers: { ...moved.headers, authorization } }), { name: "InvalidSignatureException", message: /does not match the signature you provided/ });
+  });
+
   it("refuses a request whose body changed after signing", async () => {
     const request = await sdkSigned();
     await assert.rejects(verify({ ...request, body: Buffer.from('{"KeyId":"alias/other"}') }), { name: "InvalidSignatureException" });

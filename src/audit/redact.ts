@@ -104,10 +104,10 @@ function byShape(model: ServiceModel, shapeName: string, value: unknown, depth: 
     case "structure": {
       if (!isRecord(value)) return undefined;
       const out: Record<string, unknown> = {};
-      for (const [member, memberShape] of membersInRecordOrder(shape.members ?? {})) {
-        if (isDeniedMember(member) || !Object.hasOwn(value, member)) continue;
+      for (const { member, shape: memberShape, recordName } of recordedMembers(shape.members ?? {})) {
+        if (!Object.hasOwn(value, member)) continue;
         const walked = byShape(model, memberShape, value[member], depth + 1);
-        if (walked !== undefined) out[cloudTrailName(member)] = walked;
+        if (walked !== undefined) out[recordName] = walked;
       }
       return out;
     }
@@ -155,15 +155,29 @@ function byValue(value: unknown, keepKeys: boolean, depth: number): unknown {
   return typeof value === "string" || typeof value === "boolean" ? value : undefined;
 }
 
-/** A structure's members sorted by their CloudTrail names, so requestParameters come out in canonical order (cheap to write). */
-const recordOrder = new WeakMap<object, [string, string][]>();
-function membersInRecordOrder(members: Readonly<Record<string, string>>): [string, string][] {
-  let sorted = recordOrder.get(members);
-  if (!sorted) {
-    sorted = Object.entries(members).sort(([a], [b]) => (cloudTrailName(a) < cloudTrailName(b) ? -1 : 1));
-    recordOrder.set(members, sorted);
+/** A member of a structure that may be recorded: its name in the model and in the record, and its shape. */
+interface RecordedMember {
+  member: string;
+  shape: string;
+  recordName: string;
+}
+
+/**
+ * A structure's members that may be recorded (denied ones left out), sorted by their CloudTrail
+ * names so requestParameters come out in canonical order (cheap to write); worked out once per
+ * structure of the model, not on every request.
+ */
+const recordOrder = new WeakMap<object, RecordedMember[]>();
+function recordedMembers(members: Readonly<Record<string, string>>): RecordedMember[] {
+  let recorded = recordOrder.get(members);
+  if (!recorded) {
+    recorded = Object.entries(members)
+      .filter(([member]) => !isDeniedMember(member))
+      .map(([member, shape]) => ({ member, shape, recordName: cloudTrailName(member) }))
+      .sort((a, b) => (a.recordName < b.recordName ? -1 : 1));
+    recordOrder.set(members, recorded);
   }
-  return sorted;
+  return recorded;
 }
 
 /** A string cut to its model limit, with a marker (only a request that failed validation has a longer one). */

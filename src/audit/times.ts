@@ -6,9 +6,18 @@
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
+/** The second isoSeconds formatted last, and its text: every event of a busy second has the same eventTime. */
+let lastSecond = Number.NaN;
+let lastSecondText = "";
+
 /** `2025-05-20T20:46:16Z`: eventTime, digestStartTime/EndTime, oldest/newestEventTime. */
 export function isoSeconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecondText = new Date(second * 1000).toISOString().replace(".000Z", "Z");
+    lastSecond = second;
+  }
+  return lastSecondText;
 }
 
 /** `Apr 12, 2021, 6:58:30 PM` (UTC): how CloudTrail writes a date member of a request or response. */

@@ -15,9 +15,10 @@
  * The first 78 bytes (the header) are authenticated as additional data together with
  * the canonical encryption context, so changing any byte fails decryption.
  */
-import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from "node:crypto";
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
 import { InvalidCiphertextException } from "../errors.ts";
 import { deriveKeyCounterMode } from "./kdf.ts";
+import { fillPublicRandom } from "./randomPool.ts";
 import { preparedKey } from "./keyObjects.ts";
 import { encodeEncryptionContext } from "./encryptionContext.ts";
 
@@ -51,7 +52,7 @@ export function sealSymmetric(
 ): Buffer {
   const out = Buffer.allocUnsafe(CIPHERTEXT_OVERHEAD + plaintext.length);
   writeHeader(out, header);
-  randomBytes(28).copy(out, NONCE_OFFSET); // nonce (16) and IV (12) in one call
+  fillPublicRandom(out, NONCE_OFFSET, HEADER_LENGTH - NONCE_OFFSET); // nonce (16) and IV (12)
   const cipher = createCipheriv("aes-256-gcm", messageKey(material, out), out.subarray(IV_OFFSET, HEADER_LENGTH));
   cipher.setAAD(additionalData(out, context));
   let offset = HEADER_LENGTH + cipher.update(plaintext).copy(out, HEADER_LENGTH);

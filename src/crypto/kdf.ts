@@ -7,26 +7,20 @@
 import { createHmac, type KeyObject } from "node:crypto";
 
 /**
- * Derives `lengthBytes` (at most 32 * 2^32) bytes: for i = 1.., HMAC(K, [i]32 || label || 0x00 || context || [L]32).
+ * Derives `lengthBytes` bytes (L, their number of bits, is a 32-bit field: under 2^29 bytes): for i = 1.., HMAC(K, [i]32 || label || 0x00 || context || [L]32).
  */
 export function deriveKeyCounterMode(key: Buffer | KeyObject, label: Buffer, context: Buffer, lengthBytes = 32): Buffer {
   const blocks = Math.ceil(lengthBytes / 32);
-  const lengthBits = Buffer.alloc(4);
-  lengthBits.writeUInt32BE(lengthBytes * 8);
-  const out = Buffer.alloc(blocks * 32);
-  const counter = Buffer.alloc(4);
+  // The PRF's input, written once: only the counter changes from block to block (one HMAC update per block, not five).
+  const input = Buffer.allocUnsafe(4 + label.length + 1 + context.length + 4);
+  const labelEnd = 4 + label.copy(input, 4);
+  input[labelEnd] = 0x00;
+  input.writeUInt32BE(lengthBytes * 8, labelEnd + 1 + context.copy(input, labelEnd + 1));
+  const outputs: Buffer[] = [];
   for (let i = 1; i <= blocks; i++) {
-    counter.writeUInt32BE(i);
-    createHmac("sha256", key)
-      .update(counter)
-      .update(label)
-      .update(ZERO_BYTE)
-      .update(context)
-      .update(lengthBits)
-      .digest()
-      .copy(out, (i - 1) * 32);
+    input.writeUInt32BE(i, 0);
+    outputs.push(createHmac("sha256", key).update(input).digest());
   }
+  const out = outputs.length === 1 ? (outputs[0] as Buffer) : Buffer.concat(outputs);
   return lengthBytes === out.length ? out : out.subarray(0, lengthBytes);
 }
-
-const ZERO_BYTE = Buffer.from([0]);

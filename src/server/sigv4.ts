@@ -8,7 +8,16 @@
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { HttpRequest } from "@smithy/protocol-http";
-import { ALGORITHM_IDENTIFIER, createScope, getCanonicalHeaders, getPayloadHash, prepareRequest, SignatureV4Base } from "@smithy/signature-v4";
+import {
+  ALGORITHM_IDENTIFIER,
+  AMZ_DATE_HEADER,
+  createScope,
+  GENERATED_HEADERS,
+  getCanonicalHeaders,
+  getPayloadHash,
+  SignatureV4Base,
+  TOKEN_HEADER,
+} from "@smithy/signature-v4";
 import { SigningKeyCache } from "./signingKeys.ts";
 import { PreparedSha256 } from "./sigv4Hash.ts";
 import {
@@ -115,11 +124,13 @@ export async function verifySignature(
       `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${claims.scopeDate}' != '${claims.amzDate.slice(0, 8)}', from '${claims.amzDate}'.`,
     );
   }
+  // The signed headers as the SDK's signer canonicalises them: prepareRequest would drop the
+  // ones the signer generates (stringToSign sets X-Amz-Date again), so they are not copied.
   const signed: Record<string, string> = {};
   for (const name of claims.signedHeaders) {
     const value = request.headers[name];
     if (value === undefined) throw new InvalidSignatureException(SIGNATURE_MISMATCH);
-    signed[name] = Array.isArray(value) ? value.join(",") : value;
+    if (!GENERATED_HEADERS.includes(name)) signed[name] = Array.isArray(value) ? value.join(",") : value;
   }
   const declaredHash = signed["x-amz-content-sha256"];
   if (declaredHash !== undefined && declaredHash !== createHash("sha256").update(request.body).digest("hex")) {
@@ -128,10 +139,10 @@ export async function verifySignature(
   const toVerify = new HttpRequest({ method: request.method, path: request.path, query: request.query, headers: signed, body: request.body });
   const { stringToSign, shortDate } = await canonicalRequests.stringToSign(toVerify, claims);
   const key = await signingKeys.keyFor(claims.accessKeyId, secretAccessKey, shortDate, claims.region, claims.service);
-  const expected = createHmac("sha256", key).update(stringToSign, "utf8").digest("hex");
-  const a = Buffer.from(expected, "utf8");
-  const b = Buffer.from(claims.signature, "utf8");
-  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new InvalidSignatureException(SIGNATURE_MISMATCH);
+  const expected = createHmac("sha256", key).update(stringToSign, "utf8").digest();
+  // parseSigV4 let through only 64 hex digits: 32 bytes, as long as the HMAC.
+  const given = Buffer.from(claims.signature, "hex");
+  if (given.length !== expected.length || !timingSafeEqual(expected, given)) throw new InvalidSignatureException(SIGNATURE_MISMATCH);
 }
 
 /**
@@ -147,16 +158,28 @@ class CanonicalRequests extends SignatureV4Base {
     super({ credentials: { accessKeyId: "", secretAccessKey: "" }, region: "", service: "", sha256: PreparedSha256, uriEscapePath: true, applyChecksum: false });
   }
 
+  /** The last request time formatted (requests signed in the same second share it). */
+  #lastDate: { signedAtMs: number; longDate: string; shortDate: string } = { signedAtMs: Number.NaN, longDate: "", shortDate: "" };
+
+  /**
+   * `request` stands for what prepareRequest would return: a fresh HttpRequest holding a copy of
+   * the signed headers without the generated ones (verifySignature's). Its headers are added to here.
+   */
   async stringToSign(request: HttpRequest, claims: SignedRequestClaims): Promise<{ stringToSign: string; shortDate: string }> {
-    const prepared = prepareRequest(request);
-    const { longDate, shortDate } = this.formatDate(new Date(claims.signedAtMs));
-    prepared.headers["x-amz-date"] = longDate;
-    if (claims.sessionToken) prepared.headers["x-amz-security-token"] = claims.sessionToken;
-    const payloadHash = await getPayloadHash(prepared, this.sha256);
-    const canonicalHeaders = getCanonicalHeaders(prepared, undefined, new Set(claims.signedHeaders));
+    const { longDate, shortDate } = this.#formatDate(claims.signedAtMs);
+    request.headers[AMZ_DATE_HEADER] = longDate;
+    if (claims.sessionToken) request.headers[TOKEN_HEADER] = claims.sessionToken;
+    const payloadHash = await getPayloadHash(request, this.sha256);
+    const canonicalHeaders = getCanonicalHeaders(request, undefined, new Set(claims.signedHeaders));
     const scope = createScope(shortDate, claims.region, claims.service);
-    const canonicalRequest = this.createCanonicalRequest(prepared, canonicalHeaders, payloadHash);
+    const canonicalRequest = this.createCanonicalRequest(request, canonicalHeaders, payloadHash);
     return { stringToSign: await this.createStringToSign(longDate, scope, canonicalRequest, ALGORITHM_IDENTIFIER), shortDate };
+  }
+
+  /** The SDK's formatDate of the request time, computed once per distinct time. */
+  #formatDate(signedAtMs: number): { longDate: string; shortDate: string } {
+    if (this.#lastDate.signedAtMs !== signedAtMs) this.#lastDate = { signedAtMs, ...this.formatDate(new Date(signedAtMs)) };
+    return this.#lastDate;
   }
 }
 

@@ -4,7 +4,7 @@
  * RFC 8017 encoders (RSA) or @noble/curves (ECDSA, Ed25519ph); an EXTERNAL_MU to
  * @noble/post-quantum, since node:crypto can neither sign a bare digest nor take mu.
  */
-import { constants, sign as nodeSign, verify as nodeVerify } from "node:crypto";
+import { constants, sign as nodeSign, verify as nodeVerify, type KeyObject } from "node:crypto";
 import type { MessageType, SigningAlgorithmSpec } from "@aws-sdk/client-kms";
 import { ed25519ph } from "@noble/curves/ed25519.js";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
@@ -90,13 +90,18 @@ function isRsa(parameters: SigningAlgorithmParameters): boolean {
   return parameters.scheme === "rsa-pss" || parameters.scheme === "rsa-pkcs1";
 }
 
-/** RSA padding options for node:crypto; PSS salt is as long as the digest, as AWS signs. */
-function nodeKeyOptions(parameters: SigningAlgorithmParameters) {
+/**
+ * The key argument of node:crypto's sign and verify: RSA's with its padding options (PSS salt
+ * as long as the digest, as AWS signs), any other key as the KeyObject itself. Node prepares
+ * a key given inside an options object again on every call, which doubled the CPU of an
+ * ECDSA P-256 Sign (95 µs instead of 50), so an object is made only where RSA needs one.
+ */
+function nodeKeyArgument(key: KeyObject, parameters: SigningAlgorithmParameters) {
   if (parameters.scheme === "rsa-pss") {
-    return { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: parameters.digestLength };
+    return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: parameters.digestLength };
   }
-  if (parameters.scheme === "rsa-pkcs1") return { padding: constants.RSA_PKCS1_PADDING };
-  return {};
+  if (parameters.scheme === "rsa-pkcs1") return { key, padding: constants.RSA_PKCS1_PADDING };
+  return key;
 }
 
 /**
@@ -130,9 +135,9 @@ export async function signOffLoop(
   if (messageType !== "RAW" || !isRsa(parameters)) {
     return signChecked(key, parameters, algorithm, messageType, message);
   }
-  const options = { key: key.privateKey, ...nodeKeyOptions(parameters) };
+  const keyArgument = nodeKeyArgument(key.privateKey, parameters);
   return new Promise((resolve, reject) => {
-    nodeSign(nodeDigestName(parameters), message, options, (error, signature) => (error ? reject(error) : resolve(signature)));
+    nodeSign(nodeDigestName(parameters), message, keyArgument, (error, signature) => (error ? reject(error) : resolve(signature)));
   });
 }
 
@@ -145,7 +150,7 @@ function signChecked(
   message: Uint8Array,
 ): Buffer {
   if (messageType === "RAW") {
-    return nodeSign(nodeDigestName(parameters), message, { key: key.privateKey, ...nodeKeyOptions(parameters) });
+    return nodeSign(nodeDigestName(parameters), message, nodeKeyArgument(key.privateKey, parameters));
   }
   const hash = parameters.hash;
   switch (parameters.scheme) {
@@ -180,7 +185,7 @@ function verifySignature(
 ): boolean {
   if (messageType === "RAW") {
     if (isRsa(parameters) && !hasRsaSignatureLength(key.publicKey, signature)) return false;
-    return nodeVerify(nodeDigestName(parameters), message, { key: key.publicKey, ...nodeKeyOptions(parameters) }, signature);
+    return nodeVerify(nodeDigestName(parameters), message, nodeKeyArgument(key.publicKey, parameters), signature);
   }
   const hash = parameters.hash;
   switch (parameters.scheme) {
