@@ -10,6 +10,7 @@
  * (model/validate.ts) checks it with AWS's messages. Encoding needs no model: outputs
  * are the SDK response objects, whose lists become `<member>` elements.
  */
+import { isoSeconds } from "../audit/times.ts";
 import { AwsError, SerializationException, UnknownOperationException } from "../errors.ts";
 import type { ServiceModel } from "../model/types.ts";
 import { boundedOperationName, type WireProtocol } from "./apiService.ts";
@@ -238,7 +239,8 @@ export function queryErrorCode(error: AwsError): { code: string; status: number 
 function element(name: string, value: unknown): string {
   if (value === undefined || value === null) return "";
   if (Array.isArray(value)) return `<${name}>${value.map((item) => element("member", item)).join("")}</${name}>`;
-  if (value instanceof Date) return `<${name}>${isoSeconds(value)}</${name}>`;
+  // ISO 8601 in whole seconds, as IAM and STS show times (`2024-05-01T12:00:00Z`), the format of CloudTrail's eventTime.
+  if (value instanceof Date) return `<${name}>${isoSeconds(value.getTime())}</${name}>`;
   if (typeof value === "object") {
     const inner = Object.entries(value as Record<string, unknown>)
       .map(([key, child]) => element(key, child))
@@ -246,11 +248,6 @@ function element(name: string, value: unknown): string {
     return `<${name}>${inner}</${name}>`;
   }
   return `<${name}>${escapeXml(String(value))}</${name}>`;
-}
-
-/** ISO 8601 in whole seconds, as IAM and STS show times (`2024-05-01T12:00:00Z`). */
-export function isoSeconds(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 const XML_ESCAPES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;", "\r": "&#xD;" };
