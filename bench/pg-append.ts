@@ -8,12 +8,13 @@
  *
  * CPU time, not throughput: it holds up on a machine that other work keeps busy.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { AuditStore } from "../src/store/auditStore.ts";
 import { openPgAuditStore } from "../src/store/postgres/pgAuditStore.ts";
 import { startCluster } from "../test/support/postgres.ts";
 import { encryptAuditBatch } from "./lib/encryptAudit.ts";
+import { cpuSeconds, processTree } from "./lib/proc.ts";
 import { median, round } from "./lib/stats.ts";
 
 const { values } = parseArgs({
@@ -26,22 +27,9 @@ const { values } = parseArgs({
 });
 const ROUND_MS = 1_000;
 
-/** CPU milliseconds of the cluster's processes: the postmaster and its children. */
+/** CPU milliseconds the cluster's processes (the postmaster and its children) used so far. */
 function clusterCpuMs(postmaster: number): number {
-  const ticksMs = 10; // USER_HZ is 100 on Linux
-  let total = 0;
-  for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(pid) !== postmaster && Number(fields[1]) !== postmaster) continue;
-      total += (Number(fields[11]) + Number(fields[12])) * ticksMs;
-    } catch {
-      // The process ended meanwhile.
-    }
-  }
-  return total;
+  return cpuSeconds(processTree(postmaster)) * 1000;
 }
 
 interface Build {
