@@ -6,7 +6,10 @@
  * chain it extends has its tail row (seq 0 for a new chain), reads the tails with the
  * engine's `forUpdate` in one order (account, region), so two appends cannot deadlock, and
  * holds them to commit: under SQLite's IMMEDIATE transaction the whole file is locked
- * already, under PostgreSQL's READ COMMITTED the tail rows are. Group commit is the writer
+ * already, under PostgreSQL's READ COMMITTED the tail rows are. On PostgreSQL an append to
+ * one chain whose tail this store wrote last skips that read: its one statement moves the
+ * chain only from the known tail and writes nothing if the chain moved (see
+ * #appendAfterKnownTail); either way a chain is extended from its true tail. Group commit is the writer
  * thread's: one append (one transaction, one flush) per writer turn, whatever the number
  * of requests. Within it the statements do not grow with the events either (each one is a
  * round trip on PostgreSQL): the engine writes the linked rows (auditAppend.ts; on PostgreSQL

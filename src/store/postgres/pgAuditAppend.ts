@@ -13,7 +13,9 @@ import { prepared } from "./pgRunner.ts";
  * A data-modifying WITH: `moved` moves each chain from the tail the append read to its new
  * one (0 rows for a chain that is elsewhere), and nothing else is written unless every
  * chain moved; the resources find their events' ids through the events' RETURNING, by the
- * events' places in their chains. The caller's transaction rolls back a partial move.
+ * events' places in their chains. In a transaction (the locked way, any number of chains)
+ * the caller rolls back a partial move; outside one (after a known tail) it runs for one
+ * chain only, whose move is all or nothing.
  */
 const APPEND = `WITH moved AS (
   UPDATE chains c SET last_seq = m.to_seq, last_hash = m.to_hash
