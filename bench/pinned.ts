@@ -8,12 +8,16 @@
  *
  *   npm run build && node bench/pinned.ts [--rounds=5] [--duration=1.5] [--warmup=0.3]
  *       [--half-load-duration=2] [--only=encrypt-4k,decrypt] [--variant=before=/tmp/old/bin/kmsd.mjs]
- *       [--workers-curve] [--no-save] [--out=bench/results]
+ *       [--audit-off] [--workers-curve] [--no-save] [--out=bench/results]
  *
  * Per operation: closed-loop rounds (32 in flight) alternating kmsd, its variants and the
  * minimal server; the ratio is the median of per-round ratios. Then open-loop rounds at
  * half of each server's own saturating rate: p50/p99/p99.9 over all requests of the rounds.
- * `--variant` adds another build of kmsd (a before/after comparison from one run).
+ * `--variant` adds another build of kmsd (a before/after comparison from one run);
+ * `--audit-off` adds this build with the audit trail off. The half-load table gives each
+ * server's CPU per request and how busy that kept its one CPU: a server whose cost per
+ * request rises when concurrency falls (group commit has less to group) is busier at half
+ * of its saturating rate than half, and its p99 is a queue's.
  * `--workers-curve` measures kmsd with 1..4 workers on both cores instead (no pinning
  * to one; the load generator shares the cores, as a client on the same machine would).
  * Writes bench/results/<date>-pinned.{json,md}.
@@ -40,6 +44,8 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "32" },
     only: { type: "string" },
     variant: { type: "string", multiple: true, default: [] },
+    /** Also measures this build with `--audit off`: what the audit trail costs, and its share of the latency. */
+    "audit-off": { type: "boolean", default: false },
     "workers-curve": { type: "boolean", default: false },
     "max-workers": { type: "string", default: "4" },
     "no-save": { type: "boolean", default: false },
@@ -192,6 +198,7 @@ async function pinnedRun(generator: LoadGenerator, operations: Operation[]) {
     if (!name || !bin) throw new Error(`--variant takes name=path/to/bin/kmsd.mjs, not ${variant}`);
     await start(name, "kmsd", () => startKmsd({ name, args: KMSD_ARGS, launcher, bin }));
   }
+  if (values["audit-off"]) await start("audit off", "kmsd", () => startKmsd({ name: "audit off", args: [...KMSD_ARGS, "--audit", "off"], launcher }));
   await start("minimal", "minimal", () => startMinimal(1, [], launcher));
 
   const rows = [];
@@ -312,12 +319,18 @@ function pinnedMarkdown(result: Awaited<ReturnType<typeof pinnedRun>>): string {
     );
   }
   lines.push("", "Half of each server's own saturating rate, open loop (latency from the scheduled start), all requests of the rounds:", "");
-  lines.push("| Operation | server | rate /s | achieved /s | p50 ms | p99 ms | p99.9 ms | errors | other processes' cores (max) |", "|---|---|---:|---:|---:|---:|---:|---:|---:|");
+  lines.push(
+    "| Operation | server | rate /s | achieved /s | p50 ms | p99 ms | p99.9 ms | errors | CPU µs/req | CPU busy | other processes' cores (max) |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  );
   for (const row of result.rows) {
     for (const id of result.subjects) {
       const half = (row.subjects as Record<string, Entry | undefined>)[id]?.halfLoad;
       if (!half) continue;
-      lines.push(`| ${row.operation} | ${id} | ${half.rate} | ${fmt(half.throughput)} | ${half.p50Ms} | ${half.p99Ms} | ${half.p999Ms} | ${half.errors} | ${half.backgroundCores} |`);
+      const busy = (half.cpuUsPerRequest * half.throughput) / 1e6;
+      lines.push(
+        `| ${row.operation} | ${id} | ${half.rate} | ${fmt(half.throughput)} | ${half.p50Ms} | ${half.p99Ms} | ${half.p999Ms} | ${half.errors} | ${fmt(half.cpuUsPerRequest)} | ${fmt(busy * 100)}% | ${half.backgroundCores} |`,
+      );
     }
   }
   if (kmsds.length > 1) {

@@ -3,6 +3,7 @@
  * stores alone: its event (a record of about 1 KiB, as kmsd's are) and its key's usage.
  */
 import { randomUUID } from "node:crypto";
+import { newEventId } from "../../src/audit/eventId.ts";
 import type { AuditBatch } from "../../src/store/auditStore.ts";
 
 const RECORD_PADDING = "x".repeat(900);
@@ -11,7 +12,7 @@ const RECORD_PADDING = "x".repeat(900);
 export function encryptAuditBatch(accountId = "111122223333"): AuditBatch {
   const keyArn = `arn:aws:kms:us-east-1:${accountId}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
   const timeMs = Date.now();
-  const eventId = randomUUID();
+  const eventId = newEventId(timeMs);
   const requestId = randomUUID();
   const event = {
     accountId,
