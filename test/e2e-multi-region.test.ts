@@ -35,7 +35,7 @@ import {
 import { LookupEventsCommand } from "@aws-sdk/client-cloudtrail";
 import { expectAwsError, startKmsd, type Kmsd } from "./support/kmsd.ts";
 import { cloudTrailClient } from "./support/audit.ts";
-import { allRotations, DAY_SECONDS, importKeyMaterial, wrapKeyMaterial } from "./support/lifecycle.ts";
+import { allRotations, DAY_SECONDS, importKeyMaterial, serverNowMs, wrapKeyMaterial } from "./support/lifecycle.ts";
 import { allow, policy, TestIdentities } from "./support/identities.ts";
 
 const PRIMARY = "us-east-1";
@@ -389,6 +389,44 @@ describe("multi-Region keys", () => {
       await expectAwsError(kms(PRIMARY).send(new RotateKeyOnDemandCommand({ KeyId: keyId })), "KMSInvalidStateException", /^No available key material pending rotation/);
       // Its copy in the replica is gone too: importing it there is refused now, as for any unknown material.
       await expectAwsError(importKeyMaterial(kms(REPLICA), keyId, material), "IncorrectKeyMaterialException");
+    });
+
+    it("deleting all of the primary's material takes its pending material from every replica; the replicas keep their own", async () => {
+      const { keyId } = await importedSet();
+      const before = await kms(REPLICA).send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("kept") }));
+      const material = randomBytes(32);
+      const { KeyMaterialId: next } = await importKeyMaterial(kms(PRIMARY), keyId, material, { importType: "NEW_KEY_MATERIAL" });
+      await importKeyMaterial(kms(REPLICA), keyId, material);
+
+      // Without a KeyMaterialId: every material version of the primary goes, the pending one with its copies.
+      await kms(PRIMARY).send(new DeleteImportedKeyMaterialCommand({ KeyId: keyId }));
+      assert.equal((await describe_(PRIMARY, keyId)).KeyState, "PendingImport");
+      for (const region of [REPLICA, OTHER]) {
+        assert.equal(await pendingEntry(region, keyId, next), undefined, region);
+        assert.equal((await describe_(region, keyId)).KeyState, "Enabled", region);
+      }
+      const opened = await kms(REPLICA).send(new DecryptCommand({ CiphertextBlob: before.CiphertextBlob }));
+      assert.equal(Buffer.from(opened.Plaintext ?? []).toString(), "kept");
+      await expectAwsError(importKeyMaterial(kms(REPLICA), keyId, material), "IncorrectKeyMaterialException");
+    });
+
+    it("when the primary's material expires, its pending material leaves every replica too", async () => {
+      const key = await createPrimary({ Origin: "EXTERNAL" });
+      const keyId = key.KeyId ?? "";
+      const first = randomBytes(32);
+      const validTo = new Date(Math.floor((await serverNowMs(kmsd)) / 1000) * 1000 + 2 * DAY_SECONDS * 1000);
+      await importKeyMaterial(kms(PRIMARY), keyId, first, { expirationModel: "KEY_MATERIAL_EXPIRES", validTo });
+      await kms(PRIMARY).send(new ReplicateKeyCommand({ KeyId: keyId, ReplicaRegion: REPLICA }));
+      await importKeyMaterial(kms(REPLICA), keyId, first);
+      const second = randomBytes(32);
+      const { KeyMaterialId: next } = await importKeyMaterial(kms(PRIMARY), keyId, second, { importType: "NEW_KEY_MATERIAL" });
+      await importKeyMaterial(kms(REPLICA), keyId, second);
+      assert.deepEqual(await pendingEntry(REPLICA, keyId, next), { state: "PENDING_ROTATION", imported: "IMPORTED" });
+
+      await kmsd.advanceClock(2 * DAY_SECONDS + 1);
+      assert.equal((await describe_(PRIMARY, keyId)).KeyState, "PendingImport");
+      assert.equal(await pendingEntry(REPLICA, keyId, next), undefined);
+      assert.equal((await describe_(REPLICA, keyId)).KeyState, "Enabled");
     });
   });
 

@@ -12,9 +12,14 @@ import type { KeyRepository, MaterialChange } from "./keyRepository.ts";
 import { NotFoundException } from "../errors.ts";
 import { isReplicaKey, keyHandle, type KeyRecord } from "./records.ts";
 
-/** Deletes a key's imported material versions (all of them). */
-export async function deleteImportedMaterial(keys: KeyRepository, handle: string): Promise<KeyRecord> {
-  return keys.changeMaterial(handle, withoutImportedMaterial);
+/**
+ * Deletes a key's imported material versions (all of them). Material pending rotation is
+ * among them, so a multi-Region primary's goes from its replicas too, as when it is deleted
+ * by its id (deletePendingMaterial).
+ */
+export async function deleteImportedMaterial(keys: KeyRepository, key: KeyRecord): Promise<KeyRecord> {
+  if (key.pendingKeyMaterialId !== undefined) await deleteReplicasCopies(keys, key, key.pendingKeyMaterialId);
+  return keys.changeMaterial(keyHandle(key), withoutImportedMaterial);
 }
 
 /**
@@ -23,12 +28,17 @@ export async function deleteImportedMaterial(keys: KeyRepository, handle: string
  * true if it did.
  */
 export async function expireImportedMaterial(keys: KeyRepository, handle: string, nowMs: number): Promise<boolean> {
-  let expired = false;
+  let expired: KeyRecord | undefined;
   await keys.changeMaterial(handle, (current) => {
-    expired = current.imported?.validToMs !== undefined && current.imported.validToMs <= nowMs;
-    return expired ? withoutImportedMaterial(current) : { record: current };
+    const due = current.imported?.validToMs !== undefined && current.imported.validToMs <= nowMs;
+    expired = due ? current : undefined;
+    return due ? withoutImportedMaterial(current) : { record: current };
   });
-  return expired;
+  // After the key's own change, unlike a deletion: only the stored record says whether the
+  // material expired. Should this stop half-way, the replicas keep copies of material their
+  // primary no longer has, which they may delete themselves.
+  if (expired?.pendingKeyMaterialId !== undefined) await deleteReplicasCopies(keys, expired, expired.pendingKeyMaterialId);
+  return expired !== undefined;
 }
 
 /** The material change that takes a key's imported material away: every version, back to PendingImport. */
@@ -47,8 +57,17 @@ function withoutImportedMaterial(current: KeyRecord): MaterialChange {
  * too (AWS: the replicas' copies are deleted with it); from a replica, from that one alone.
  */
 export async function deletePendingMaterial(keys: KeyRepository, key: KeyRecord, keyMaterialId: string): Promise<void> {
-  // Replicas first: should this stop half-way, the primary still names the material, and
-  // the same request made again finishes the job.
+  await deleteReplicasCopies(keys, key, keyMaterialId);
+  await deleteOwnPendingMaterial(keys, keyHandle(key), keyMaterialId);
+}
+
+/**
+ * Deletes the copies of a multi-Region primary's pending material from its replicas (none
+ * for a replica or a single-Region key). Called before the primary's own deletion: should
+ * this stop half-way, the primary still names the material, and the same request made
+ * again finishes the job.
+ */
+async function deleteReplicasCopies(keys: KeyRepository, key: KeyRecord, keyMaterialId: string): Promise<void> {
   for (const region of isReplicaKey(key) ? [] : (key.multiRegionConfig?.replicaRegions ?? [])) {
     try {
       await deleteOwnPendingMaterial(keys, keyHandle({ keyId: key.keyId, region }), keyMaterialId);
@@ -56,7 +75,6 @@ export async function deletePendingMaterial(keys: KeyRepository, key: KeyRecord,
       if (!(error instanceof NotFoundException)) throw error; // a replica deleted meanwhile has nothing left to delete
     }
   }
-  await deleteOwnPendingMaterial(keys, keyHandle(key), keyMaterialId);
 }
 
 /** Deletes one key's copy of material pending rotation, if the stored record still holds it. */
