@@ -63,9 +63,9 @@ export async function deletePendingMaterial(keys: KeyRepository, key: KeyRecord,
 
 /**
  * Deletes the copies of a multi-Region primary's pending material from its replicas (none
- * for a replica or a single-Region key). Called before the primary's own deletion: should
- * this stop half-way, the primary still names the material, and the same request made
- * again finishes the job.
+ * for a replica or a single-Region key). A deletion calls it before the primary's own change:
+ * should this stop half-way, the primary still names the material, and the same request made
+ * again finishes the job. (An expiry calls it after; see expireImportedMaterial.)
  */
 async function deleteReplicasCopies(keys: KeyRepository, key: KeyRecord, keyMaterialId: string): Promise<void> {
   for (const region of isReplicaKey(key) ? [] : (key.multiRegionConfig?.replicaRegions ?? [])) {
