@@ -427,6 +427,11 @@ describe("multi-Region keys", () => {
       assert.equal((await describe_(PRIMARY, keyId)).KeyState, "PendingImport");
       assert.equal(await pendingEntry(REPLICA, keyId, next), undefined);
       assert.equal((await describe_(REPLICA, keyId)).KeyState, "Enabled");
+      // The expiry is in the primary's trail, as AWS records it.
+      const { Events } = await cloudTrailClient(kmsd, kmsd.credentials, PRIMARY).send(
+        new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: "EventName", AttributeValue: "DeleteExpiredKeyMaterial" }], MaxResults: 50 }),
+      );
+      assert.ok(Events?.some((event) => event.Resources?.some((resource) => resource.ResourceName === key.Arn)), "a DeleteExpiredKeyMaterial event names the primary");
     });
   });
 

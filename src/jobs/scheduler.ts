@@ -16,7 +16,7 @@ import { SOLE_LEADER, type Leadership } from "../cluster/leadership.ts";
 import type { KeyRepository } from "../keys/keyRepository.ts";
 import { observeSchedulerJob } from "../metrics/metrics.ts";
 import { log } from "../server/log.ts";
-import { expireImportedMaterial } from "../keys/importedMaterial.ts";
+import { deleteExpiredPendingCopies, expireImportedMaterial } from "../keys/importedMaterial.ts";
 import { rotateIfDue } from "../keys/rotation.ts";
 import { deleteMultiRegionKeyIfDue, finishCreating, finishUpdating } from "../keys/multiRegionKeys.ts";
 import { isTransient, nextRotationMs, TRANSIENT_STATE_LIMIT_MS, type KeyRecord } from "../keys/records.ts";
@@ -138,10 +138,12 @@ export class Scheduler {
       return;
     }
     if (key.imported?.validToMs !== undefined && key.imported.validToMs <= nowMs) {
-      if (await expireImportedMaterial(this.#keys, keyId, nowMs)) {
+      const expired = await expireImportedMaterial(this.#keys, keyId, nowMs);
+      if (expired) {
         observeSchedulerJob("expire-imported-material", true);
         log.info("imported key material expired", { keyId });
         await this.#record("DeleteExpiredKeyMaterial", key, nowMs);
+        await deleteExpiredPendingCopies(this.#keys, expired);
       }
     }
     if (key.rotation && key.state === "Enabled" && nextRotationMs(key.rotation) <= nowMs) {

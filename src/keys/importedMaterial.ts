@@ -25,20 +25,29 @@ export async function deleteImportedMaterial(keys: KeyRepository, key: KeyRecord
 /**
  * The scheduler's expiry: deletes the imported material if the stored record still says it
  * expired by `nowMs` (a re-import with a later ValidTo may have raced the scheduler's look);
- * true if it did.
+ * the record as it was when its material expired, undefined if it did not. The copies of a
+ * multi-Region primary's pending material are the caller's to delete next
+ * (deleteExpiredPendingCopies), once the expiry is recorded: only the stored record says
+ * whether it happened, and a failure among the replicas must not cost the expiry its record.
  */
-export async function expireImportedMaterial(keys: KeyRepository, handle: string, nowMs: number): Promise<boolean> {
+export async function expireImportedMaterial(keys: KeyRepository, handle: string, nowMs: number): Promise<KeyRecord | undefined> {
   let expired: KeyRecord | undefined;
   await keys.changeMaterial(handle, (current) => {
     const due = current.imported?.validToMs !== undefined && current.imported.validToMs <= nowMs;
     expired = due ? current : undefined;
     return due ? withoutImportedMaterial(current) : { record: current };
   });
-  // After the key's own change, unlike a deletion: only the stored record says whether the
-  // material expired. Should this stop half-way, the replicas keep copies of material their
-  // primary no longer has, which they may delete themselves.
-  if (expired?.pendingKeyMaterialId !== undefined) await deleteReplicasCopies(keys, expired, expired.pendingKeyMaterialId);
-  return expired !== undefined;
+  return expired;
+}
+
+/**
+ * After an expiry, deletes the replicas' copies of the material the primary held pending
+ * rotation (nothing for a replica, a single-Region key, or a key without pending material).
+ * Should this stop half-way, the replicas keep copies their primary no longer has, which
+ * they may delete themselves.
+ */
+export async function deleteExpiredPendingCopies(keys: KeyRepository, expired: KeyRecord): Promise<void> {
+  if (expired.pendingKeyMaterialId !== undefined) await deleteReplicasCopies(keys, expired, expired.pendingKeyMaterialId);
 }
 
 /** The material change that takes a key's imported material away: every version, back to PendingImport. */
@@ -65,7 +74,7 @@ export async function deletePendingMaterial(keys: KeyRepository, key: KeyRecord,
  * Deletes the copies of a multi-Region primary's pending material from its replicas (none
  * for a replica or a single-Region key). A deletion calls it before the primary's own change:
  * should this stop half-way, the primary still names the material, and the same request made
- * again finishes the job. (An expiry calls it after; see expireImportedMaterial.)
+ * again finishes the job. (An expiry calls it after; see deleteExpiredPendingCopies.)
  */
 async function deleteReplicasCopies(keys: KeyRepository, key: KeyRecord, keyMaterialId: string): Promise<void> {
   for (const region of isReplicaKey(key) ? [] : (key.multiRegionConfig?.replicaRegions ?? [])) {
